@@ -1,0 +1,110 @@
+/**
+ * Generates the BadGatewayPolicy CustomResourceDefinition from api/schema.ts. Kubernetes wants a
+ * structural schema, so the TypeBox output is translated: literal unions become enums, records
+ * become additionalProperties maps, fields with defaults are not required, and keywords the API
+ * server forbids (uniqueItems, additionalProperties: false next to properties) are dropped.
+ */
+import {
+  API_GROUP,
+  API_VERSION,
+  CRD_NAME,
+  POLICY_KIND,
+  POLICY_LIST_KIND,
+  POLICY_PLURAL,
+  POLICY_SHORT_NAME,
+  POLICY_SINGULAR,
+} from './names.js';
+import { PolicySpecSchema } from './schema.js';
+import { PolicyStatusSchema } from './status.js';
+
+type JsonSchema = { [key: string]: unknown };
+
+const DROPPED_KEYWORDS = new Set(['$id', 'uniqueItems', '$schema']);
+
+export function toStructural(input: unknown): JsonSchema {
+  const schema = input as JsonSchema;
+  const options = schema.anyOf as JsonSchema[] | undefined;
+  if (options !== undefined && options.length > 0 && options.every((option) => 'const' in option)) {
+    const values = options.map((option) => option.const);
+    const type = values.every((value) => typeof value === 'number' && Number.isInteger(value)) ? 'integer' : typeof values[0];
+    const result: JsonSchema = { type, enum: values };
+    for (const key of ['description', 'default'] as const) if (key in schema) result[key] = schema[key];
+    return result;
+  }
+  const result: JsonSchema = {};
+  if ('const' in schema) result.enum = [schema.const];
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'const') continue;
+    if (DROPPED_KEYWORDS.has(key)) continue;
+    if (key === 'additionalProperties' && value === false) continue;
+    if (key === 'patternProperties') {
+      const [only] = Object.values(value as JsonSchema);
+      result.additionalProperties = toStructural(only);
+      continue;
+    }
+    if (key === 'properties') {
+      result.properties = Object.fromEntries(
+        Object.entries(value as JsonSchema).map(([name, child]) => [name, toStructural(child)]),
+      );
+      continue;
+    }
+    if (key === 'items') {
+      result.items = toStructural(value);
+      continue;
+    }
+    result[key] = value;
+  }
+  if (Array.isArray(result.required)) {
+    const properties = (result.properties ?? {}) as Record<string, JsonSchema>;
+    const required = (result.required as string[]).filter((name) => !('default' in (properties[name] ?? {})));
+    if (required.length > 0) result.required = required;
+    else delete result.required;
+  }
+  return result;
+}
+
+export function generateCrd(): JsonSchema {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: CRD_NAME, labels: { 'app.kubernetes.io/name': 'badgateway', 'app.kubernetes.io/component': 'crd' } },
+    spec: {
+      group: API_GROUP,
+      names: {
+        kind: POLICY_KIND,
+        listKind: POLICY_LIST_KIND,
+        plural: POLICY_PLURAL,
+        singular: POLICY_SINGULAR,
+        shortNames: [POLICY_SHORT_NAME],
+        categories: ['badgateway'],
+      },
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: API_VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: [
+            { name: 'Targets', type: 'string', jsonPath: '.status.targets[*].name' },
+            { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+            { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+          ],
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              description: 'BadGatewayPolicy sets timeouts, circuit breaking and error pages for the badgateway sidecars of its targets.',
+              properties: {
+                apiVersion: { type: 'string' },
+                kind: { type: 'string' },
+                metadata: { type: 'object' },
+                spec: toStructural(PolicySpecSchema),
+                status: toStructural(PolicyStatusSchema),
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}

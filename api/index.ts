@@ -1,0 +1,6 @@
+export * from './duration.js';
+export * from './names.js';
+export * from './schema.js';
+export * from './status.js';
+export * from './validate.js';
+export * from './crd.js';

@@ -1,0 +1,145 @@
+/**
+ * The single source of the BadGatewayPolicy schema. The CRD's openAPIV3Schema (api/crd.ts), the
+ * operator's validation and the sidecar's config validation (api/validate.ts) all come from here.
+ *
+ * Fields that have a default are declared required: after defaults are applied every one of them
+ * is present, so `Static<>` gives the resolved type. The CRD generator drops `required` for them,
+ * so an empty `spec` stays valid for users.
+ */
+import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { DURATION_PATTERN } from './duration.js';
+
+const Duration = (defaultValue: string | undefined, description: string) =>
+  Type.String({
+    pattern: DURATION_PATTERN,
+    description: `${description} Go-style duration, e.g. 250ms, 1s, 2m.`,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+  });
+
+/** A closed set of literals; the CRD generator renders it as an `enum`. */
+function OneOf<const T extends readonly (string | number)[]>(
+  values: T,
+  options: { default?: T[number]; description: string },
+): TUnion<TLiteral<T[number]>[]> {
+  return Type.Union(values.map((value) => Type.Literal(value)), options);
+}
+
+const HttpErrorStatus = Type.Integer({ minimum: 400, maximum: 599 });
+
+export const TimeoutsSchema = Type.Object(
+  {
+    connect: Duration('1s', 'TCP connect to the app.'),
+    response: Duration('15s', 'Until the app\'s response headers arrive; then timeoutStatus.'),
+    idle: Duration('4s', 'Keep-alive idle time of pooled upstream connections; keep it below the app\'s own keep-alive timeout.'),
+  },
+  { additionalProperties: false, default: {}, description: 'Upstream timeouts.' },
+);
+
+export const CircuitBreakerSchema = Type.Object(
+  {
+    errorThresholdPercentage: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'Failure percentage in the rolling window that opens the circuit.' }),
+    volumeThreshold: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10, description: 'No tripping below this many requests in the window.' }),
+    rollingWindow: Duration('10s', 'Length of the statistics window.'),
+    resetTimeout: Duration('15s', 'Open to half-open; one trial request then decides.'),
+    failureStatusCodes: Type.Array(HttpErrorStatus, { default: [502, 503, 504], maxItems: 200, uniqueItems: true, description: 'Upstream statuses that count as failures (they are still passed through unchanged).' }),
+    mode: OneOf(['enforce', 'shadow'] as const, { default: 'enforce', description: 'shadow records would-be trips and never rejects.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Circuit breaker per upstream.' },
+);
+
+export const RetrySchema = Type.Object(
+  {
+    attempts: Type.Integer({ minimum: 0, maximum: 5, default: 1, description: 'Retries of idempotent requests that failed before any response byte arrived.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Safe retries.' },
+);
+
+export const ConfigMapKeyRefSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 253, description: 'ConfigMap in the policy\'s namespace.' }),
+    key: Type.String({ minLength: 1, maxLength: 253, description: 'Key holding the page body.' }),
+  },
+  { additionalProperties: false },
+);
+
+/** Largest error page body, inline or resolved from a ConfigMap. */
+export const MAX_ERROR_PAGE_BYTES = 64 * 1024;
+
+const pageFields = {
+  status: { ...HttpErrorStatus, description: 'HTTP status this page is served for.' },
+  contentType: Type.String({ minLength: 1, maxLength: 255, default: 'text/html', description: 'Content-Type of the body; also matched against Accept.' }),
+};
+const PageBody = Type.String({ maxLength: MAX_ERROR_PAGE_BYTES, description: 'Page body; {{requestId}}, {{status}} and {{reason}} are substituted, HTML-escaped.' });
+
+/** An error page as users write it: an inline body or a ConfigMap reference (exactly one). */
+export const ErrorPageSchema = Type.Object(
+  {
+    ...pageFields,
+    body: Type.Optional(PageBody),
+    configMapRef: Type.Optional(ConfigMapKeyRefSchema),
+  },
+  { additionalProperties: false },
+);
+
+/** An error page as the sidecar reads it: always an inline body. */
+export const ResolvedErrorPageSchema = Type.Object({ ...pageFields, body: PageBody }, { additionalProperties: false });
+
+const behaviourFields = {
+  timeouts: TimeoutsSchema,
+  circuitBreaker: CircuitBreakerSchema,
+  retry: RetrySchema,
+  openStatus: OneOf([502, 503] as const, { default: 502, description: 'Status while the circuit is open.' }),
+  timeoutStatus: OneOf([504, 502] as const, { default: 504, description: 'Status on a response timeout.' }),
+  retryAfter: Type.Optional(Duration(undefined, 'Retry-After on fast failures; default is the time left until the next trial.')),
+};
+
+export const TargetRefSchema = Type.Object(
+  {
+    kind: OneOf(['Deployment'] as const, { default: 'Deployment', description: 'Kind of the target.' }),
+    name: Type.String({ minLength: 1, maxLength: 253, description: 'Name of the target in the policy\'s namespace.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const LabelSelectorSchema = Type.Object(
+  {
+    matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    matchExpressions: Type.Optional(Type.Array(Type.Object(
+      {
+        key: Type.String({ minLength: 1 }),
+        operator: OneOf(['In', 'NotIn', 'Exists', 'DoesNotExist'] as const, { description: 'Set-based operator.' }),
+        values: Type.Optional(Type.Array(Type.String())),
+      },
+      { additionalProperties: false },
+    ))),
+  },
+  { additionalProperties: false, description: 'Matched against the pod template labels of Deployments in the namespace.' },
+);
+
+export const PolicySpecSchema = Type.Object(
+  {
+    targetRef: Type.Optional(TargetRefSchema),
+    selector: Type.Optional(LabelSelectorSchema),
+    ...behaviourFields,
+    errorPages: Type.Array(ErrorPageSchema, { default: [], maxItems: 50, description: 'Branded pages by status.' }),
+  },
+  { additionalProperties: false, default: {}, description: 'Desired behaviour of the badgateway sidecars this policy targets.' },
+);
+
+/** The rendered sidecar configuration (ConfigMap key policy.json): spec without targeting, pages inline. */
+export const SidecarConfigSchema = Type.Object(
+  {
+    ...behaviourFields,
+    errorPages: Type.Array(ResolvedErrorPageSchema, { default: [], maxItems: 50 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export type Timeouts = Static<typeof TimeoutsSchema>;
+export type CircuitBreakerSettings = Static<typeof CircuitBreakerSchema>;
+export type ErrorPage = Static<typeof ErrorPageSchema>;
+export type ResolvedErrorPage = Static<typeof ResolvedErrorPageSchema>;
+export type LabelSelector = Static<typeof LabelSelectorSchema>;
+export type TargetRef = Static<typeof TargetRefSchema>;
+export type PolicySpec = Static<typeof PolicySpecSchema>;
+export type SidecarConfig = Static<typeof SidecarConfigSchema>;

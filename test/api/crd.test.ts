@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import { generateCrd } from '../../api/crd.js';
+
+type Schema = { [key: string]: unknown; properties?: Record<string, Schema>; items?: Schema };
+
+function walk(schema: Schema, visit: (node: Schema, path: string) => void, path = ''): void {
+  visit(schema, path);
+  for (const [name, child] of Object.entries(schema.properties ?? {})) walk(child, visit, `${path}.${name}`);
+  if (schema.items) walk(schema.items, visit, `${path}[]`);
+  if (typeof schema.additionalProperties === 'object') walk(schema.additionalProperties as Schema, visit, `${path}{}`);
+}
+
+describe('generateCrd', () => {
+  const crd = generateCrd() as { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } };
+  const root = crd.spec.versions[0]!.schema.openAPIV3Schema;
+
+  it('is a structural schema: every node typed, no keywords the API server forbids', () => {
+    walk(root, (node, path) => {
+      expect({ path, type: node.type }).toEqual({ path, type: expect.any(String) });
+      for (const forbidden of ['anyOf', 'const', 'patternProperties', 'uniqueItems', '$id']) {
+        expect({ path, has: forbidden in node }).toEqual({ path, has: false });
+      }
+      if (node.properties) expect({ path, ap: node.additionalProperties }).toEqual({ path, ap: undefined });
+    });
+  });
+
+  it('renders literal unions as enums and keeps defaults', () => {
+    const spec = root.properties!.spec!;
+    expect(spec.properties!.openStatus).toMatchObject({ type: 'integer', enum: [502, 503], default: 502 });
+    expect(spec.properties!.circuitBreaker!.properties!.mode).toMatchObject({ type: 'string', enum: ['enforce', 'shadow'] });
+    expect(spec.properties!.targetRef!.properties!.kind).toMatchObject({ type: 'string', enum: ['Deployment'] });
+    expect(spec.properties!.timeouts).toMatchObject({ default: {} });
+  });
+
+  it('does not require fields that have defaults', () => {
+    walk(root, (node, path) => {
+      for (const name of (node.required as string[] | undefined) ?? []) {
+        expect({ path, name, hasDefault: 'default' in (node.properties?.[name] ?? {}) }).toEqual({ path, name, hasDefault: false });
+      }
+    });
+  });
+});

@@ -1,0 +1,93 @@
+import { describe, expect, it } from '@jest/globals';
+import { validatePolicySpec, validateSidecarConfig, defaultSidecarConfig } from '../../api/validate.js';
+
+describe('validatePolicySpec', () => {
+  it('accepts an empty spec and fills every default', () => {
+    const result = validatePolicySpec({});
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value).toEqual({
+      timeouts: { connect: '1s', response: '15s', idle: '4s' },
+      circuitBreaker: {
+        errorThresholdPercentage: 50,
+        volumeThreshold: 10,
+        rollingWindow: '10s',
+        resetTimeout: '15s',
+        failureStatusCodes: [502, 503, 504],
+        mode: 'enforce',
+      },
+      retry: { attempts: 1 },
+      openStatus: 502,
+      timeoutStatus: 504,
+      errorPages: [],
+    });
+    expect(Object.isFrozen(result.value.timeouts)).toBe(true);
+  });
+
+  it('keeps zero values instead of replacing them with defaults', () => {
+    const result = validatePolicySpec({ retry: { attempts: 0 } });
+    expect(result.ok && result.value.retry.attempts).toBe(0);
+  });
+
+  it('does not mutate its input', () => {
+    const input = { timeouts: { connect: '2s' } };
+    validatePolicySpec(input);
+    expect(input).toEqual({ timeouts: { connect: '2s' } });
+  });
+
+  it('names every bad field with its path', () => {
+    const result = validatePolicySpec({
+      timeouts: { connect: 'banana' },
+      openStatus: 500,
+      bogus: true,
+      circuitBreaker: { mode: 'maybe', volumeThreshold: 1.5 },
+      errorPages: [{ status: 700, body: 'x' }],
+    });
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual(expect.arrayContaining([
+      'spec.timeouts.connect: "banana" is not a duration (e.g. 250ms, 1s, 2m)',
+      'spec.openStatus: 500 is not one of 502, 503',
+      'spec.bogus: unknown field',
+      'spec.circuitBreaker.mode: "maybe" is not one of "enforce", "shadow"',
+      'spec.circuitBreaker.volumeThreshold: 1.5 is not an integer',
+      'spec.errorPages[0].status: 700 is above the maximum 599',
+    ]));
+  });
+
+  it('requires exactly one of body and configMapRef on an error page', () => {
+    const neither = validatePolicySpec({ errorPages: [{ status: 502 }] });
+    expect(neither.problems).toEqual(['spec.errorPages[0]: needs exactly one of body or configMapRef']);
+    const both = validatePolicySpec({ errorPages: [{ status: 502, body: 'x', configMapRef: { name: 'a', key: 'b' } }] });
+    expect(both.ok).toBe(false);
+  });
+
+  it('rejects a reset timeout shorter than the response timeout', () => {
+    const result = validatePolicySpec({ timeouts: { response: '30s' }, circuitBreaker: { resetTimeout: '5s' } });
+    expect(result.problems[0]).toMatch(/^spec\.circuitBreaker\.resetTimeout: 5s is shorter than spec\.timeouts\.response/);
+  });
+
+  it('rejects targetRef together with selector', () => {
+    const result = validatePolicySpec({ targetRef: { name: 'web' }, selector: { matchLabels: { app: 'web' } } });
+    expect(result.problems).toEqual(['spec: targetRef and selector are mutually exclusive']);
+  });
+
+  it('rejects non-objects without throwing', () => {
+    for (const input of ['x', 42, [1], true]) {
+      const result = validatePolicySpec(input);
+      expect(result.ok).toBe(false);
+      expect(result.problems[0]).toMatch(/^spec: .* is not an object$/);
+    }
+  });
+});
+
+describe('validateSidecarConfig', () => {
+  it('uses bare field paths and refuses configMapRef pages', () => {
+    const result = validateSidecarConfig({ errorPages: [{ status: 502, configMapRef: { name: 'a', key: 'b' } }] });
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual(expect.arrayContaining(['errorPages[0].configMapRef: unknown field']));
+  });
+
+  it('has valid built-in defaults', () => {
+    expect(defaultSidecarConfig().openStatus).toBe(502);
+  });
+});
