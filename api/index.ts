@@ -4,3 +4,4 @@ export * from './schema.js';
 export * from './status.js';
 export * from './validate.js';
 export * from './crd.js';
+export * from './logger.js';

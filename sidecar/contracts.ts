@@ -1,12 +1,16 @@
 /**
  * The seams between the sidecar's data path (proxy, breaker, error pages) and its runtime
- * (metrics registry, admin server, config watch, logging, drain). Both sides import only these.
+ * (metrics registry, admin server, config watch, drain). Both sides import only these.
  */
+import type { AddressInfo } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
+import type { Logger } from '../api/logger.js';
+
+export type { Logger };
 
 export type Reason = 'connect-failed' | 'timeout' | 'reset' | 'invalid-response' | 'circuit-open';
 
-/** Breaker states as exported by badgateway_circuit_state. */
+/** Breaker states as exported by badgateway_circuit_state (0 closed, 1 half-open, 2 open). */
 export type CircuitState = 'closed' | 'half-open' | 'open';
 
 /** What the data path reports; implemented with prom-client by sidecar/metrics.ts. */
@@ -22,15 +26,28 @@ export interface SidecarMetrics {
   configReload(result: 'success' | 'error'): void;
 }
 
-/** Minimal structured logger (pino-compatible subset), so the data path does not depend on pino. */
-export interface Logger {
-  debug(object: object, message?: string): void;
-  info(object: object, message?: string): void;
-  warn(object: object, message?: string): void;
-  error(object: object, message?: string): void;
-}
-
 /** Where the data path reads the current configuration; swapped atomically on hot reload. */
 export interface ConfigSource {
   current(): Readonly<SidecarConfig>;
+}
+
+export interface ProxyOptions {
+  /** The app, e.g. http://127.0.0.1:8080 */
+  upstream: URL;
+  config: ConfigSource;
+  metrics: SidecarMetrics;
+  logger: Logger;
+  /** Bounded request head size in bytes (default 16 KiB). */
+  maxHeaderSize?: number;
+}
+
+/** The proxy's listening server, built by sidecar/proxy-server.ts. */
+export interface ProxyServer {
+  listen(host: string, port: number): Promise<AddressInfo>;
+  /** Call after the ConfigSource changed; rebuilds the breaker/pool only where their settings changed. */
+  applyConfig(): void;
+  breakerState(): CircuitState;
+  /** Stop accepting, answer idle keep-alive connections with Connection: close, wait for in-flight up to timeoutMs. */
+  drain(timeoutMs: number): Promise<{ completed: boolean }>;
+  close(): Promise<void>;
 }

