@@ -1,0 +1,86 @@
+/**
+ * One error type for every failure the sidecar answers itself, and ONE function that maps a
+ * socket, timeout or parser error to the design's reason, status and RFC 9209 Proxy-Status token.
+ */
+import type { SidecarConfig } from '../api/schema.js';
+import type { Reason } from './contracts.js';
+
+/** RFC 9209 proxy error types the sidecar emits. */
+export type ProxyErrorType =
+  | 'connection_refused'
+  | 'connection_timeout'
+  | 'destination_unavailable'
+  | 'dns_error'
+  | 'http_response_timeout'
+  | 'http_protocol_error'
+  | 'connection_terminated'
+  | 'http_response_incomplete';
+
+export class BadGatewayError extends Error {
+  override readonly name = 'BadGatewayError';
+
+  constructor(
+    readonly reason: Reason,
+    readonly proxyError: ProxyErrorType,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const CONNECT_ERRORS: Readonly<Record<string, ProxyErrorType>> = {
+  ECONNREFUSED: 'connection_refused',
+  UND_ERR_CONNECT_TIMEOUT: 'connection_timeout',
+  ETIMEDOUT: 'connection_timeout',
+  ENOTFOUND: 'dns_error',
+  EAI_AGAIN: 'dns_error',
+  EHOSTUNREACH: 'destination_unavailable',
+  ENETUNREACH: 'destination_unavailable',
+  EADDRNOTAVAIL: 'destination_unavailable',
+};
+
+const RESET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+
+/** Maps any upstream failure that happened before a response head to a BadGatewayError. */
+export function classifyUpstreamError(error: unknown): BadGatewayError {
+  if (error instanceof BadGatewayError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && error.name === 'HTTPParserError') {
+    return new BadGatewayError('invalid-response', 'http_protocol_error', message, { cause: error });
+  }
+  if (typeof code === 'string') {
+    const connect = CONNECT_ERRORS[code];
+    if (connect !== undefined) return new BadGatewayError('connect-failed', connect, message, { cause: error });
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      return new BadGatewayError('timeout', 'http_response_timeout', message, { cause: error });
+    }
+    if (RESET_ERRORS.has(code)) return new BadGatewayError('reset', 'connection_terminated', message, { cause: error });
+    if (code.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW' || code === 'UND_ERR_INFO') {
+      return new BadGatewayError('invalid-response', 'http_protocol_error', message, { cause: error });
+    }
+  }
+  return new BadGatewayError('reset', 'connection_terminated', message, { cause: error });
+}
+
+export function circuitOpenError(): BadGatewayError {
+  return new BadGatewayError('circuit-open', 'destination_unavailable', 'circuit open');
+}
+
+/** The status the client gets for a reason, as the policy configures it. */
+export function statusFor(reason: Reason, config: Readonly<SidecarConfig>): number {
+  switch (reason) {
+    case 'timeout':
+      return config.timeoutStatus;
+    case 'circuit-open':
+      return config.openStatus;
+    default:
+      return 502;
+  }
+}
+
+/** A connection-level failure that a fresh connection may not repeat (the keep-alive race). */
+export function isRetriable(error: BadGatewayError): boolean {
+  return error.reason === 'reset';
+}

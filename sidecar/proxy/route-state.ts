@@ -1,0 +1,36 @@
+/**
+ * Everything the data path derives from one configuration, built once per (re)load so that
+ * answering a request reads precomputed values only.
+ */
+import { parseDuration } from '../../api/duration.js';
+import type { SidecarConfig } from '../../api/schema.js';
+import type { Breaker } from '../breaker.js';
+import { ErrorPages } from '../error-pages.js';
+import type { UpstreamPool } from './upstream-pool.js';
+
+export interface RouteState {
+  readonly config: Readonly<SidecarConfig>;
+  readonly pages: ErrorPages;
+  readonly breaker: Breaker;
+  readonly pool: UpstreamPool;
+  readonly failureStatusCodes: ReadonlySet<number>;
+  /** Fixed Retry-After seconds from the policy, else undefined (time left until the trial). */
+  readonly retryAfterSeconds: number | undefined;
+  readonly retryAttempts: number;
+}
+
+export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breaker, pool: UpstreamPool): RouteState {
+  return {
+    config,
+    pages: new ErrorPages(config),
+    breaker,
+    pool,
+    failureStatusCodes: new Set(config.circuitBreaker.failureStatusCodes),
+    retryAfterSeconds: config.retryAfter === undefined ? undefined : Math.max(0, Math.ceil(parseDuration(config.retryAfter) / 1000)),
+    retryAttempts: config.retry.attempts,
+  };
+}
+
+export function retryAfterFor(state: RouteState): number {
+  return state.retryAfterSeconds ?? Math.max(1, Math.ceil(state.breaker.msUntilTrial() / 1000));
+}

@@ -1,0 +1,34 @@
+/** An in-memory SidecarMetrics, so tests can assert what the data path reported. */
+import type { CircuitState, Reason, SidecarMetrics } from '../../sidecar/contracts.js';
+
+export class RecordingMetrics implements SidecarMetrics {
+  readonly requests: { code: number; reason: Reason | '' }[] = [];
+  readonly transitions: CircuitState[] = [];
+  readonly durations: number[] = [];
+  state: CircuitState = 'closed';
+  shadowTrips = 0;
+  reusedSocketFailures = 0;
+  reloads: ('success' | 'error')[] = [];
+
+  request(code: number, reason: Reason | ''): void {
+    this.requests.push({ code, reason });
+  }
+  upstreamDuration(seconds: number): void {
+    this.durations.push(seconds);
+  }
+  circuitState(state: CircuitState): void {
+    this.state = state;
+  }
+  circuitTransition(to: CircuitState): void {
+    this.transitions.push(to);
+  }
+  shadowTrip(): void {
+    this.shadowTrips += 1;
+  }
+  reusedSocketFailure(): void {
+    this.reusedSocketFailures += 1;
+  }
+  configReload(result: 'success' | 'error'): void {
+    this.reloads.push(result);
+  }
+}

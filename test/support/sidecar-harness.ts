@@ -1,0 +1,47 @@
+/** Starts a real proxy on 127.0.0.1:0 in front of an upstream, with a swappable config. */
+import type { AddressInfo } from 'node:net';
+import { silentLogger } from '../../api/logger.js';
+import type { SidecarConfig } from '../../api/schema.js';
+import { validateSidecarConfig } from '../../api/validate.js';
+import type { ProxyServer } from '../../sidecar/contracts.js';
+import { createProxyServer } from '../../sidecar/proxy-server.js';
+import { RecordingMetrics } from './recording-metrics.js';
+
+export interface Harness {
+  proxy: ProxyServer;
+  metrics: RecordingMetrics;
+  url: string;
+  address: AddressInfo;
+  setConfig(input: unknown): void;
+  close(): Promise<void>;
+}
+
+export function sidecarConfig(input: unknown): Readonly<SidecarConfig> {
+  const result = validateSidecarConfig(input);
+  if (!result.ok) throw new Error(result.problems.join('; '));
+  return result.value;
+}
+
+export async function startSidecar(upstream: string, config: unknown = {}, maxHeaderSize?: number): Promise<Harness> {
+  let current = sidecarConfig(config);
+  const metrics = new RecordingMetrics();
+  const proxy = createProxyServer({
+    upstream: new URL(upstream),
+    config: { current: () => current },
+    metrics,
+    logger: silentLogger(),
+    ...(maxHeaderSize === undefined ? {} : { maxHeaderSize }),
+  });
+  const address = await proxy.listen('127.0.0.1', 0);
+  return {
+    proxy,
+    metrics,
+    address,
+    url: `http://127.0.0.1:${address.port}`,
+    setConfig(input: unknown) {
+      current = sidecarConfig(input);
+      proxy.applyConfig();
+    },
+    close: () => proxy.close(),
+  };
+}
