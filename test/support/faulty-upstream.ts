@@ -122,3 +122,45 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * A minimal HTTP/1.1 app whose keep-alive connections expire after `idleMs` idle, advertising no
+ * Keep-Alive hint (like many real apps). It makes the keep-alive race deterministic: a request that
+ * arrives on an expired connection meets a closing socket (reset, no answer), exactly what happens
+ * when the app's idle close crosses the proxy's reuse on the wire.
+ */
+export async function startRacyKeepAliveApp(idleMs: number): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
+  const { createServer: createTcpServer } = await import('node:net');
+  let requests = 0;
+  const sockets = new Set<Socket>();
+  const server = createTcpServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buffered = '';
+    let lastActivity = Date.now();
+    socket.on('data', (data) => {
+      if (Date.now() - lastActivity >= idleMs) {
+        socket.resetAndDestroy();
+        return;
+      }
+      buffered += data.toString('latin1');
+      while (buffered.includes('\r\n\r\n')) {
+        buffered = buffered.slice(buffered.indexOf('\r\n\r\n') + 4);
+        requests += 1;
+        socket.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok');
+        lastActivity = Date.now();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => requests,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
