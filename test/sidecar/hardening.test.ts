@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
+import { request } from 'undici';
+import { FaultyUpstream } from '../support/faulty-upstream.js';
+import { startSidecar, type Harness } from '../support/sidecar-harness.js';
+
+let upstream: FaultyUpstream | undefined;
+let sidecar: Harness | undefined;
+afterEach(async () => {
+  await sidecar?.close();
+  await upstream?.close();
+  sidecar = undefined;
+  upstream = undefined;
+});
+
+/** Sends raw bytes and returns everything the sidecar answers before closing. */
+function raw(port: number, payload: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(payload));
+    let answer = '';
+    socket.on('data', (data) => { answer += data.toString('latin1'); });
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error('no answer')));
+  });
+}
+
+async function stillServing(url: string): Promise<number> {
+  const response = await request(url);
+  await response.body.text();
+  return response.statusCode;
+}
+
+describe('hardening', () => {
+  it('rejects an oversized request head with 431 and keeps serving', async () => {
+    upstream = await new FaultyUpstream().start();
+    sidecar = await startSidecar(upstream.url, {}, 8 * 1024);
+    const answer = await raw(sidecar.address.port, `GET / HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(16 * 1024)}\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(upstream.seen).toHaveLength(0);
+    expect(await stillServing(sidecar.url)).toBe(200);
+  });
+
+  it('rejects Content-Length together with Transfer-Encoding (smuggling) with 400', async () => {
+    upstream = await new FaultyUpstream().start();
+    sidecar = await startSidecar(upstream.url);
+    const answer = await raw(sidecar.address.port,
+      'POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nhost: x\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(upstream.seen.map((seen) => seen.url)).not.toContain('/smuggled');
+    expect(await stillServing(sidecar.url)).toBe(200);
+  });
+
+  it('rejects garbage with 400', async () => {
+    upstream = await new FaultyUpstream().start();
+    sidecar = await startSidecar(upstream.url);
+    expect(await raw(sidecar.address.port, 'HELLO\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await stillServing(sidecar.url)).toBe(200);
+  });
+});
+
+describe('drain', () => {
+  it('lets an in-flight request finish, answers it with Connection: close, refuses new connections', async () => {
+    upstream = await new FaultyUpstream().start();
+    upstream.mode = { kind: 'slow', delayMs: 400 };
+    sidecar = await startSidecar(upstream.url);
+    const inFlight = request(sidecar.url);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const drained = sidecar.proxy.drain(5000);
+    const response = await inFlight;
+    expect(await response.body.text()).toBe('slow answer');
+    expect(response.headers.connection).toBe('close');
+    expect(await drained).toEqual({ completed: true });
+    await expect(request(sidecar.url)).rejects.toThrow();
+  });
+
+  it('gives up at the drain timeout', async () => {
+    upstream = await new FaultyUpstream().start();
+    upstream.mode = { kind: 'hang' };
+    sidecar = await startSidecar(upstream.url);
+    const inFlight = request(sidecar.url).catch((error: Error) => error);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await sidecar.proxy.drain(200)).toEqual({ completed: false });
+    expect(await inFlight).toBeInstanceOf(Error);
+  });
+});
