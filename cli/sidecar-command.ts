@@ -1,8 +1,65 @@
-import type { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { isDuration, parseDuration } from '../api/duration.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../api/logger.js';
+import { ConfigError, runSidecar } from '../sidecar/run-sidecar.js';
+import { parseHostPort } from './host-port.js';
+import { UsageError } from './usage-error.js';
+
+interface SidecarFlags {
+  upstream?: string;
+  listen: string;
+  admin: string;
+  config?: string;
+  drainTimeout: string;
+  logLevel: LogLevel;
+}
+
+function parseUpstream(value: string | undefined): URL {
+  if (value === undefined || value === '') throw new UsageError('--upstream: required (or BADGATEWAY_UPSTREAM), e.g. http://127.0.0.1:8080');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--upstream: ${JSON.stringify(value)} is not a URL (e.g. http://127.0.0.1:8080)`);
+  }
+  if (url.protocol !== 'http:') throw new UsageError(`--upstream: ${JSON.stringify(value)} must be an http:// URL`);
+  if (url.pathname !== '/' || url.search !== '' || url.username !== '') {
+    throw new UsageError(`--upstream: ${JSON.stringify(value)} must be scheme://host:port only, without path or credentials`);
+  }
+  return url;
+}
 
 export function registerSidecarCommand(program: Command): void {
-  program.command('sidecar').description('(not implemented yet)').action(() => {
-    process.stderr.write('badgateway: sidecar is not implemented yet\n');
-    process.exit(1);
-  });
+  program
+    .command('sidecar')
+    .description('run the reverse proxy in front of the app container')
+    .addOption(new Option('--upstream <url>', 'the app, e.g. http://127.0.0.1:8080').env('BADGATEWAY_UPSTREAM'))
+    .addOption(new Option('--listen <host:port>', 'proxy address').env('BADGATEWAY_LISTEN').default('0.0.0.0:8502'))
+    .addOption(new Option('--admin <host:port>', 'admin address (/healthz /readyz /metrics /config)').env('BADGATEWAY_ADMIN').default('0.0.0.0:8503'))
+    .addOption(new Option('--config <file>', 'policy.json (JSON or YAML), hot-reloaded; missing file = defaults').env('BADGATEWAY_CONFIG'))
+    .addOption(new Option('--drain-timeout <duration>', 'how long in-flight requests may finish on SIGTERM').default('30s'))
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .action(async (flags: SidecarFlags) => {
+      const upstream = parseUpstream(flags.upstream);
+      const listen = parseHostPort('--listen', flags.listen);
+      const admin = parseHostPort('--admin', flags.admin);
+      if (!isDuration(flags.drainTimeout)) throw new UsageError(`--drain-timeout: ${JSON.stringify(flags.drainTimeout)} is not a duration (e.g. 30s)`);
+      const logger = createLogger({ name: 'sidecar', level: flags.logLevel });
+      let running;
+      try {
+        running = await runSidecar({ upstream, listen, admin, configPath: flags.config, drainTimeoutMs: parseDuration(flags.drainTimeout), logger });
+      } catch (error) {
+        if (error instanceof ConfigError) throw new UsageError(error.problems[0] ?? error.message);
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES') throw new UsageError(`cannot listen: ${(error as Error).message}`);
+        throw error;
+      }
+      const stop = async (signal: string) => {
+        logger.info({ signal }, 'shutting down');
+        await running.shutdown();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+      process.once('SIGINT', () => void stop('SIGINT'));
+    });
 }

@@ -1,0 +1,69 @@
+/**
+ * The sidecar's Prometheus metrics (prom-client), one registry per instance so tests and embedded
+ * uses never share counters. Names are the design's contract.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CircuitState, Reason, SidecarMetrics } from './contracts.js';
+
+const STATE_VALUE: Readonly<Record<CircuitState, number>> = { closed: 0, 'half-open': 1, open: 2 };
+
+export class PrometheusSidecarMetrics implements SidecarMetrics {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({ name: 'badgateway_requests_total', help: 'Requests answered, by status code and badgateway reason ("" for responses the app sent).', labelNames: ['code', 'reason'] as const, registers: [this.registry] });
+  private readonly upstreamSeconds = new Histogram({ name: 'badgateway_upstream_duration_seconds', help: 'Time from sending a request upstream to its response head or failure.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
+  private readonly state = new Gauge({ name: 'badgateway_circuit_state', help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.', registers: [this.registry] });
+  private readonly transitions = new Counter({ name: 'badgateway_circuit_transitions_total', help: 'Circuit breaker transitions, by the state entered.', labelNames: ['to'] as const, registers: [this.registry] });
+  private readonly reloads = new Counter({ name: 'badgateway_config_reloads_total', help: 'Configuration reloads, by result.', labelNames: ['result'] as const, registers: [this.registry] });
+  private readonly shadowTrips = new Counter({ name: 'badgateway_shadow_trips_total', help: 'Times the breaker would have opened in shadow mode.', registers: [this.registry] });
+  private readonly reusedSocketFailures = new Counter({ name: 'badgateway_reused_socket_failures_total', help: 'Pooled upstream connections found closed by the app (keep-alive race), recovered by a retry.', registers: [this.registry] });
+  /** Counter children cached per label pair: label lookups are the costly part on the hot path. */
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.state.set(0);
+    for (const result of ['success', 'error'] as const) this.reloads.inc({ result }, 0);
+  }
+
+  request(code: number, reason: Reason | ''): void {
+    const key = `${code}${reason}`;
+    let child = this.requestChildren.get(key);
+    if (child === undefined) {
+      child = this.requests.labels(String(code), reason);
+      this.requestChildren.set(key, child);
+    }
+    child.inc();
+  }
+
+  upstreamDuration(seconds: number): void {
+    this.upstreamSeconds.observe(seconds);
+  }
+
+  circuitState(state: CircuitState): void {
+    this.state.set(STATE_VALUE[state]);
+  }
+
+  circuitTransition(to: CircuitState): void {
+    this.transitions.inc({ to });
+  }
+
+  shadowTrip(): void {
+    this.shadowTrips.inc();
+  }
+
+  reusedSocketFailure(): void {
+    this.reusedSocketFailures.inc();
+  }
+
+  configReload(result: 'success' | 'error'): void {
+    this.reloads.inc({ result });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
