@@ -1,8 +1,32 @@
-import type { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { isDuration, parseDuration } from '../api/duration.js';
+import { runDemo } from '../sidecar/demo/run-demo.js';
+import { UsageError } from './usage-error.js';
+
+function port(flag: string, value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > 65535) throw new UsageError(`${flag}: ${JSON.stringify(value)} is not a port`);
+  return number;
+}
 
 export function registerDemoCommand(program: Command): void {
-  program.command('demo').description('(not implemented yet)').action(() => {
-    process.stderr.write('badgateway: demo is not implemented yet\n');
-    process.exit(1);
-  });
+  program
+    .command('demo')
+    .description('local demo: a sample app and the sidecar in front of it, no cluster needed')
+    .addOption(new Option('--port <port>', 'sidecar proxy port').default('8502'))
+    .addOption(new Option('--admin-port <port>', 'sidecar admin port').default('8503'))
+    .addOption(new Option('--control-port <port>', 'port of the HTTP switch for the app').default('8504'))
+    .addOption(new Option('--duration <duration>', 'stop after this long (default: until q or Ctrl-C)').default('0'))
+    .action(async (flags: { port: string; adminPort: string; controlPort: string; duration: string }) => {
+      if (!isDuration(flags.duration)) throw new UsageError(`--duration: ${JSON.stringify(flags.duration)} is not a duration (e.g. 30s)`);
+      await runDemo({
+        listenPort: port('--port', flags.port),
+        adminPort: port('--admin-port', flags.adminPort),
+        controlPort: port('--control-port', flags.controlPort),
+        durationMs: parseDuration(flags.duration),
+        out: process.stdout,
+        interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+      });
+      process.exit(0);
+    });
 }

@@ -1,0 +1,52 @@
+/** The demo's stand-in for the user's app: healthy, failing (500s), hanging, or down (port closed). */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export const APP_MODES = ['healthy', 'failing', 'hanging', 'down'] as const;
+export type AppMode = (typeof APP_MODES)[number];
+
+export class SampleApp {
+  private mode: AppMode = 'healthy';
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private port = 0;
+
+  currentMode(): AppMode {
+    return this.mode;
+  }
+
+  async start(port = 0): Promise<number> {
+    this.server = createServer((req, res) => {
+      if (this.mode === 'hanging') return;
+      if (this.mode === 'failing') {
+        res.writeHead(503, { 'content-type': 'text/plain' });
+        res.end('app: database unavailable\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`hello from the app: ${req.method} ${req.url}\n`);
+    });
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  async setMode(mode: AppMode): Promise<void> {
+    if (mode === this.mode) return;
+    const wasDown = this.mode === 'down';
+    this.mode = mode;
+    if (mode === 'down') await this.stop();
+    else if (wasDown) await this.start(this.port);
+    if (mode === 'healthy') for (const socket of this.sockets) socket.destroy(); // end hanging requests
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+}

@@ -1,0 +1,32 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { request } from 'undici';
+import { closedPort } from '../support/faulty-upstream.js';
+import { eventually, startCli } from '../support/cli.js';
+
+const stops: (() => void)[] = [];
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
+
+describe('badgateway demo', () => {
+  it('serves the app, then the branded fast 502 once the app is switched down', async () => {
+    const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
+    const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
+    stops.push(() => demo.child.kill('SIGKILL'));
+    const proxy = `http://127.0.0.1:${port}/`;
+    await eventually(async () => (await request(proxy)).statusCode === 200, 15_000, 'demo up');
+    expect(demo.output()).toContain(`through the sidecar:  http://127.0.0.1:${port}/`);
+
+    const switched = await request(`http://127.0.0.1:${controlPort}/_demo/mode?set=down`, { method: 'POST' });
+    expect(await switched.body.json()).toEqual({ mode: 'down' });
+    await eventually(async () => {
+      const response = await request(proxy, { headers: { accept: 'text/html' } });
+      const body = await response.body.text();
+      return response.statusCode === 502 && response.headers['x-badgateway-reason'] === 'circuit-open' && body.includes("We'll be right back");
+    }, 15_000, 'circuit open with the branded page');
+    await eventually(() => /circuit: open/.test(demo.output()), 10_000, 'status line');
+
+    demo.child.kill('SIGTERM');
+    expect(await demo.exited).toBe(0);
+  });
+});
