@@ -5,16 +5,20 @@
 import type { SidecarConfig } from '../api/schema.js';
 import type { Reason } from './contracts.js';
 
-/** RFC 9209 proxy error types the sidecar emits. */
-export type ProxyErrorType =
-  | 'connection_refused'
-  | 'connection_timeout'
-  | 'destination_unavailable'
-  | 'dns_error'
-  | 'http_response_timeout'
-  | 'http_protocol_error'
-  | 'connection_terminated'
-  | 'http_response_incomplete';
+/** Every reason the sidecar reports in x-badgateway-reason (the design's failure table). */
+export const REASONS: readonly Reason[] = ['connect-failed', 'timeout', 'reset', 'invalid-response', 'circuit-open'];
+
+/** RFC 9209 proxy error types the sidecar emits in Proxy-Status. */
+export const PROXY_ERROR_TYPES = [
+  'connection_refused',
+  'connection_timeout',
+  'destination_unavailable',
+  'dns_error',
+  'http_response_timeout',
+  'http_protocol_error',
+  'connection_terminated',
+] as const;
+export type ProxyErrorType = (typeof PROXY_ERROR_TYPES)[number];
 
 export class BadGatewayError extends Error {
   override readonly name = 'BadGatewayError';
