@@ -1,0 +1,113 @@
+/**
+ * Sidecar injection as one pure function, shared by the webhook and `badgateway inject`: a
+ * Deployment in, the mutated Deployment, an RFC 6902 patch and the reasons out. Injection always
+ * starts from the un-injected object, so injecting twice gives the same result and a changed
+ * image or setting updates the sidecar in place; what it changed is recorded in an annotation,
+ * which is what un-injection restores from.
+ */
+import type { V1Container, V1Deployment, V1PodSpec } from '@kubernetes/client-node';
+import { isDuration, parseDuration } from '../../api/duration.js';
+import { ANNOTATIONS, SIDECAR_CONTAINER_NAME } from '../../api/names.js';
+import { findAppPort, renamedPortName } from './app-port.js';
+import { diff, type JsonPatchOperation } from './json-patch.js';
+import { supportsNativeSidecars } from './kube-version.js';
+import { configVolume, DEFAULT_PROXY_PORT_NAME, sidecarContainer } from './sidecar-container.js';
+import type { InjectionSettings } from './settings.js';
+import { removeInjection, type InjectionRecord, PROBES } from './uninject.js';
+
+export interface InjectContext {
+  settings: InjectionSettings;
+  kubeVersion: string;
+  /** The policy the operator or webhook resolved; the `badgateway.io/policy` annotation wins. */
+  policyName?: string;
+}
+
+export interface InjectionResult {
+  deployment: V1Deployment;
+  patch: JsonPatchOperation[];
+  injectable: boolean;
+  reasons: string[];
+}
+
+export function wantsInjection(deployment: V1Deployment): boolean {
+  return deployment.metadata?.annotations?.[ANNOTATIONS.inject] === 'true';
+}
+
+function notInjectable(input: V1Deployment, base: V1Deployment, reasons: string[]): InjectionResult {
+  return { deployment: base, patch: diff(input, base), injectable: false, reasons };
+}
+
+export function injectDeployment(input: V1Deployment, context: InjectContext): InjectionResult {
+  const { object: base, removed } = removeInjection(input);
+  if (!wantsInjection(input)) {
+    return notInjectable(input, base, [removed ? 'annotation removed: sidecar and its changes removed' : `not annotated ${ANNOTATIONS.inject}: "true"`]);
+  }
+  const deployment = structuredClone(base);
+  const pod: V1PodSpec | undefined = deployment.spec?.template?.spec;
+  if (pod === undefined || pod.containers.length === 0) return notInjectable(input, base, ['the Deployment has no pod template containers']);
+  if (pod.hostNetwork === true) return notInjectable(input, base, ['hostNetwork pods share the node\'s ports: not injected']);
+  const all = [...pod.containers, ...(pod.initContainers ?? [])];
+  if (all.some((container) => container.name === SIDECAR_CONTAINER_NAME)) {
+    return notInjectable(input, base, [`a container named ${SIDECAR_CONTAINER_NAME} already exists and was not injected by badgateway`]);
+  }
+  const annotations = deployment.metadata?.annotations ?? {};
+  const appPort = findAppPort(pod.containers, annotations[ANNOTATIONS.port]);
+  if ('problem' in appPort) return notInjectable(input, base, [appPort.problem]);
+
+  const reasons: string[] = [];
+  const native = supportsNativeSidecars(context.kubeVersion);
+  const app = pod.containers[appPort.containerIndex] as V1Container;
+  const record: InjectionRecord = { v: 1, container: app.name, port: appPort.port, probes: [], preStop: false, native };
+
+  let proxyPortName = DEFAULT_PROXY_PORT_NAME;
+  if (appPort.portIndex !== undefined && appPort.name !== undefined) {
+    const renamed = renamedPortName(appPort.name);
+    (app.ports as { name?: string }[])[appPort.portIndex]!.name = renamed;
+    record.portName = appPort.name;
+    record.renamedTo = renamed;
+    proxyPortName = appPort.name;
+    reasons.push(`port ${appPort.name} (${appPort.port}) now belongs to the sidecar; the app's is ${renamed}`);
+    for (const probe of PROBES) {
+      const handler = app[probe];
+      for (const action of [handler?.httpGet, handler?.tcpSocket]) {
+        if (action !== undefined && action.port === appPort.name) {
+          action.port = renamed;
+          record.probes.push(probe);
+        }
+      }
+    }
+  }
+
+  const drainDelay = annotations[ANNOTATIONS.drainDelay] ?? context.settings.drainDelay;
+  if (app.lifecycle?.preStop === undefined && native && isDuration(drainDelay) && parseDuration(drainDelay) > 0) {
+    app.lifecycle = { ...app.lifecycle, preStop: { sleep: { seconds: Math.ceil(parseDuration(drainDelay) / 1000) } } };
+    record.preStop = true;
+    reasons.push(`app preStop sleep ${drainDelay} added so endpoints are removed before the app stops`);
+  }
+
+  const policyName = annotations[ANNOTATIONS.policy] ?? context.policyName;
+  const sidecar = sidecarContainer({
+    appPort: appPort.port,
+    proxyPortName,
+    native,
+    ...(policyName === undefined ? {} : { policyName }),
+    ...(annotations[ANNOTATIONS.cpu] === undefined ? {} : { cpu: annotations[ANNOTATIONS.cpu] }),
+    ...(annotations[ANNOTATIONS.memory] === undefined ? {} : { memory: annotations[ANNOTATIONS.memory] }),
+  }, context.settings);
+  if (native) {
+    pod.initContainers = [...(pod.initContainers ?? []), sidecar];
+    reasons.push('injected as a native sidecar (initContainers, restartPolicy: Always)');
+  } else {
+    pod.containers.push(sidecar);
+    reasons.push(`injected as a regular container (Kubernetes ${context.kubeVersion} has no native sidecars)`);
+  }
+  if (policyName !== undefined) {
+    pod.volumes = [...(pod.volumes ?? []), configVolume(policyName)];
+    reasons.push(`configured by policy ${policyName}`);
+  } else {
+    reasons.push('no policy applies: sidecar defaults');
+  }
+  deployment.metadata = { ...deployment.metadata, annotations: { ...annotations, [ANNOTATIONS.injected]: JSON.stringify(record) } };
+  if (removed) reasons.unshift('already injected: updated in place');
+  return { deployment, patch: diff(input, deployment), injectable: true, reasons };
+}

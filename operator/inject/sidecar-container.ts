@@ -1,0 +1,68 @@
+/** The badgateway sidecar container, as injected. */
+import type { V1Container, V1Volume } from '@kubernetes/client-node';
+import { CONFIG_KEY, CONFIG_MOUNT_PATH, configMapNameFor, SIDECAR_ADMIN_PORT, SIDECAR_CONTAINER_NAME, SIDECAR_PROXY_PORT } from '../../api/names.js';
+import type { InjectionSettings } from './settings.js';
+
+export const CONFIG_VOLUME_NAME = 'badgateway-config';
+export const ADMIN_PORT_NAME = 'bgw-admin';
+export const DEFAULT_PROXY_PORT_NAME = 'bgw-proxy';
+
+export interface SidecarSpec {
+  appPort: number;
+  proxyPortName: string;
+  policyName?: string;
+  native: boolean;
+  cpu?: string;
+  memory?: string;
+}
+
+export function sidecarContainer(spec: SidecarSpec, settings: InjectionSettings): V1Container {
+  const args = [
+    'sidecar',
+    '--upstream', `http://127.0.0.1:${spec.appPort}`,
+    '--listen', `0.0.0.0:${SIDECAR_PROXY_PORT}`,
+    '--admin', `0.0.0.0:${SIDECAR_ADMIN_PORT}`,
+  ];
+  if (spec.policyName !== undefined) args.push('--config', `${CONFIG_MOUNT_PATH}/${CONFIG_KEY}`);
+  if (settings.logLevel !== undefined) args.push('--log-level', settings.logLevel);
+  const limits: Record<string, string> = { memory: spec.memory ?? settings.resources.limits.memory };
+  if (settings.resources.limits.cpu !== undefined) limits.cpu = settings.resources.limits.cpu;
+  const uid = settings.runAsUser ?? 65532;
+  const container: V1Container = {
+    name: SIDECAR_CONTAINER_NAME,
+    image: settings.image,
+    args,
+    ports: [
+      { name: spec.proxyPortName, containerPort: SIDECAR_PROXY_PORT, protocol: 'TCP' },
+      { name: ADMIN_PORT_NAME, containerPort: SIDECAR_ADMIN_PORT, protocol: 'TCP' },
+    ],
+    readinessProbe: { httpGet: { path: '/readyz', port: ADMIN_PORT_NAME }, periodSeconds: 5, failureThreshold: 2 },
+    livenessProbe: { httpGet: { path: '/healthz', port: ADMIN_PORT_NAME }, periodSeconds: 10, failureThreshold: 3 },
+    resources: {
+      requests: { cpu: spec.cpu ?? settings.resources.requests.cpu, memory: spec.memory ?? settings.resources.requests.memory },
+      limits,
+    },
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: uid,
+      runAsGroup: uid,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+  };
+  if (settings.imagePullPolicy !== undefined) container.imagePullPolicy = settings.imagePullPolicy;
+  if (spec.policyName !== undefined) container.volumeMounts = [{ name: CONFIG_VOLUME_NAME, mountPath: CONFIG_MOUNT_PATH, readOnly: true }];
+  if (spec.native) {
+    container.restartPolicy = 'Always';
+    // Main containers start only once a native sidecar's startup probe passes.
+    container.startupProbe = { httpGet: { path: '/readyz', port: ADMIN_PORT_NAME }, periodSeconds: 1, failureThreshold: 30 };
+  }
+  return container;
+}
+
+/** Optional, so a policy that does not exist (yet) means defaults rather than a stuck pod. */
+export function configVolume(policyName: string): V1Volume {
+  return { name: CONFIG_VOLUME_NAME, configMap: { name: configMapNameFor(policyName), optional: true } };
+}
