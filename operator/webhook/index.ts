@@ -1,0 +1,109 @@
+/**
+ * Starts the webhook as the operator runs it: TLS from the self-signed bootstrap Secret (renewed
+ * and reloaded without restart, caBundle kept patched) or from cert-manager's files, the cluster
+ * version from discovery, and the applicable policy looked up per review.
+ */
+import { readFile } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../../api/logger.js';
+import { API_GROUP, API_VERSION, POLICY_PLURAL } from '../../api/names.js';
+import { ensureCaBundle, ensureServingCertificate } from '../certs/bootstrap.js';
+import type { KubeClients } from '../kube/clients.js';
+import type { InjectContext } from '../inject/inject.js';
+import { CURRENT_KUBE_VERSION } from '../inject/kube-version.js';
+import { effectivePolicyName, type PolicyLike } from '../inject/policy-match.js';
+import type { InjectionSettings } from '../inject/settings.js';
+import type { AdmissionRequest } from './review.js';
+import { createWebhookServer } from './server.js';
+
+export interface WebhookOptions {
+  clients: KubeClients;
+  namespace: string;
+  port: number;
+  host?: string;
+  serviceName: string;
+  secretName: string;
+  webhookConfigName: string;
+  certMode: 'self-signed' | 'external';
+  certDir?: string;
+  injection: InjectionSettings;
+  kubeVersion?: string;
+  logger: Logger;
+}
+
+export interface RunningWebhook {
+  port: number;
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+const RENEWAL_CHECK_MS = 3_600_000;
+
+async function serverVersion(clients: KubeClients, logger: Logger): Promise<string> {
+  try {
+    return (await clients.version.getCode()).gitVersion;
+  } catch (error) {
+    logger.warn({ error: (error as Error).message }, `cannot read the server version; assuming ${CURRENT_KUBE_VERSION}`);
+    return CURRENT_KUBE_VERSION;
+  }
+}
+
+async function readExternalTls(certDir: string): Promise<{ key: string; cert: string }> {
+  const [cert, key] = await Promise.all([readFile(join(certDir, 'tls.crt'), 'utf8'), readFile(join(certDir, 'tls.key'), 'utf8')]);
+  return { cert, key };
+}
+
+export async function startWebhook(options: WebhookOptions): Promise<RunningWebhook> {
+  const { clients, logger } = options;
+  const kubeVersion = options.kubeVersion ?? await serverVersion(clients, logger);
+  const selfSigned = async () => {
+    const cert = await ensureServingCertificate(clients, { namespace: options.namespace, secretName: options.secretName, serviceName: options.serviceName });
+    try {
+      if (await ensureCaBundle(clients, options.webhookConfigName, cert.caPem)) logger.info({ webhookConfig: options.webhookConfigName }, 'caBundle updated');
+    } catch (error) {
+      logger.warn({ error: (error as Error).message, webhookConfig: options.webhookConfigName }, 'cannot patch the webhook caBundle (yet)');
+    }
+    return { key: cert.keyPem, cert: cert.certPem };
+  };
+  if (options.certMode === 'external' && options.certDir === undefined) throw new Error('--cert-dir is required with --cert-mode external');
+  const loadTls = options.certMode === 'external' ? () => readExternalTls(options.certDir as string) : selfSigned;
+
+  const fallbackContext = (policyName?: string): InjectContext => ({
+    settings: options.injection,
+    kubeVersion,
+    ...(policyName === undefined ? {} : { policyName }),
+  });
+  const resolveContext = async (request: AdmissionRequest): Promise<InjectContext> => {
+    const namespace = request.namespace ?? (request.object as { metadata?: { namespace?: string } } | undefined)?.metadata?.namespace;
+    if (namespace === undefined) return fallbackContext();
+    const list = await clients.custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: POLICY_PLURAL }) as { items?: PolicyLike[] };
+    const deployment = { ...(request.object as object), metadata: { ...(request.object as { metadata?: object }).metadata, namespace } };
+    return fallbackContext(effectivePolicyName(list.items ?? [], deployment));
+  };
+
+  const server = createWebhookServer({ tls: await loadTls(), resolveContext, fallbackContext: () => fallbackContext(), logger });
+  const address = await server.listen(options.host ?? '0.0.0.0', options.port);
+  logger.info({ port: address.port, certMode: options.certMode, kubeVersion }, 'webhook listening');
+
+  const reload = async () => {
+    try {
+      server.updateTls(await loadTls());
+    } catch (error) {
+      logger.error({ error: (error as Error).message }, 'webhook certificate reload failed; keeping the current one');
+    }
+  };
+  const renewal = setInterval(() => void reload(), RENEWAL_CHECK_MS);
+  renewal.unref();
+  const watcher = options.certMode === 'external' ? watch(options.certDir as string, { persistent: false }, () => void reload()) : undefined;
+
+  return {
+    port: address.port,
+    ready: () => true,
+    close: async () => {
+      clearInterval(renewal);
+      watcher?.close();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Agent, request } from 'undici';
+import { connect } from 'node:tls';
+import { silentLogger } from '../../../api/logger.js';
+import { generateCa, generateServingCert, serviceDnsNames, type ServingCertificate } from '../../../operator/certs/generate.js';
+import { applyPatch } from '../../../operator/inject/json-patch.js';
+import { DEFAULT_INJECTION_SETTINGS } from '../../../operator/inject/settings.js';
+import { createWebhookServer, type WebhookServer } from '../../../operator/webhook/server.js';
+import { CASES } from '../../support/fixtures/deployments.js';
+
+let server: WebhookServer;
+let cert: ServingCertificate;
+let url: string;
+let client: Agent;
+const context = { settings: DEFAULT_INJECTION_SETTINGS, kubeVersion: 'v1.30.0' };
+
+beforeAll(async () => {
+  cert = await generateServingCert(await generateCa('test-ca'), serviceDnsNames('badgateway-webhook', 'badgateway-system'));
+  server = createWebhookServer({ tls: { key: cert.keyPem, cert: cert.certPem }, resolveContext: async () => context, fallbackContext: () => context, logger: silentLogger() });
+  const address = await server.listen('127.0.0.1', 0);
+  url = `https://127.0.0.1:${address.port}/mutate`;
+  // Verify the chain exactly as the API server does: against the CA bundle, for the Service's DNS name.
+  client = new Agent({ connect: { ca: cert.caPem, servername: 'badgateway-webhook.badgateway-system.svc' } });
+});
+afterAll(async () => {
+  await client.close();
+  await server.close();
+});
+
+function review(object: unknown, overrides: Record<string, unknown> = {}) {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: { uid: 'uid-1', kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, operation: 'CREATE', namespace: 'shop', object, ...overrides },
+  };
+}
+
+async function post(body: string | object) {
+  const response = await request(url, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: response.statusCode, body: await response.body.json() as { message: string; response: Record<string, string> } };
+}
+
+describe('webhook over real TLS', () => {
+  it('injects an annotated Deployment with a JSONPatch the API server can apply', async () => {
+    const deployment = CASES['named-http-port']!;
+    const { status, body } = await post(review(deployment));
+    expect(status).toBe(200);
+    expect(body.response).toMatchObject({ uid: 'uid-1', allowed: true, patchType: 'JSONPatch' });
+    const patch = JSON.parse(Buffer.from(body.response.patch!, 'base64').toString('utf8'));
+    const patched = applyPatch(deployment, patch);
+    expect(patched.spec!.template.spec!.initContainers![0]!.name).toBe('badgateway');
+  });
+
+  it('allows a Deployment that is not annotated, unchanged', async () => {
+    const { body } = await post(review(CASES['not-annotated']));
+    expect(body.response).toEqual({ uid: 'uid-1', allowed: true });
+  });
+
+  it('allows other kinds and DELETEs unchanged', async () => {
+    expect((await post(review({ kind: 'Pod' }, { kind: { group: '', version: 'v1', kind: 'Pod' } }))).body.response).toEqual({ uid: 'uid-1', allowed: true });
+    expect((await post(review(CASES['named-http-port'], { operation: 'DELETE' }))).body.response).toEqual({ uid: 'uid-1', allowed: true });
+  });
+
+  it.each([
+    ['not JSON', '{"apiVersion":', /body is not valid JSON/],
+    ['an array', '[]', /body is not a JSON object/],
+    ['the wrong kind', { apiVersion: 'admission.k8s.io/v1', kind: 'Pod' }, /kind: expected "AdmissionReview"/],
+    ['v1beta1', { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x' } }, /apiVersion: expected "admission.k8s.io\/v1"/],
+    ['no uid', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {} }, /request\.uid: missing/],
+  ])('answers %s with 400 naming the problem', async (_name, body, message) => {
+    const response = await post(body as string | object);
+    expect(response.status).toBe(400);
+    expect(response.body.message).toMatch(message);
+  });
+
+  it('refuses a huge body with 413 and keeps serving', async () => {
+    const huge = review({ ...CASES['named-http-port'], padding: 'x'.repeat(4 * 1024 * 1024) });
+    const response = await request(url, { method: 'POST', dispatcher: client, body: JSON.stringify(huge) }).catch((error: Error) => error);
+    if (!(response instanceof Error)) {
+      expect(response.statusCode).toBe(413);
+      await response.body.dump();
+    }
+    expect((await post(review(CASES['not-annotated']))).status).toBe(200);
+  });
+
+  it('presents a certificate that does not verify for other names', async () => {
+    const error = await new Promise<Error | undefined>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: Number(new URL(url).port), ca: cert.caPem, servername: 'evil.example' }, () => {
+        socket.end();
+        resolve(undefined);
+      });
+      socket.on('error', resolve);
+    });
+    expect(error?.message).toMatch(/does not match|altnames/i);
+  });
+
+  it('reloads a new certificate without restart', async () => {
+    const next = await generateServingCert(await generateCa('next-ca'), serviceDnsNames('badgateway-webhook', 'badgateway-system'));
+    server.updateTls({ key: next.keyPem, cert: next.certPem });
+    const nextClient = new Agent({ connect: { ca: next.caPem, servername: 'badgateway-webhook.badgateway-system.svc' } });
+    const response = await request(url, { method: 'POST', dispatcher: nextClient, body: JSON.stringify(review(CASES['not-annotated'])) });
+    expect(response.statusCode).toBe(200);
+    await response.body.dump();
+    await nextClient.close();
+    await expect(request(url, { method: 'POST', dispatcher: new Agent({ connect: { ca: cert.caPem, servername: 'badgateway-webhook.badgateway-system.svc' } }), body: '{}' })).rejects.toThrow();
+  });
+});
