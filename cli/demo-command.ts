@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import { isDuration, parseDuration } from '../api/duration.js';
-import { runDemo } from '../sidecar/demo/run-demo.js';
 import { UsageError } from './usage-error.js';
 
 function port(flag: string, value: string): number {
@@ -19,6 +18,7 @@ export function registerDemoCommand(program: Command): void {
     .addOption(new Option('--duration <duration>', 'stop after this long (default: until q or Ctrl-C)').default('0'))
     .action(async (flags: { port: string; adminPort: string; controlPort: string; duration: string }) => {
       if (!isDuration(flags.duration)) throw new UsageError(`--duration: ${JSON.stringify(flags.duration)} is not a duration (e.g. 30s)`);
+      const { runDemo } = await import('../sidecar/demo/run-demo.js');
       await runDemo({
         listenPort: port('--port', flags.port),
         adminPort: port('--admin-port', flags.adminPort),

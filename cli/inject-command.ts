@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { CURRENT_KUBE_VERSION, minorVersion } from '../operator/inject/kube-version.js';
-import { injectManifests } from '../operator/inject/manifests.js';
 import { DEFAULT_INJECTION_SETTINGS } from '../operator/inject/settings.js';
 import { UsageError } from './usage-error.js';
 
@@ -32,6 +31,7 @@ export function registerInjectCommand(program: Command): void {
         throw new UsageError(`--kube-version: ${(error as Error).message}`);
       }
       const text = await readInput(flags.filename);
+      const { injectManifests } = await import('../operator/inject/manifests.js');
       let report;
       try {
         report = injectManifests(text, { settings: { ...DEFAULT_INJECTION_SETTINGS, image: flags.image }, kubeVersion: flags.kubeVersion });

@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import { isDuration, parseDuration } from '../api/duration.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../api/logger.js';
-import { ConfigError, runSidecar } from '../sidecar/run-sidecar.js';
 import { parseHostPort } from './host-port.js';
 import { UsageError } from './usage-error.js';
 
@@ -45,6 +44,8 @@ export function registerSidecarCommand(program: Command): void {
       const admin = parseHostPort('--admin', flags.admin);
       if (!isDuration(flags.drainTimeout)) throw new UsageError(`--drain-timeout: ${JSON.stringify(flags.drainTimeout)} is not a duration (e.g. 30s)`);
       const logger = createLogger({ name: 'sidecar', level: flags.logLevel });
+      // Loaded here, not at the top: every subcommand shares cli/main.js and should start fast.
+      const { ConfigError, runSidecar } = await import('../sidecar/run-sidecar.js');
       let running;
       try {
         running = await runSidecar({ upstream, listen, admin, configPath: flags.config, drainTimeoutMs: parseDuration(flags.drainTimeout), logger });

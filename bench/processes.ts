@@ -1,0 +1,136 @@
+/** Child processes, ports and load generators for the benchmark. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { request, Agent } from 'undici';
+
+const children: ChildProcess[] = [];
+
+export function start(command: string, args: string[], name: string): ChildProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (data) => { stderr += String(data); });
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && signal === null && !stopping) process.stderr.write(`${name} exited with ${code}: ${stderr.slice(-500)}\n`);
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+export function stopAll(): void {
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export async function waitForReady(adminPort: number, timeoutMs = 10_000): Promise<number> {
+  const started = performance.now();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await request(`http://127.0.0.1:${adminPort}/readyz`);
+      await response.body.dump();
+      if (response.statusCode === 200) return performance.now() - started;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`admin ${adminPort} not ready`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+export interface WrkResult {
+  requests: number;
+  seconds: number;
+  errors: number;
+  non2xx: number;
+  p50: number;
+  p99: number;
+  max: number;
+  rps: number;
+}
+
+/** The exact wrk command line, for RESULTS.md. */
+export function wrkArgs(url: string, connections: number, seconds: number, script: string): string[] {
+  return ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '-s', script, url];
+}
+
+export async function wrk(url: string, connections: number, seconds: number, script: string): Promise<WrkResult> {
+  const child = spawn('wrk', wrkArgs(url, connections, seconds, script), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (data) => { stdout += String(data); });
+  child.stderr.on('data', (data) => { stderr += String(data); });
+  await new Promise((resolve) => child.on('close', resolve));
+  const line = stdout.split('\n').find((text) => text.startsWith('{"requests"'));
+  if (line === undefined) throw new Error(`wrk gave no result for ${url}: ${stderr}${stdout}`);
+  const parsed = JSON.parse(line) as Omit<WrkResult, 'rps'>;
+  return { ...parsed, rps: parsed.requests / parsed.seconds };
+}
+
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  return match === null ? NaN : Number(match[1]) / 1024;
+}
+
+/** Keeps `concurrency` requests in flight for `seconds`; returns each request's time to answer (ms). */
+export async function timeToAnswer(url: string, concurrency: number, seconds: number): Promise<{ durations: number[]; statuses: Map<number, number> }> {
+  const agent = new Agent({ connections: concurrency, headersTimeout: 60_000 });
+  const durations: number[] = [];
+  const statuses = new Map<number, number>();
+  const deadline = Date.now() + seconds * 1000;
+  const loop = async () => {
+    while (Date.now() < deadline) {
+      const started = performance.now();
+      try {
+        const response = await request(url, { dispatcher: agent });
+        await response.body.dump();
+        statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
+      } catch {
+        statuses.set(0, (statuses.get(0) ?? 0) + 1);
+      }
+      durations.push(performance.now() - started);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  await agent.close();
+  return { durations, statuses };
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+export function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
+export function toolVersion(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  return `${result.stdout}${result.stderr}`.split('\n')[0]?.trim() ?? '?';
+}

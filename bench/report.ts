@@ -1,0 +1,62 @@
+/** Renders bench/RESULTS.md: tables, the ratios the README quotes, machine facts and commands. */
+
+interface TargetStats { rps: number; p50: number; p99: number; errors: number }
+
+export interface Results {
+  smoke: boolean;
+  rounds: number;
+  seconds: number;
+  healthy: { connections: number; body: string; targets: Record<string, TargetStats> }[];
+  fastFailure: ({ name: string } & TargetStats)[];
+  blackhole: { name: string; requests: number; waitedFullTimeout: number; p50: number; p99: number; statuses: Record<string, number> }[];
+  memory: { idle: number; loaded: number };
+  readyMs: number;
+  machine: { cores: number; cpu: string; node: string; nginx: string; haproxy: string; wrk: string; date: string };
+}
+
+const n = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—');
+
+export function renderResults(results: Results): string {
+  const lines: string[] = [];
+  lines.push('# Benchmark results', '');
+  if (results.smoke) lines.push('> **Smoke run** (about a second per measurement): it checks the harness; its numbers mean little.', '');
+  lines.push(`${results.machine.date} · ${results.machine.cores} cores (${results.machine.cpu}) · Node ${results.machine.node} · ${results.machine.nginx} · ${results.machine.haproxy} · ${results.machine.wrk}`, '');
+  lines.push('Everything runs on this one machine on loopback: the load generator, the upstream (nginx serving a static file) and the proxies share its cores, so absolute numbers are low and noisy; **ratios measured in the same run** are what to compare. ' +
+    `Each figure is the median of ${results.rounds} alternating round(s) of ${results.seconds} s.`, '');
+
+  lines.push('## Healthy proxying', '', '| connections | body | target | req/s | p50 ms | p99 ms | socket errors |', '|---|---|---|---|---|---|---|');
+  for (const row of results.healthy) {
+    for (const [name, stats] of Object.entries(row.targets)) {
+      lines.push(`| ${row.connections} | ${row.body} | ${name} | ${n(stats.rps)} | ${n(stats.p50, 2)} | ${n(stats.p99, 2)} | ${stats.errors} |`);
+    }
+  }
+  lines.push('', '| connections | body | sidecar/nginx req/s | sidecar/HAProxy req/s | sidecar/nginx p99 | sidecar/HAProxy p99 |', '|---|---|---|---|---|---|');
+  for (const row of results.healthy) {
+    const t = row.targets;
+    lines.push(`| ${row.connections} | ${row.body} | ${ratio(t.sidecar!.rps, t.nginx!.rps)} | ${ratio(t.sidecar!.rps, t.haproxy!.rps)} | ${ratio(t.sidecar!.p99, t.nginx!.p99)} | ${ratio(t.sidecar!.p99, t.haproxy!.p99)} |`);
+  }
+
+  lines.push('', '## Fast failure (64 connections)', '', '| target | req/s | p50 ms | p99 ms |', '|---|---|---|---|');
+  for (const row of results.fastFailure) lines.push(`| ${row.name} | ${n(row.rps)} | ${n(row.p50, 2)} | ${n(row.p99, 2)} |`);
+  const [open, nginx, node] = results.fastFailure;
+  if (open !== undefined && nginx !== undefined && node !== undefined) {
+    lines.push('', `Open circuit vs bare node:http static 502: **${ratio(open.rps, node.rps)}** req/s; vs nginx \`return 502\`: **${ratio(open.rps, nginx.rps)}**.`);
+  }
+
+  lines.push('', '## Black-holed upstream (accepts TCP, never answers; 1 s response timeout everywhere; 16 concurrent clients)', '',
+    '| proxy | requests | waited the full timeout | p50 time-to-answer ms | p99 ms | statuses |', '|---|---|---|---|---|---|');
+  for (const row of results.blackhole) {
+    lines.push(`| ${row.name} | ${row.requests} | ${row.waitedFullTimeout} | ${n(row.p50, 2)} | ${n(row.p99, 1)} | ${Object.entries(row.statuses).map(([code, count]) => `${code}×${count}`).join(' ')} |`);
+  }
+  lines.push('', 'Sidecar policy: `volumeThreshold: 10`, `resetTimeout: 5s`; nginx: `max_fails=1 fail_timeout=5s` (a single server is never marked down by nginx); HAProxy: `observe layer7 error-limit 10 on-error mark-down`.');
+
+  lines.push('', '## Sidecar footprint', '', '| measure | value |', '|---|---|');
+  lines.push(`| RSS idle | ${n(results.memory.idle, 1)} MiB |`, `| RSS under 512 connections | ${n(results.memory.loaded, 1)} MiB |`, `| start to ready (/readyz) | ${n(results.readyMs)} ms |`);
+
+  lines.push('', '## How it was run', '', '```', 'npm run build && node bench/run.ts' + (results.smoke ? ' --smoke' : ''),
+    'wrk -t1 -c<connections> -d<seconds>s --timeout 5s -s json.lua http://127.0.0.1:<port>/<1k|100k>',
+    'nginx: 1 worker, upstream keepalive 128; HAProxy: nbthread 1, http-reuse always',
+    'sidecar: badgateway sidecar --log-level warn (one Node process)', '```', '');
+  return `${lines.join('\n')}\n`;
+}

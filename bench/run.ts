@@ -1,0 +1,165 @@
+/**
+ * `npm run bench`: badgateway's sidecar side by side with nginx and HAProxy on loopback, in one
+ * run with alternating rounds, written to bench/RESULTS.md as tables and ratios.
+ * `npm run bench:smoke` runs every scenario very briefly (CI: checks the harness, never speed).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { haproxyConfig, nginxProxyConfig, nginxUpstreamConfig, WRK_JSON_SCRIPT, type Ports } from './configs.ts';
+import { freePort, median, percentile, rssMiB, start, stopAll, timeToAnswer, toolVersion, waitForPort, waitForReady, wrk, type WrkResult } from './processes.ts';
+import { renderResults, type Results } from './report.ts';
+
+const smoke = process.argv.includes('--smoke');
+const outIndex = process.argv.indexOf('--out');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const outFile = outIndex > 0 ? (process.argv[outIndex + 1] as string) : join(root, 'bench', 'RESULTS.md');
+const cli = join(root, 'dist', 'cli', 'main.js');
+
+const missing = ['nginx', 'haproxy', 'wrk'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+if (missing.length > 0) {
+  process.stderr.write(`bench: missing ${missing.join(', ')}; install with:\n  apt-get update && apt-get install -y nginx-light haproxy wrk\n`);
+  process.exit(3);
+}
+
+const ROUNDS = smoke ? 1 : 3;
+const SECONDS = smoke ? 1 : 5;
+const BLACKHOLE_SECONDS = smoke ? 2 : 20;
+
+const dir = mkdtempSync(join(tmpdir(), 'badgateway-bench-'));
+process.on('exit', () => {
+  stopAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+process.on('SIGINT', () => process.exit(130));
+
+function sidecar(upstreamPort: number, config: object): { port: number; admin: number; pid: () => number } {
+  const port = ports.next();
+  const admin = ports.next();
+  const file = join(dir, `sidecar-${port}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  const child = start(process.execPath, [cli, 'sidecar', '--upstream', `http://127.0.0.1:${upstreamPort}`, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--config', file, '--log-level', 'warn'], `sidecar:${port}`);
+  return { port, admin, pid: () => child.pid as number };
+}
+
+const allocated: number[] = [];
+const ports = { next: () => allocated.shift() as number };
+for (let index = 0; index < 20; index += 1) allocated.push(await freePort());
+
+async function main(): Promise<void> {
+  const p: Ports = {
+    upstream: ports.next(), nginxProxy: ports.next(), nginxStatic502: ports.next(), haproxy: ports.next(),
+    blackhole: ports.next(), nginxBlackhole: ports.next(), haproxyBlackhole: ports.next(),
+  };
+  mkdirSync(join(dir, 'www'));
+  writeFileSync(join(dir, 'www', '1k'), 'x'.repeat(1024));
+  writeFileSync(join(dir, 'www', '100k'), 'x'.repeat(100 * 1024));
+  writeFileSync(join(dir, 'upstream.conf'), nginxUpstreamConfig(dir, p));
+  writeFileSync(join(dir, 'proxy.conf'), nginxProxyConfig(dir, p));
+  writeFileSync(join(dir, 'haproxy.cfg'), haproxyConfig(dir, p));
+  const script = join(dir, 'json.lua');
+  writeFileSync(script, WRK_JSON_SCRIPT);
+
+  // A black hole: accepts TCP connections and never answers.
+  const held: import('node:net').Socket[] = [];
+  const blackhole = createServer((socket) => { held.push(socket); socket.on('error', () => undefined); });
+  await new Promise<void>((done) => blackhole.listen(p.blackhole, '127.0.0.1', done));
+  blackhole.unref();
+
+  start('nginx', ['-c', join(dir, 'upstream.conf'), '-p', dir], 'nginx-upstream');
+  start('nginx', ['-c', join(dir, 'proxy.conf'), '-p', dir], 'nginx-proxy');
+  start('haproxy', ['-f', join(dir, 'haproxy.cfg')], 'haproxy');
+  const nodeStatic502 = ports.next();
+  start(process.execPath, ['-e', `require('node:http').createServer((q, s) => { s.writeHead(502, { 'content-type': 'text/plain', 'content-length': 16 }); s.end('502 Bad Gateway\\n'); }).listen(${nodeStatic502}, '127.0.0.1')`], 'node-static-502');
+  const healthy = sidecar(p.upstream, { circuitBreaker: { volumeThreshold: 1_000_000 } });
+  const dead = await freePort();
+  const open = sidecar(dead, { circuitBreaker: { volumeThreshold: 5, resetTimeout: '1h' } });
+  const holeSidecar = sidecar(p.blackhole, { timeouts: { response: '1s' }, circuitBreaker: { volumeThreshold: 10, errorThresholdPercentage: 50, rollingWindow: '10s', resetTimeout: '5s' } });
+  for (const port of [p.upstream, p.nginxProxy, p.nginxStatic502, p.haproxy, nodeStatic502]) await waitForPort(port);
+  for (const s of [healthy, open, holeSidecar]) await waitForReady(s.admin);
+  for (let index = 0; index < 10; index += 1) await (await request(`http://127.0.0.1:${open.port}/`)).body.dump();
+
+  const results: Results = { smoke, rounds: ROUNDS, seconds: SECONDS, healthy: [], fastFailure: [], blackhole: [], memory: { idle: NaN, loaded: NaN }, readyMs: NaN, machine: machineFacts() };
+  results.memory.idle = rssMiB(healthy.pid());
+
+  const healthyTargets = { direct: p.upstream, nginx: p.nginxProxy, haproxy: p.haproxy, sidecar: healthy.port };
+  // Warm-up (JIT, connection pools) before anything is measured.
+  for (const port of [...Object.values(healthyTargets), open.port]) await wrk(`http://127.0.0.1:${port}/1k`, 64, 1, script);
+  for (const connections of [64, 512]) {
+    for (const body of ['1k', '100k']) {
+      const runs: Record<string, WrkResult[]> = {};
+      for (let round = 0; round < ROUNDS; round += 1) {
+        for (const [name, port] of Object.entries(healthyTargets)) {
+          let rss = NaN;
+          const sampler = name === 'sidecar' && connections === 512 ? setTimeout(() => { rss = rssMiB(healthy.pid()); }, (SECONDS * 1000) / 2) : undefined;
+          const result = await wrk(`http://127.0.0.1:${port}/${body}`, connections, SECONDS, script);
+          if (sampler !== undefined) {
+            clearTimeout(sampler);
+            results.memory.loaded = Math.max(Number.isNaN(results.memory.loaded) ? 0 : results.memory.loaded, rss);
+          }
+          (runs[name] ??= []).push(result);
+        }
+      }
+      results.healthy.push({ connections, body, targets: summarize(runs) });
+    }
+  }
+
+  const failureTargets = { 'sidecar (circuit open)': open.port, 'nginx return 502': p.nginxStatic502, 'node:http static 502': nodeStatic502 };
+  const failureRuns: Record<string, WrkResult[]> = {};
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [name, port] of Object.entries(failureTargets)) (failureRuns[name] ??= []).push(await wrk(`http://127.0.0.1:${port}/`, 64, SECONDS, script));
+  }
+  results.fastFailure = Object.entries(summarize(failureRuns)).map(([name, value]) => ({ name, ...value }));
+
+  for (const [name, port] of Object.entries({ sidecar: holeSidecar.port, nginx: p.nginxBlackhole, haproxy: p.haproxyBlackhole })) {
+    const { durations, statuses } = await timeToAnswer(`http://127.0.0.1:${port}/`, 16, BLACKHOLE_SECONDS);
+    results.blackhole.push({
+      name,
+      requests: durations.length,
+      waitedFullTimeout: durations.filter((ms) => ms >= 900).length,
+      p50: percentile(durations, 50),
+      p99: percentile(durations, 99),
+      statuses: Object.fromEntries(statuses),
+    });
+  }
+  for (const socket of held) socket.destroy();
+
+  const readies: number[] = [];
+  for (let index = 0; index < (smoke ? 1 : 5); index += 1) {
+    const s = sidecar(p.upstream, {});
+    readies.push(await waitForReady(s.admin));
+    process.kill(s.pid(), 'SIGKILL');
+  }
+  results.readyMs = median(readies);
+
+  writeFileSync(outFile, renderResults(results));
+  process.stdout.write(`bench: wrote ${outFile}\n`);
+}
+
+function summarize(runs: Record<string, WrkResult[]>): Record<string, { rps: number; p50: number; p99: number; errors: number }> {
+  return Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, {
+    rps: median(list.map((run) => run.rps)),
+    p50: median(list.map((run) => run.p50)),
+    p99: median(list.map((run) => run.p99)),
+    errors: list.reduce((sum, run) => sum + run.errors - run.non2xx, 0),
+  }]));
+}
+
+function machineFacts(): Results['machine'] {
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? '?',
+    node: process.version,
+    nginx: toolVersion('nginx', ['-v']),
+    haproxy: toolVersion('haproxy', ['-v']),
+    wrk: toolVersion('wrk', ['-v']),
+    date: new Date().toISOString(),
+  };
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,26 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../support/cli.js';
+
+const missing = ['nginx', 'haproxy', 'wrk'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+if (missing.length > 0) {
+  console.log(`bench smoke skipped: ${missing.join(', ')} not installed (apt-get update && apt-get install -y nginx-light haproxy wrk)`);
+}
+const describeIfTools = missing.length === 0 ? describe : describe.skip;
+
+describeIfTools('bench smoke run (checks the harness, never speed)', () => {
+  it('measures every scenario against nginx and HAProxy and writes the results', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+    const out = join(directory, 'RESULTS.md');
+    const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
+    const text = readFileSync(out, 'utf8');
+    rmSync(directory, { recursive: true, force: true });
+    for (const heading of ['## Healthy proxying', '## Fast failure', '## Black-holed upstream', '## Sidecar footprint']) expect(text).toContain(heading);
+    for (const target of ['| direct |', '| nginx |', '| haproxy |', '| sidecar |', 'sidecar (circuit open)', 'node:http static 502']) expect(text).toContain(target);
+    expect(text).toMatch(/\| 64 \| 1k \| \d+\.\d\d× \|/);
+  }, 180_000);
+});
