@@ -124,7 +124,7 @@ describe('helm chart', () => {
     const objects = renderChart(['-f', valuesFile(NON_DEFAULT)]);
     const container = find(objects, 'Deployment').spec.template.spec.containers[0];
     expect(container.args).toEqual(expect.arrayContaining(['--cert-mode=external', '--cert-dir=/tls', '--namespace=shop', '--no-leader-elect', '--sidecar-image=registry.local/badgateway:dev']));
-    expect(find(objects, 'MutatingWebhookConfiguration').metadata.annotations['cert-manager.io/inject-ca-from']).toBe('badgateway-system/bgw-badgateway-webhook-tls');
+    expect((find(objects, 'MutatingWebhookConfiguration') as any).metadata.annotations?.['cert-manager.io/inject-ca-from' as never]).toBe('badgateway-system/bgw-badgateway-webhook-tls');
     expect(find(objects, 'MutatingWebhookConfiguration').webhooks[0].failurePolicy).toBe('Fail');
     expect(find(objects, 'Role').rules.flatMap((rule: Record<string, string[]>) => rule.resources)).not.toContain('secrets');
   });
