@@ -48,7 +48,7 @@ function sidecar(upstreamPort: number, config: object): { port: number; admin: n
 
 const allocated: number[] = [];
 const ports = { next: () => allocated.shift() as number };
-for (let index = 0; index < 20; index += 1) allocated.push(await freePort());
+for (let index = 0; index < 40; index += 1) allocated.push(await freePort());
 
 async function main(): Promise<void> {
   const p: Ports = {
