@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { SidecarConfigSchema } from '../../api/schema.js';
 import { validatePolicySpec, validateSidecarConfig, type Validation } from '../../api/validate.js';
 
 const RUNS = Number(process.env.BADGATEWAY_FUZZ_RUNS ?? 400);
@@ -83,11 +84,12 @@ const anything = fc.oneof(fc.jsonValue(), fc.anything(), nearValidPolicy, mutate
 
 type Validator = (input: unknown) => Validation<unknown>;
 
-/** A problem starts with the root path, or (for the root-less sidecar config) with a top-level key of the input. */
+/** A problem starts with the root path, or (for the root-less sidecar config) with a schema field or a top-level key of the input. */
 function startsWithFieldPath(problem: string, root: string, input: unknown): boolean {
   if (problem.startsWith('(root): ')) return true;
   if (root !== '') return [`${root}: `, `${root}.`, `${root}[`].some((prefix) => problem.startsWith(prefix));
-  const keys = input !== null && typeof input === 'object' ? Object.keys(input) : [];
+  const inputKeys = input !== null && typeof input === 'object' ? Object.keys(input) : [];
+  const keys = [...inputKeys, ...Object.keys(SidecarConfigSchema.properties)];
   // A numeric key renders like an index (`[0]: unknown field`), which still names the field.
   return keys.some((key) => [`${key}: `, `${key}.`, `${key}[`, `[${key}]`].some((prefix) => problem.startsWith(prefix)));
 }
