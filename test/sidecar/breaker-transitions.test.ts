@@ -1,43 +1,24 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { request } from 'undici';
-import { FaultyUpstream } from '../support/faulty-upstream.js';
-import { startSidecar, type Harness } from '../support/sidecar-harness.js';
+import { describe, expect, it } from '@jest/globals';
+import { eventually } from '../support/cli.js';
+import { fetchText, sidecarFixtures } from '../support/sidecar-harness.js';
 
-let upstream: FaultyUpstream | undefined;
-let sidecar: Harness | undefined;
+const fixtures = sidecarFixtures();
 
-afterEach(async () => {
-  await sidecar?.close();
-  await upstream?.close();
-  sidecar = undefined;
-  upstream = undefined;
-});
+const status = fetchText;
 
-async function status(url: string, headers: Record<string, string> = {}) {
-  const response = await request(url, { headers });
-  const body = await response.body.text();
-  return { status: response.statusCode, headers: response.headers, body };
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const until = (check: () => boolean) => eventually(check, 10_000, 'breaker state');
 
 const breaker = { circuitBreaker: { volumeThreshold: 4, errorThresholdPercentage: 50, resetTimeout: '600ms', rollingWindow: '10s' }, timeouts: { response: '500ms' } };
 
 describe('breaker: closed → open', () => {
   it('does not trip below volumeThreshold, then opens and answers without touching the app', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'status', status: 503 };
-    sidecar = await startSidecar(upstream.url, breaker);
+    const sidecar = await fixtures.sidecar(upstream.url, breaker);
     for (let index = 0; index < 3; index += 1) expect((await status(sidecar.url)).status).toBe(503);
     expect(sidecar.proxy.breakerState()).toBe('closed');
     expect((await status(sidecar.url)).status).toBe(503);
-    await until(() => sidecar!.proxy.breakerState() === 'open');
+    await until(() => sidecar.proxy.breakerState() === 'open');
     const seen = upstream.seen.length;
     const open = await status(sidecar.url, { accept: 'text/plain' });
     expect(open.status).toBe(502);
@@ -49,11 +30,11 @@ describe('breaker: closed → open', () => {
   });
 
   it('uses openStatus and a fixed retryAfter when the policy sets them', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'status', status: 503 };
-    sidecar = await startSidecar(upstream.url, { ...breaker, openStatus: 503, retryAfter: '7s' });
+    const sidecar = await fixtures.sidecar(upstream.url, { ...breaker, openStatus: 503, retryAfter: '7s' });
     for (let index = 0; index < 4; index += 1) await status(sidecar.url);
-    await until(() => sidecar!.proxy.breakerState() === 'open');
+    await until(() => sidecar.proxy.breakerState() === 'open');
     const open = await status(sidecar.url);
     expect(open.status).toBe(503);
     expect(open.headers['retry-after']).toBe('7');
@@ -62,13 +43,13 @@ describe('breaker: closed → open', () => {
 
 describe('breaker: open → half-open → closed', () => {
   it('lets exactly one trial through in half-open and closes when it succeeds', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'status', status: 502 };
-    sidecar = await startSidecar(upstream.url, breaker);
+    const sidecar = await fixtures.sidecar(upstream.url, breaker);
     for (let index = 0; index < 4; index += 1) await status(sidecar.url);
-    await until(() => sidecar!.proxy.breakerState() === 'open');
+    await until(() => sidecar.proxy.breakerState() === 'open');
     upstream.mode = { kind: 'slow', delayMs: 300 };
-    await until(() => sidecar!.proxy.breakerState() === 'half-open');
+    await until(() => sidecar.proxy.breakerState() === 'half-open');
     const seen = upstream.seen.length;
     const trial = status(sidecar.url);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -82,28 +63,28 @@ describe('breaker: open → half-open → closed', () => {
   });
 
   it('re-opens when the trial fails', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'status', status: 504 };
-    sidecar = await startSidecar(upstream.url, breaker);
+    const sidecar = await fixtures.sidecar(upstream.url, breaker);
     for (let index = 0; index < 4; index += 1) await status(sidecar.url);
-    await until(() => sidecar!.proxy.breakerState() === 'half-open');
+    await until(() => sidecar.proxy.breakerState() === 'half-open');
     expect((await status(sidecar.url)).status).toBe(504);
-    await until(() => sidecar!.proxy.breakerState() === 'open');
+    await until(() => sidecar.proxy.breakerState() === 'open');
     expect(sidecar.metrics.transitions).toEqual(['open', 'half-open', 'open']);
   });
 
   it('a hung half-open trial still ends at the response timeout, so the breaker never sticks', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'status', status: 503 };
-    sidecar = await startSidecar(upstream.url, breaker);
+    const sidecar = await fixtures.sidecar(upstream.url, breaker);
     for (let index = 0; index < 4; index += 1) await status(sidecar.url);
-    await until(() => sidecar!.proxy.breakerState() === 'half-open');
+    await until(() => sidecar.proxy.breakerState() === 'half-open');
     upstream.mode = { kind: 'hang' };
     const trial = await status(sidecar.url);
     expect(trial.headers['x-badgateway-reason']).toBe('timeout');
-    await until(() => sidecar!.proxy.breakerState() === 'open');
+    await until(() => sidecar.proxy.breakerState() === 'open');
     upstream.mode = { kind: 'ok' };
-    await until(() => sidecar!.proxy.breakerState() === 'half-open');
+    await until(() => sidecar.proxy.breakerState() === 'half-open');
     expect((await status(sidecar.url)).status).toBe(200);
     expect(sidecar.proxy.breakerState()).toBe('closed');
   });
@@ -111,11 +92,11 @@ describe('breaker: open → half-open → closed', () => {
 
 describe('shadow mode', () => {
   it('records would-be trips but keeps forwarding', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'status', status: 503 };
-    sidecar = await startSidecar(upstream.url, { ...breaker, circuitBreaker: { ...breaker.circuitBreaker, mode: 'shadow' } });
+    const sidecar = await fixtures.sidecar(upstream.url, { ...breaker, circuitBreaker: { ...breaker.circuitBreaker, mode: 'shadow' } });
     for (let index = 0; index < 4; index += 1) await status(sidecar.url);
-    await until(() => sidecar!.metrics.shadowTrips === 1);
+    await until(() => sidecar.metrics.shadowTrips === 1);
     const seen = upstream.seen.length;
     for (let index = 0; index < 3; index += 1) expect((await status(sidecar.url)).status).toBe(503);
     expect(upstream.seen.length).toBe(seen + 3);
@@ -124,11 +105,11 @@ describe('shadow mode', () => {
 
 describe('reload', () => {
   it('keeps the breaker state when its settings did not change, resets it when they did', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'status', status: 503 };
-    sidecar = await startSidecar(upstream.url, breaker);
+    const sidecar = await fixtures.sidecar(upstream.url, breaker);
     for (let index = 0; index < 4; index += 1) await status(sidecar.url);
-    await until(() => sidecar!.proxy.breakerState() === 'open');
+    await until(() => sidecar.proxy.breakerState() === 'open');
     sidecar.setConfig({ ...breaker, errorPages: [{ status: 502, body: 'new page' }] });
     expect(sidecar.proxy.breakerState()).toBe('open');
     expect((await status(sidecar.url)).body).toBe('new page');

@@ -1,29 +1,17 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { request } from 'undici';
-import { closedPort, FaultyUpstream } from '../support/faulty-upstream.js';
-import { startSidecar, type Harness } from '../support/sidecar-harness.js';
+import { closedPort } from '../support/faulty-upstream.js';
+import { fetchText, sidecarFixtures } from '../support/sidecar-harness.js';
 
 const noTrip = { circuitBreaker: { volumeThreshold: 1000 } };
-let upstream: FaultyUpstream | undefined;
-let sidecar: Harness | undefined;
+const fixtures = sidecarFixtures();
 
-afterEach(async () => {
-  await sidecar?.close();
-  await upstream?.close();
-  sidecar = undefined;
-  upstream = undefined;
-});
-
-async function get(url: string, headers: Record<string, string> = {}) {
-  const response = await request(url, { headers });
-  const body = await response.body.text();
-  return { status: response.statusCode, headers: response.headers, body };
-}
+const get = fetchText;
 
 describe('failure table', () => {
   it('passes a healthy response through with the request id', async () => {
-    upstream = await new FaultyUpstream().start();
-    sidecar = await startSidecar(upstream.url, noTrip);
+    const upstream = await fixtures.upstream();
+    const sidecar = await fixtures.sidecar(upstream.url, noTrip);
     const response = await get(`${sidecar.url}/hello?x=1`, { 'x-request-id': 'abc-123' });
     expect(response).toMatchObject({ status: 200, body: 'hello from the app' });
     expect(response.headers['x-request-id']).toBe('abc-123');
@@ -32,7 +20,7 @@ describe('failure table', () => {
   });
 
   it('refused connection → 502 connect-failed', async () => {
-    sidecar = await startSidecar(`http://127.0.0.1:${await closedPort()}`, noTrip);
+    const sidecar = await fixtures.sidecar(`http://127.0.0.1:${await closedPort()}`, noTrip);
     const response = await get(sidecar.url, { accept: 'application/json' });
     expect(response.status).toBe(502);
     expect(response.headers['x-badgateway-reason']).toBe('connect-failed');
@@ -43,9 +31,9 @@ describe('failure table', () => {
   });
 
   it('no headers within timeouts.response → timeoutStatus, timeout', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'hang' };
-    sidecar = await startSidecar(upstream.url, { ...noTrip, timeouts: { response: '300ms' }, circuitBreaker: { volumeThreshold: 1000, resetTimeout: '1s' } });
+    const sidecar = await fixtures.sidecar(upstream.url, { ...noTrip, timeouts: { response: '300ms' }, circuitBreaker: { volumeThreshold: 1000, resetTimeout: '1s' } });
     const started = Date.now();
     const response = await get(sidecar.url);
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
@@ -55,16 +43,16 @@ describe('failure table', () => {
   });
 
   it('timeoutStatus 502 is honoured', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'hang' };
-    sidecar = await startSidecar(upstream.url, { timeoutStatus: 502, timeouts: { response: '200ms' }, circuitBreaker: { volumeThreshold: 1000, resetTimeout: '1s' } });
+    const sidecar = await fixtures.sidecar(upstream.url, { timeoutStatus: 502, timeouts: { response: '200ms' }, circuitBreaker: { volumeThreshold: 1000, resetTimeout: '1s' } });
     expect((await get(sidecar.url)).status).toBe(502);
   });
 
   it('reset before headers → 502 reset, after one safe retry on a fresh connection', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'reset' };
-    sidecar = await startSidecar(upstream.url, noTrip);
+    const sidecar = await fixtures.sidecar(upstream.url, noTrip);
     const response = await get(sidecar.url);
     expect(response.status).toBe(502);
     expect(response.headers['x-badgateway-reason']).toBe('reset');
@@ -73,9 +61,9 @@ describe('failure table', () => {
   });
 
   it('unparseable response → 502 invalid-response', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'garbage' };
-    sidecar = await startSidecar(upstream.url, noTrip);
+    const sidecar = await fixtures.sidecar(upstream.url, noTrip);
     const response = await get(sidecar.url);
     expect(response.status).toBe(502);
     expect(response.headers['x-badgateway-reason']).toBe('invalid-response');
@@ -83,18 +71,18 @@ describe('failure table', () => {
   });
 
   it('failure mid-body aborts the client connection instead of faking a complete response', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'mid-body-failure' };
-    sidecar = await startSidecar(upstream.url, noTrip);
+    const sidecar = await fixtures.sidecar(upstream.url, noTrip);
     const response = await request(sidecar.url);
     expect(response.statusCode).toBe(200);
     await expect(response.body.text()).rejects.toThrow();
   });
 
   it("the app's own 5xx passes through untouched", async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'status', status: 503, body: 'app maintenance page' };
-    sidecar = await startSidecar(upstream.url, noTrip);
+    const sidecar = await fixtures.sidecar(upstream.url, noTrip);
     const response = await get(sidecar.url, { accept: 'text/html' });
     expect(response).toMatchObject({ status: 503, body: 'app maintenance page' });
     expect(response.headers['x-badgateway-reason']).toBeUndefined();

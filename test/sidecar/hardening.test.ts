@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { connect } from 'node:net';
 import { request } from 'undici';
-import { FaultyUpstream } from '../support/faulty-upstream.js';
-import { startSidecar, type Harness } from '../support/sidecar-harness.js';
+import { sidecarFixtures } from '../support/sidecar-harness.js';
 
-let upstream: FaultyUpstream | undefined;
-let sidecar: Harness | undefined;
-afterEach(async () => {
-  await sidecar?.close();
-  await upstream?.close();
-  sidecar = undefined;
-  upstream = undefined;
-});
+const fixtures = sidecarFixtures();
 
 /** Sends raw bytes and returns everything the sidecar answers before closing. */
 function raw(port: number, payload: string): Promise<string> {
@@ -33,8 +25,8 @@ async function stillServing(url: string): Promise<number> {
 
 describe('hardening', () => {
   it('rejects an oversized request head with 431 and keeps serving', async () => {
-    upstream = await new FaultyUpstream().start();
-    sidecar = await startSidecar(upstream.url, {}, 8 * 1024);
+    const upstream = await fixtures.upstream();
+    const sidecar = await fixtures.sidecar(upstream.url, {}, 8 * 1024);
     const answer = await raw(sidecar.address.port, `GET / HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(16 * 1024)}\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);
     expect(upstream.seen).toHaveLength(0);
@@ -42,8 +34,8 @@ describe('hardening', () => {
   });
 
   it('rejects Content-Length together with Transfer-Encoding (smuggling) with 400', async () => {
-    upstream = await new FaultyUpstream().start();
-    sidecar = await startSidecar(upstream.url);
+    const upstream = await fixtures.upstream();
+    const sidecar = await fixtures.sidecar(upstream.url);
     const answer = await raw(sidecar.address.port,
       'POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nhost: x\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
@@ -52,8 +44,8 @@ describe('hardening', () => {
   });
 
   it('rejects garbage with 400', async () => {
-    upstream = await new FaultyUpstream().start();
-    sidecar = await startSidecar(upstream.url);
+    const upstream = await fixtures.upstream();
+    const sidecar = await fixtures.sidecar(upstream.url);
     expect(await raw(sidecar.address.port, 'HELLO\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
     expect(await stillServing(sidecar.url)).toBe(200);
   });
@@ -61,9 +53,9 @@ describe('hardening', () => {
 
 describe('drain', () => {
   it('lets an in-flight request finish, answers it with Connection: close, refuses new connections', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'slow', delayMs: 400 };
-    sidecar = await startSidecar(upstream.url);
+    const sidecar = await fixtures.sidecar(upstream.url);
     const inFlight = request(sidecar.url);
     await new Promise((resolve) => setTimeout(resolve, 100));
     const drained = sidecar.proxy.drain(5000);
@@ -75,9 +67,9 @@ describe('drain', () => {
   });
 
   it('gives up at the drain timeout', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'hang' };
-    sidecar = await startSidecar(upstream.url);
+    const sidecar = await fixtures.sidecar(upstream.url);
     const inFlight = request(sidecar.url).catch((error: Error) => error);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await sidecar.proxy.drain(200)).toEqual({ completed: false });

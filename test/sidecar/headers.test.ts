@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request } from 'undici';
-import { FaultyUpstream } from '../support/faulty-upstream.js';
-import { startSidecar, type Harness } from '../support/sidecar-harness.js';
+import { sidecarFixtures } from '../support/sidecar-harness.js';
 
-let upstream: FaultyUpstream | undefined;
-let sidecar: Harness | undefined;
-afterEach(async () => {
-  await sidecar?.close();
-  await upstream?.close();
-  sidecar = undefined;
-  upstream = undefined;
-});
+const fixtures = sidecarFixtures();
 
 function rawGet(url: string, headers: Record<string, string>): Promise<{ headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
@@ -26,9 +18,9 @@ function rawGet(url: string, headers: Record<string, string>): Promise<{ headers
 
 describe('header handling', () => {
   it('drops hop-by-hop headers (and those named in Connection) both ways, sets X-Forwarded-*', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'ok', headers: { 'x-app': 'yes', 'x-secret-hop': 'drop me', connection: 'x-secret-hop', 'proxy-authenticate': 'Basic' } };
-    sidecar = await startSidecar(upstream.url);
+    const sidecar = await fixtures.sidecar(upstream.url);
     // node:http as the client: undici refuses to send Connection/Keep-Alive headers itself.
     const response = await rawGet(`${sidecar.url}/path`, {
         connection: 'keep-alive, x-hop',
@@ -55,8 +47,8 @@ describe('header handling', () => {
   });
 
   it('keeps an incoming x-request-id, or generates one, and sends it both ways', async () => {
-    upstream = await new FaultyUpstream().start();
-    sidecar = await startSidecar(upstream.url);
+    const upstream = await fixtures.upstream();
+    const sidecar = await fixtures.sidecar(upstream.url);
     const kept = await request(sidecar.url, { headers: { 'x-request-id': 'trace-1' } });
     await kept.body.text();
     expect(kept.headers['x-request-id']).toBe('trace-1');

@@ -1,26 +1,18 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { FaultyUpstream } from '../support/faulty-upstream.js';
-import { startSidecar, type Harness } from '../support/sidecar-harness.js';
+import { sidecarFixtures } from '../support/sidecar-harness.js';
 
-let upstream: FaultyUpstream | undefined;
-let sidecar: Harness | undefined;
-afterEach(async () => {
-  await sidecar?.close();
-  await upstream?.close();
-  sidecar = undefined;
-  upstream = undefined;
-});
+const fixtures = sidecarFixtures();
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 describe('streaming', () => {
   it('streams a 5 MiB chunked request body through and the 5 MiB echo back, byte for byte', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'echo' };
-    sidecar = await startSidecar(upstream.url);
+    const sidecar = await fixtures.sidecar(upstream.url);
     const payload = randomBytes(5 * 1024 * 1024);
     const chunks = Array.from({ length: 80 }, (_, index) => payload.subarray(index * 65536, (index + 1) * 65536));
     const response = await request(`${sidecar.url}/upload`, { method: 'POST', body: Readable.from(chunks) });
@@ -32,9 +24,9 @@ describe('streaming', () => {
   });
 
   it('does not retry a request whose body was streamed (POST to a resetting app)', async () => {
-    upstream = await new FaultyUpstream().start();
+    const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'reset' };
-    sidecar = await startSidecar(upstream.url, { circuitBreaker: { volumeThreshold: 1000 } });
+    const sidecar = await fixtures.sidecar(upstream.url, { circuitBreaker: { volumeThreshold: 1000 } });
     const response = await request(sidecar.url, { method: 'POST', body: 'order=1' });
     await response.body.text();
     expect(response.statusCode).toBe(502);

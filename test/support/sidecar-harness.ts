@@ -1,10 +1,13 @@
 /** Starts a real proxy on 127.0.0.1:0 in front of an upstream, with a swappable config. */
+import { afterEach } from '@jest/globals';
 import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
 import { silentLogger } from '../../api/logger.js';
 import type { SidecarConfig } from '../../api/schema.js';
 import { validateSidecarConfig } from '../../api/validate.js';
 import type { ProxyServer } from '../../sidecar/contracts.js';
 import { createProxyServer } from '../../sidecar/proxy-server.js';
+import { FaultyUpstream } from './faulty-upstream.js';
 import { RecordingMetrics } from './recording-metrics.js';
 
 export interface Harness {
@@ -44,4 +47,34 @@ export async function startSidecar(upstream: string, config: unknown = {}, maxHe
     },
     close: () => proxy.close(),
   };
+}
+
+/**
+ * Per-test upstreams and sidecars, closed after each test (newest first, so sidecars go before
+ * the upstreams they front).
+ */
+export function sidecarFixtures() {
+  const opened: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const resource of opened.splice(0).reverse()) await resource.close();
+  });
+  return {
+    async upstream(options?: ConstructorParameters<typeof FaultyUpstream>[0]): Promise<FaultyUpstream> {
+      const upstream = await new FaultyUpstream(options).start();
+      opened.push(upstream);
+      return upstream;
+    },
+    async sidecar(upstream: string, config: unknown = {}, maxHeaderSize?: number): Promise<Harness> {
+      const sidecar = await startSidecar(upstream, config, maxHeaderSize);
+      opened.push(sidecar);
+      return sidecar;
+    },
+  };
+}
+
+/** GET with headers; the whole body as text. */
+export async function fetchText(url: string, headers: Record<string, string> = {}) {
+  const response = await request(url, { headers });
+  const body = await response.body.text();
+  return { status: response.statusCode, headers: response.headers, body };
 }
