@@ -90,3 +90,13 @@ describe('failure table', () => {
     expect(sidecar.metrics.requests).toEqual([{ code: 503, reason: '' }]);
   });
 });
+
+describe('failure table: name resolution', () => {
+  it('an upstream host that does not resolve → 502 connect-failed, dns_error', async () => {
+    const sidecar = await fixtures.sidecar('http://badgateway-test-upstream.invalid:8080', noTrip);
+    const response = await get(sidecar.url);
+    expect(response.status).toBe(502);
+    expect(response.headers['x-badgateway-reason']).toBe('connect-failed');
+    expect(response.headers['proxy-status']).toBe('badgateway; error=dns_error');
+  });
+});
