@@ -7,7 +7,8 @@ import { repoRoot } from '../support/cli.js';
 
 const missing = ['nginx', 'haproxy', 'wrk'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 if (missing.length > 0) {
-  console.log(`bench smoke skipped: ${missing.join(', ')} not installed (apt-get update && apt-get install -y nginx-light haproxy wrk)`);
+  // stderr, not console.log: jest drops console output of suites whose tests were all skipped.
+  process.stderr.write(`bench smoke SKIPPED: ${missing.join(', ')} not installed (apt-get update && apt-get install -y nginx-light haproxy wrk)\n`);
 }
 const describeIfTools = missing.length === 0 ? describe : describe.skip;
 
