@@ -12,8 +12,8 @@
  * bootstrap, leader election). It fails with a named expectation until both exist.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { V1Deployment } from '@kubernetes/client-node';
-import { existsSync, readFileSync } from 'node:fs';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,14 +21,17 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { parseAllDocuments } from 'yaml';
 import { silentLogger } from '../../api/logger.js';
-import { CONFIG_KEY, CONFIG_MOUNT_PATH } from '../../api/names.js';
+import { API_GROUP, API_VERSION, CONFIG_KEY, CONFIG_MOUNT_PATH, configMapNameFor, POLICY_PLURAL } from '../../api/names.js';
 import { validatePolicySpec, validateSidecarConfig } from '../../api/validate.js';
 import { generateCa, generateServingCert, serviceDnsNames } from '../../operator/certs/generate.js';
 import { applyPatch } from '../../operator/inject/json-patch.js';
 import { effectivePolicyName, type PolicyLike } from '../../operator/inject/policy-match.js';
 import { DEFAULT_INJECTION_SETTINGS } from '../../operator/inject/settings.js';
 import { createWebhookServer, type WebhookServer } from '../../operator/webhook/server.js';
-import { eventually, repoRoot, runCli } from '../support/cli.js';
+import { eventually, repoRoot } from '../support/cli.js';
+import { renderChart } from '../support/helm.js';
+import { clientsFor, createNamespace, missingForOperatorTests } from '../reliability/operator-harness.js';
+import { admissionVia, applyManifests, startOperatorFromChart, type Admission, type RunningOperator } from './cluster-stand-in.js';
 import { FaultyUpstream } from '../support/faulty-upstream.js';
 import { writeKubeletVolume } from '../support/kubelet-volume.js';
 import { startSidecarFromTemplate, type RunningSidecar } from './pod-runner.js';
@@ -182,14 +185,121 @@ describe('local e2e, part 1: webhook-injected template run by the kubelet stand-
   }, 90_000);
 });
 
-describe('local e2e, part 2: test API server + operator from dist/', () => {
-  it('needs startTestApiServer() in test/support/apiserver and a working `badgateway operator`', async () => {
-    const apiServerEntry = join(repoRoot, 'test', 'support', 'apiserver', 'index.ts');
-    const operatorHelp = await runCli(['operator', '--help']);
-    const missing = [
-      ...(existsSync(apiServerEntry) ? [] : ['test/support/apiserver/index.ts (startTestApiServer) is missing']),
-      ...(/not implemented/.test(operatorHelp.stdout + operatorHelp.stderr) ? ['`badgateway operator` is not implemented (cli/operator-command.ts)'] : []),
-    ];
+describe('local e2e, part 2: test API server + operator from dist/ (chart manifests, webhook TLS bootstrap, leader election)', () => {
+  let missing: string[] = [];
+  let api: { kubeconfigPath: string; close(): Promise<void> } | undefined;
+  let operator: RunningOperator | undefined;
+  let admission: Admission | undefined;
+  let sidecar: RunningSidecar | undefined;
+  let app: FaultyUpstream | undefined;
+  let volume: string | undefined;
+
+  beforeAll(async () => {
+    missing = await missingForOperatorTests();
+  });
+
+  afterAll(async () => {
+    sidecar?.stop();
+    operator?.stop();
+    await app?.close().catch(() => undefined);
+    await admission?.close();
+    await api?.close();
+    if (volume !== undefined) await rm(volume, { recursive: true, force: true });
+  });
+
+  it('has what it needs: the test API server and `badgateway operator`', () => {
     expect(missing).toEqual([]);
   });
+
+  it('install, annotate, apply a policy, break the app, edit the page, heal, un-annotate', async () => {
+    if (missing.length > 0) throw new Error(`cannot run: ${missing.join('; ')}`);
+    const { startTestApiServer } = await import('../support/apiserver/index.js') as { startTestApiServer(): Promise<{ kubeconfigPath: string; close(): Promise<void> }> };
+    api = await startTestApiServer();
+    const clients = clientsFor(api.kubeconfigPath);
+    const example = loadExample();
+
+    // helm install, played by `helm template` applied to the API server.
+    await createNamespace(clients, 'badgateway-system');
+    const rendered = renderChart();
+    const skipped = await applyManifests(clients, rendered);
+    if (skipped.length > 0) console.log(`manifests the test API server did not take: ${skipped.join('; ')}`);
+    const operatorDeployment = rendered.find((object) => object.kind === 'Deployment');
+    const webhookConfig = rendered.find((object) => object.kind === 'MutatingWebhookConfiguration') as unknown as { metadata: { name: string }; webhooks: { clientConfig: { service: { name: string; namespace: string; path: string } } }[] };
+    if (operatorDeployment === undefined || webhookConfig === undefined) throw new Error('the chart renders no operator Deployment or MutatingWebhookConfiguration');
+    operator = await startOperatorFromChart(operatorDeployment, api.kubeconfigPath, 'bgw-badgateway-0');
+
+    // The operator's TLS bootstrap patches the caBundle; admission then trusts only that CA.
+    let caBundle = '';
+    await eventually(async () => {
+      const stored = await clients.admission.readMutatingWebhookConfiguration({ name: webhookConfig.metadata.name });
+      caBundle = stored.webhooks?.[0]?.clientConfig.caBundle ?? '';
+      return caBundle !== '';
+    }, 30_000, `caBundle patched into ${webhookConfig.metadata.name} (operator output: ${operator.output().slice(-500)})`);
+    const service = webhookConfig.webhooks[0]?.clientConfig.service;
+    if (service === undefined) throw new Error('the webhook has no service reference');
+    admission = admissionVia(operator.webhookPort, caBundle, service);
+
+    // The user: namespace, policy, annotated Deployment (through admission).
+    await createNamespace(clients, 'shop');
+    await clients.objects.create(example.policy as unknown as KubernetesObject);
+    const admitted = await admission.admit('CREATE', example.deployment);
+    await clients.apps.createNamespacedDeployment({ namespace: 'shop', body: admitted });
+    const stored = await clients.apps.readNamespacedDeployment({ namespace: 'shop', name: 'web' });
+
+    // The operator renders the ConfigMap and reports status.
+    const configMapName = configMapNameFor('web');
+    const readConfig = async () => (await clients.core.readNamespacedConfigMap({ namespace: 'shop', name: configMapName })).data?.[CONFIG_KEY] ?? '';
+    await eventually(async () => (await readConfig()).includes('We\'ll be right back'), 30_000, `ConfigMap ${configMapName} rendered`);
+    volume = await mkdtemp(join(tmpdir(), 'bgw-e2e-cluster-volume-'));
+    await writeKubeletVolume(volume, { [CONFIG_KEY]: await readConfig() });
+
+    // The kubelet: the app on the template's upstream port, the sidecar exactly as stored.
+    const port = upstreamPort(stored);
+    app = await new FaultyUpstream().start((await portIsFree(port)) ? port : 0);
+    if (app.port !== port) {
+      const container = stored.spec?.template.spec?.initContainers?.find((candidate) => candidate.name === 'badgateway');
+      if (container !== undefined) container.args = (container.args ?? []).map((arg) => arg.replace(`127.0.0.1:${port}`, `127.0.0.1:${app!.port}`));
+    }
+    sidecar = await startSidecarFromTemplate(stored, { [CONFIG_MOUNT_PATH]: volume });
+    const running = sidecar;
+    await eventually(async () => (await request(`${running.admin}/readyz`)).statusCode === 200, 20_000, 'sidecar ready');
+    const get = async (id: string) => {
+      const response = await request(`${running.proxy}/`, { headers: { accept: 'text/html', 'x-request-id': id } });
+      return { status: response.statusCode, reason: response.headers['x-badgateway-reason'], body: await response.body.text() };
+    };
+
+    expect((await get('c-healthy')).status).toBe(200);
+    await app.stop();
+    const broken = await get('c-broken');
+    expect(broken).toMatchObject({ status: 502, reason: 'connect-failed' });
+    expect(broken.body).toContain('We\'ll be right back');
+
+    // The page edited through the API: operator re-renders, the kubelet swaps the volume, same sidecar.
+    const policy = await clients.custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: 'shop', plural: POLICY_PLURAL, name: 'web' }) as { spec: Record<string, unknown> };
+    await clients.custom.replaceNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: 'shop', plural: POLICY_PLURAL, name: 'web',
+      body: { ...policy, spec: { ...policy.spec, errorPages: [{ status: 502, contentType: 'text/html', body: '<h1>Edited through the API</h1>' }] } } });
+    await eventually(async () => (await readConfig()).includes('Edited through the API'), 30_000, 'ConfigMap re-rendered');
+    await writeKubeletVolume(volume, { [CONFIG_KEY]: await readConfig() });
+    await eventually(async () => (await get('c-edited')).body.includes('Edited through the API'), 20_000, 'sidecar serves the edited page');
+    await eventually(async () => {
+      const latest = await clients.custom.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: 'shop', plural: POLICY_PLURAL, name: 'web' }) as { metadata: { generation: number }; status?: { observedGeneration?: number } };
+      return latest.status?.observedGeneration === latest.metadata.generation;
+    }, 30_000, 'observedGeneration catches up');
+
+    // The app is back: the breaker closes.
+    await app.start(app.port);
+    await eventually(async () => (await get('c-back')).status === 200, 40_000, 'traffic flows again');
+
+    // The annotation removed: admission un-injects; the Deployment is the user's again.
+    const current = await clients.apps.readNamespacedDeployment({ namespace: 'shop', name: 'web' });
+    const annotations = { ...current.metadata?.annotations };
+    delete annotations['badgateway.io/inject'];
+    const unannotated = { ...current, metadata: { ...current.metadata, annotations } };
+    const restored = await admission.admit('UPDATE', unannotated, current);
+    await clients.apps.replaceNamespacedDeployment({ namespace: 'shop', name: 'web', body: restored });
+    const final = await clients.apps.readNamespacedDeployment({ namespace: 'shop', name: 'web' });
+    const names = [...(final.spec?.template.spec?.initContainers ?? []), ...(final.spec?.template.spec?.containers ?? [])].map((container) => container.name);
+    expect(names).not.toContain('badgateway');
+    expect(final.spec?.template.spec?.containers[0]?.ports).toEqual(example.deployment.spec?.template.spec?.containers[0]?.ports);
+  }, 240_000);
 });

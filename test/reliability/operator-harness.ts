@@ -3,8 +3,8 @@
  * what is missing before it can run, starting replicas with distinct identities and free ports,
  * and the objects of the scenario (CRD, namespace, Deployments, policies).
  */
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { existsSync, readFileSync } from 'node:fs';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { API_GROUP, API_VERSION, POLICY_PLURAL } from '../../api/names.js';
@@ -32,7 +32,7 @@ export interface OperatorReplica {
 export async function startOperatorReplica(kubeconfigPath: string, identity: string, extraArgs: readonly string[] = []): Promise<OperatorReplica> {
   const help = await runCli(['operator', '--help']);
   const portFlag = /(--(?:health|http|metrics|probe)[\w-]*(?:port|addr|address|bind|listen))\b/.exec(help.stdout)?.[1];
-  const args = ['operator', '--kubeconfig', kubeconfigPath, '--no-webhook', ...extraArgs];
+  const args = ['operator', '--kubeconfig', loopbackKubeconfig(kubeconfigPath), '--no-webhook', ...extraArgs];
   if (portFlag !== undefined) {
     const port = await closedPort();
     args.push(portFlag, portFlag.endsWith('port') ? String(port) : `127.0.0.1:${port}`);
@@ -42,15 +42,19 @@ export async function startOperatorReplica(kubeconfigPath: string, identity: str
 }
 
 /**
- * Clients for the test API server. client-node 2 refuses plain http:// unless the cluster says
- * insecure-skip-tls-verify, so that is added here when the kubeconfig lacks it (loopback only).
+ * client-node 2 refuses plain http:// unless the cluster says insecure-skip-tls-verify; the test API
+ * server speaks http on loopback. Returns a kubeconfig path that says so (the input when it already does).
  */
-export function clientsFor(kubeconfigPath: string): KubeClients {
+export function loopbackKubeconfig(kubeconfigPath: string): string {
   const text = readFileSync(kubeconfigPath, 'utf8');
-  if (!/server: http:\/\//.test(text) || text.includes('insecure-skip-tls-verify')) return createKubeClients(loadKubeConfig(kubeconfigPath));
-  const config = new KubeConfig();
-  config.loadFromString(text.replace(/(\n(\s+)server: http:\/\/[^\n]+)/, '$1\n$2insecure-skip-tls-verify: true'));
-  return createKubeClients(config);
+  if (!/server: http:\/\//.test(text) || text.includes('insecure-skip-tls-verify')) return kubeconfigPath;
+  const patched = `${kubeconfigPath}.loopback`;
+  writeFileSync(patched, text.replace(/(\n(\s+)server: http:\/\/[^\n]+)/, '$1\n$2insecure-skip-tls-verify: true'), { mode: 0o600 });
+  return patched;
+}
+
+export function clientsFor(kubeconfigPath: string): KubeClients {
+  return createKubeClients(loadKubeConfig(loopbackKubeconfig(kubeconfigPath)));
 }
 
 export async function installCrd(clients: KubeClients): Promise<void> {
