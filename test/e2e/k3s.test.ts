@@ -36,7 +36,7 @@ async function probeDocker(): Promise<{ ok: true } | { ok: false; reason: string
 }
 
 const docker = await probeDocker();
-if (!docker.ok) console.log(`k3s e2e SKIPPED: no Docker engine reachable (${docker.reason}); see docs/e2e.md`);
+if (!docker.ok) process.stderr.write(`k3s e2e SKIPPED: no Docker engine reachable (${docker.reason}); see docs/e2e.md\n`);
 const describeWithDocker = docker.ok ? describe : describe.skip;
 
 describeWithDocker('badgateway on k3s', () => {
