@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
+import { generateCrd } from '../../api/crd.js';
+import { createKubeClients, loadKubeConfig, type KubeClients } from '../../operator/kube/clients.js';
+import { apiStatus } from '../../operator/kube/errors.js';
+import { startTestApiServer, type TestApiServer } from '../support/apiserver/index.js';
+import { eventually } from '../support/cli.js';
+
+let server: TestApiServer;
+let clients: KubeClients;
+
+beforeEach(async () => {
+  const started = performance.now();
+  server = await startTestApiServer();
+  expect(performance.now() - started).toBeLessThan(1000);
+  clients = createKubeClients(loadKubeConfig(server.kubeconfigPath));
+});
+afterEach(async () => {
+  await server.close();
+});
+
+const configMap = (name: string, data: Record<string, string> = { a: '1' }, labels: Record<string, string> = {}): V1ConfigMap => ({ metadata: { name, labels }, data });
+const policyGroup = { group: 'badgateway.io', version: 'v1alpha1', plural: 'badgatewaypolicies' };
+
+/**
+ * Raw JSON, as kubectl sends it: client-node's typed serializer maps JSONSchemaProps by its model
+ * names (`_default`, `_enum`), so a plain CRD object loses `default` and `enum` on the way.
+ */
+async function installCrd(): Promise<void> {
+  const token = /token: (\S+)/.exec(server.kubeConfigYaml)![1];
+  const response = await fetch(`${server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(generateCrd()),
+  });
+  expect(response.status).toBe(201);
+}
+
+describe('test API server through @kubernetes/client-node', () => {
+  it('serves discovery and the version', async () => {
+    expect((await clients.version.getCode()).gitVersion).toBe('v1.30.0');
+  });
+
+  it('creates, gets, lists with label selectors, and refuses duplicates and stale updates', async () => {
+    await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: configMap('one', { a: '1' }, { app: 'web', tier: 'front' }) });
+    await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: configMap('two', { a: '2' }, { app: 'api' }) });
+    const one = await clients.core.readNamespacedConfigMap({ name: 'one', namespace: 'shop' });
+    expect(one.metadata).toMatchObject({ name: 'one', namespace: 'shop', uid: expect.any(String), resourceVersion: expect.any(String) });
+    const list = await clients.core.listNamespacedConfigMap({ namespace: 'shop', labelSelector: 'app in (web, admin),tier' });
+    expect(list.items.map((item) => item.metadata?.name)).toEqual(['one']);
+    const byField = await clients.core.listConfigMapForAllNamespaces({ fieldSelector: 'metadata.name=two' });
+    expect(byField.items.map((item) => item.metadata?.name)).toEqual(['two']);
+    const duplicate = await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: configMap('one') }).catch((error: unknown) => error);
+    expect(apiStatus(duplicate)).toBe(409);
+    await clients.core.replaceNamespacedConfigMap({ name: 'one', namespace: 'shop', body: { ...one, data: { a: 'new' } } });
+    const stale = await clients.core.replaceNamespacedConfigMap({ name: 'one', namespace: 'shop', body: { ...one, data: { a: 'stale' } } }).catch((error: unknown) => error);
+    expect(apiStatus(stale)).toBe(409);
+    expect(apiStatus(await clients.core.readNamespacedConfigMap({ name: 'nope', namespace: 'shop' }).catch((error: unknown) => error))).toBe(404);
+  });
+
+  it('applies merge, JSON and strategic merge patches', async () => {
+    await clients.apps.createNamespacedDeployment({ namespace: 'shop', body: {
+      metadata: { name: 'web' },
+      spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'a' }, { name: 'log', image: 'b' }] } } },
+    } });
+    await clients.apps.patchNamespacedDeployment({ name: 'web', namespace: 'shop', body: { metadata: { annotations: { x: '1' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await clients.apps.patchNamespacedDeployment({ name: 'web', namespace: 'shop', body: [{ op: 'add', path: '/metadata/labels', value: { team: 'shop' } }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    await clients.apps.patchNamespacedDeployment({ name: 'web', namespace: 'shop', body: { spec: { template: { spec: { containers: [{ name: 'web', image: 'a2' }] } } } } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+    const deployment = await clients.apps.readNamespacedDeployment({ name: 'web', namespace: 'shop' });
+    expect(deployment.metadata?.annotations).toEqual({ x: '1' });
+    expect(deployment.metadata?.labels).toEqual({ team: 'shop' });
+    expect(deployment.spec?.template.spec?.containers.map((container) => `${container.name}=${container.image}`)).toEqual(['web=a2', 'log=b']);
+    expect(deployment.metadata?.generation).toBe(2);
+  });
+
+  it('serves custom resources from a CRD, validates them like the real server and has a status subresource', async () => {
+    await installCrd();
+    const created = await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'shop', body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'web' }, spec: { unknownField: 1 } } }) as Record<string, any>;
+    expect(created.spec.timeouts).toEqual({ connect: '1s', response: '15s', idle: '4s' });
+    expect(created.spec.unknownField).toBeUndefined();
+    const rejected = await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'shop', body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'bad' }, spec: { openStatus: 500 } } }).catch((error: { code?: number; body?: string }) => error);
+    expect(apiStatus(rejected)).toBe(422);
+    expect(String((rejected as { body?: unknown }).body)).toContain('spec.openStatus: Unsupported value: 500: supported values: \\"502\\", \\"503\\"');
+
+    await clients.custom.replaceNamespacedCustomObjectStatus({ ...policyGroup, namespace: 'shop', name: 'web', body: { ...created, spec: { openStatus: 503 }, status: { observedGeneration: 1 } } });
+    const afterStatus = await clients.custom.getNamespacedCustomObject({ ...policyGroup, namespace: 'shop', name: 'web' }) as Record<string, any>;
+    expect(afterStatus.status).toEqual({ observedGeneration: 1 });
+    expect(afterStatus.spec.openStatus).toBe(502); // spec changes are ignored on /status
+    expect(afterStatus.metadata.generation).toBe(1);
+    await clients.custom.replaceNamespacedCustomObject({ ...policyGroup, namespace: 'shop', name: 'web', body: { ...afterStatus, spec: { ...afterStatus.spec, openStatus: 503 }, status: { observedGeneration: 99 } } });
+    const afterSpec = await clients.custom.getNamespacedCustomObject({ ...policyGroup, namespace: 'shop', name: 'web' }) as Record<string, any>;
+    expect(afterSpec.metadata.generation).toBe(2);
+    expect(afterSpec.status).toEqual({ observedGeneration: 1 }); // status is ignored on the main resource
+  });
+
+  it('keeps finalized objects until the finalizer goes, and garbage-collects owned objects', async () => {
+    const owner = await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: { metadata: { name: 'owner', finalizers: ['test/hold'] } } });
+    await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: { metadata: { name: 'owned', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata!.uid!, controller: true }] } } });
+    await clients.core.deleteNamespacedConfigMap({ name: 'owner', namespace: 'shop' });
+    const held = await clients.core.readNamespacedConfigMap({ name: 'owner', namespace: 'shop' });
+    expect(held.metadata?.deletionTimestamp).toBeDefined();
+    await clients.core.replaceNamespacedConfigMap({ name: 'owner', namespace: 'shop', body: { ...held, metadata: { ...held.metadata, finalizers: [] } } });
+    await eventually(async () => apiStatus(await clients.core.readNamespacedConfigMap({ name: 'owned', namespace: 'shop' }).catch((error: unknown) => error)) === 404, 5000, 'cascade');
+  });
+
+  it('feeds informers: list, then watch events', async () => {
+    await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: configMap('before') });
+    const informer = clients.informer('/api/v1/namespaces/shop/configmaps', () => clients.core.listNamespacedConfigMap({ namespace: 'shop' }));
+    const seen = new Set<string>();
+    informer.on('add', (object) => seen.add(object.metadata!.name!));
+    await informer.start();
+    await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: configMap('after') });
+    await eventually(() => seen.has('before') && seen.has('after'), 5000, 'list and watch adds');
+    await informer.stop();
+  });
+
+  it('answers a watch from an expired resourceVersion with an ERROR 410 event', async () => {
+    await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: configMap('one') });
+    server.faults.expireResourceVersions();
+    const token = /token: (\S+)/.exec(server.kubeConfigYaml)![1];
+    const response = await fetch(`${server.url}/api/v1/namespaces/shop/configmaps?watch=true&resourceVersion=1`, { headers: { authorization: `Bearer ${token}` } });
+    const event = JSON.parse((await response.text()).split('\n')[0]!);
+    expect(event).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+  });
+
+  it('injects faults: 500s and 429s for the next requests', async () => {
+    server.faults.failNext(2, 429);
+    expect(apiStatus(await clients.core.listNamespacedConfigMap({ namespace: 'shop' }).catch((error: unknown) => error))).toBe(429);
+    expect(apiStatus(await clients.core.listNamespacedConfigMap({ namespace: 'shop' }).catch((error: unknown) => error))).toBe(429);
+    expect((await clients.core.listNamespacedConfigMap({ namespace: 'shop' })).items).toEqual([]);
+  });
+});

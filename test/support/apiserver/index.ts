@@ -1,0 +1,69 @@
+/**
+ * A single-process, in-memory, Kubernetes-compatible API server for tests: the real
+ * @kubernetes/client-node talks to it over HTTP with a bearer token from a kubeconfig it writes.
+ * See README.md in this folder for what it does and does not do yet.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiServerCore } from './server.js';
+
+export interface TestApiServer {
+  url: string;
+  kubeconfigPath: string;
+  kubeConfigYaml: string;
+  faults: {
+    /** Answer the next `count` requests with 500 or 429. */
+    failNext(count: number, code?: 500 | 429): void;
+    latency(ms: number): void;
+    /** End every open watch stream (clients reconnect from their last resourceVersion). */
+    dropWatches(): void;
+    /** Forget the event history: watches from an older resourceVersion get 410 Gone. */
+    expireResourceVersions(): void;
+  };
+  close(): Promise<void>;
+}
+
+export async function startTestApiServer(options: { gitVersion?: string; port?: number; token?: string } = {}): Promise<TestApiServer> {
+  const token = options.token ?? randomBytes(16).toString('hex');
+  const core = new ApiServerCore(options.gitVersion ?? 'v1.30.0', token);
+  const server: Server = createServer((req, res) => void core.handle(req, res));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const directory = mkdtempSync(join(tmpdir(), 'test-apiserver-'));
+  const kubeconfigPath = join(directory, 'kubeconfig');
+  const kubeConfigYaml = [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    // client-node 2 refuses plain HTTP unless TLS verification is explicitly off.
+    `- name: test\n  cluster:\n    server: ${url}\n    insecure-skip-tls-verify: true`,
+    'users:',
+    `- name: test\n  user:\n    token: ${token}`,
+    'contexts:',
+    '- name: test\n  context:\n    cluster: test\n    user: test\n    namespace: default',
+    'current-context: test',
+    '',
+  ].join('\n');
+  writeFileSync(kubeconfigPath, kubeConfigYaml, { mode: 0o600 });
+  return {
+    url,
+    kubeconfigPath,
+    kubeConfigYaml,
+    faults: {
+      failNext: (count, code = 500) => { core.faults.failNext = { count, code }; },
+      latency: (ms) => { core.faults.latencyMs = ms; },
+      dropWatches: () => core.dropWatches(),
+      expireResourceVersions: () => core.store.expireHistory(),
+    },
+    close: async () => {
+      core.dropWatches();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/** Label selectors (equality- and set-based) and the metadata field selectors kube-apiserver offers. */
+
+type Requirement = (labels: Record<string, string>) => boolean;
+
+export function parseLabelSelector(text: string | null): Requirement {
+  if (text === null || text.trim() === '') return () => true;
+  const requirements: Requirement[] = [];
+  // Split on commas that are not inside parentheses.
+  for (const part of text.split(/,(?![^(]*\))/).map((piece) => piece.trim()).filter((piece) => piece !== '')) {
+    let match: RegExpExecArray | null;
+    if ((match = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part)) !== null) {
+      const [, key, operator, list] = match as unknown as [string, string, string, string];
+      const values = list.split(',').map((value) => value.trim());
+      requirements.push(operator === 'in' ? (labels) => values.includes(labels[key] as string) : (labels) => !values.includes(labels[key] as string));
+    } else if ((match = /^([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)$/.exec(part)) !== null) {
+      const [, key, operator, value] = match as unknown as [string, string, string, string];
+      requirements.push(operator === '!=' ? (labels) => labels[key] !== value : (labels) => labels[key] === value);
+    } else if ((match = /^!([\w./-]+)$/.exec(part)) !== null) {
+      const key = match[1] as string;
+      requirements.push((labels) => !(key in labels));
+    } else if (/^[\w./-]+$/.test(part)) {
+      requirements.push((labels) => part in labels);
+    } else {
+      throw new Error(`unable to parse requirement: ${part}`);
+    }
+  }
+  return (labels) => requirements.every((requirement) => requirement(labels));
+}
+
+export function parseFieldSelector(text: string | null): (object: { metadata: { name?: string; namespace?: string } }) => boolean {
+  if (text === null || text.trim() === '') return () => true;
+  const checks = text.split(',').map((part) => {
+    const match = /^(metadata\.name|metadata\.namespace)\s*(==|=|!=)\s*(.*)$/.exec(part.trim());
+    if (match === null) throw new Error(`field label not supported: ${part}`);
+    const [, field, operator, value] = match as unknown as [string, string, string, string];
+    return (object: { metadata: { name?: string; namespace?: string } }) => {
+      const actual = field === 'metadata.name' ? object.metadata.name : object.metadata.namespace;
+      return operator === '!=' ? actual !== value : actual === value;
+    };
+  });
+  return (object) => checks.every((check) => check(object));
+}

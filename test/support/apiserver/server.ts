@@ -1,0 +1,227 @@
+/** HTTP routing of the test API server: discovery, the resource verbs, watches and faults. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
+import { BUILTIN_RESOURCES, groupVersion, resourcesFromCrd, type ResourceType } from './resources.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { ApiError, badRequest, invalid, notFound, unauthorized } from './status.js';
+import { Store, type KubeObject } from './store.js';
+import { defaultAndPrune, validate, type FieldProblem } from './validation.js';
+
+export interface Faults {
+  failNext: { count: number; code: 500 | 429 };
+  latencyMs: number;
+}
+
+export class ApiServerCore {
+  readonly store = new Store();
+  readonly faults: Faults = { failNext: { count: 0, code: 500 }, latencyMs: 0 };
+  private readonly watches = new Set<ServerResponse>();
+  private types: ResourceType[] = [...BUILTIN_RESOURCES];
+
+  constructor(private readonly gitVersion: string, private readonly token: string) {}
+
+  /** Ends every open watch stream, as kube-apiserver does when a watch times out or it restarts. */
+  dropWatches(): void {
+    for (const response of this.watches) response.end();
+    this.watches.clear();
+  }
+
+  private typeFor(group: string, version: string, plural: string): ResourceType | undefined {
+    return this.types.find((type) => type.group === group && type.version === version && type.plural === plural);
+  }
+
+  private refreshCrds(): void {
+    const crdType = this.typeFor('apiextensions.k8s.io', 'v1', 'customresourcedefinitions') as ResourceType;
+    this.types = [...BUILTIN_RESOURCES, ...this.store.list(crdType).flatMap((crd) => resourcesFromCrd(crd))];
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (req.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
+      if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+      if (this.faults.failNext.count > 0) {
+        this.faults.failNext.count -= 1;
+        const code = this.faults.failNext.code;
+        throw new ApiError(code, code === 429 ? 'TooManyRequests' : 'InternalError', code === 429 ? 'too many requests' : 'injected failure');
+      }
+      const url = new URL(req.url ?? '/', 'http://apiserver');
+      const body = await readBody(req);
+      const result = this.route(req, res, url, body);
+      if (result !== undefined) send(res, result.code, result.body);
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', (error as Error).message);
+      if (!res.headersSent) send(res, apiError.code, apiError.toStatus());
+      else res.destroy();
+    }
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse, url: URL, body: string): { code: number; body: unknown } | undefined {
+    const path = url.pathname.replace(/\/+$/, '');
+    if (path === '/version') {
+      const [, major, minor] = /^v(\d+)\.(\d+)/.exec(this.gitVersion) ?? [];
+      return { code: 200, body: { major, minor, gitVersion: this.gitVersion, platform: 'linux/amd64' } };
+    }
+    if (path === '/api') return { code: 200, body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } };
+    if (path === '/apis') return { code: 200, body: this.groupList() };
+    const segments = path.split('/').filter((segment) => segment !== '');
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (segments[0] === 'api') [group, version, rest] = ['', segments[1] ?? '', segments.slice(2)];
+    else if (segments[0] === 'apis') [group, version, rest] = [segments[1] ?? '', segments[2] ?? '', segments.slice(3)];
+    else throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
+    if (rest.length === 0) return { code: 200, body: this.resourceList(group, version) };
+    let namespace: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+    const [plural, name, subresource] = rest as [string, string | undefined, string | undefined];
+    const type = this.typeFor(group, version, plural);
+    if (type === undefined) throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
+    return this.verb(req, res, url, body, type, type.namespaced ? namespace : undefined, name, subresource);
+  }
+
+  private verb(req: IncomingMessage, res: ServerResponse, url: URL, body: string, type: ResourceType, namespace: string | undefined, name: string | undefined, subresource: string | undefined): { code: number; body: unknown } | undefined {
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && name === undefined) {
+      const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
+      const fields = parseFieldSelector(url.searchParams.get('fieldSelector'));
+      const matches = (object: KubeObject) => labels(object.metadata.labels ?? {}) && fields(object as { metadata: { name?: string } });
+      if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
+        this.watch(res, url, type, namespace, matches);
+        return undefined;
+      }
+      const items = this.store.list(type, namespace).filter(matches).map((item) => withKind(type, item));
+      return { code: 200, body: { apiVersion: groupVersion(type), kind: type.listKind, metadata: { resourceVersion: String(this.store.currentRevision()) }, items } };
+    }
+    if (method === 'GET') return { code: 200, body: withKind(type, this.store.get(type, namespace, name as string)) };
+    const input = parseJson(body);
+    if (method === 'POST') {
+      const object = this.admit(type, withKind(type, input));
+      const created = this.store.create(type, namespace, object);
+      if (type.plural === 'customresourcedefinitions') this.refreshCrds();
+      return { code: 201, body: withKind(type, created) };
+    }
+    if (name === undefined) throw badRequest('name required');
+    if (method === 'PUT') {
+      const object = subresource === 'status' ? input : this.admit(type, withKind(type, input));
+      return { code: 200, body: withKind(type, this.store.update(type, namespace, name, object, subresource === 'status' ? 'status' : 'main')) };
+    }
+    if (method === 'PATCH') {
+      const current = this.store.get(type, namespace, name);
+      const contentType = String(req.headers['content-type'] ?? '').split(';')[0];
+      let patched: KubeObject;
+      if (contentType === 'application/json-patch+json') patched = jsonPatch(current, input);
+      else if (contentType === 'application/merge-patch+json') patched = mergePatch(current, input);
+      else if (contentType === 'application/strategic-merge-patch+json' && type.schema === undefined) patched = strategicMergePatch(current, input);
+      else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json${type.schema === undefined ? ', application/strategic-merge-patch+json' : ''}`);
+      patched.metadata = { ...patched.metadata, resourceVersion: current.metadata.resourceVersion };
+      const object = subresource === 'status' ? patched : this.admit(type, withKind(type, patched));
+      return { code: 200, body: withKind(type, this.store.update(type, namespace, name, object, subresource === 'status' ? 'status' : 'main')) };
+    }
+    if (method === 'DELETE') {
+      const deleted = this.store.delete(type, namespace, name);
+      if (type.plural === 'customresourcedefinitions') this.refreshCrds();
+      return { code: 200, body: withKind(type, deleted) };
+    }
+    throw new ApiError(405, 'MethodNotAllowed', `method ${method} not allowed`);
+  }
+
+  /** CRD validation and defaulting (built-ins are taken as they come). */
+  private admit(type: ResourceType, object: KubeObject): KubeObject {
+    if (type.schema === undefined) return object;
+    const result = defaultAndPrune(type.schema, structuredClone(object));
+    const problems: FieldProblem[] = [];
+    for (const [key, child] of Object.entries<Record<string, unknown>>((type.schema.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+      if (key !== 'metadata' && key !== 'apiVersion' && key !== 'kind') validate(child, result[key], key, problems);
+    }
+    if (problems.length > 0) throw invalid(type.kind, type.group, object.metadata?.name ?? '', problems);
+    return result;
+  }
+
+  private watch(res: ServerResponse, url: URL, type: ResourceType, namespace: string | undefined, matches: (object: KubeObject) => boolean): void {
+    const from = url.searchParams.get('resourceVersion');
+    const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true';
+    const write = (line: unknown) => res.write(`${JSON.stringify(line)}\n`);
+    let stop: () => void;
+    try {
+      stop = this.store.watch(from === null || from === '' || from === '0' ? undefined : Number(from), (event) =>
+        event.type_ === type && (namespace === undefined || event.object.metadata.namespace === namespace) && matches(event.object),
+      (event) => write({ type: event.type, object: withKind(type, event.object) }));
+    } catch (error) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      write({ type: 'ERROR', object: (error as ApiError).toStatus() });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders(); // clients wait for the head before they consider the watch established
+    if (bookmarks) write({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: groupVersion(type), metadata: { resourceVersion: String(this.store.currentRevision()) } } });
+    this.watches.add(res);
+    const timeout = Number(url.searchParams.get('timeoutSeconds') ?? 0);
+    const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
+    timer?.unref();
+    res.on('close', () => {
+      stop();
+      if (timer !== undefined) clearTimeout(timer);
+      this.watches.delete(res);
+    });
+  }
+
+  private groupList(): unknown {
+    const groups = new Map<string, Set<string>>();
+    for (const type of this.types) if (type.group !== '') (groups.get(type.group) ?? groups.set(type.group, new Set()).get(type.group))!.add(type.version);
+    return {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: [...groups].map(([name, versions]) => ({
+        name,
+        versions: [...versions].map((version) => ({ groupVersion: `${name}/${version}`, version })),
+        preferredVersion: { groupVersion: `${name}/${[...versions][0]}`, version: [...versions][0] },
+      })),
+    };
+  }
+
+  private resourceList(group: string, version: string): unknown {
+    const types = this.types.filter((type) => type.group === group && type.version === version);
+    if (types.length === 0) throw notFound('groups', group, version);
+    const verbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+    return {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: group === '' ? version : `${group}/${version}`,
+      resources: types.flatMap((type) => [
+        { name: type.plural, singularName: type.singular, namespaced: type.namespaced, kind: type.kind, verbs, shortNames: type.shortNames },
+        ...(type.statusSubresource ? [{ name: `${type.plural}/status`, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: ['get', 'patch', 'update'] }] : []),
+      ]),
+    };
+  }
+}
+
+function withKind(type: ResourceType, object: KubeObject): KubeObject {
+  return { ...object, apiVersion: groupVersion(type), kind: type.kind };
+}
+
+function parseJson(body: string): any {
+  try {
+    return JSON.parse(body === '' ? '{}' : body);
+  } catch {
+    throw badRequest('the request body is not valid JSON');
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
