@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- arbitrary Kubernetes JSON is walked by path here */
 /** The three patch types kube-apiserver accepts for built-ins (and the two it accepts for CRDs). */
 import { badRequest } from './status.js';
 

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- arbitrary Kubernetes JSON is walked by path here */
 /** The resource types the test API server serves: the built-ins this project uses, plus CRDs. */
 
 export interface ResourceType {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- arbitrary Kubernetes JSON is walked by path here */
 /** HTTP routing of the test API server: discovery, the resource verbs, watches and faults. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- arbitrary Kubernetes JSON is walked by path here */
 /**
  * The in-memory object store: one global resourceVersion counter, generation bumped on spec
  * changes only, finalizers, ownerReference cascade, and a bounded event history that watches

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- arbitrary Kubernetes JSON is walked by path here */
 /**
  * CRD structural-schema validation as kube-apiserver does it: defaults applied, unknown fields
  * pruned, then types, required, enum, bounds, lengths and patterns checked, each problem named by
