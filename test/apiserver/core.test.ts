@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- custom objects come back as untyped JSON */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
 import { generateCrd } from '../../api/crd.js';
