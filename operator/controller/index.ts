@@ -1,0 +1,143 @@
+/**
+ * The policy controller: informers feed a level-triggered work queue of policy keys; each key is
+ * reconciled by reconcilePolicy. Policies are also re-queued on every resync period.
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from '../../api/logger.js';
+import { API_GROUP_VERSION, POLICY_KIND, configMapNameFor } from '../../api/names.js';
+import type { KubeClients } from '../kube/clients.js';
+import { createInformers, keepRunning } from './informers.js';
+import { reconcilePolicy, type PolicyObject, type ReconcileContext } from './reconcile.js';
+import { referencedConfigMapNames } from './render.js';
+import { createWorkQueue, type WorkQueue } from './work-queue.js';
+
+export interface ControllerOptions {
+  clients: KubeClients;
+  logger: Logger;
+  /** Watch only this namespace; all namespaces when undefined. */
+  namespace?: string;
+  maxConcurrentReconciles?: number;
+  resyncPeriodMs?: number;
+  informerRestartDelayMs?: number;
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  now?: () => Date;
+  /** Reports each reconcile: its duration and whether it failed (for metrics). */
+  onReconcile?(outcome: { key: string; durationMs: number; error?: unknown }): void;
+}
+
+export interface PolicyController {
+  queueDepth(): number;
+  /** Resolves when the work queue is empty and nothing is running. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const keyOf = (object: KubernetesObject): string => `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+
+export async function startController(options: ControllerOptions): Promise<PolicyController> {
+  const { clients, logger } = options;
+  const informers = createInformers(clients, options.namespace);
+  const context: ReconcileContext = {
+    clients,
+    logger,
+    now: options.now ?? (() => new Date()),
+    caches: {
+      policies: () => informers.policies.list(),
+      deployments: () => informers.deployments.list(),
+      configMap: (namespace, name) => informers.configMaps.get(name, namespace),
+    },
+    recordEvent: (policy, type, reason, note) => recordEvent(clients, logger, policy, type, reason, note),
+  };
+  const queue: WorkQueue = createWorkQueue({
+    concurrency: options.maxConcurrentReconciles ?? 2,
+    baseDelayMs: options.retryBaseDelayMs,
+    maxDelayMs: options.retryMaxDelayMs,
+    process: async (key) => {
+      const started = performance.now();
+      const [namespace = '', name = ''] = key.split('/');
+      try {
+        await reconcilePolicy(context, namespace, name);
+        options.onReconcile?.({ key, durationMs: performance.now() - started });
+      } catch (error) {
+        options.onReconcile?.({ key, durationMs: performance.now() - started, error });
+        throw error;
+      }
+    },
+    onError: (key, error, attempt) => logger.warn({ policy: key, attempt, error: describe(error) }, 'reconcile failed; retrying with backoff'),
+  });
+
+  const enqueueNamespace = (namespace: string | undefined, filter: (policy: PolicyObject) => boolean = () => true): void => {
+    for (const policy of informers.policies.list()) {
+      if (policy.metadata?.namespace === namespace && filter(policy)) queue.add(keyOf(policy));
+    }
+  };
+  for (const event of ['add', 'update', 'delete'] as const) {
+    informers.policies.on(event, (policy) => {
+      queue.add(keyOf(policy));
+      // A deleted or changed policy may free a contested Deployment for another policy.
+      if (event !== 'add') enqueueNamespace(policy.metadata?.namespace);
+    });
+    informers.deployments.on(event, (deployment) => enqueueNamespace(deployment.metadata?.namespace));
+    informers.configMaps.on(event, (configMap) => {
+      const name = configMap.metadata?.name ?? '';
+      enqueueNamespace(configMap.metadata?.namespace, (policy) =>
+        configMapNameFor(policy.metadata?.name ?? '') === name || referencedConfigMapNames(policy.spec).includes(name));
+    });
+  }
+
+  const restartDelay = options.informerRestartDelayMs ?? 1_000;
+  const runners = [
+    keepRunning(informers.configMaps, 'ConfigMap', logger, restartDelay),
+    keepRunning(informers.deployments, 'Deployment', logger, restartDelay),
+    keepRunning(informers.policies, POLICY_KIND, logger, restartDelay),
+  ];
+  for (const runner of runners) await runner.start();
+
+  const resync = setInterval(() => {
+    for (const policy of informers.policies.list()) queue.add(keyOf(policy));
+  }, options.resyncPeriodMs ?? 5 * 60_000);
+  resync.unref();
+
+  return {
+    queueDepth: () => queue.depth(),
+    idle: () => queue.idle(),
+    close: async () => {
+      clearInterval(resync);
+      queue.close();
+      await Promise.all(runners.map((runner) => runner.stop()));
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  const code = (error as { code?: number }).code;
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return code === undefined ? (message ?? '') : `HTTP ${code}: ${message ?? ''}`;
+}
+
+async function recordEvent(clients: KubeClients, logger: Logger, policy: PolicyObject, type: 'Normal' | 'Warning', reason: string, note: string): Promise<void> {
+  const namespace = policy.metadata?.namespace ?? 'default';
+  try {
+    await clients.events.createNamespacedEvent({
+      namespace,
+      body: {
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
+        metadata: { generateName: `${policy.metadata?.name ?? 'policy'}.`, namespace },
+        eventTime: new Date() as unknown as never,
+        action: 'Reconcile',
+        reason,
+        note: note.slice(0, 1024),
+        type,
+        reportingController: 'badgateway.io/operator',
+        reportingInstance: process.env['HOSTNAME'] ?? 'badgateway-operator',
+        regarding: { apiVersion: API_GROUP_VERSION, kind: POLICY_KIND, name: policy.metadata?.name, namespace, uid: policy.metadata?.uid },
+      },
+    });
+  } catch (error) {
+    // Events are best effort: never fail a reconcile because one could not be recorded.
+    logger.debug({ reason, error: describe(error) }, 'could not record event');
+  }
+}
+
