@@ -48,6 +48,7 @@ export function keepRunning<T extends KubernetesObject>(
     timer = setTimeout(() => {
       timer = undefined;
       if (stopped) return;
+      forceRelist(informer);
       informer.start().catch((error: unknown) => {
         logger.warn({ kind, error: (error as Error).message }, 'informer restart failed');
         restart();
@@ -74,4 +75,14 @@ export function keepRunning<T extends KubernetesObject>(
       await informer.stop();
     },
   };
+}
+
+/**
+ * client-node 2 only relists when a 410 arrives as a watch event or an error carrying code 410; a
+ * watch request answered "410 Gone" (or any other failure) otherwise restarts from the same stale
+ * resourceVersion forever. After an error a full relist is always safe, so restart from scratch.
+ */
+function forceRelist(informer: object): void {
+  const listWatch = informer as { resourceVersion?: unknown };
+  if (typeof listWatch.resourceVersion === 'string') listWatch.resourceVersion = '';
 }
