@@ -1,0 +1,115 @@
+/**
+ * Composition of the operator process: clients, leader election (only the leader runs the
+ * controller), the admission webhook on every replica, health + metrics, and clean shutdown.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../api/logger.js';
+import { startController, type PolicyController } from './controller/index.js';
+import { startHealthServer } from './health-server.js';
+import type { InjectionSettings } from './inject/settings.js';
+import { createKubeClients, loadKubeConfig, type KubeClients } from './kube/clients.js';
+import { startLeaderElection, type LeaderElector } from './leader/lease.js';
+import { createOperatorMetrics } from './metrics.js';
+import { startWebhook } from './webhook/index.js';
+
+export interface OperatorOptions {
+  kubeconfig?: string;
+  /** Watch only this namespace; all when undefined. */
+  watchNamespace?: string;
+  /** The operator's own namespace (webhook Secret, Service). */
+  ownNamespace: string;
+  webhook: false | { port: number; serviceName: string; secretName: string; webhookConfigName: string; certMode: 'self-signed' | 'external'; certDir?: string };
+  leaderElection: false | { leaseName: string; leaseNamespace: string; leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number };
+  metricsPort: number;
+  host?: string;
+  maxConcurrentReconciles: number;
+  injection: InjectionSettings;
+  logger: Logger;
+  /** For tests: an already built client set. */
+  clients?: KubeClients;
+  resyncPeriodMs?: number;
+}
+
+export interface RunningOperator {
+  metricsPort: number;
+  webhookPort?: number;
+  isLeader(): boolean;
+  close(): Promise<void>;
+}
+
+export async function runOperator(options: OperatorOptions): Promise<RunningOperator> {
+  const { logger } = options;
+  const clients = options.clients ?? createKubeClients(loadKubeConfig(options.kubeconfig));
+  const metrics = createOperatorMetrics();
+  let controller: PolicyController | undefined;
+  let controllerStarting: Promise<void> = Promise.resolve();
+  let leading = false;
+
+  const startLeading = (): Promise<void> => {
+    leading = true;
+    metrics.setLeader(true);
+    controllerStarting = controllerStarting.then(async () => {
+      if (!leading || controller !== undefined) return;
+      controller = await startController({
+        clients, logger: logger.child({ component: 'controller' }),
+        namespace: options.watchNamespace,
+        maxConcurrentReconciles: options.maxConcurrentReconciles,
+        resyncPeriodMs: options.resyncPeriodMs,
+        onReconcile: (outcome) => metrics.observeReconcile(outcome),
+      });
+      metrics.setQueueDepth(() => controller?.queueDepth() ?? 0);
+      if (!leading) await stopController();
+    });
+    return controllerStarting;
+  };
+  const stopController = async (): Promise<void> => {
+    const running = controller;
+    controller = undefined;
+    metrics.setQueueDepth(() => 0);
+    await running?.close();
+  };
+  const stopLeading = (): Promise<void> => {
+    leading = false;
+    metrics.setLeader(false);
+    return stopController();
+  };
+
+  const webhook = options.webhook === false ? undefined : await startWebhook({
+    clients, namespace: options.ownNamespace, port: options.webhook.port, host: options.host,
+    serviceName: options.webhook.serviceName, secretName: options.webhook.secretName,
+    webhookConfigName: options.webhook.webhookConfigName, certMode: options.webhook.certMode,
+    certDir: options.webhook.certDir, injection: options.injection, logger: logger.child({ component: 'webhook' }),
+  });
+
+  let elector: LeaderElector | undefined;
+  if (options.leaderElection === false) await startLeading();
+  else {
+    elector = startLeaderElection({
+      clients, logger: logger.child({ component: 'leader' }),
+      identity: `${hostname()}-${randomBytes(4).toString('hex')}`,
+      ...options.leaderElection,
+      onStartedLeading: () => { void startLeading().catch((error: unknown) => logger.error({ error: (error as Error).message }, 'controller failed to start')); },
+      onStoppedLeading: stopLeading,
+    });
+  }
+
+  const health = await startHealthServer({
+    host: options.host, port: options.metricsPort, metrics,
+    ready: () => webhook?.ready() ?? true,
+  });
+  logger.info({ metricsPort: health.port, webhookPort: webhook?.port, watchNamespace: options.watchNamespace ?? '(all)' }, 'operator started');
+
+  return {
+    metricsPort: health.port,
+    ...(webhook === undefined ? {} : { webhookPort: webhook.port }),
+    isLeader: () => leading,
+    close: async () => {
+      if (elector !== undefined) await elector.close();
+      else await stopLeading();
+      await controllerStarting.catch(() => undefined);
+      await stopController();
+      await Promise.all([webhook?.close(), health.close()]);
+    },
+  };
+}
