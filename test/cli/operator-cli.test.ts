@@ -1,0 +1,86 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- custom objects come back as untyped JSON */
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { generateCrd } from '../../api/crd.js';
+import { createKubeClients, loadKubeConfig, type KubeClients } from '../../operator/kube/clients.js';
+import { startTestApiServer, type TestApiServer } from '../support/apiserver/index.js';
+import { eventually, runCli, startCli } from '../support/cli.js';
+
+jest.setTimeout(120_000);
+
+let server: TestApiServer;
+let clients: KubeClients;
+const processes: Array<ReturnType<typeof startCli>> = [];
+
+beforeEach(async () => {
+  server = await startTestApiServer();
+  clients = createKubeClients(loadKubeConfig(server.kubeconfigPath));
+  const token = /token: (\S+)/.exec(server.kubeConfigYaml)![1];
+  const response = await fetch(`${server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(generateCrd()),
+  });
+  expect(response.status).toBe(201);
+});
+afterEach(async () => {
+  for (const running of processes.splice(0)) {
+    running.child.kill('SIGKILL');
+    await running.exited;
+  }
+  await server.close();
+});
+
+const operatorArgs = (): string[] => [
+  'operator', '--kubeconfig', server.kubeconfigPath, '--no-webhook', '--metrics-port', '0',
+  '--lease-duration', '2s', '--renew-deadline', '1500ms', '--retry-period', '200ms', '--log-level', 'info',
+];
+function startOperator(): ReturnType<typeof startCli> {
+  const running = startCli(operatorArgs(), { POD_NAMESPACE: 'badgateway-system' });
+  processes.push(running);
+  return running;
+}
+const metricsPortOf = (output: string): number | undefined => {
+  const match = /"metricsPort":(\d+)/.exec(output);
+  return match === null ? undefined : Number(match[1]);
+};
+const leaderGauge = async (port: number): Promise<number> => {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(/^badgateway_operator_leader (\d+)/m.exec(text)?.[1] ?? -1);
+};
+
+describe('badgateway operator', () => {
+  it('rejects bad flags with one line and exit code 2', async () => {
+    const result = await runCli(['operator', '--renew-deadline', '20s', '--lease-duration', '15s']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('--renew-deadline');
+    const badPort = await runCli(['operator', '--metrics-port', 'eighty']);
+    expect(badPort.code).toBe(2);
+  });
+
+  it('reconciles as the single leader, fails over to the second instance, and exits cleanly on SIGTERM', async () => {
+    const first = startOperator();
+    await eventually(() => metricsPortOf(first.output()) !== undefined, 30_000, 'first operator started');
+    const firstPort = metricsPortOf(first.output())!;
+    expect((await fetch(`http://127.0.0.1:${firstPort}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${firstPort}/readyz`)).status).toBe(200);
+    await eventually(async () => (await leaderGauge(firstPort)) === 1, 30_000, 'first leads');
+
+    const second = startOperator();
+    await eventually(() => metricsPortOf(second.output()) !== undefined, 30_000, 'second operator started');
+    const secondPort = metricsPortOf(second.output())!;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await leaderGauge(secondPort)).toBe(0);
+
+    await clients.custom.createNamespacedCustomObject({ group: 'badgateway.io', version: 'v1alpha1', plural: 'badgatewaypolicies', namespace: 'default', body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'web' }, spec: {} } });
+    await eventually(async () => (await clients.core.readNamespacedConfigMap({ name: 'badgateway-web', namespace: 'default' })).data?.['policy.json'] !== undefined, 30_000, 'ConfigMap rendered');
+    const metrics = await (await fetch(`http://127.0.0.1:${firstPort}/metrics`)).text();
+    expect(metrics).toMatch(/badgateway_operator_reconciles_total\{result="success"\} [1-9]/);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    await eventually(async () => (await leaderGauge(secondPort)) === 1, 30_000, 'failover');
+    const lease = await clients.coordination.readNamespacedLease({ name: 'badgateway-operator', namespace: 'badgateway-system' });
+    expect(lease.spec?.holderIdentity).not.toBe('');
+  });
+});
