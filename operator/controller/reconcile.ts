@@ -2,7 +2,7 @@
  * One reconcile of one BadGatewayPolicy: render its ConfigMap, mark its targets, write its status.
  * Reads come from the informer caches; writes go to the API server and are skipped when unchanged.
  */
-import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1ConfigMap, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../api/logger.js';
 import { ANNOTATIONS, API_GROUP, API_GROUP_VERSION, API_VERSION, CONFIG_KEY, POLICY_KIND, POLICY_PLURAL, configMapNameFor } from '../../api/names.js';
 import { CONDITION_TYPES, type Condition, type PolicyStatus } from '../../api/status.js';
@@ -116,15 +116,9 @@ async function markTarget(context: ReconcileContext, deployment: V1Deployment, p
   if (annotations[ANNOTATIONS.policyHash] === stamp) return;
   const name = deployment.metadata?.name ?? '';
   const namespace = deployment.metadata?.namespace ?? '';
-  const current = await context.clients.apps.readNamespacedDeployment({ name, namespace });
-  const template = current.spec?.template;
-  if (current.spec === undefined || template === undefined) return;
-  if (template.metadata?.annotations?.[ANNOTATIONS.policyHash] === stamp) return;
-  const body: V1Deployment = {
-    ...current,
-    spec: { ...current.spec, template: { ...template, metadata: { ...template.metadata, annotations: { ...template.metadata?.annotations, [ANNOTATIONS.policyHash]: stamp } } } },
-  };
-  await context.clients.apps.replaceNamespacedDeployment({ name, namespace, body });
+  // A merge patch of one annotation: no read-modify-write race with the Deployment's other writers.
+  const patch = { spec: { template: { metadata: { annotations: { [ANNOTATIONS.policyHash]: stamp } } } } };
+  await context.clients.apps.patchNamespacedDeployment({ name, namespace, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
   context.logger.info({ namespace, deployment: name, policy: policyName }, 'marked target for re-injection');
 }
 

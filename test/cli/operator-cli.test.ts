@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- custom objects come back as untyped JSON */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { generateCrd } from '../../api/crd.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../operator/kube/clients.js';
