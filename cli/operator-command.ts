@@ -64,6 +64,7 @@ export function toOperatorOptions(flags: OperatorFlags, env: NodeJS.ProcessEnv) 
   if (flags.sidecarImage.trim() === '') throw new UsageError('--sidecar-image: must not be empty');
   return {
     kubeconfig: flags.kubeconfig,
+    identity: env['POD_NAME'] === undefined || env['POD_NAME'] === '' ? undefined : env['POD_NAME'],
     watchNamespace: flags.namespace,
     ownNamespace,
     webhook: flags.webhook

@@ -29,6 +29,8 @@ export interface OperatorOptions {
   /** For tests: an already built client set. */
   clients?: KubeClients;
   resyncPeriodMs?: number;
+  /** Leader election identity (the chart passes POD_NAME); default hostname plus a random suffix. */
+  identity?: string;
 }
 
 export interface RunningOperator {
@@ -87,7 +89,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   else {
     elector = startLeaderElection({
       clients, logger: logger.child({ component: 'leader' }),
-      identity: `${hostname()}-${randomBytes(4).toString('hex')}`,
+      identity: options.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
       ...options.leaderElection,
       onStartedLeading: () => { void startLeading().catch((error: unknown) => logger.error({ error: (error as Error).message }, 'controller failed to start')); },
       onStoppedLeading: stopLeading,
