@@ -78,12 +78,12 @@ describe('helm chart', () => {
     }
     const cluster = find(objects, 'ClusterRole').rules.map((rule: Record<string, string[]>) => `${rule.apiGroups!.join(',')}/${rule.resources!.join(',')}: ${rule.verbs!.join(',')}`);
     expect(cluster).toEqual([
-      'badgateway.io/badgatewaypolicies: get,list,watch',
-      'badgateway.io/badgatewaypolicies/status: get,update,patch',
-      '/configmaps: get,list,watch,create,update,patch,delete',
-      'apps/deployments: get,list,watch,patch',
-      '/services: get,list,watch',
-      'events.k8s.io/events: create,patch',
+      'badgateway.io/badgatewaypolicies: list,watch',
+      'badgateway.io/badgatewaypolicies/status: update',
+      '/configmaps: get,list,watch,create,update',
+      'apps/deployments: list,watch,patch',
+      '/services: list',
+      'events.k8s.io/events: create',
       'admissionregistration.k8s.io/mutatingwebhookconfigurations: get,patch',
     ]);
     expect(find(objects, 'ClusterRole').rules.at(-1).resourceNames).toEqual(['bgw-badgateway']);
