@@ -138,7 +138,9 @@ export async function startRacyKeepAliveApp(idleMs: number): Promise<{ url: stri
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     let buffered = '';
-    let lastActivity = Date.now();
+    // The idle clock starts after a response, as in real servers: a new connection never expires
+    // before its first request, however slowly that request arrives on a busy machine.
+    let lastActivity = Number.POSITIVE_INFINITY;
     socket.on('data', (data) => {
       if (Date.now() - lastActivity >= idleMs) {
         socket.resetAndDestroy();
