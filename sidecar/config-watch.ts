@@ -4,7 +4,7 @@
  * the file would follow the old inode), with a slow poll as a safety net for missed events.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readConfigText } from './config-file.js';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../api/logger.js';
 
@@ -14,6 +14,8 @@ export interface ConfigWatcher {
 
 export interface ConfigWatchOptions {
   path: string;
+  /** The text the current configuration came from, so a change right after start-up is not missed. */
+  initialText: string | undefined;
   /** Called with the new file content when it changed since the last call. */
   onChange(text: string | undefined): void;
   logger: Logger;
@@ -25,7 +27,7 @@ export function watchConfigFile(options: ConfigWatchOptions): ConfigWatcher {
   const debounceMs = options.debounceMs ?? 100;
   const pollMs = options.pollMs ?? 10_000;
   const directory = dirname(options.path);
-  let lastText: string | undefined | null = null;
+  let lastText = options.initialText;
   let debounce: NodeJS.Timeout | undefined;
   let closed = false;
   let watcher: FSWatcher | undefined;
@@ -33,9 +35,10 @@ export function watchConfigFile(options: ConfigWatchOptions): ConfigWatcher {
   const check = async (): Promise<void> => {
     let text: string | undefined;
     try {
-      text = await readFile(options.path, 'utf8');
-    } catch {
-      text = undefined; // removed (or mid-swap): treated as "no policy" only once it stays so
+      text = await readConfigText(options.path);
+    } catch (error) {
+      options.logger.warn({ error: (error as Error).message, file: options.path }, 'cannot read the config file; keeping the current config');
+      return;
     }
     if (closed || text === lastText) return;
     lastText = text;
@@ -66,7 +69,6 @@ export function watchConfigFile(options: ConfigWatchOptions): ConfigWatcher {
   };
 
   startWatch();
-  void readFile(options.path, 'utf8').then((text) => { if (lastText === null) lastText = text; }, () => { if (lastText === null) lastText = undefined; });
   const poll = setInterval(() => {
     if (watcher === undefined) startWatch();
     void check();

@@ -3,12 +3,10 @@
  * server and graceful drain. The CLI parses flags and signals; everything else happens here.
  */
 import type { AddressInfo } from 'node:net';
-import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../api/logger.js';
 import type { SidecarConfig } from '../api/schema.js';
-import { validateSidecarConfig } from '../api/validate.js';
 import { createAdminServer } from './admin-server.js';
-import { loadConfigFile } from './config-file.js';
+import { loadConfigFile, parseConfigText } from './config-file.js';
 import { watchConfigFile, type ConfigWatcher } from './config-watch.js';
 import type { ConfigSource } from './contracts.js';
 import { PrometheusSidecarMetrics } from './metrics.js';
@@ -55,18 +53,6 @@ class ConfigHolder implements ConfigSource {
   }
 }
 
-function parseConfigText(text: string | undefined): { ok: true; config: Readonly<SidecarConfig> } | { ok: false; problems: string[] } {
-  let input: unknown = {};
-  if (text !== undefined && text.trim() !== '') {
-    try {
-      input = parseYaml(text);
-    } catch (error) {
-      return { ok: false, problems: [`not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`] };
-    }
-  }
-  const result = validateSidecarConfig(input ?? {});
-  return result.ok ? { ok: true, config: result.value } : { ok: false, problems: result.problems };
-}
 
 export async function runSidecar(options: SidecarOptions): Promise<RunningSidecar> {
   const { logger } = options;
@@ -88,6 +74,7 @@ export async function runSidecar(options: SidecarOptions): Promise<RunningSideca
     const path = options.configPath;
     watcher = watchConfigFile({
       path,
+      initialText: loaded.text,
       logger,
       ...options.reload,
       onChange: (text) => {
