@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Writable } from 'node:stream';
 import { request } from 'undici';
-import { createLogger } from '../../../api/logger.js';
 import { runSidecar, type RunningSidecar } from '../../../sidecar/run-sidecar.js';
+import { capturingLogger } from '../../support/capturing-logger.js';
 import { FaultyUpstream } from '../../support/faulty-upstream.js';
 
 let running: RunningSidecar | undefined;
@@ -14,18 +13,8 @@ afterEach(async () => {
   upstream = undefined;
 });
 
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line !== '') lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ name: 'sidecar', level: 'info', destination }) };
-}
 
-async function start(logger = capture().logger) {
+async function start(logger = capturingLogger('sidecar').logger) {
   upstream = await new FaultyUpstream().start();
   running = await runSidecar({
     upstream: new URL(upstream.url),
@@ -59,7 +48,7 @@ describe('admin endpoints', () => {
 
 describe('access log', () => {
   it('writes one JSON line per request with status, reason, upstream time and request id', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = capturingLogger('sidecar');
     const { proxy } = await start(logger);
     await (await request(`${proxy}/orders?id=7`, { headers: { 'x-request-id': 'log-1', authorization: 'Bearer secret' } })).body.dump();
     upstream!.mode = { kind: 'reset' };

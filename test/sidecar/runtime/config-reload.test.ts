@@ -3,11 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { createLogger } from '../../../api/logger.js';
 import { runSidecar, type RunningSidecar } from '../../../sidecar/run-sidecar.js';
+import { capturingLogger } from '../../support/capturing-logger.js';
+import { eventually } from '../../support/cli.js';
 import { closedPort } from '../../support/faulty-upstream.js';
 import { writeKubeletVolume } from '../../support/kubelet-volume.js';
-import { Writable } from 'node:stream';
 
 let running: RunningSidecar | undefined;
 let directory: string | undefined;
@@ -18,16 +18,6 @@ afterEach(async () => {
   directory = undefined;
 });
 
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line !== '') lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ name: 'test', level: 'info', destination }) };
-}
 
 const page = (text: string) => JSON.stringify({ circuitBreaker: { volumeThreshold: 1000 }, errorPages: [{ status: 502, contentType: 'text/plain', body: text }] });
 
@@ -36,13 +26,6 @@ async function body(url: string): Promise<string> {
   return response.body.text();
 }
 
-async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 async function metricsText(): Promise<string> {
   const response = await request(`http://127.0.0.1:${running!.adminAddress.port}/metrics`);
