@@ -1,9 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- custom objects come back as untyped JSON */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions, type V1ConfigMap } from '@kubernetes/client-node';
-import { generateCrd } from '../../api/crd.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../operator/kube/clients.js';
 import { apiStatus } from '../../operator/kube/errors.js';
+import { installPolicyCrd } from '../support/policy-crd.js';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver/index.js';
 import { eventually } from '../support/cli.js';
 
@@ -23,19 +23,6 @@ afterEach(async () => {
 const configMap = (name: string, data: Record<string, string> = { a: '1' }, labels: Record<string, string> = {}): V1ConfigMap => ({ metadata: { name, labels }, data });
 const policyGroup = { group: 'badgateway.io', version: 'v1alpha1', plural: 'badgatewaypolicies' };
 
-/**
- * Raw JSON, as kubectl sends it: client-node's typed serializer maps JSONSchemaProps by its model
- * names (`_default`, `_enum`), so a plain CRD object loses `default` and `enum` on the way.
- */
-async function installCrd(): Promise<void> {
-  const token = /token: (\S+)/.exec(server.kubeConfigYaml)![1];
-  const response = await fetch(`${server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(generateCrd()),
-  });
-  expect(response.status).toBe(201);
-}
 
 describe('test API server through @kubernetes/client-node', () => {
   it('serves discovery and the version', async () => {
@@ -75,7 +62,7 @@ describe('test API server through @kubernetes/client-node', () => {
   });
 
   it('serves custom resources from a CRD, validates them like the real server and has a status subresource', async () => {
-    await installCrd();
+    await installPolicyCrd(server);
     const created = await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'shop', body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'web' }, spec: { unknownField: 1 } } }) as Record<string, any>;
     expect(created.spec.timeouts).toEqual({ connect: '1s', response: '15s', idle: '4s' });
     expect(created.spec.unknownField).toBeUndefined();

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { generateCrd } from '../../api/crd.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../operator/kube/clients.js';
+import { installPolicyCrd } from '../support/policy-crd.js';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver/index.js';
 import { eventually, runCli, startCli } from '../support/cli.js';
 
@@ -13,13 +13,7 @@ const processes: Array<ReturnType<typeof startCli>> = [];
 beforeEach(async () => {
   server = await startTestApiServer();
   clients = createKubeClients(loadKubeConfig(server.kubeconfigPath));
-  const token = /token: (\S+)/.exec(server.kubeConfigYaml)![1];
-  const response = await fetch(`${server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(generateCrd()),
-  });
-  expect(response.status).toBe(201);
+  await installPolicyCrd(server);
 });
 afterEach(async () => {
   for (const running of processes.splice(0)) {

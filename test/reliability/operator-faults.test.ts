@@ -13,9 +13,10 @@ import { CONFIG_KEY, configMapNameFor } from '../../api/names.js';
 import type { KubeClients } from '../../operator/kube/clients.js';
 import { eventually } from '../support/cli.js';
 import {
-  clientsFor, createAnnotatedDeployment, createNamespace, installCrd, missingForOperatorTests, policyApi, startOperatorReplica,
+  clientsFor, createAnnotatedDeployment, createNamespace, missingForOperatorTests, policyApi, startOperatorReplica,
   type OperatorReplica,
 } from './operator-harness.js';
+import { installPolicyCrd } from '../support/policy-crd.js';
 
 const NAMESPACE = 'shop';
 const POLICIES = ['web', 'api', 'cart'];
@@ -29,6 +30,7 @@ const CONVERGE_MS = 60_000;
 interface ApiServer {
   kubeconfigPath: string;
   faults: { failNext(count: number, code?: 500 | 429): void; dropWatches(): void; expireResourceVersions(): void };
+  post(path: string, body: unknown): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -58,7 +60,7 @@ beforeAll(async () => {
   const { startTestApiServer } = await import('../support/apiserver/index.js') as { startTestApiServer(): Promise<ApiServer> };
   api = await startTestApiServer();
   clients = clientsFor(api.kubeconfigPath);
-  await installCrd(clients);
+  await installPolicyCrd(api);
   await createNamespace(clients, NAMESPACE);
   await createNamespace(clients, 'badgateway-system');
   for (const name of POLICIES) {

@@ -1,12 +1,10 @@
 /**
  * Helpers for running the BUILT operator (`badgateway operator`) against the test API server:
  * what is missing before it can run, starting replicas with distinct identities and free ports,
- * and the objects of the scenario (CRD, namespace, Deployments, policies).
+ * and the objects of the scenario (namespace, Deployments, policies).
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { API_GROUP, API_VERSION, POLICY_PLURAL } from '../../api/names.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../operator/kube/clients.js';
 import { closedPort } from '../support/faulty-upstream.js';
@@ -55,12 +53,6 @@ export function loopbackKubeconfig(kubeconfigPath: string): string {
 
 export function clientsFor(kubeconfigPath: string): KubeClients {
   return createKubeClients(loadKubeConfig(loopbackKubeconfig(kubeconfigPath)));
-}
-
-export async function installCrd(clients: KubeClients): Promise<void> {
-  const crd = await runCli(['crd']);
-  if (crd.code !== 0) throw new Error(`badgateway crd failed: ${crd.stderr}`);
-  await clients.objects.create(parse(crd.stdout) as KubernetesObject);
 }
 
 export async function createNamespace(clients: KubeClients, name: string): Promise<void> {

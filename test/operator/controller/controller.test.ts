@@ -1,9 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- custom objects come back as untyped JSON */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { generateCrd } from '../../../api/crd.js';
 import { silentLogger } from '../../../api/logger.js';
 import { startController, type PolicyController } from '../../../operator/controller/index.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../../operator/kube/clients.js';
+import { installPolicyCrd } from '../../support/policy-crd.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver/index.js';
 import { eventually } from '../../support/cli.js';
 
@@ -14,20 +14,11 @@ let clients: KubeClients;
 let controller: PolicyController | undefined;
 const group = { group: 'badgateway.io', version: 'v1alpha1', plural: 'badgatewaypolicies', namespace: 'default' };
 
-async function installCrd(): Promise<void> {
-  const token = /token: (\S+)/.exec(server.kubeConfigYaml)![1];
-  const response = await fetch(`${server.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(generateCrd()),
-  });
-  expect(response.status).toBe(201);
-}
 
 beforeEach(async () => {
   server = await startTestApiServer();
   clients = createKubeClients(loadKubeConfig(server.kubeconfigPath));
-  await installCrd();
+  await installPolicyCrd(server);
 });
 afterEach(async () => {
   await controller?.close();

@@ -24,6 +24,8 @@ export interface TestApiServer {
     /** Forget the event history: watches from an older resourceVersion get 410 Gone. */
     expireResourceVersions(): void;
   };
+  /** POSTs raw JSON as kubectl does (no client-side model serialization); resolves to the status code. */
+  post(path: string, body: unknown): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,15 @@ export async function startTestApiServer(options: { gitVersion?: string; port?: 
       latency: (ms) => { core.faults.latencyMs = ms; },
       dropWatches: () => core.dropWatches(),
       expireResourceVersions: () => core.store.expireHistory(),
+    },
+    post: async (path, body) => {
+      const response = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      await response.body?.cancel();
+      return response.status;
     },
     close: async () => {
       core.dropWatches();
