@@ -47,7 +47,7 @@ export class ApiServerCore {
       }
       const url = new URL(req.url ?? '/', 'http://apiserver');
       const body = await readBody(req);
-      const result = this.route(req, res, url, body);
+      const result = await this.route(req, res, url, body);
       if (result !== undefined) send(res, result.code, result.body);
     } catch (error) {
       const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', (error as Error).message);
@@ -56,7 +56,7 @@ export class ApiServerCore {
     }
   }
 
-  private route(req: IncomingMessage, res: ServerResponse, url: URL, body: string): { code: number; body: unknown } | undefined {
+  private async route(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<{ code: number; body: unknown } | undefined> {
     const path = url.pathname.replace(/\/+$/, '');
     if (path === '/version') {
       const [, major, minor] = /^v(\d+)\.(\d+)/.exec(this.gitVersion) ?? [];
@@ -83,7 +83,7 @@ export class ApiServerCore {
     return this.verb(req, res, url, body, type, type.namespaced ? namespace : undefined, name, subresource);
   }
 
-  private verb(req: IncomingMessage, res: ServerResponse, url: URL, body: string, type: ResourceType, namespace: string | undefined, name: string | undefined, subresource: string | undefined): { code: number; body: unknown } | undefined {
+  private async verb(req: IncomingMessage, res: ServerResponse, url: URL, body: string, type: ResourceType, namespace: string | undefined, name: string | undefined, subresource: string | undefined): Promise<{ code: number; body: unknown } | undefined> {
     const method = req.method ?? 'GET';
     if (method === 'GET' && name === undefined) {
       const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
