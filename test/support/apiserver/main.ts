@@ -1,0 +1,74 @@
+/**
+ * `npm run test-apiserver -- --port 0 --kubeconfig FILE [--gitVersion v1.30.0]`: the test API
+ * server on its own over HTTPS (see tls.ts), for driving by hand with kubectl. Writes the kubeconfig to FILE, prints one
+ * line with the URL, runs until SIGTERM or SIGINT, then exits 0. Bad flags: one line on stderr, exit 2.
+ *
+ * Node 24 runs this file's TypeScript directly (with --experimental-transform-types, for the
+ * parameter properties elsewhere in this folder); the hook below resolves the `.js` import
+ * specifiers this folder shares with the compiled code to their `.ts` sources.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const USAGE = 'usage: test-apiserver --kubeconfig FILE [--port N] [--gitVersion vX.Y.Z]';
+
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    if (/^\.{1,2}\//.test(specifier) && specifier.endsWith('.js') && context.parentURL?.startsWith('file:') === true) {
+      const typescript = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);
+      if (!existsSync(fileURLToPath(new URL(specifier, context.parentURL))) && existsSync(fileURLToPath(typescript))) {
+        return nextResolve(typescript.href, context);
+      }
+    }
+    return nextResolve(specifier, context);
+  },
+});
+
+function usageError(message: string): never {
+  process.stderr.write(`test-apiserver: ${message} (${USAGE})\n`);
+  process.exit(2);
+}
+
+interface Flags { port: number; kubeconfig: string; gitVersion: string | undefined }
+
+function parseFlags(argv: string[]): Flags {
+  let values: { port?: string; kubeconfig?: string; gitVersion?: string };
+  try {
+    ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { port: { type: 'string' }, kubeconfig: { type: 'string' }, gitVersion: { type: 'string' } } }));
+  } catch (error) {
+    usageError((error as Error).message.split('\n')[0] as string);
+  }
+  const port = Number(values.port ?? '0');
+  if (!/^\d+$/.test(values.port ?? '0') || port > 65535) usageError(`--port must be a number from 0 to 65535, got "${values.port}"`);
+  if (values.kubeconfig === undefined || values.kubeconfig === '') usageError('--kubeconfig FILE is required');
+  if (values.gitVersion !== undefined && !/^v\d+\.\d+\.\d+/.test(values.gitVersion)) usageError(`--gitVersion must look like v1.30.0, got "${values.gitVersion}"`);
+  // npm runs scripts from the package root; a relative FILE means relative to where npm was invoked.
+  return { port, kubeconfig: resolve(process.env.INIT_CWD ?? process.cwd(), values.kubeconfig), gitVersion: values.gitVersion };
+}
+
+const flags = parseFlags(process.argv.slice(2));
+const { startTestApiServer } = await import('./index.js');
+const { startTlsFront } = await import('./tls.js');
+// The plain server listens on a private port; people and kubectl talk HTTPS to --port.
+const plain = await startTestApiServer(flags.gitVersion === undefined ? {} : { gitVersion: flags.gitVersion });
+let front: Awaited<ReturnType<typeof startTlsFront>>;
+try {
+  front = await startTlsFront(plain, { port: flags.port });
+  writeFileSync(flags.kubeconfig, front.kubeConfigYaml, { mode: 0o600 });
+} catch (error) {
+  await plain.close();
+  usageError(`cannot listen on --port ${flags.port} or write --kubeconfig ${flags.kubeconfig}: ${(error as Error).message}`);
+}
+process.stdout.write(`test API server listening on ${front.url}, kubeconfig ${flags.kubeconfig}\n`);
+
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  void front.close().then(() => plain.close()).then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
