@@ -24,6 +24,11 @@ export interface TestApiServer {
     /** Forget the event history: watches from an older resourceVersion get 410 Gone. */
     expireResourceVersions(): void;
   };
+  /**
+   * Admission webhooks given as `clientConfig.service` are called at this local port (there is no
+   * cluster DNS); TLS is still verified for the name `<name>.<namespace>.svc`.
+   */
+  routeService(namespace: string, name: string, port: number, host?: string): void;
   /** POSTs raw JSON as kubectl does (no client-side model serialization); resolves to the status code. */
   post(path: string, body: unknown): Promise<number>;
   close(): Promise<void>;
@@ -61,6 +66,7 @@ export async function startTestApiServer(options: { gitVersion?: string; port?: 
       dropWatches: () => core.dropWatches(),
       expireResourceVersions: () => core.store.expireHistory(),
     },
+    routeService: (namespace, name, port, host = '127.0.0.1') => core.admission.routeService(namespace, name, { host, port }),
     post: async (path, body) => {
       const response = await fetch(`${url}${path}`, {
         method: 'POST',

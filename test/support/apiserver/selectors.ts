@@ -40,3 +40,24 @@ export function parseFieldSelector(text: string | null): (object: { metadata: { 
   });
   return (object) => checks.every((check) => check(object));
 }
+
+/** A metav1.LabelSelector object (matchLabels + matchExpressions), as webhooks' selectors use. */
+export interface LabelSelectorObject {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>;
+}
+
+/** An absent or empty selector matches everything, as on the real server. */
+export function labelSelectorMatches(selector: LabelSelectorObject | undefined, labels: Record<string, string>): boolean {
+  if (selector === undefined) return true;
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) if (labels[key] !== value) return false;
+  return (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    switch (operator) {
+      case 'In': return key in labels && values.includes(labels[key] as string);
+      case 'NotIn': return !(key in labels) || !values.includes(labels[key] as string);
+      case 'Exists': return key in labels;
+      case 'DoesNotExist': return !(key in labels);
+      default: throw new Error(`unsupported label selector operator ${String(operator)}`);
+    }
+  });
+}

@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- arbitrary Kubernetes JSON is walked by path here */
 /** HTTP routing of the test API server: discovery, the resource verbs, watches and faults. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MutatingAdmission } from './admission.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { BUILTIN_RESOURCES, groupVersion, resourcesFromCrd, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -18,6 +19,7 @@ export class ApiServerCore {
   readonly faults: Faults = { failNext: { count: 0, code: 500 }, latencyMs: 0 };
   private readonly watches = new Set<ServerResponse>();
   private types: ResourceType[] = [...BUILTIN_RESOURCES];
+  readonly admission = new MutatingAdmission(this.store, builtinType('mutatingwebhookconfigurations'), builtinType('namespaces'));
 
   constructor(private readonly gitVersion: string, private readonly token: string) {}
 
@@ -99,14 +101,16 @@ export class ApiServerCore {
     if (method === 'GET') return { code: 200, body: withKind(type, this.store.get(type, namespace, name as string)) };
     const input = parseJson(body);
     if (method === 'POST') {
-      const object = this.admit(type, withKind(type, input));
+      const mutated = await this.admission.admit({ type, operation: 'CREATE', namespace, object: withKind(type, { ...input, metadata: { ...input.metadata, ...(namespace === undefined ? {} : { namespace }) } }) });
+      warn(res, mutated.warnings);
+      const object = this.admit(type, mutated.object);
       const created = this.store.create(type, namespace, object);
       if (type.plural === 'customresourcedefinitions') this.refreshCrds();
       return { code: 201, body: withKind(type, created) };
     }
     if (name === undefined) throw badRequest('name required');
     if (method === 'PUT') {
-      const object = subresource === 'status' ? input : this.admit(type, withKind(type, input));
+      const object = subresource === 'status' ? input : this.admit(type, await this.mutateUpdate(type, namespace, name, withKind(type, input), res));
       return { code: 200, body: withKind(type, this.store.update(type, namespace, name, object, subresource === 'status' ? 'status' : 'main')) };
     }
     if (method === 'PATCH') {
@@ -118,7 +122,7 @@ export class ApiServerCore {
       else if (contentType === 'application/strategic-merge-patch+json' && type.schema === undefined) patched = strategicMergePatch(current, input);
       else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json${type.schema === undefined ? ', application/strategic-merge-patch+json' : ''}`);
       patched.metadata = { ...patched.metadata, resourceVersion: current.metadata.resourceVersion };
-      const object = subresource === 'status' ? patched : this.admit(type, withKind(type, patched));
+      const object = subresource === 'status' ? patched : this.admit(type, await this.mutateUpdate(type, namespace, name, withKind(type, patched), res));
       return { code: 200, body: withKind(type, this.store.update(type, namespace, name, object, subresource === 'status' ? 'status' : 'main')) };
     }
     if (method === 'DELETE') {
@@ -127,6 +131,13 @@ export class ApiServerCore {
       return { code: 200, body: withKind(type, deleted) };
     }
     throw new ApiError(405, 'MethodNotAllowed', `method ${method} not allowed`);
+  }
+
+  private async mutateUpdate(type: ResourceType, namespace: string | undefined, name: string, object: KubeObject, res: ServerResponse): Promise<KubeObject> {
+    const oldObject = withKind(type, this.store.get(type, namespace, name));
+    const mutated = await this.admission.admit({ type, operation: 'UPDATE', namespace, object, oldObject });
+    warn(res, mutated.warnings);
+    return mutated.object;
   }
 
   /** CRD validation and defaulting (built-ins are taken as they come). */
@@ -198,6 +209,18 @@ export class ApiServerCore {
       ]),
     };
   }
+}
+
+/** Admission warnings reach the client as `Warning: 299` headers, as on the real server. */
+function warn(res: ServerResponse, warnings: string[]): void {
+  if (warnings.length === 0) return;
+  const previous = res.getHeader('warning');
+  const existing = previous === undefined ? [] : ([] as string[]).concat(previous as string | string[]);
+  res.setHeader('warning', [...existing, ...warnings.map((text) => `299 - ${JSON.stringify(text)}`)]);
+}
+
+function builtinType(plural: string): ResourceType {
+  return BUILTIN_RESOURCES.find((type) => type.plural === plural && type.group !== 'events.k8s.io') as ResourceType;
 }
 
 function withKind(type: ResourceType, object: KubeObject): KubeObject {
