@@ -14,7 +14,11 @@ export interface ResourceType {
   statusSubresource: boolean;
   /** A CRD's openAPIV3Schema, for validation and defaulting. */
   schema?: Record<string, unknown>;
+  /** A CRD version's additionalPrinterColumns, for `kubectl get` tables. */
+  printerColumns?: PrinterColumn[];
 }
+
+export interface PrinterColumn { name: string; type: string; jsonPath: string; format?: string; description?: string; priority?: number }
 
 function builtin(group: string, version: string, kind: string, plural: string, namespaced: boolean, shortNames: string[] = [], statusSubresource = false): ResourceType {
   return { group, version, plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List`, namespaced, shortNames, statusSubresource };
@@ -33,6 +37,12 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
   builtin('admissionregistration.k8s.io', 'v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false),
   builtin('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, ['crd', 'crds'], true),
   builtin('events.k8s.io', 'v1', 'Event', 'events', true, ['ev']),
+  // What the Helm chart renders besides the above.
+  builtin('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true),
+  builtin('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true),
+  builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false),
+  builtin('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false),
+  builtin('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, ['pdb'], true),
 ];
 
 export function groupVersion(type: ResourceType): string {
@@ -54,5 +64,6 @@ export function resourcesFromCrd(crd: Record<string, any>): ResourceType[] {
     shortNames: names.shortNames ?? [],
     statusSubresource: version.subresources?.status !== undefined,
     schema: version.schema?.openAPIV3Schema,
+    printerColumns: version.additionalPrinterColumns,
   }));
 }

@@ -2,10 +2,13 @@
 /** HTTP routing of the test API server: discovery, the resource verbs, watches and faults. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MutatingAdmission } from './admission.js';
+import { checkFieldValidation } from './field-validation.js';
+import { openApiV3 } from './openapi.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { BUILTIN_RESOURCES, groupVersion, resourcesFromCrd, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, badRequest, invalid, notFound, unauthorized } from './status.js';
+import { tableIfRequested } from './table.js';
 import { Store, type KubeObject } from './store.js';
 import { defaultAndPrune, validate, type FieldProblem } from './validation.js';
 
@@ -66,6 +69,7 @@ export class ApiServerCore {
     }
     if (path === '/api') return { code: 200, body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } };
     if (path === '/apis') return { code: 200, body: this.groupList() };
+    if (path === '/openapi/v3' || path.startsWith('/openapi/v3/')) return { code: 200, body: openApiV3(path, this.types, this.gitVersion) };
     const segments = path.split('/').filter((segment) => segment !== '');
     let group: string;
     let version: string;
@@ -82,7 +86,8 @@ export class ApiServerCore {
     const [plural, name, subresource] = rest as [string, string | undefined, string | undefined];
     const type = this.typeFor(group, version, plural);
     if (type === undefined) throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
-    return this.verb(req, res, url, body, type, type.namespaced ? namespace : undefined, name, subresource);
+    checkFieldValidation(req, res, url, body, type);
+    return tableIfRequested(req, url, type, await this.verb(req, res, url, body, type, type.namespaced ? namespace : undefined, name, subresource));
   }
 
   private async verb(req: IncomingMessage, res: ServerResponse, url: URL, body: string, type: ResourceType, namespace: string | undefined, name: string | undefined, subresource: string | undefined): Promise<{ code: number; body: unknown } | undefined> {
