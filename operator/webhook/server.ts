@@ -13,6 +13,9 @@ import { allow, MalformedReview, parseReview, reviewDeployment, type AdmissionRe
 
 /** A Deployment is a few KiB; the API server's own request limit is 3 MiB. */
 const MAX_REVIEW_BYTES = 3 * 1024 * 1024;
+/** The API server gives up on a webhook after at most 30 s (timeoutSeconds' ceiling); so do we. */
+const REQUEST_TIMEOUT_MS = 10_000;
+const HANDSHAKE_TIMEOUT_MS = 5_000;
 /** The API server waits timeoutSeconds (5 s in the chart); answer well within it. */
 const CONTEXT_DEADLINE_MS = 700;
 
@@ -80,9 +83,16 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     res.status(404).json({ message: 'not found' });
   });
 
-  const server: Server = createServer({ key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' }, app);
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 10_000;
+  const server: Server = createServer({
+    key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2',
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    // Node checks headersTimeout/requestTimeout only this often (30 s by default), which would let
+    // slow clients hold sockets far longer than the API server would ever wait for us.
+    connectionsCheckingInterval: 1_000,
+    headersTimeout: REQUEST_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: 30_000,
+  }, app);
   return {
     listen: (host, port) => new Promise((resolve, reject) => {
       server.once('error', reject);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Agent, request } from 'undici';
+import { createConnection } from 'node:net';
 import { connect } from 'node:tls';
 import { silentLogger } from '../../../api/logger.js';
 import { generateCa, generateServingCert, serviceDnsNames, type ServingCertificate } from '../../../operator/certs/generate.js';
@@ -93,6 +94,28 @@ describe('webhook over real TLS', () => {
     });
     expect(error?.message).toMatch(/does not match|altnames/i);
   });
+
+  it('cuts slow clients: no TLS handshake within 5 s, headers trickled past 10 s', async () => {
+    const port = Number(new URL(url).port);
+    const started = performance.now();
+    const silent = createConnection({ host: '127.0.0.1', port });
+    const silentClosed = new Promise<number>((resolve) => silent.on('close', () => resolve(performance.now() - started)));
+    silent.on('error', () => undefined);
+    const trickling = connect({ host: '127.0.0.1', port, ca: cert.caPem, servername: 'badgateway-webhook.badgateway-system.svc' }, () => {
+      trickling.write('POST /mutate HTTP/1.1\r\nHost: x\r\n');
+    });
+    trickling.on('error', () => undefined);
+    const trickle = setInterval(() => trickling.writable && trickling.write('X-Slow: a\r\n'), 500);
+    const tricklingClosed = new Promise<number>((resolve) => trickling.on('close', () => resolve(performance.now() - started)));
+    try {
+      expect(await silentClosed).toBeLessThan(9_000);
+      expect(await tricklingClosed).toBeLessThan(14_000);
+    } finally {
+      clearInterval(trickle);
+      silent.destroy();
+      trickling.destroy();
+    }
+  }, 30_000);
 
   it('reloads a new certificate without restart', async () => {
     const next = await generateServingCert(await generateCa('next-ca'), serviceDnsNames('badgateway-webhook', 'badgateway-system'));
