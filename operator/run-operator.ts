@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../api/logger.js';
+import { createEventRecorder } from './controller/events.js';
 import { startController, type PolicyController } from './controller/index.js';
 import { startHealthServer } from './health-server.js';
 import type { InjectionSettings } from './inject/settings.js';
@@ -47,6 +48,8 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   let controller: PolicyController | undefined;
   let controllerStarting: Promise<void> = Promise.resolve();
   let leading = false;
+  const identity = options.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
+  const events = createEventRecorder({ clients, logger: logger.child({ component: 'events' }), reportingInstance: identity });
 
   const startLeading = (): Promise<void> => {
     leading = true;
@@ -56,6 +59,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
       controller = await startController({
         clients, logger: logger.child({ component: 'controller' }),
         namespace: options.watchNamespace,
+        events,
         maxConcurrentReconciles: options.maxConcurrentReconciles,
         resyncPeriodMs: options.resyncPeriodMs,
         onReconcile: (outcome) => metrics.observeReconcile(outcome),
@@ -87,11 +91,18 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   let elector: LeaderElector | undefined;
   if (options.leaderElection === false) await startLeading();
   else {
+    const lease = options.leaderElection;
     elector = startLeaderElection({
       clients, logger: logger.child({ component: 'leader' }),
-      identity: options.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`,
-      ...options.leaderElection,
-      onStartedLeading: () => { void startLeading().catch((error: unknown) => logger.error({ error: (error as Error).message }, 'controller failed to start')); },
+      identity,
+      ...lease,
+      onStartedLeading: () => {
+        void events.record(
+          { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: lease.leaseName, namespace: lease.leaseNamespace },
+          'Normal', 'LeaderElected', `${identity} became leader`,
+        );
+        void startLeading().catch((error: unknown) => logger.error({ error: (error as Error).message }, 'controller failed to start'));
+      },
       onStoppedLeading: stopLeading,
     });
   }

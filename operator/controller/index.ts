@@ -4,9 +4,11 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../../api/logger.js';
-import { API_GROUP_VERSION, POLICY_KIND, configMapNameFor } from '../../api/names.js';
+import { POLICY_KIND, configMapNameFor } from '../../api/names.js';
 import type { KubeClients } from '../kube/clients.js';
+import { createEventRecorder, type EventRecorder } from './events.js';
 import { createInformers, keepRunning } from './informers.js';
+import { createPageWatcher } from './page-watch.js';
 import { reconcilePolicy, type PolicyObject, type ReconcileContext } from './reconcile.js';
 import { referencedConfigMapNames } from './render.js';
 import { createWorkQueue, type WorkQueue } from './work-queue.js';
@@ -22,12 +24,16 @@ export interface ControllerOptions {
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
   now?: () => Date;
+  /** Records Kubernetes Events; default: a recorder reporting as `process.env.HOSTNAME`. */
+  events?: EventRecorder;
   /** Reports each reconcile: its duration and whether it failed (for metrics). */
   onReconcile?(outcome: { key: string; durationMs: number; error?: unknown }): void;
 }
 
 export interface PolicyController {
   queueDepth(): number;
+  /** `namespace/name` of the referenced error-page ConfigMaps being watched. */
+  watchedPages(): string[];
   /** Resolves when the work queue is empty and nothing is running. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -38,6 +44,13 @@ const keyOf = (object: KubernetesObject): string => `${object.metadata?.namespac
 export async function startController(options: ControllerOptions): Promise<PolicyController> {
   const { clients, logger } = options;
   const informers = createInformers(clients, options.namespace);
+  const restartDelay = options.informerRestartDelayMs ?? 1_000;
+  // A referenced page changed: re-render the policies that reference it. (Page events only arrive
+  // after a reconcile tracked the page, so enqueueNamespace, defined below, exists by then.)
+  const pages = createPageWatcher({
+    clients, logger, restartDelayMs: restartDelay,
+    onChange: (namespace, name) => enqueueNamespace(namespace, (policy) => referencedConfigMapNames(policy.spec).includes(name)),
+  });
   const context: ReconcileContext = {
     clients,
     logger,
@@ -45,9 +58,12 @@ export async function startController(options: ControllerOptions): Promise<Polic
     caches: {
       policies: () => informers.policies.list(),
       deployments: () => informers.deployments.list(),
-      configMap: (namespace, name) => informers.configMaps.get(name, namespace),
+      services: (namespace) => informers.services.list(namespace),
+      ownedConfigMap: (namespace, name) => informers.configMaps.get(name, namespace),
+      pageData: (namespace, name) => pages.data(namespace, name),
     },
-    recordEvent: (policy, type, reason, note) => recordEvent(clients, logger, policy, type, reason, note),
+    events: options.events ?? createEventRecorder({ clients, logger, reportingInstance: process.env['HOSTNAME'] ?? 'badgateway-operator' }),
+    trackPages: (policyKey, namespace, names) => pages.track(policyKey, namespace, names),
   };
   const queue: WorkQueue = createWorkQueue({
     concurrency: options.maxConcurrentReconciles ?? 2,
@@ -79,16 +95,17 @@ export async function startController(options: ControllerOptions): Promise<Polic
       if (event !== 'add') enqueueNamespace(policy.metadata?.namespace);
     });
     informers.deployments.on(event, (deployment) => enqueueNamespace(deployment.metadata?.namespace));
+    informers.services.on(event, (service) => enqueueNamespace(service.metadata?.namespace));
+    // Only rendered ConfigMaps reach this informer (label selector); its policy re-renders it if edited or deleted.
     informers.configMaps.on(event, (configMap) => {
       const name = configMap.metadata?.name ?? '';
-      enqueueNamespace(configMap.metadata?.namespace, (policy) =>
-        configMapNameFor(policy.metadata?.name ?? '') === name || referencedConfigMapNames(policy.spec).includes(name));
+      enqueueNamespace(configMap.metadata?.namespace, (policy) => configMapNameFor(policy.metadata?.name ?? '') === name);
     });
   }
 
-  const restartDelay = options.informerRestartDelayMs ?? 1_000;
   const runners = [
     keepRunning(informers.configMaps, 'ConfigMap', logger, restartDelay),
+    keepRunning(informers.services, 'Service', logger, restartDelay),
     keepRunning(informers.deployments, 'Deployment', logger, restartDelay),
     keepRunning(informers.policies, POLICY_KIND, logger, restartDelay),
   ];
@@ -101,11 +118,12 @@ export async function startController(options: ControllerOptions): Promise<Polic
 
   return {
     queueDepth: () => queue.depth(),
+    watchedPages: () => pages.watched(),
     idle: () => queue.idle(),
     close: async () => {
       clearInterval(resync);
       queue.close();
-      await Promise.all(runners.map((runner) => runner.stop()));
+      await Promise.all([...runners.map((runner) => runner.stop()), pages.close()]);
     },
   };
 }
@@ -115,29 +133,3 @@ function describe(error: unknown): string {
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
   return code === undefined ? (message ?? '') : `HTTP ${code}: ${message ?? ''}`;
 }
-
-async function recordEvent(clients: KubeClients, logger: Logger, policy: PolicyObject, type: 'Normal' | 'Warning', reason: string, note: string): Promise<void> {
-  const namespace = policy.metadata?.namespace ?? 'default';
-  try {
-    await clients.events.createNamespacedEvent({
-      namespace,
-      body: {
-        apiVersion: 'events.k8s.io/v1',
-        kind: 'Event',
-        metadata: { generateName: `${policy.metadata?.name ?? 'policy'}.`, namespace },
-        eventTime: new Date() as unknown as never,
-        action: 'Reconcile',
-        reason,
-        note: note.slice(0, 1024),
-        type,
-        reportingController: 'badgateway.io/operator',
-        reportingInstance: process.env['HOSTNAME'] ?? 'badgateway-operator',
-        regarding: { apiVersion: API_GROUP_VERSION, kind: POLICY_KIND, name: policy.metadata?.name, namespace, uid: policy.metadata?.uid },
-      },
-    });
-  } catch (error) {
-    // Events are best effort: never fail a reconcile because one could not be recorded.
-    logger.debug({ reason, error: describe(error) }, 'could not record event');
-  }
-}
-

@@ -1,21 +1,29 @@
-/** The three watched kinds, via clients.informer: restarted after errors (the client itself relists on 410). */
-import type { Informer, KubernetesObject, ObjectCache, V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
+/**
+ * The watched kinds, via clients.informer, in one namespace or all: policies, Deployments, Services
+ * (bypass detection) and only the ConfigMaps the operator renders (label-selected; referenced
+ * error-page ConfigMaps are watched one by one in page-watch.ts). Restarted after errors.
+ */
+import type { Informer, KubernetesObject, ObjectCache, V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../api/logger.js';
 import { API_GROUP, API_VERSION, POLICY_PLURAL } from '../../api/names.js';
 import type { KubeClients } from '../kube/clients.js';
+import { MANAGED_CONFIG_MAP_SELECTOR } from './config-map.js';
 import type { PolicyObject } from './reconcile.js';
 
-type CachedInformer<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+export type CachedInformer<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 export interface WatchedKinds {
   policies: CachedInformer<PolicyObject>;
   deployments: CachedInformer<V1Deployment>;
+  services: CachedInformer<V1Service>;
+  /** Only ConfigMaps labelled as rendered by the operator. */
   configMaps: CachedInformer<V1ConfigMap>;
 }
 
 export function createInformers(clients: KubeClients, namespace: string | undefined): WatchedKinds {
   const scope = namespace === undefined ? '' : `/namespaces/${namespace}`;
   const custom = { group: API_GROUP, version: API_VERSION, plural: POLICY_PLURAL };
+  const labelSelector = MANAGED_CONFIG_MAP_SELECTOR;
   return {
     policies: clients.informer<PolicyObject>(
       `/apis/${API_GROUP}/${API_VERSION}${scope}/${POLICY_PLURAL}`,
@@ -27,9 +35,16 @@ export function createInformers(clients: KubeClients, namespace: string | undefi
       `/apis/apps/v1${scope}/deployments`,
       () => (namespace === undefined ? clients.apps.listDeploymentForAllNamespaces() : clients.apps.listNamespacedDeployment({ namespace })),
     ),
+    services: clients.informer<V1Service>(
+      `/api/v1${scope}/services`,
+      () => (namespace === undefined ? clients.core.listServiceForAllNamespaces() : clients.core.listNamespacedService({ namespace })),
+    ),
     configMaps: clients.informer<V1ConfigMap>(
       `/api/v1${scope}/configmaps`,
-      () => (namespace === undefined ? clients.core.listConfigMapForAllNamespaces() : clients.core.listNamespacedConfigMap({ namespace })),
+      () => (namespace === undefined
+        ? clients.core.listConfigMapForAllNamespaces({ labelSelector })
+        : clients.core.listNamespacedConfigMap({ namespace, labelSelector })),
+      labelSelector,
     ),
   };
 }

@@ -1,17 +1,21 @@
 /**
- * One reconcile of one BadGatewayPolicy: render its ConfigMap, mark its targets, write its status.
- * Reads come from the informer caches; writes go to the API server and are skipped when unchanged.
+ * One reconcile of one BadGatewayPolicy: render its ConfigMap, mark its targets, write its status,
+ * record Events for what changed. Reads come from the informer caches; writes go to the API server
+ * and are skipped when unchanged, so a resync of a settled policy makes no request at all.
  */
-import { PatchStrategy, setHeaderOptions, type KubernetesObject, type V1ConfigMap, type V1Deployment, type V1Service } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../api/logger.js';
-import { ANNOTATIONS, API_GROUP, API_GROUP_VERSION, API_VERSION, CONFIG_KEY, POLICY_KIND, POLICY_PLURAL, configMapNameFor } from '../../api/names.js';
-import { CONDITION_TYPES, type Condition, type PolicyStatus } from '../../api/status.js';
+import { API_GROUP, API_GROUP_VERSION, API_VERSION, POLICY_KIND, POLICY_PLURAL, configMapNameFor } from '../../api/names.js';
+import { CONDITION_TYPES, type PolicyStatus } from '../../api/status.js';
 import type { KubeClients } from '../kube/clients.js';
-import { isNotFound } from '../kube/errors.js';
-import { mergeConditions, stableStringify, type ConditionInput } from './conditions.js';
-import { contentHash, renderPolicy } from './render.js';
 import type { PolicyLike } from '../inject/policy-match.js';
+import { mergeConditions, stableStringify, type ConditionInput } from './conditions.js';
+import { writeConfigMap } from './config-map.js';
+import type { EventRecorder, EventRegarding } from './events.js';
+import { releaseUnclaimedTargets, markTarget } from './mark-targets.js';
+import { referencedConfigMapNames, renderPolicy } from './render.js';
 import { bypassingServices, isInjected, resolveTargets } from './targets.js';
+import { statusTransitionEvents } from './transitions.js';
 
 export interface PolicyObject extends KubernetesObject {
   spec?: PolicyLike['spec'];
@@ -21,7 +25,11 @@ export interface PolicyObject extends KubernetesObject {
 export interface ReconcileCaches {
   policies(): readonly PolicyObject[];
   deployments(): readonly V1Deployment[];
-  configMap(namespace: string, name: string): V1ConfigMap | undefined;
+  services(namespace: string): readonly V1Service[];
+  /** A ConfigMap the operator rendered (label-selected cache). */
+  ownedConfigMap(namespace: string, name: string): V1ConfigMap | undefined;
+  /** The data of a ConfigMap a policy references for its error pages. */
+  pageData(namespace: string, name: string): Readonly<Record<string, string>> | undefined;
 }
 
 export interface ReconcileContext {
@@ -29,17 +37,36 @@ export interface ReconcileContext {
   caches: ReconcileCaches;
   logger: Logger;
   now: () => Date;
-  recordEvent(policy: PolicyObject, type: 'Normal' | 'Warning', reason: string, note: string): Promise<void>;
+  events: EventRecorder;
+  /** Makes sure the referenced page ConfigMaps are watched and listed (see page-watch.ts). */
+  trackPages(policyKey: string, namespace: string, names: readonly string[]): Promise<void>;
+}
+
+export function regardingPolicy(policy: PolicyObject): EventRegarding {
+  return {
+    apiVersion: API_GROUP_VERSION,
+    kind: POLICY_KIND,
+    name: policy.metadata?.name ?? '',
+    namespace: policy.metadata?.namespace ?? '',
+    ...(policy.metadata?.uid === undefined ? {} : { uid: policy.metadata.uid }),
+  };
 }
 
 export async function reconcilePolicy(context: ReconcileContext, namespace: string, name: string): Promise<void> {
+  const key = `${namespace}/${name}`;
   const policy = context.caches.policies().find((item) => item.metadata?.namespace === namespace && item.metadata?.name === name);
-  if (policy === undefined) return; // deleted: the API server garbage-collects the owned ConfigMap.
+  if (policy === undefined) {
+    // Deleted: the API server garbage-collects the owned ConfigMap; Deployments it governed alone are un-marked.
+    await context.trackPages(key, namespace, []);
+    await releaseUnclaimedTargets(context, namespace);
+    return;
+  }
   const generation = policy.metadata?.generation;
-  const rendered = renderPolicy(policy.spec, namespace, (ns, cmName) => context.caches.configMap(ns, cmName)?.data);
+  await context.trackPages(key, namespace, referencedConfigMapNames(policy.spec));
+  const rendered = renderPolicy(policy.spec, namespace, (ns, cmName) => context.caches.pageData(ns, cmName));
   const conditions: ConditionInput[] = [];
   if (rendered.ok) {
-    await writeConfigMap(context, policy, rendered.json);
+    await renderConfigMap(context, policy, rendered.json);
     conditions.push({ type: CONDITION_TYPES.accepted, status: 'True', reason: 'Accepted', message: 'The policy is valid and rendered' });
   } else {
     conditions.push({ type: CONDITION_TYPES.accepted, status: 'False', reason: rendered.reason, message: rendered.message });
@@ -47,21 +74,20 @@ export async function reconcilePolicy(context: ReconcileContext, namespace: stri
 
   const targets = resolveTargets(policy, context.caches.policies(), context.caches.deployments());
   if (rendered.ok) for (const deployment of targets.won) await markTarget(context, deployment, name);
+  await releaseUnclaimedTargets(context, namespace);
   const conflicted = targets.lost.length > 0;
   conditions.push(conflicted
     ? { type: CONDITION_TYPES.conflicted, status: 'True', reason: 'Conflicted', message: targets.lost.map((lost) => `Deployment ${lost.deployment} is governed by the older policy ${lost.winner}`).join('; ') }
     : { type: CONDITION_TYPES.conflicted, status: 'False', reason: 'NoConflict', message: 'No other policy claims these targets' });
 
-  const services = targets.won.length === 0 ? [] : await listServices(context, namespace);
+  const services = context.caches.services(namespace);
   const bypassing = targets.won.flatMap((deployment) => bypassingServices(deployment, services));
   conditions.push(bypassing.length > 0
     ? { type: CONDITION_TYPES.degraded, status: 'True', reason: 'ServiceBypassesSidecar', message: bypassing.map((item) => item.message).join('; ') }
     : { type: CONDITION_TYPES.degraded, status: 'False', reason: 'AllTrafficThroughSidecar', message: 'No Service bypasses the sidecar' });
 
-  const ready = rendered.ok && !conflicted;
-  conditions.push(ready
-    ? { type: CONDITION_TYPES.ready, status: 'True', reason: 'Rendered', message: `ConfigMap ${configMapNameFor(name)} is up to date` }
-    : { type: CONDITION_TYPES.ready, status: 'False', reason: rendered.ok ? 'Conflicted' : rendered.reason, message: rendered.ok ? 'Some targets are governed by another policy' : rendered.message });
+  const notInjected = targets.won.filter((deployment) => !isInjected(deployment)).map((deployment) => deployment.metadata?.name ?? '');
+  conditions.push(readyCondition(rendered, conflicted, notInjected, name));
 
   const status: PolicyStatus = {
     ...(generation === undefined ? {} : { observedGeneration: generation }),
@@ -70,78 +96,45 @@ export async function reconcilePolicy(context: ReconcileContext, namespace: stri
     bypassingServices: bypassing,
     configMap: configMapNameFor(name),
   };
-  await writeStatus(context, policy, status);
+  if (await writeStatus(context, policy, status)) {
+    for (const event of statusTransitionEvents(policy.status, status)) {
+      await context.events.record(regardingPolicy(policy), event.type, event.reason, event.note);
+    }
+  }
 }
 
-async function writeConfigMap(context: ReconcileContext, policy: PolicyObject, json: string): Promise<void> {
+/** Ready: rendered, not conflicted, and every target runs the sidecar. */
+function readyCondition(rendered: ReturnType<typeof renderPolicy>, conflicted: boolean, notInjected: readonly string[], name: string): ConditionInput {
+  const type = CONDITION_TYPES.ready;
+  if (!rendered.ok) return { type, status: 'False', reason: rendered.reason, message: rendered.message };
+  if (conflicted) return { type, status: 'False', reason: 'Conflicted', message: 'Some targets are governed by another policy' };
+  if (notInjected.length > 0) {
+    return { type, status: 'False', reason: 'TargetsNotInjected', message: `Deployment ${notInjected.join(', ')} has no badgateway sidecar yet (annotate it badgateway.io/inject=true)` };
+  }
+  return { type, status: 'True', reason: 'Rendered', message: `ConfigMap ${configMapNameFor(name)} is up to date` };
+}
+
+async function renderConfigMap(context: ReconcileContext, policy: PolicyObject, json: string): Promise<void> {
   const namespace = policy.metadata?.namespace ?? '';
   const name = configMapNameFor(policy.metadata?.name ?? '');
-  const cached = context.caches.configMap(namespace, name);
-  if (cached?.data?.[CONFIG_KEY] === json) return;
-  const body: V1ConfigMap = {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: {
-      name,
-      namespace,
-      labels: { 'app.kubernetes.io/managed-by': 'badgateway', 'badgateway.io/policy': policy.metadata?.name ?? '' },
-      ownerReferences: [{
-        apiVersion: API_GROUP_VERSION,
-        kind: POLICY_KIND,
-        name: policy.metadata?.name ?? '',
-        uid: policy.metadata?.uid ?? '',
-        controller: true,
-        blockOwnerDeletion: true,
-      }],
-    },
-    data: { [CONFIG_KEY]: json },
-  };
-  try {
-    const current = await context.clients.core.readNamespacedConfigMap({ name, namespace });
-    if (current.data?.[CONFIG_KEY] === json) return;
-    await context.clients.core.replaceNamespacedConfigMap({ name, namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata?.resourceVersion } } });
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    await context.clients.core.createNamespacedConfigMap({ namespace, body });
-  }
-  context.logger.info({ namespace, configMap: name }, 'rendered policy ConfigMap');
-  await context.recordEvent(policy, 'Normal', 'Rendered', `Rendered ConfigMap ${name}`);
+  const outcome = await writeConfigMap(context.clients, context.caches.ownedConfigMap(namespace, name), policy, json);
+  if (outcome === 'unchanged') return;
+  context.logger.info({ namespace, configMap: name, outcome }, 'rendered policy ConfigMap');
+  await context.events.record(
+    regardingPolicy(policy), 'Normal',
+    outcome === 'created' ? 'ConfigMapRendered' : 'ConfigMapUpdated',
+    `${outcome === 'created' ? 'Rendered' : 'Updated'} ConfigMap ${name}`,
+  );
 }
 
-/** Stamps the policy hash on a target's pod template when its effective policy changed, so the webhook re-renders it. */
-async function markTarget(context: ReconcileContext, deployment: V1Deployment, policyName: string): Promise<void> {
-  const annotations = deployment.spec?.template?.metadata?.annotations ?? {};
-  // Content changes reach sidecars by ConfigMap hot reload; only a change of policy needs a re-render.
-  const stamp = contentHash(`${deployment.metadata?.namespace ?? ''}/${policyName}`);
-  if (annotations[ANNOTATIONS.policyHash] === stamp) return;
-  const name = deployment.metadata?.name ?? '';
-  const namespace = deployment.metadata?.namespace ?? '';
-  // A merge patch of one annotation: no read-modify-write race with the Deployment's other writers.
-  const patch = { spec: { template: { metadata: { annotations: { [ANNOTATIONS.policyHash]: stamp } } } } };
-  await context.clients.apps.patchNamespacedDeployment({ name, namespace, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-  context.logger.info({ namespace, deployment: name, policy: policyName }, 'marked target for re-injection');
-}
-
-async function listServices(context: ReconcileContext, namespace: string): Promise<V1Service[]> {
-  const list = await context.clients.core.listNamespacedService({ namespace });
-  return list.items;
-}
-
-function comparable(status: PolicyStatus | undefined): string {
-  return stableStringify(status ?? {});
-}
-
-async function writeStatus(context: ReconcileContext, policy: PolicyObject, status: PolicyStatus): Promise<void> {
-  if (comparable(policy.status) === comparable(status)) return;
-  const namespace = policy.metadata?.namespace ?? '';
-  const name = policy.metadata?.name ?? '';
+/** Writes status through the subresource when it changed; true when it wrote. */
+async function writeStatus(context: ReconcileContext, policy: PolicyObject, status: PolicyStatus): Promise<boolean> {
+  if (stableStringify(policy.status ?? {}) === stableStringify(status)) return false;
+  // The cached policy's resourceVersion makes this optimistic: a stale cache gets 409 and a retry.
   await context.clients.custom.replaceNamespacedCustomObjectStatus({
-    group: API_GROUP, version: API_VERSION, namespace, plural: POLICY_PLURAL, name,
+    group: API_GROUP, version: API_VERSION, plural: POLICY_PLURAL,
+    namespace: policy.metadata?.namespace ?? '', name: policy.metadata?.name ?? '',
     body: { ...policy, status },
   });
-  const before = policy.status?.conditions?.find((condition: Condition) => condition.type === CONDITION_TYPES.accepted);
-  const after = status.conditions?.find((condition) => condition.type === CONDITION_TYPES.accepted);
-  if (after !== undefined && after.status === 'False' && before?.status !== 'False') {
-    await context.recordEvent(policy, 'Warning', after.reason, after.message);
-  }
+  return true;
 }

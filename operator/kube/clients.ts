@@ -14,8 +14,11 @@ export interface KubeClients {
   readonly events: k8s.EventsV1Api;
   readonly version: k8s.VersionApi;
   readonly objects: k8s.KubernetesObjectApi;
-  /** An informer over `path` (list + watch, with the client's own relist on 410). */
-  informer<T extends k8s.KubernetesObject>(path: string, list: k8s.ListPromise<T>, labelSelector?: string): k8s.Informer<T> & k8s.ObjectCache<T>;
+  /**
+   * An informer over `path` (list + watch, with the client's own relist on 410). The selectors
+   * apply to the watch; `list` must apply the same ones to its own request.
+   */
+  informer<T extends k8s.KubernetesObject>(path: string, list: k8s.ListPromise<T>, labelSelector?: string, fieldSelector?: string): k8s.Informer<T> & k8s.ObjectCache<T>;
 }
 
 /** Loads a kubeconfig: the given file, else in-cluster service account, else the default locations. */
@@ -37,6 +40,6 @@ export function createKubeClients(config: k8s.KubeConfig): KubeClients {
     events: config.makeApiClient(k8s.EventsV1Api),
     version: config.makeApiClient(k8s.VersionApi),
     objects: k8s.KubernetesObjectApi.makeApiClient(config),
-    informer: (path, list, labelSelector) => k8s.makeInformer(config, path, list, labelSelector),
+    informer: (path, list, labelSelector, fieldSelector) => new k8s.ListWatch(path, new k8s.Watch(config), list, false, labelSelector, fieldSelector),
   };
 }

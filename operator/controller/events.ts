@@ -1,0 +1,93 @@
+/**
+ * Kubernetes Events (events.k8s.io/v1) for notable transitions. Best effort: a failed create is
+ * logged, never thrown. Deduplicated like client-go's correlator, but without a series patch (the
+ * operator's RBAC grants `create` only): the same event about the same object within the dedup
+ * window is skipped, so resyncs and retries never pile up Events.
+ */
+import { V1MicroTime } from '@kubernetes/client-node';
+import type { Logger } from '../../api/logger.js';
+import type { KubeClients } from '../kube/clients.js';
+
+export interface EventRegarding {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  uid?: string;
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventRecorder {
+  /** `reason` is CamelCase (e.g. `ConfigMapUpdated`); `note` a human sentence. */
+  record(regarding: EventRegarding, type: EventType, reason: string, note: string): Promise<void>;
+}
+
+export interface EventRecorderOptions {
+  clients: KubeClients;
+  logger: Logger;
+  /** This replica (the Event's reportingInstance). */
+  reportingInstance: string;
+  /** Identical events about one object within this window are recorded once (default 10 min). */
+  dedupWindowMs?: number;
+  /** Bound on remembered events (oldest forgotten first). */
+  maxRemembered?: number;
+  now?: () => Date;
+}
+
+export const REPORTING_CONTROLLER = 'badgateway.io/operator';
+/** The API server rejects longer notes. */
+const MAX_NOTE_LENGTH = 1024;
+
+export function createEventRecorder(options: EventRecorderOptions): EventRecorder {
+  const { clients, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const windowMs = options.dedupWindowMs ?? 10 * 60_000;
+  const maxRemembered = options.maxRemembered ?? 4096;
+  // Insertion-ordered: re-recording moves a key to the end, so eviction drops the stalest.
+  const lastRecorded = new Map<string, number>();
+
+  const remember = (key: string, at: number): void => {
+    lastRecorded.delete(key);
+    lastRecorded.set(key, at);
+    while (lastRecorded.size > maxRemembered) {
+      const oldest = lastRecorded.keys().next().value;
+      if (oldest === undefined) break;
+      lastRecorded.delete(oldest);
+    }
+  };
+
+  return {
+    record: async (regarding, type, reason, note) => {
+      const text = note.slice(0, MAX_NOTE_LENGTH);
+      const key = JSON.stringify([regarding.namespace, regarding.kind, regarding.name, regarding.uid ?? '', type, reason, text]);
+      const time = now();
+      const previous = lastRecorded.get(key);
+      if (previous !== undefined && time.getTime() - previous < windowMs) {
+        logger.debug({ reason, object: `${regarding.namespace}/${regarding.name}` }, 'event deduplicated');
+        return;
+      }
+      try {
+        await clients.events.createNamespacedEvent({
+          namespace: regarding.namespace,
+          body: {
+            apiVersion: 'events.k8s.io/v1',
+            kind: 'Event',
+            metadata: { generateName: `${regarding.name}.`, namespace: regarding.namespace },
+            eventTime: new V1MicroTime(time.getTime()),
+            action: 'Reconcile',
+            reason,
+            note: text,
+            type,
+            reportingController: REPORTING_CONTROLLER,
+            reportingInstance: options.reportingInstance.slice(0, 128),
+            regarding: { ...regarding },
+          },
+        });
+        remember(key, time.getTime());
+      } catch (error) {
+        logger.debug({ reason, error: (error as Error).message.split('\n')[0] }, 'could not record event');
+      }
+    },
+  };
+}

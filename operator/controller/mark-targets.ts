@@ -1,0 +1,46 @@
+/**
+ * The `badgateway.io/policy-hash` pod-template annotation: stamped when a Deployment's effective
+ * policy changes, removed when no policy claims it any more. Either edit rolls the Deployment, and
+ * the webhook re-renders its sidecar for the new policy (or for none). Content changes of a policy
+ * do not touch it: they reach sidecars by ConfigMap hot reload.
+ */
+import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import { ANNOTATIONS } from '../../api/names.js';
+import { claimingPolicies } from '../inject/policy-match.js';
+import type { ReconcileContext } from './reconcile.js';
+import { contentHash } from './render.js';
+
+type MarkContext = Pick<ReconcileContext, 'clients' | 'caches' | 'logger'>;
+
+export function policyStamp(namespace: string, policyName: string): string {
+  return contentHash(`${namespace}/${policyName}`);
+}
+
+/** A merge patch of one annotation: no read-modify-write race with the Deployment's other writers. */
+async function patchStamp(context: MarkContext, deployment: V1Deployment, stamp: string | null): Promise<void> {
+  const patch = { spec: { template: { metadata: { annotations: { [ANNOTATIONS.policyHash]: stamp } } } } };
+  await context.clients.apps.patchNamespacedDeployment(
+    { name: deployment.metadata?.name ?? '', namespace: deployment.metadata?.namespace ?? '', body: patch },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+}
+
+export async function markTarget(context: MarkContext, deployment: V1Deployment, policyName: string): Promise<void> {
+  const namespace = deployment.metadata?.namespace ?? '';
+  const stamp = policyStamp(namespace, policyName);
+  if (deployment.spec?.template?.metadata?.annotations?.[ANNOTATIONS.policyHash] === stamp) return;
+  await patchStamp(context, deployment, stamp);
+  context.logger.info({ namespace, deployment: deployment.metadata?.name, policy: policyName }, 'marked target for re-injection');
+}
+
+/** Removes the stamp from Deployments of `namespace` that no policy claims any more. */
+export async function releaseUnclaimedTargets(context: MarkContext, namespace: string): Promise<void> {
+  const policies = context.caches.policies().filter((policy) => policy.metadata?.namespace === namespace);
+  for (const deployment of context.caches.deployments()) {
+    if (deployment.metadata?.namespace !== namespace) continue;
+    if (deployment.spec?.template?.metadata?.annotations?.[ANNOTATIONS.policyHash] === undefined) continue;
+    if (claimingPolicies(policies, deployment).length > 0) continue;
+    await patchStamp(context, deployment, null);
+    context.logger.info({ namespace, deployment: deployment.metadata?.name }, 'no policy governs this target any more; marked for re-injection');
+  }
+}

@@ -1,0 +1,88 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- custom objects and events come back as untyped JSON */
+/** Shared set-up of the controller tests: a test API server, the real client, a controller. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { silentLogger } from '../../../api/logger.js';
+import { startController, type ControllerOptions, type PolicyController } from '../../../operator/controller/index.js';
+import { createKubeClients, loadKubeConfig, type KubeClients } from '../../../operator/kube/clients.js';
+import { startTestApiServer, type TestApiServer } from '../../support/apiserver/index.js';
+import { installPolicyCrd } from '../../support/policy-crd.js';
+
+export const policyGroup = { group: 'badgateway.io', version: 'v1alpha1', plural: 'badgatewaypolicies' };
+
+export interface Harness {
+  server: TestApiServer;
+  clients: KubeClients;
+  /** Keys of finished reconciles, in order. */
+  reconciles: string[];
+  start(options?: Partial<ControllerOptions>): Promise<PolicyController>;
+  /** Clients whose requests go through `url` (e.g. a recording proxy) instead of the server. */
+  clientsVia(url: string): KubeClients;
+  close(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const server = await startTestApiServer();
+  const clients = createKubeClients(loadKubeConfig(server.kubeconfigPath));
+  await installPolicyCrd(server);
+  const reconciles: string[] = [];
+  const controllers: PolicyController[] = [];
+  const directory = mkdtempSync(join(tmpdir(), 'controller-test-'));
+  return {
+    server,
+    clients,
+    reconciles,
+    start: async (options = {}) => {
+      const controller = await startController({
+        clients, logger: silentLogger(), informerRestartDelayMs: 100, retryBaseDelayMs: 50, retryMaxDelayMs: 500,
+        resyncPeriodMs: 60 * 60_000,
+        onReconcile: (outcome) => { if (outcome.error === undefined) reconciles.push(outcome.key); },
+        ...options,
+      });
+      controllers.push(controller);
+      return controller;
+    },
+    clientsVia: (url) => {
+      const path = join(directory, `kubeconfig-${Math.random().toString(16).slice(2)}`);
+      writeFileSync(path, server.kubeConfigYaml.replace(server.url, url), { mode: 0o600 });
+      return createKubeClients(loadKubeConfig(path));
+    },
+    close: async () => {
+      await Promise.all(controllers.splice(0).map((controller) => controller.close()));
+      await server.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+export const policy = (name: string, spec: Record<string, unknown>, namespace = 'default') =>
+  ({ apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name, namespace }, spec });
+
+export const deployment = (name: string, labels: Record<string, string>, options: { injected?: boolean; namespace?: string } = {}) => ({
+  metadata: { name, namespace: options.namespace ?? 'default' },
+  spec: {
+    selector: { matchLabels: labels },
+    template: {
+      metadata: { labels },
+      spec: {
+        containers: [
+          { name: 'app', image: 'app:1', ports: [{ containerPort: 8080, name: 'http' }] },
+          ...(options.injected === true ? [{ name: 'badgateway', image: 'badgateway:1', ports: [{ containerPort: 8502, name: 'proxy' }] }] : []),
+        ],
+      },
+    },
+  },
+});
+
+export const getPolicy = (clients: KubeClients, name: string, namespace = 'default'): Promise<any> =>
+  clients.custom.getNamespacedCustomObject({ ...policyGroup, namespace, name });
+
+export const condition = (object: any, type: string): any => object?.status?.conditions?.find((item: any) => item.type === type);
+
+/** events.k8s.io/v1 Events regarding the named object. */
+export async function eventsAbout(clients: KubeClients, name: string, namespace = 'default'): Promise<any[]> {
+  const list = await clients.events.listNamespacedEvent({ namespace });
+  return list.items.filter((event) => event.regarding?.name === name);
+}
