@@ -174,7 +174,11 @@ export class ApiServerCore {
     }
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders(); // clients wait for the head before they consider the watch established
-    if (bookmarks) write({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: groupVersion(type), metadata: { resourceVersion: String(this.store.currentRevision()) } } });
+    // Watch-list (client-go's WatchListClient, e.g. kubectl wait): the current objects, then a bookmark marking their end.
+    const initialEvents = url.searchParams.get('sendInitialEvents') === 'true';
+    if (initialEvents) for (const object of this.store.list(type, namespace).filter(matches)) write({ type: 'ADDED', object: withKind(type, object) });
+    const initialEventsEnd = initialEvents ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {};
+    if (bookmarks) write({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: groupVersion(type), metadata: { resourceVersion: String(this.store.currentRevision()), ...initialEventsEnd } } });
     this.watches.add(res);
     const timeout = Number(url.searchParams.get('timeoutSeconds') ?? 0);
     const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
