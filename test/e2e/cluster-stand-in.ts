@@ -1,30 +1,28 @@
 /**
  * What the real cluster would do around the operator, played by the test: apply `helm template`
  * output to the test API server, start the operator exactly as the chart's Deployment says (ports
- * moved to free loopback ports, the kubeconfig standing in for the service account), and call the
- * mutating webhook as the API server's admission chain would, trusting only the caBundle that the
- * operator patched into the MutatingWebhookConfiguration.
+ * moved to free loopback ports, the kubeconfig standing in for the service account). Admission is
+ * the test API server's own: it calls the operator's webhook through the chart's
+ * MutatingWebhookConfiguration, trusting only the caBundle the operator patched in.
  */
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import { Agent, request } from 'undici';
-import { applyPatch } from '../../operator/inject/json-patch.js';
-import type { KubeClients } from '../../operator/kube/clients.js';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { closedPort } from '../support/faulty-upstream.js';
 import { startCli } from '../support/cli.js';
+import type { TestApiServer } from '../support/apiserver/index.js';
 import type { K8sObject } from '../support/helm.js';
 import { loopbackKubeconfig } from '../reliability/operator-harness.js';
 
-/** Creates every rendered object; kinds the test API server does not serve are returned, not fatal. */
-export async function applyManifests(clients: KubeClients, objects: readonly K8sObject[]): Promise<string[]> {
-  const skipped: string[] = [];
+/**
+ * Creates every rendered object as raw JSON, as `kubectl create -f` sends it (client-node's typed
+ * serializer would drop a CRD schema's `default`s); returns the ones the server refused.
+ */
+export async function applyManifests(api: Pick<TestApiServer, 'create'>, objects: readonly K8sObject[]): Promise<string[]> {
+  const refused: string[] = [];
   for (const object of objects) {
-    try {
-      await clients.objects.create(object as KubernetesObject);
-    } catch (error) {
-      skipped.push(`${object.kind}/${String(object.metadata?.name)}: ${(error as Error).message.split('\n')[0]}`);
-    }
+    const { status, body } = await api.create(object);
+    if (status !== 201) refused.push(`${object.kind}/${object.metadata.name}: ${status} ${(body as { message?: string }).message ?? ''}`);
   }
-  return skipped;
+  return refused;
 }
 
 export interface RunningOperator {
@@ -54,32 +52,4 @@ export async function startOperatorFromChart(operatorDeployment: K8sObject, kube
   }
   const started = startCli(args, env);
   return { webhookPort, args, output: started.output, stop: () => started.child.kill('SIGKILL') };
-}
-
-export interface Admission {
-  /** Runs the object through the webhook like the API server would; returns what gets stored. */
-  admit(operation: 'CREATE' | 'UPDATE', object: V1Deployment, oldObject?: V1Deployment): Promise<V1Deployment>;
-  close(): Promise<void>;
-}
-
-export function admissionVia(webhookPort: number, caBundleBase64: string, service: { name: string; namespace: string; path: string }): Admission {
-  const agent = new Agent({ connect: { ca: Buffer.from(caBundleBase64, 'base64').toString('utf8'), servername: `${service.name}.${service.namespace}.svc` } });
-  let counter = 0;
-  return {
-    admit: async (operation, object, oldObject) => {
-      counter += 1;
-      const response = await request(`https://127.0.0.1:${webhookPort}${service.path}`, {
-        method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
-          request: { uid: `e2e-${counter}`, kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, operation, namespace: object.metadata?.namespace, name: object.metadata?.name, object, ...(oldObject === undefined ? {} : { oldObject }) },
-        }),
-      });
-      const review = await response.body.json() as { response?: { allowed?: boolean; patch?: string } };
-      if (response.statusCode !== 200 || review.response?.allowed !== true) throw new Error(`webhook answered ${response.statusCode}: ${JSON.stringify(review)}`);
-      if (review.response.patch === undefined) return object;
-      return applyPatch(object, JSON.parse(Buffer.from(review.response.patch, 'base64').toString('utf8')));
-    },
-    close: () => agent.close(),
-  };
 }

@@ -29,6 +29,11 @@ export interface TestApiServer {
    * cluster DNS); TLS is still verified for the name `<name>.<namespace>.svc`.
    */
   routeService(namespace: string, name: string, port: number, host?: string): void;
+  /**
+   * Creates any object from its own apiVersion/kind as `kubectl create -f` does (raw JSON, through
+   * admission); resolves to the status code and the answer.
+   */
+  create(object: { apiVersion: string; kind: string; metadata: { namespace?: string } }, namespace?: string): Promise<{ status: number; body: unknown }>;
   /** POSTs raw JSON as kubectl does (no client-side model serialization); resolves to the status code. */
   post(path: string, body: unknown): Promise<number>;
   close(): Promise<void>;
@@ -67,6 +72,16 @@ export async function startTestApiServer(options: { gitVersion?: string; port?: 
       expireResourceVersions: () => core.store.expireHistory(),
     },
     routeService: (namespace, name, port, host = '127.0.0.1') => core.admission.routeService(namespace, name, { host, port }),
+    create: async (object, namespace) => {
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const groupVersionPath = object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
+      const discovery = await (await fetch(`${url}${groupVersionPath}`, { headers })).json() as { resources?: Array<{ name: string; kind: string; namespaced: boolean }> };
+      const resource = discovery.resources?.find((candidate) => candidate.kind === object.kind && !candidate.name.includes('/'));
+      if (resource === undefined) return { status: 404, body: { message: `no resource for ${object.apiVersion} ${object.kind}` } };
+      const scope = resource.namespaced ? `/namespaces/${namespace ?? object.metadata.namespace ?? 'default'}` : '';
+      const response = await fetch(`${url}${groupVersionPath}${scope}/${resource.name}`, { method: 'POST', headers, body: JSON.stringify(object) });
+      return { status: response.status, body: await response.json() };
+    },
     post: async (path, body) => {
       const response = await fetch(`${url}${path}`, {
         method: 'POST',
