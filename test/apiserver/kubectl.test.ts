@@ -1,0 +1,289 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- custom objects and kubectl -o json come back as untyped JSON */
+/**
+ * The real kubectl v1.35 against the test API server (through its HTTPS front: kubectl sends
+ * bearer tokens over TLS only). Each test gets a fresh server and a fresh HOME/--cache-dir, so no
+ * discovery or OpenAPI cache leaks between tests. Results are checked through client-node.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { parse, parseAllDocuments } from 'yaml';
+import { createKubeClients, loadKubeConfig, type KubeClients } from '../../operator/kube/clients.js';
+import { apiStatus } from '../../operator/kube/errors.js';
+import { eventually, repoRoot } from '../support/cli.js';
+import { startTestApiServer, type TestApiServer } from '../support/apiserver/index.js';
+import { startTlsFront, type TlsFront } from '../support/apiserver/tls.js';
+import { installPolicyCrd } from '../support/policy-crd.js';
+import { helmPath, kubectlPath } from '../support/tools.js';
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+let server: TestApiServer;
+let front: TlsFront;
+let clients: KubeClients;
+let home: string;
+const running = new Set<ChildProcess>();
+
+beforeEach(async () => {
+  server = await startTestApiServer();
+  front = await startTlsFront(server);
+  clients = createKubeClients(loadKubeConfig(server.kubeconfigPath));
+  home = mkdtempSync(join(tmpdir(), 'kubectl-home-'));
+});
+afterEach(async () => {
+  for (const child of running) child.kill('SIGKILL');
+  await front.close();
+  await server.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+/** Starts kubectl with this test's kubeconfig, HOME and cache; `done` resolves when it exits. */
+function startKubectl(args: string[], input = ''): { child: ChildProcess; done: Promise<Run> } {
+  const child = spawn(kubectlPath(), ['--cache-dir', join(home, 'cache'), ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: front.kubeconfigPath },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (data) => { stdout += String(data); });
+  child.stderr?.on('data', (data) => { stderr += String(data); });
+  child.stdin?.end(input);
+  const done = new Promise<Run>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      running.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  return { child, done };
+}
+
+const kubectl = (args: string[], input = ''): Promise<Run> => startKubectl(args, input).done;
+
+async function kubectlOk(args: string[], input = ''): Promise<string> {
+  const run = await kubectl(args, input);
+  if (run.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
+  return run.stdout;
+}
+
+/** `kubectl get` output as rows of whitespace-separated cells, header first. */
+const tableRows = (text: string): string[][] => text.trim().split('\n').map((line) => line.trim().split(/\s{2,}/));
+
+const configMapYaml = (name: string, data: Record<string, string>, labels: Record<string, string> = {}) =>
+  JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', labels }, data });
+
+const deploymentYaml = (replicas: number, image = 'nginx:1.27') => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: default, labels: { app: web } }
+spec:
+  replicas: ${replicas}
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers:
+        - { name: app, image: "${image}", ports: [{ name: http, containerPort: 8080 }] }
+        - { name: log, image: "busybox:1" }
+`;
+
+const policyYaml = (spec: string) => `
+apiVersion: badgateway.io/v1alpha1
+kind: BadGatewayPolicy
+metadata: { name: web, namespace: default }
+spec:
+${spec}
+`;
+
+const policy = { group: 'badgateway.io', version: 'v1alpha1', plural: 'badgatewaypolicies', namespace: 'default' };
+
+async function setPolicyReady(status: 'True' | 'False', targets: string[] = []): Promise<void> {
+  const current: any = await clients.custom.getNamespacedCustomObject({ ...policy, name: 'web' });
+  await clients.custom.replaceNamespacedCustomObjectStatus({
+    ...policy,
+    name: 'web',
+    body: { ...current, status: { targets: targets.map((name) => ({ kind: 'Deployment', name, injected: true })), conditions: [{ type: 'Ready', status, reason: 'Test', message: 'set by the test', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] } },
+  });
+}
+
+describe('kubectl v1.35 against the test API server', () => {
+  it('gets human tables with the familiar columns, and -o yaml / -o json', async () => {
+    await kubectlOk(['create', '-f', '-'], configMapYaml('web', { a: '1', b: '2' }));
+    await kubectlOk(['create', '-f', '-'], deploymentYaml(3));
+    const deployment = await clients.apps.readNamespacedDeployment({ name: 'web', namespace: 'default' });
+    await clients.apps.replaceNamespacedDeploymentStatus({ name: 'web', namespace: 'default', body: { ...deployment, status: { replicas: 3, readyReplicas: 2, updatedReplicas: 3, availableReplicas: 2 } } });
+
+    expect(tableRows(await kubectlOk(['get', 'configmaps']))).toEqual([['NAME', 'DATA', 'AGE'], ['web', '2', expect.stringMatching(/^\d+s$/)]]);
+    expect(tableRows(await kubectlOk(['get', 'deploy']))).toEqual([['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'], ['web', '2/3', '3', '2', expect.stringMatching(/^\d+s$/)]]);
+    expect(tableRows(await kubectlOk(['get', 'deployment', 'web', '-o', 'wide']))[0]).toEqual(['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE', 'CONTAINERS', 'IMAGES']);
+    expect(tableRows(await kubectlOk(['get', 'cm', '-A']))[1]).toEqual(['default', 'web', '2', expect.any(String)]);
+
+    const asYaml = parse(await kubectlOk(['get', 'cm', 'web', '-o', 'yaml']));
+    expect(asYaml).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web', namespace: 'default', uid: expect.any(String) }, data: { a: '1', b: '2' } });
+    const asJson = JSON.parse(await kubectlOk(['get', 'configmaps', '-o', 'json']));
+    expect(asJson).toMatchObject({ kind: 'List', items: [{ kind: 'ConfigMap', metadata: { name: 'web' } }] });
+
+    const missing = await kubectl(['get', 'cm', 'nope']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('configmaps "nope" not found');
+  });
+
+  it('creates from a file and refuses a duplicate', async () => {
+    expect(await kubectlOk(['create', '-f', '-'], configMapYaml('web', { a: '1' }))).toBe('configmap/web created\n');
+    expect((await clients.core.readNamespacedConfigMap({ name: 'web', namespace: 'default' })).data).toEqual({ a: '1' });
+    const duplicate = await kubectl(['create', '-f', '-'], configMapYaml('web', { a: '1' }));
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toContain('AlreadyExists');
+  });
+
+  it('applies (client-side): creates, then patches three-way, then leaves an unchanged object alone', async () => {
+    expect(await kubectlOk(['apply', '-f', '-'], deploymentYaml(2))).toBe('deployment.apps/web created\n');
+    const created = await clients.apps.readNamespacedDeployment({ name: 'web', namespace: 'default' });
+    expect(created.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toContain('"replicas":2');
+
+    // A change made by someone else survives the next apply (three-way merge), the applied change lands.
+    await clients.apps.patchNamespacedDeployment({ name: 'web', namespace: 'default', body: { metadata: { annotations: { 'other.io/owner': 'ops' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    expect(await kubectlOk(['apply', '-f', '-'], deploymentYaml(4, 'nginx:1.28'))).toBe('deployment.apps/web configured\n');
+    const updated = await clients.apps.readNamespacedDeployment({ name: 'web', namespace: 'default' });
+    expect(updated.spec?.replicas).toBe(4);
+    expect(updated.spec?.template.spec?.containers.map((container) => [container.name, container.image])).toEqual([['app', 'nginx:1.28'], ['log', 'busybox:1']]);
+    expect(updated.metadata?.annotations?.['other.io/owner']).toBe('ops');
+    expect(updated.metadata?.generation).toBe(2);
+
+    expect(await kubectlOk(['apply', '-f', '-'], deploymentYaml(4, 'nginx:1.28'))).toBe('deployment.apps/web unchanged\n');
+    expect((await clients.apps.readNamespacedDeployment({ name: 'web', namespace: 'default' })).metadata?.resourceVersion).toBe(updated.metadata?.resourceVersion);
+  });
+
+  it('patches with --type=merge, json and strategic', async () => {
+    await kubectlOk(['create', '-f', '-'], configMapYaml('web', { a: '1', b: '2' }));
+    await kubectlOk(['create', '-f', '-'], deploymentYaml(1));
+    expect(await kubectlOk(['patch', 'cm', 'web', '--type=merge', '-p', '{"data":{"a":null,"c":"3"}}'])).toBe('configmap/web patched\n');
+    await kubectlOk(['patch', 'configmap', 'web', '--type=json', '-p', '[{"op":"replace","path":"/data/b","value":"two"}]']);
+    expect((await clients.core.readNamespacedConfigMap({ name: 'web', namespace: 'default' })).data).toEqual({ b: 'two', c: '3' });
+
+    // Strategic merge: containers merge by name, so the other container stays.
+    await kubectlOk(['patch', 'deploy', 'web', '--type=strategic', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"nginx:2"}]}}}}']);
+    const deployment = await clients.apps.readNamespacedDeployment({ name: 'web', namespace: 'default' });
+    expect(deployment.spec?.template.spec?.containers.map((container) => [container.name, container.image])).toEqual([['app', 'nginx:2'], ['log', 'busybox:1']]);
+
+    const bad = await kubectl(['patch', 'cm', 'web', '--type=json', '-p', '[{"op":"replace","path":"/data/missing","value":"x"}]']);
+    expect(bad.code).toBe(1);
+  });
+
+  it('deletes and waits while a finalizer holds the object', async () => {
+    await kubectlOk(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held', namespace: 'default', finalizers: ['test.io/hold'] } }));
+    await kubectlOk(['create', '-f', '-'], configMapYaml('free', { a: '1' }));
+    expect(await kubectlOk(['delete', 'cm', 'free'])).toContain('configmap "free" deleted');
+    expect(apiStatus(await clients.core.readNamespacedConfigMap({ name: 'free', namespace: 'default' }).catch((error: unknown) => error))).toBe(404);
+
+    const deleting = startKubectl(['delete', 'configmap', 'held', '--timeout=60s']);
+    let exited = false;
+    void deleting.done.then(() => { exited = true; });
+    await eventually(async () => (await clients.core.readNamespacedConfigMap({ name: 'held', namespace: 'default' })).metadata?.deletionTimestamp !== undefined, 20_000, 'deletionTimestamp');
+    // kubectl is now waiting for the object to go away; it is still there, so kubectl must still be waiting.
+    await kubectlOk(['get', 'cm', 'held']);
+    expect(exited).toBe(false);
+    await clients.core.patchNamespacedConfigMap({ name: 'held', namespace: 'default', body: { metadata: { finalizers: null } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const result = await deleting.done;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('configmap "held" deleted');
+    expect(apiStatus(await clients.core.readNamespacedConfigMap({ name: 'held', namespace: 'default' }).catch((error: unknown) => error))).toBe(404);
+  });
+
+  it('annotates and labels, and selects by label', async () => {
+    await kubectlOk(['create', '-f', '-'], deploymentYaml(1));
+    await kubectlOk(['create', '-f', '-'], configMapYaml('web', { a: '1' }));
+    expect(await kubectlOk(['annotate', 'deployment', 'web', 'badgateway.io/inject=true'])).toBe('deployment.apps/web annotated\n');
+    expect(await kubectlOk(['label', 'cm', 'web', 'tier=front'])).toBe('configmap/web labeled\n');
+    expect((await clients.apps.readNamespacedDeployment({ name: 'web', namespace: 'default' })).metadata?.annotations?.['badgateway.io/inject']).toBe('true');
+    expect((await clients.core.readNamespacedConfigMap({ name: 'web', namespace: 'default' })).metadata?.labels).toEqual({ tier: 'front' });
+    expect(tableRows(await kubectlOk(['get', 'cm', '-l', 'tier in (front,back)', '--show-labels']))[1]).toEqual(['web', '1', expect.any(String), 'tier=front']);
+    expect((await kubectl(['get', 'cm', '-l', 'tier=back'])).stderr).toContain('No resources found');
+
+    await kubectlOk(['annotate', 'deployment', 'web', 'badgateway.io/inject-']);
+    await kubectlOk(['label', 'cm', 'web', 'tier=back', '--overwrite']);
+    expect((await clients.apps.readNamespacedDeployment({ name: 'web', namespace: 'default' })).metadata?.annotations?.['badgateway.io/inject']).toBeUndefined();
+    expect((await clients.core.readNamespacedConfigMap({ name: 'web', namespace: 'default' })).metadata?.labels).toEqual({ tier: 'back' });
+  });
+
+  it('serves custom resources by plural, singular and short name, with the CRD printer columns', async () => {
+    await installPolicyCrd(server);
+    expect(await kubectlOk(['apply', '-f', '-'], policyYaml('  targetRef: { kind: Deployment, name: web }'))).toBe('badgatewaypolicy.badgateway.io/web created\n');
+    await setPolicyReady('True', ['web', 'api']);
+    const expected = [['NAME', 'TARGETS', 'READY', 'AGE'], ['web', 'web,api', 'True', expect.stringMatching(/^\d+s$/)]];
+    expect(tableRows(await kubectlOk(['get', 'badgatewaypolicies']))).toEqual(expected);
+    expect(tableRows(await kubectlOk(['get', 'bgwp', 'web']))).toEqual(expected);
+    expect(tableRows(await kubectlOk(['get', 'badgatewaypolicy.badgateway.io/web']))).toEqual(expected);
+    const asJson = JSON.parse(await kubectlOk(['get', 'bgwp', 'web', '-o', 'json']));
+    expect(asJson).toMatchObject({ apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', spec: { targetRef: { name: 'web' }, openStatus: 502 }, status: { conditions: [{ type: 'Ready' }] } });
+
+    // A second apply is a JSON merge patch (custom resources have no strategic merge).
+    expect(await kubectlOk(['apply', '-f', '-'], policyYaml('  targetRef: { kind: Deployment, name: web }\n  openStatus: 503'))).toBe('badgatewaypolicy.badgateway.io/web configured\n');
+    expect(((await clients.custom.getNamespacedCustomObject({ ...policy, name: 'web' })) as any).spec.openStatus).toBe(503);
+    expect(await kubectlOk(['delete', 'bgwp', 'web'])).toContain('"web" deleted');
+  });
+
+  it('validates custom resources on the server: unknown fields (Strict by default, Warn on request) and schema violations', async () => {
+    await installPolicyCrd(server);
+    const strict = await kubectl(['apply', '-f', '-'], policyYaml('  bogus: 1'));
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain('strict decoding error: unknown field "spec.bogus"');
+    expect(apiStatus(await clients.custom.getNamespacedCustomObject({ ...policy, name: 'web' }).catch((error: unknown) => error))).toBe(404);
+
+    const warned = await kubectl(['create', '--validate=warn', '-f', '-'], policyYaml('  bogus: 1'));
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toContain('unknown field "spec.bogus"');
+    expect(((await clients.custom.getNamespacedCustomObject({ ...policy, name: 'web' })) as any).spec.bogus).toBeUndefined();
+
+    const invalid = await kubectl(['apply', '-f', '-'], policyYaml('  openStatus: 404'));
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('spec.openStatus');
+  });
+
+  it('waits for a condition set through the status subresource', async () => {
+    await installPolicyCrd(server);
+    await kubectlOk(['create', '-f', '-'], policyYaml('  targetRef: { kind: Deployment, name: web }'));
+    await setPolicyReady('False');
+    const timedOut = await kubectl(['wait', '--for=condition=Ready', 'bgwp/web', '--timeout=1s']);
+    expect(timedOut.code).toBe(1);
+    expect(timedOut.stderr).toContain('timed out waiting for the condition');
+
+    const waiting = startKubectl(['wait', '--for=condition=Ready', 'badgatewaypolicy/web', '--timeout=60s']);
+    let exited = false;
+    void waiting.done.then(() => { exited = true; });
+    // Give kubectl a moment to have seen the False condition; it must keep waiting through it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(exited).toBe(false);
+    await setPolicyReady('True');
+    const result = await waiting.done;
+    expect(result).toMatchObject({ code: 0, stdout: 'badgatewaypolicy.badgateway.io/web condition met\n' });
+  });
+
+  it('applies everything the Helm chart renders', async () => {
+    const rendered = await new Promise<string>((resolve, reject) => {
+      const helm = spawn(helmPath(), ['template', 'bgw', join(repoRoot, 'charts', 'badgateway'), '--namespace', 'default'], { env: { PATH: process.env.PATH ?? '', HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      helm.stdout.on('data', (data) => { stdout += String(data); });
+      helm.on('error', reject);
+      helm.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`helm template exited ${code}`))));
+    });
+    const kinds = parseAllDocuments(rendered).map((document) => document.toJS()).filter((object) => object !== null).map((object: any) => `${object.apiVersion}/${object.kind}`);
+    expect(kinds).toEqual(expect.arrayContaining(['rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding', 'policy/v1/PodDisruptionBudget']));
+    const applied = await kubectlOk(['apply', '-f', '-'], rendered);
+    expect(applied.trim().split('\n')).toHaveLength(kinds.length);
+    expect(applied).not.toMatch(/unchanged|configured/);
+    expect(tableRows(await kubectlOk(['get', 'pdb']))[0]).toEqual(['NAME', 'MIN AVAILABLE', 'MAX UNAVAILABLE', 'ALLOWED DISRUPTIONS', 'AGE']);
+    expect(tableRows(await kubectlOk(['get', 'clusterrolebindings']))[1]?.slice(0, 2)).toEqual(['bgw-badgateway', 'ClusterRole/bgw-badgateway']);
+    // Re-applying changes nothing. kubectl always re-sends a PodDisruptionBudget's selector (its
+    // patchStrategy is replace) and so says "configured"; the server must treat that as a no-op.
+    const pdbVersion = () => kubectlOk(['get', 'pdb', 'bgw-badgateway', '-o', 'jsonpath={.metadata.resourceVersion}']);
+    const before = await pdbVersion();
+    const reapplied = (await kubectlOk(['apply', '-f', '-'], rendered)).trim().split('\n');
+    expect(reapplied.filter((line) => !line.endsWith(' unchanged'))).toEqual(['poddisruptionbudget.policy/bgw-badgateway configured']);
+    expect(await pdbVersion()).toBe(before);
+  });
+});
