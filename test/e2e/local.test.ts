@@ -32,7 +32,7 @@ import { createWebhookServer, type WebhookServer } from '../../operator/webhook/
 import { eventually, repoRoot } from '../support/cli.js';
 import { renderChart, type K8sObject } from '../support/helm.js';
 import { clientsFor, createNamespace, missingForOperatorTests } from '../reliability/operator-harness.js';
-import { applyManifests, startOperatorFromChart, type RunningOperator } from './cluster-stand-in.js';
+import { applyManifests, startOperatorFromChart, type RunningOperator } from '../support/cluster-stand-in.js';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver/index.js';
 import { FaultyUpstream } from '../support/faulty-upstream.js';
 import { writeKubeletVolume } from '../support/kubelet-volume.js';

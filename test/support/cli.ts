@@ -47,8 +47,8 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: 
   return { child, output: () => output, exited };
 }
 
-/** Polls until `check` passes or the deadline passes. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+/** Polls until `check` passes or the deadline passes; `what` may be computed at failure time. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, what: string | (() => string) = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -56,7 +56,7 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     } catch {
       // not yet
     }
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`${typeof what === 'function' ? what() : what} not reached within ${timeoutMs} ms`);
     await new Promise((resolvePromise) => setTimeout(resolvePromise, 25));
   }
 }

@@ -6,10 +6,10 @@
  * MutatingWebhookConfiguration, trusting only the caBundle the operator patched in.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { closedPort } from '../support/faulty-upstream.js';
-import { startCli } from '../support/cli.js';
-import type { TestApiServer } from '../support/apiserver/index.js';
-import type { K8sObject } from '../support/helm.js';
+import { closedPort } from './faulty-upstream.js';
+import { startCli } from './cli.js';
+import type { TestApiServer } from './apiserver/index.js';
+import type { K8sObject } from './helm.js';
 import { loopbackKubeconfig } from '../reliability/operator-harness.js';
 
 /**
