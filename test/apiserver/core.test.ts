@@ -102,6 +102,33 @@ describe('test API server through @kubernetes/client-node', () => {
     await informer.stop();
   });
 
+  it('keeps a makeInformer informer whole across dropped watches and a 410 Gone', async () => {
+    await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: configMap('first') });
+    const informer = clients.informer('/api/v1/namespaces/shop/configmaps', () => clients.core.listNamespacedConfigMap({ namespace: 'shop' }));
+    const errors: unknown[] = [];
+    // What client-node documents for informers: after an error, start again (it relists).
+    informer.on('error', (error) => {
+      errors.push(error);
+      setTimeout(() => void informer.start().catch(() => undefined), 50).unref();
+    });
+    await informer.start();
+    const names = () => informer.list('shop').map((item) => item.metadata?.name).sort();
+    try {
+      await eventually(() => names().join() === 'first', 5000, 'initial list');
+      server.faults.dropWatches();
+      await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: configMap('after-drop') });
+      await eventually(() => names().join() === 'after-drop,first', 10_000, 'event after a dropped watch');
+
+      server.faults.expireResourceVersions();
+      server.faults.dropWatches();
+      await clients.core.deleteNamespacedConfigMap({ name: 'first', namespace: 'shop' });
+      await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: configMap('after-gone') });
+      await eventually(() => names().join() === 'after-drop,after-gone', 10_000, () => `cache after 410 (have ${names().join()}, errors ${errors.length})`);
+    } finally {
+      await informer.stop();
+    }
+  });
+
   it('answers a watch from an expired resourceVersion with an ERROR 410 event', async () => {
     await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: configMap('one') });
     server.faults.expireResourceVersions();

@@ -161,19 +161,20 @@ export class ApiServerCore {
     const from = url.searchParams.get('resourceVersion');
     const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true';
     const write = (line: unknown) => res.write(`${JSON.stringify(line)}\n`);
+    // The head goes first: replayed history is written synchronously by store.watch, and an
+    // expired resourceVersion is an ERROR event in a 200 stream, as kube-apiserver does it.
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders(); // clients wait for the head before they consider the watch established
     let stop: () => void;
     try {
       stop = this.store.watch(from === null || from === '' || from === '0' ? undefined : Number(from), (event) =>
         event.type_ === type && (namespace === undefined || event.object.metadata.namespace === namespace) && matches(event.object),
       (event) => write({ type: event.type, object: withKind(type, event.object) }));
     } catch (error) {
-      res.writeHead(200, { 'content-type': 'application/json' });
       write({ type: 'ERROR', object: (error as ApiError).toStatus() });
       res.end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    res.flushHeaders(); // clients wait for the head before they consider the watch established
     // Watch-list (client-go's WatchListClient, e.g. kubectl wait): the current objects, then a bookmark marking their end.
     const initialEvents = url.searchParams.get('sendInitialEvents') === 'true';
     if (initialEvents) for (const object of this.store.list(type, namespace).filter(matches)) write({ type: 'ADDED', object: withKind(type, object) });
