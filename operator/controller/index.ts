@@ -88,11 +88,18 @@ export async function startController(options: ControllerOptions): Promise<Polic
       if (policy.metadata?.namespace === namespace && filter(policy)) queue.add(keyOf(policy));
     }
   };
+  const seenGenerations = new Map<string, number | undefined>();
   for (const event of ['add', 'update', 'delete'] as const) {
     informers.policies.on(event, (policy) => {
-      queue.add(keyOf(policy));
-      // A deleted or changed policy may free a contested Deployment for another policy.
-      if (event !== 'add') enqueueNamespace(policy.metadata?.namespace);
+      const key = keyOf(policy);
+      queue.add(key);
+      // A deleted policy or a spec change may free a contested Deployment for another policy; a
+      // status-only write (same generation, e.g. our own) concerns no other policy.
+      const generation = policy.metadata?.generation;
+      const specChanged = event === 'update' && seenGenerations.get(key) !== generation;
+      if (event === 'delete') seenGenerations.delete(key);
+      else seenGenerations.set(key, generation);
+      if (event === 'delete' || specChanged) enqueueNamespace(policy.metadata?.namespace);
     });
     informers.deployments.on(event, (deployment) => enqueueNamespace(deployment.metadata?.namespace));
     informers.services.on(event, (service) => enqueueNamespace(service.metadata?.namespace));

@@ -1,0 +1,80 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import type { PolicyController } from '../../../operator/controller/index.js';
+import { eventually } from '../../support/cli.js';
+import { condition, getPolicy, policy, policyGroup, startHarness, type Harness } from './harness.js';
+import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
+
+jest.setTimeout(60_000);
+
+let harness: Harness;
+let proxy: RecordingProxy | undefined;
+beforeEach(async () => { harness = await startHarness(); });
+afterEach(async () => {
+  await harness.close();
+  await proxy?.close();
+  proxy = undefined;
+});
+
+const MANAGED = 'app.kubernetes.io/managed-by=badgateway';
+const pagedPolicy = (page: string) => policy('paged', { errorPages: [{ status: 502, configMapRef: { name: page, key: 'p.html' } }] });
+const page = (name: string, body: string) => ({ metadata: { name, namespace: 'default' }, data: { 'p.html': body } });
+
+describe('the ConfigMaps the controller watches', () => {
+  it('lists and watches only rendered ConfigMaps (by label) and referenced pages (by name)', async () => {
+    const { clients } = harness;
+    proxy = await startRecordingProxy(harness.server.url);
+    const controller: PolicyController = await harness.start({ clients: harness.clientsVia(proxy.url) });
+    await clients.core.createNamespacedConfigMap({ namespace: 'default', body: page('pages', '<h1>down</h1>') });
+    await clients.core.createNamespacedConfigMap({ namespace: 'default', body: page('unrelated', 'x') });
+    await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: pagedPolicy('pages') });
+    await eventually(async () => condition(await getPolicy(clients, 'paged'), 'Ready')?.status === 'True', 20_000, 'Ready');
+    expect(controller.watchedPages()).toEqual(['default/pages']);
+
+    const configMapReads = proxy.requests.filter((request) => request.method === 'GET' && request.path.endsWith('/configmaps'));
+    const selectors = configMapReads.map((request) => request.query.get('labelSelector') ?? request.query.get('fieldSelector') ?? '(none)');
+    expect(new Set(selectors)).toEqual(new Set([MANAGED, 'metadata.name=pages']));
+    expect(configMapReads.some((request) => request.watch && request.query.get('labelSelector') === MANAGED)).toBe(true);
+    expect(configMapReads.some((request) => request.watch && request.query.get('fieldSelector') === 'metadata.name=pages')).toBe(true);
+
+    // The reference moves: the old page is no longer watched, the new one is; deleting the policy releases it.
+    await clients.core.createNamespacedConfigMap({ namespace: 'default', body: page('pages-v2', '<h1>v2</h1>') });
+    const current = await getPolicy(clients, 'paged');
+    await clients.custom.replaceNamespacedCustomObject({ ...policyGroup, namespace: 'default', name: 'paged', body: { ...current, spec: pagedPolicy('pages-v2').spec } });
+    await eventually(() => controller.watchedPages().join() === 'default/pages-v2', 20_000, 'page watch moved');
+    await eventually(async () => {
+      const rendered = await clients.core.readNamespacedConfigMap({ name: 'badgateway-paged', namespace: 'default' });
+      return rendered.data?.['policy.json']?.includes('<h1>v2</h1>') ?? false;
+    }, 20_000, 'new page rendered');
+    await clients.custom.deleteNamespacedCustomObject({ ...policyGroup, namespace: 'default', name: 'paged' });
+    await eventually(() => controller.watchedPages().length === 0, 20_000, 'page watch released');
+  });
+
+  it('does not reconcile a policy when an unrelated ConfigMap changes', async () => {
+    const { clients } = harness;
+    const controller = await harness.start();
+    await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: policy('web', {}) });
+    await eventually(async () => condition(await getPolicy(clients, 'web'), 'Ready')?.status === 'True', 20_000, 'Ready');
+    await controller.idle();
+    const reconcilesOfWeb = (): number => harness.reconciles.filter((key) => key === 'default/web').length;
+    const before = reconcilesOfWeb();
+
+    await clients.core.createNamespacedConfigMap({ namespace: 'default', body: page('unrelated', 'a') });
+    await clients.core.replaceNamespacedConfigMap({ name: 'unrelated', namespace: 'default', body: page('unrelated', 'b') });
+    await clients.core.createNamespacedConfigMap({ namespace: 'default', body: { ...page('badgateway-ghost', 'c'), metadata: { name: 'badgateway-ghost', namespace: 'default', labels: { 'app.kubernetes.io/managed-by': 'badgateway' } } } });
+    await clients.core.deleteNamespacedConfigMap({ name: 'unrelated', namespace: 'default' });
+    // A barrier: a second policy rendered after those changes, so their watch events have had their chance.
+    await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: policy('barrier', {}) });
+    await eventually(async () => condition(await getPolicy(clients, 'barrier'), 'Ready')?.status === 'True', 20_000, 'barrier Ready');
+    await controller.idle();
+    expect(reconcilesOfWeb()).toBe(before);
+  });
+
+  it('recreates its rendered ConfigMap when it is deleted', async () => {
+    const { clients } = harness;
+    await harness.start();
+    await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: policy('web', {}) });
+    await eventually(async () => condition(await getPolicy(clients, 'web'), 'Ready')?.status === 'True', 20_000, 'Ready');
+    await clients.core.deleteNamespacedConfigMap({ name: 'badgateway-web', namespace: 'default' });
+    await eventually(async () => (await clients.core.readNamespacedConfigMap({ name: 'badgateway-web', namespace: 'default' }).catch(() => undefined)) !== undefined, 20_000, 'recreated');
+  });
+});
