@@ -1,0 +1,79 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- custom objects and events come back as untyped JSON */
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { silentLogger } from '../../../api/logger.js';
+import { DEFAULT_INJECTION_SETTINGS } from '../../../operator/inject/settings.js';
+import { createKubeClients, loadKubeConfig, type KubeClients } from '../../../operator/kube/clients.js';
+import { runOperator, type RunningOperator } from '../../../operator/run-operator.js';
+import { eventually } from '../../support/cli.js';
+import { startTestApiServer, type TestApiServer } from '../../support/apiserver/index.js';
+import { installPolicyCrd } from '../../support/policy-crd.js';
+
+jest.setTimeout(60_000);
+
+let server: TestApiServer;
+let clients: KubeClients;
+const running: RunningOperator[] = [];
+const LEASE = { name: 'badgateway-operator', namespace: 'badgateway-system' };
+const group = { group: 'badgateway.io', version: 'v1alpha1', plural: 'badgatewaypolicies', namespace: 'default' };
+
+beforeEach(async () => {
+  server = await startTestApiServer();
+  clients = createKubeClients(loadKubeConfig(server.kubeconfigPath));
+  await installPolicyCrd(server);
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((operator) => operator.close()));
+  await server.close();
+});
+
+async function start(identity: string): Promise<RunningOperator> {
+  const operator = await runOperator({
+    clients, identity, logger: silentLogger(), host: '127.0.0.1', metricsPort: 0,
+    ownNamespace: LEASE.namespace, webhook: false, maxConcurrentReconciles: 2, injection: DEFAULT_INJECTION_SETTINGS,
+    leaderElection: { leaseName: LEASE.name, leaseNamespace: LEASE.namespace, leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 200 },
+  });
+  running.push(operator);
+  return operator;
+}
+const metric = async (operator: RunningOperator, name: string): Promise<number> => {
+  const text = await (await fetch(`http://127.0.0.1:${operator.metricsPort}/metrics`)).text();
+  const samples = text.split('\n').filter((line) => line.startsWith(name) && !line.startsWith(`${name}_`));
+  return samples.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+};
+const leaderEvents = async (): Promise<any[]> =>
+  (await clients.events.listNamespacedEvent({ namespace: LEASE.namespace })).items.filter((event) => event.reason === 'LeaderElected');
+const rendered = async (name: string): Promise<string | undefined> =>
+  (await clients.core.readNamespacedConfigMap({ name: `badgateway-${name}`, namespace: 'default' }).catch(() => undefined))?.data?.['policy.json'];
+
+describe('runOperator with leader election', () => {
+  it('one leader reconciles, records LeaderElected on the Lease, releases the Lease on close, and the follower takes over', async () => {
+    const a = await start('replica-a');
+    const b = await start('replica-b');
+    await eventually(() => a.isLeader() || b.isLeader(), 20_000, 'a leader');
+    const [leader, follower, leaderName, followerName] = a.isLeader() ? [a, b, 'replica-a', 'replica-b'] : [b, a, 'replica-b', 'replica-a'];
+
+    await clients.custom.createNamespacedCustomObject({ ...group, body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'one' }, spec: {} } });
+    await eventually(async () => (await rendered('one')) !== undefined, 20_000, 'rendered by the leader');
+    await eventually(async () => (await metric(leader, 'badgateway_operator_reconciles_total')) > 0, 20_000, 'leader counted reconciles');
+    expect(follower.isLeader()).toBe(false);
+    expect(await metric(follower, 'badgateway_operator_reconciles_total')).toBe(0);
+    expect(await metric(leader, 'badgateway_operator_leader')).toBe(1);
+    expect(await metric(follower, 'badgateway_operator_leader')).toBe(0);
+    for (const path of ['/healthz', '/readyz']) expect((await fetch(`http://127.0.0.1:${follower.metricsPort}${path}`)).status).toBe(200);
+
+    await eventually(async () => (await leaderEvents()).length === 1, 20_000, 'LeaderElected event');
+    const [elected] = await leaderEvents();
+    expect(elected).toMatchObject({ type: 'Normal', regarding: { kind: 'Lease', name: LEASE.name, namespace: LEASE.namespace } });
+    expect(elected.note).toContain(leaderName);
+
+    await leader.close();
+    running.splice(running.indexOf(leader), 1);
+    const lease = await clients.coordination.readNamespacedLease(LEASE);
+    expect([undefined, '', followerName]).toContain(lease.spec?.holderIdentity);
+    await eventually(() => follower.isLeader(), 20_000, 'failover');
+    await eventually(async () => (await leaderEvents()).some((event) => event.note.includes(followerName)), 20_000, 'second LeaderElected event');
+
+    await clients.custom.createNamespacedCustomObject({ ...group, body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'two' }, spec: {} } });
+    await eventually(async () => (await rendered('two')) !== undefined, 20_000, 'rendered by the new leader');
+  });
+});
