@@ -28,7 +28,7 @@ interface Watched {
   informer: CachedInformer<V1ConfigMap>;
   runner: { start(): Promise<void>; stop(): Promise<void> };
   started: Promise<void>;
-  listed: boolean;
+  isListed(): boolean;
   users: Set<string>;
 }
 
@@ -48,23 +48,20 @@ export function createPageWatcher(options: PageWatcherOptions): PageWatcher {
 
   const open = (namespace: string, name: string): Watched => {
     const fieldSelector = `metadata.name=${name}`;
-    const entry = {} as Watched;
-    entry.listed = false;
-    entry.users = new Set();
-    entry.informer = clients.informer<V1ConfigMap>(
+    const state = { listed: false };
+    const informer = clients.informer<V1ConfigMap>(
       `/api/v1/namespaces/${namespace}/configmaps`,
       async () => {
         const list = await clients.core.listNamespacedConfigMap({ namespace, fieldSelector });
-        entry.listed = true;
+        state.listed = true;
         return list;
       },
       undefined,
       fieldSelector,
     );
-    for (const event of ['add', 'update', 'delete'] as const) entry.informer.on(event, () => options.onChange(namespace, name));
-    entry.runner = keepRunning(entry.informer, `ConfigMap ${namespace}/${name}`, logger, options.restartDelayMs);
-    entry.started = entry.runner.start();
-    return entry;
+    for (const event of ['add', 'update', 'delete'] as const) informer.on(event, () => options.onChange(namespace, name));
+    const runner = keepRunning(informer, `ConfigMap ${namespace}/${name}`, logger, options.restartDelayMs);
+    return { informer, runner, started: runner.start(), isListed: () => state.listed, users: new Set() };
   };
 
   const release = (key: string, policyKey: string): Promise<void> | undefined => {
@@ -99,7 +96,7 @@ export function createPageWatcher(options: PageWatcherOptions): PageWatcher {
         if (entry === undefined) continue;
         await entry.started;
         // The informer retries in the background; the reconcile is retried with backoff meanwhile.
-        if (!entry.listed) throw new Error(`ConfigMap ${namespace}/${name} could not be listed yet`);
+        if (!entry.isListed()) throw new Error(`ConfigMap ${namespace}/${name} could not be listed yet`);
       }
     },
     data: (namespace, name) => watched.get(`${namespace}/${name}`)?.informer.get(name, namespace)?.data,

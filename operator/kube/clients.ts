@@ -3,6 +3,10 @@
  * place. Everything else in operator/ receives a `KubeClients`.
  */
 import * as k8s from '@kubernetes/client-node';
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** The informer's reconnect back-off (up to 30 s) must not keep a stopping process alive. */
+const unrefDelay = (ms: number): Promise<void> => delay(ms, undefined, { ref: false });
 
 export interface KubeClients {
   readonly config: k8s.KubeConfig;
@@ -40,6 +44,7 @@ export function createKubeClients(config: k8s.KubeConfig): KubeClients {
     events: config.makeApiClient(k8s.EventsV1Api),
     version: config.makeApiClient(k8s.VersionApi),
     objects: k8s.KubernetesObjectApi.makeApiClient(config),
-    informer: (path, list, labelSelector, fieldSelector) => new k8s.ListWatch(path, new k8s.Watch(config), list, false, labelSelector, fieldSelector),
+    informer: (path, list, labelSelector, fieldSelector) =>
+      new k8s.ListWatch(path, new k8s.Watch(config), list, false, labelSelector, fieldSelector, { delayFn: unrefDelay }),
   };
 }

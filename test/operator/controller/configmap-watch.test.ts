@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { PolicyController } from '../../../operator/controller/index.js';
 import { eventually } from '../../support/cli.js';
-import { condition, getPolicy, policy, policyGroup, startHarness, type Harness } from './harness.js';
+import { condition, eventsAbout, getPolicy, policy, policyGroup, startHarness, type Harness } from './harness.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 
 jest.setTimeout(60_000);
@@ -76,5 +76,20 @@ describe('the ConfigMaps the controller watches', () => {
     await eventually(async () => condition(await getPolicy(clients, 'web'), 'Ready')?.status === 'True', 20_000, 'Ready');
     await clients.core.deleteNamespacedConfigMap({ name: 'badgateway-web', namespace: 'default' });
     await eventually(async () => (await clients.core.readNamespacedConfigMap({ name: 'badgateway-web', namespace: 'default' }).catch(() => undefined)) !== undefined, 20_000, 'recreated');
+  });
+
+  it('renders a referenced page although its first lists fail', async () => {
+    const { clients } = harness;
+    await clients.core.createNamespacedConfigMap({ namespace: 'default', body: page('pages', '<h1>sturdy</h1>') });
+    await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: pagedPolicy('pages') });
+    await harness.start();
+    harness.server.faults.failNext(6, 500);
+    await eventually(async () => {
+      const rendered = await clients.core.readNamespacedConfigMap({ name: 'badgateway-paged', namespace: 'default' }).catch(() => undefined);
+      return rendered?.data?.['policy.json']?.includes('<h1>sturdy</h1>') ?? false;
+    }, 30_000, 'page rendered after faults');
+    await eventually(async () => condition(await getPolicy(clients, 'paged').catch(() => undefined), 'Accepted')?.status === 'True', 30_000, 'Accepted');
+    // The page existed all along: a failed list must never be reported as a missing page.
+    expect((await eventsAbout(clients, 'paged')).map((event) => event.reason)).not.toContain('PageNotFound');
   });
 });
