@@ -92,4 +92,19 @@ describe('the ConfigMaps the controller watches', () => {
     // The page existed all along: a failed list must never be reported as a missing page.
     expect((await eventsAbout(clients, 'paged')).map((event) => event.reason)).not.toContain('PageNotFound');
   });
+
+  it('rejects a referenced page over 64 KiB and keeps the last good ConfigMap', async () => {
+    const { clients } = harness;
+    await clients.core.createNamespacedConfigMap({ namespace: 'default', body: page('pages', '<h1>good</h1>') });
+    await harness.start();
+    await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: pagedPolicy('pages') });
+    const renderedPage = async (): Promise<string | undefined> =>
+      (await clients.core.readNamespacedConfigMap({ name: 'badgateway-paged', namespace: 'default' }).catch(() => undefined))?.data?.['policy.json'];
+    await eventually(async () => (await renderedPage())?.includes('<h1>good</h1>') ?? false, 20_000, 'rendered');
+    await clients.core.replaceNamespacedConfigMap({ name: 'pages', namespace: 'default', body: page('pages', 'x'.repeat(64 * 1024 + 1)) });
+    await eventually(async () => condition(await getPolicy(clients, 'paged'), 'Accepted')?.reason === 'PageTooLarge', 20_000, 'PageTooLarge');
+    expect(condition(await getPolicy(clients, 'paged'), 'Accepted').message).toContain('spec.errorPages[0]');
+    expect(condition(await getPolicy(clients, 'paged'), 'Ready')?.status).toBe('False');
+    expect(await renderedPage()).toContain('<h1>good</h1>');
+  });
 });

@@ -59,6 +59,10 @@ describe('runOperator with leader election', () => {
     expect(await metric(follower, 'badgateway_operator_reconciles_total')).toBe(0);
     expect(await metric(leader, 'badgateway_operator_leader')).toBe(1);
     expect(await metric(follower, 'badgateway_operator_leader')).toBe(0);
+    const exposition = await (await fetch(`http://127.0.0.1:${leader.metricsPort}/metrics`)).text();
+    for (const name of ['badgateway_operator_reconcile_errors_total', 'badgateway_operator_reconcile_duration_seconds_bucket', 'badgateway_operator_queue_depth']) {
+      expect(exposition).toContain(name);
+    }
     for (const path of ['/healthz', '/readyz']) expect((await fetch(`http://127.0.0.1:${follower.metricsPort}${path}`)).status).toBe(200);
 
     await eventually(async () => (await leaderEvents()).length === 1, 20_000, 'LeaderElected event');
