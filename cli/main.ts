@@ -1,12 +1,40 @@
 #!/usr/bin/env node
-/** The `badgateway` command: flag parsing and wiring only; each subcommand lives in its own file. */
-import { Command, CommanderError } from 'commander';
-import { registerCrdCommand } from './crd-command.js';
-import { registerDemoCommand } from './demo-command.js';
-import { registerInjectCommand } from './inject-command.js';
-import { registerOperatorCommand } from './operator-command.js';
-import { registerSidecarCommand } from './sidecar-command.js';
-import { USAGE_EXIT_CODE, reportUsageError } from './usage-error.js';
+/**
+ * The `badgateway` command: flag parsing and wiring only; each subcommand lives in its own file.
+ *
+ * Start-up time matters (a sidecar must be ready in well under a second), so this file imports
+ * nothing but node:module statically: the compile cache is switched on first, then only the
+ * subcommand that runs is loaded (`badgateway sidecar` never loads the operator's Kubernetes
+ * client, the CRD generator or YAML). `--help`, `help` and unknown commands load all of them, so
+ * help still lists every command and commander still reports mistakes.
+ */
+import { enableCompileCache, flushCompileCache } from 'node:module';
+
+// Best effort: caches compiled code under NODE_COMPILE_CACHE (or the OS temp dir). On a
+// read-only root filesystem enabling fails quietly and start-up just compiles as usual.
+const compileCache = process.env['NODE_DISABLE_COMPILE_CACHE'] === undefined ? enableCompileCache() : undefined;
+
+type Register = (program: import('commander').Command) => void;
+
+/** Each subcommand's name and how to load its registration; the order is the help order. */
+const SUBCOMMANDS: readonly { name: string; load: () => Promise<Register> }[] = [
+  { name: 'sidecar', load: async () => (await import('./sidecar-command.js')).registerSidecarCommand },
+  { name: 'operator', load: async () => (await import('./operator-command.js')).registerOperatorCommand },
+  { name: 'inject', load: async () => (await import('./inject-command.js')).registerInjectCommand },
+  { name: 'crd', load: async () => (await import('./crd-command.js')).registerCrdCommand },
+  { name: 'demo', load: async () => (await import('./demo-command.js')).registerDemoCommand },
+];
+
+/** The subcommand named on the command line: the first argument, as `badgateway` has no options of its own. */
+function requestedSubcommand(argv: readonly string[]): string | undefined {
+  const first = argv[2];
+  return SUBCOMMANDS.some((command) => command.name === first) ? first : undefined;
+}
+
+const [{ Command, CommanderError }, { USAGE_EXIT_CODE, reportUsageError }] = await Promise.all([
+  import('commander'),
+  import('./usage-error.js'),
+]);
 
 const program = new Command('badgateway')
   .description('Fast, well-formed, branded 502s for failing Kubernetes workloads')
@@ -14,11 +42,13 @@ const program = new Command('badgateway')
   .exitOverride()
   .configureOutput({ outputError: (text) => process.stderr.write(text) });
 
-registerSidecarCommand(program);
-registerOperatorCommand(program);
-registerInjectCommand(program);
-registerCrdCommand(program);
-registerDemoCommand(program);
+const requested = requestedSubcommand(process.argv);
+const registrations = await Promise.all(SUBCOMMANDS.filter((command) => requested === undefined || command.name === requested).map((command) => command.load()));
+for (const register of registrations) register(program);
+
+// Once the process is up (the sidecar is listening by then), write what was compiled, so the
+// next start of the same image/node_modules reads it instead of compiling again.
+if (compileCache?.directory !== undefined) setTimeout(() => flushCompileCache(), 2_000).unref();
 
 try {
   await program.parseAsync(process.argv);

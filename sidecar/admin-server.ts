@@ -1,13 +1,12 @@
 /**
  * The admin endpoints on their own port (never the proxy's): health, readiness, Prometheus
- * metrics and the effective configuration.
+ * metrics and the effective configuration. Four fixed GET routes on plain node:http: a web
+ * framework here cost about 100 ms of start-up and 4 MiB of memory for nothing the routes use.
  */
-import express from 'express';
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
 import type { CircuitState } from './contracts.js';
-import type { PrometheusSidecarMetrics } from './metrics.js';
 
 export interface AdminState {
   ready(): boolean;
@@ -15,40 +14,73 @@ export interface AdminState {
   breakerState(): CircuitState;
 }
 
+/** What the admin server needs from the metrics registry. */
+export interface MetricsText {
+  readonly contentType: string;
+  text(): Promise<string>;
+}
+
 export interface AdminServer {
   listen(host: string, port: number): Promise<AddressInfo>;
   close(): Promise<void>;
 }
 
-export function createAdminServer(state: AdminState, metrics: PrometheusSidecarMetrics): AdminServer {
-  const app = express();
-  app.disable('x-powered-by');
-  app.get('/healthz', (_req, res) => {
-    res.type('text/plain').send('ok\n');
+const TEXT = 'text/plain; charset=utf-8';
+/** Admin requests are tiny GETs; anything bigger is not for us. */
+const MAX_ADMIN_HEADER_BYTES = 8 * 1024;
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+export function createAdminServer(state: AdminState, metrics: MetricsText): AdminServer {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      send(res, 405, TEXT, 'method not allowed\n');
+      return;
+    }
+    switch (pathOf(req)) {
+      case '/healthz':
+        send(res, 200, TEXT, 'ok\n');
+        return;
+      case '/readyz':
+        if (state.ready()) send(res, 200, TEXT, 'ready\n');
+        else send(res, 503, TEXT, 'not ready\n');
+        return;
+      case '/metrics':
+        send(res, 200, metrics.contentType, await metrics.text());
+        return;
+      case '/config':
+        send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ config: state.config(), circuit: state.breakerState() }));
+        return;
+      default:
+        send(res, 404, TEXT, 'not found\n');
+    }
+  };
+  const server = createServer({ maxHeaderSize: MAX_ADMIN_HEADER_BYTES }, (req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, TEXT, 'internal error\n');
+      else res.destroy();
+    });
   });
-  app.get('/readyz', (_req, res) => {
-    if (state.ready()) res.type('text/plain').send('ready\n');
-    else res.status(503).type('text/plain').send('not ready\n');
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.set('content-type', metrics.contentType).send(await metrics.text());
-  });
-  app.get('/config', (_req, res) => {
-    res.json({ config: state.config(), circuit: state.breakerState() });
-  });
-  app.use((_req, res) => {
-    res.status(404).type('text/plain').send('not found\n');
-  });
-  let server: Server | undefined;
   return {
     listen: (host, port) => new Promise((resolve, reject) => {
-      server = app.listen(port, host, (error?: Error) => {
-        if (error) reject(error);
-        else resolve(server!.address() as AddressInfo);
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve(server.address() as AddressInfo);
       });
     }),
     close: () => new Promise((resolve) => {
-      if (server === undefined) return resolve();
+      if (!server.listening) return resolve();
       server.closeAllConnections();
       server.close(() => resolve());
     }),

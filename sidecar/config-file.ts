@@ -4,7 +4,7 @@
  * volume is optional, so a Deployment without a policy still gets a working sidecar.
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 import type { SidecarConfig } from '../api/schema.js';
 import { validateSidecarConfig } from '../api/validate.js';
 
@@ -15,6 +15,21 @@ export type ParsedConfig =
 export type ConfigLoad =
   | { ok: true; config: Readonly<SidecarConfig>; source: 'file' | 'defaults'; text: string | undefined }
   | { ok: false; problems: string[] };
+
+const require = createRequire(import.meta.url);
+
+/**
+ * JSON (what the operator renders) is parsed natively; the YAML parser is loaded only for text
+ * that is not JSON, which keeps it off the sidecar's start-up path.
+ */
+function parseJsonOrYaml(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    const { parse } = require('yaml') as typeof import('yaml');
+    return parse(text); // YAML is a superset of JSON, so its error messages cover both
+  }
+}
 
 /** Largest config file read; a rendered policy is a few KiB, pages included. */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
@@ -35,7 +50,7 @@ export function parseConfigText(text: string | undefined): ParsedConfig {
   let input: unknown = {};
   if (text !== undefined && text.trim() !== '') {
     try {
-      input = parseYaml(text); // YAML is a superset of JSON
+      input = parseJsonOrYaml(text);
     } catch (error) {
       return { ok: false, problems: [`not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`] };
     }

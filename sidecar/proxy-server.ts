@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
 import { createBreaker, sameBreakerSettings, type Breaker } from './breaker.js';
-import type { CircuitState, ProxyOptions, ProxyServer } from './contracts.js';
+import type { CircuitState, Logger, ProxyOptions, ProxyServer } from './contracts.js';
 import { writeErrorResponse } from './error-pages.js';
 import { answerClientError } from './proxy/client-errors.js';
 import { Exchange, type ExchangeHost } from './proxy/exchange.js';
@@ -22,6 +22,12 @@ const CLIENT_KEEP_ALIVE_MS = 65_000;
 /** Slowloris guard: the whole request head must arrive within this. */
 const CLIENT_HEADERS_TIMEOUT_MS = 15_000;
 
+/** Whether `logger` writes level info; pino says so exactly, other loggers are assumed to. */
+function logsInfo(logger: Logger): boolean {
+  const isLevelEnabled = (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
+  return typeof isLevelEnabled === 'function' ? isLevelEnabled.call(logger, 'info') : true;
+}
+
 function sameTimeouts(a: Readonly<SidecarConfig>, b: Readonly<SidecarConfig>): boolean {
   return JSON.stringify(a.timeouts) === JSON.stringify(b.timeouts);
 }
@@ -29,6 +35,7 @@ function sameTimeouts(a: Readonly<SidecarConfig>, b: Readonly<SidecarConfig>): b
 class SidecarProxy implements ProxyServer, ExchangeHost {
   readonly metrics;
   readonly logger;
+  readonly accessLog: boolean;
   private readonly server: Server;
   private readonly maxHeaderSize: number;
   private state: RouteState;
@@ -39,6 +46,7 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
   constructor(private readonly options: ProxyOptions) {
     this.metrics = options.metrics;
     this.logger = options.logger;
+    this.accessLog = logsInfo(options.logger);
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
     const config = options.config.current();
     this.state = buildRouteState(config, this.newBreaker(config), this.newPool(config));

@@ -18,6 +18,8 @@ type DispatchController = Parameters<NonNullable<Dispatcher.DispatchHandler['onR
 export interface ExchangeHost {
   readonly metrics: SidecarMetrics;
   readonly logger: Logger;
+  /** Whether the access log (level info) is written at all; when not, its object is never built. */
+  readonly accessLog: boolean;
   isDraining(): boolean;
   exchangeDone(): void;
 }
@@ -116,7 +118,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   private complete(reason: Reason | '', error?: Error): void {
     this.host.metrics.request(this.status, reason);
-    this.log(this.status, reason, error);
+    if (this.host.accessLog) this.log(this.status, reason, error);
   }
 
   private log(status: number, reason: Reason | '', error?: Error): void {
