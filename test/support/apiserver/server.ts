@@ -63,6 +63,8 @@ export class ApiServerCore {
 
   private async route(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<{ code: number; body: unknown } | undefined> {
     const path = url.pathname.replace(/\/+$/, '');
+    // Protobuf (typed client-go clients, e.g. `kubectl create configmap`) is not spoken here: 415, as a server without it answers.
+    if (String(req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf')) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
     if (path === '/version') {
       const [, major, minor] = /^v(\d+)\.(\d+)/.exec(this.gitVersion) ?? [];
       return { code: 200, body: { major, minor, gitVersion: this.gitVersion, platform: 'linux/amd64' } };
