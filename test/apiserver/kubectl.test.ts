@@ -41,7 +41,7 @@ afterEach(async () => {
 });
 
 /** Starts kubectl with this test's kubeconfig, HOME and cache; `done` resolves when it exits. */
-function startKubectl(args: string[], input = ''): { child: ChildProcess; done: Promise<Run> } {
+function startKubectl(args: string[], input = ''): { child: ChildProcess; done: Promise<Run>; stdout: () => string } {
   const child = spawn(kubectlPath(), ['--cache-dir', join(home, 'cache'), ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: front.kubeconfigPath },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -59,7 +59,7 @@ function startKubectl(args: string[], input = ''): { child: ChildProcess; done: 
       resolve({ code, stdout, stderr });
     });
   });
-  return { child, done };
+  return { child, done, stdout: () => stdout };
 }
 
 const kubectl = (args: string[], input = ''): Promise<Run> => startKubectl(args, input).done;
@@ -130,6 +130,17 @@ describe('kubectl v1.35 against the test API server', () => {
     const missing = await kubectl(['get', 'cm', 'nope']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('configmaps "nope" not found');
+  });
+
+  it('watches with table rows (get -w)', async () => {
+    await kubectlOk(['create', '-f', '-'], configMapYaml('web', { a: '1' }));
+    const watching = startKubectl(['get', 'configmaps', '--watch']);
+    await eventually(() => tableRows(watching.stdout()).length === 2, 20_000, 'the initial table');
+    await kubectlOk(['patch', 'cm', 'web', '--type=merge', '-p', '{"data":{"b":"2"}}']);
+    await eventually(() => tableRows(watching.stdout()).length === 3, 20_000, 'a row for the change');
+    expect(tableRows(watching.stdout())).toEqual([['NAME', 'DATA', 'AGE'], ['web', '1', expect.any(String)], ['web', '2', expect.any(String)]]);
+    watching.child.kill('SIGTERM');
+    await watching.done;
   });
 
   it('creates from a file and refuses a duplicate', async () => {

@@ -8,7 +8,7 @@ import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { BUILTIN_RESOURCES, groupVersion, resourcesFromCrd, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, badRequest, invalid, notFound, unauthorized } from './status.js';
-import { tableIfRequested } from './table.js';
+import { tableIfRequested, watchEventPresenter } from './table.js';
 import { Store, type KubeObject } from './store.js';
 import { defaultAndPrune, validate, type FieldProblem } from './validation.js';
 
@@ -163,6 +163,7 @@ export class ApiServerCore {
     const from = url.searchParams.get('resourceVersion');
     const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true';
     const write = (line: unknown) => res.write(`${JSON.stringify(line)}\n`);
+    const present = watchEventPresenter(res.req, url, type); // `kubectl get -w` asks for Table rows
     // The head goes first: replayed history is written synchronously by store.watch, and an
     // expired resourceVersion is an ERROR event in a 200 stream, as kube-apiserver does it.
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
@@ -171,7 +172,7 @@ export class ApiServerCore {
     try {
       stop = this.store.watch(from === null || from === '' || from === '0' ? undefined : Number(from), (event) =>
         event.type_ === type && (namespace === undefined || event.object.metadata.namespace === namespace) && matches(event.object),
-      (event) => write({ type: event.type, object: withKind(type, event.object) }));
+      (event) => write({ type: event.type, object: present(withKind(type, event.object)) }));
     } catch (error) {
       write({ type: 'ERROR', object: (error as ApiError).toStatus() });
       res.end();
@@ -179,7 +180,7 @@ export class ApiServerCore {
     }
     // Watch-list (client-go's WatchListClient, e.g. kubectl wait): the current objects, then a bookmark marking their end.
     const initialEvents = url.searchParams.get('sendInitialEvents') === 'true';
-    if (initialEvents) for (const object of this.store.list(type, namespace).filter(matches)) write({ type: 'ADDED', object: withKind(type, object) });
+    if (initialEvents) for (const object of this.store.list(type, namespace).filter(matches)) write({ type: 'ADDED', object: present(withKind(type, object)) });
     const initialEventsEnd = initialEvents ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {};
     if (bookmarks) write({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: groupVersion(type), metadata: { resourceVersion: String(this.store.currentRevision()), ...initialEventsEnd } } });
     this.watches.add(res);
