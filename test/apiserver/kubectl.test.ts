@@ -149,6 +149,12 @@ describe('kubectl v1.35 against the test API server', () => {
     const duplicate = await kubectl(['create', '-f', '-'], configMapYaml('web', { a: '1' }));
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toContain('AlreadyExists');
+
+    // A server-side dry run is refused rather than silently written.
+    const dryRun = await kubectl(['create', '--dry-run=server', '-f', '-'], configMapYaml('dry', { a: '1' }));
+    expect(dryRun.code).toBe(1);
+    expect(dryRun.stderr).toContain('dryRun is not supported');
+    expect(apiStatus(await clients.core.readNamespacedConfigMap({ name: 'dry', namespace: 'default' }).catch((error: unknown) => error))).toBe(404);
   });
 
   it('applies (client-side): creates, then patches three-way, then leaves an unchanged object alone', async () => {

@@ -65,6 +65,8 @@ export class ApiServerCore {
     const path = url.pathname.replace(/\/+$/, '');
     // Protobuf (typed client-go clients, e.g. `kubectl create configmap`) is not spoken here: 415, as a server without it answers.
     if (String(req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf')) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    // Refused rather than ignored: ignoring would persist what the client meant as a dry run (kubectl --dry-run=server, diff).
+    if (url.searchParams.has('dryRun')) throw badRequest('dryRun is not supported by the test API server');
     if (path === '/version') {
       const [, major, minor] = /^v(\d+)\.(\d+)/.exec(this.gitVersion) ?? [];
       return { code: 200, body: { major, minor, gitVersion: this.gitVersion, platform: 'linux/amd64' } };
