@@ -7,6 +7,13 @@ export const CONFIG_VOLUME_NAME = 'badgateway-config';
 export const ADMIN_PORT_NAME = 'bgw-admin';
 export const DEFAULT_PROXY_PORT_NAME = 'bgw-proxy';
 
+/**
+ * V8 heap sizing for the sidecar: a small young generation (2 MiB semi-spaces instead of up to
+ * 16) and an old generation capped at half the container's memory limit, so V8 collects before
+ * the kernel's OOM killer would act (docs/performance.md has the measurements).
+ */
+export const SIDECAR_NODE_OPTIONS = '--max-semi-space-size=2 --max-old-space-size-percentage=50';
+
 export interface SidecarSpec {
   appPort: number;
   proxyPortName: string;
@@ -32,6 +39,7 @@ export function sidecarContainer(spec: SidecarSpec, settings: InjectionSettings)
     name: SIDECAR_CONTAINER_NAME,
     image: settings.image,
     args,
+    env: [{ name: 'NODE_OPTIONS', value: SIDECAR_NODE_OPTIONS }],
     ports: [
       { name: spec.proxyPortName, containerPort: SIDECAR_PROXY_PORT, protocol: 'TCP' },
       { name: ADMIN_PORT_NAME, containerPort: SIDECAR_ADMIN_PORT, protocol: 'TCP' },
