@@ -121,6 +121,7 @@ describe('kubectl v1.35 against the test API server', () => {
     expect(tableRows(await kubectlOk(['get', 'deploy']))).toEqual([['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE'], ['web', '2/3', '3', '2', expect.stringMatching(/^\d+s$/)]]);
     expect(tableRows(await kubectlOk(['get', 'deployment', 'web', '-o', 'wide']))[0]).toEqual(['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE', 'AGE', 'CONTAINERS', 'IMAGES']);
     expect(tableRows(await kubectlOk(['get', 'cm', '-A']))[1]).toEqual(['default', 'web', '2', expect.any(String)]);
+    expect(await kubectlOk(['get', 'all'])).toContain('deployment.apps/web');
 
     const asYaml = parse(await kubectlOk(['get', 'cm', 'web', '-o', 'yaml']));
     expect(asYaml).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web', namespace: 'default', uid: expect.any(String) }, data: { a: '1', b: '2' } });

@@ -14,14 +14,20 @@ export interface ResourceType {
   statusSubresource: boolean;
   /** A CRD's openAPIV3Schema, for validation and defaulting. */
   schema?: Record<string, unknown>;
+  /** Discovery categories, e.g. `all` for `kubectl get all`. */
+  categories?: string[];
   /** A CRD version's additionalPrinterColumns, for `kubectl get` tables. */
   printerColumns?: PrinterColumn[];
 }
 
 export interface PrinterColumn { name: string; type: string; jsonPath: string; format?: string; description?: string; priority?: number }
 
+/** `kubectl get all`, as on the real server (of the kinds served here). */
+const IN_CATEGORY_ALL = new Set(['pods', 'services', 'deployments']);
+
 function builtin(group: string, version: string, kind: string, plural: string, namespaced: boolean, shortNames: string[] = [], statusSubresource = false): ResourceType {
-  return { group, version, plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List`, namespaced, shortNames, statusSubresource };
+  const categories = IN_CATEGORY_ALL.has(plural) ? ['all'] : [];
+  return { group, version, plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List`, namespaced, shortNames, statusSubresource, categories };
 }
 
 export const BUILTIN_RESOURCES: ResourceType[] = [
@@ -62,6 +68,7 @@ export function resourcesFromCrd(crd: Record<string, any>): ResourceType[] {
     listKind: names.listKind ?? `${names.kind}List`,
     namespaced: spec.scope !== 'Cluster',
     shortNames: names.shortNames ?? [],
+    categories: names.categories ?? [],
     statusSubresource: version.subresources?.status !== undefined,
     schema: version.schema?.openAPIV3Schema,
     printerColumns: version.additionalPrinterColumns,

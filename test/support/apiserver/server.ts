@@ -219,7 +219,7 @@ export class ApiServerCore {
       apiVersion: 'v1',
       groupVersion: group === '' ? version : `${group}/${version}`,
       resources: types.flatMap((type) => [
-        { name: type.plural, singularName: type.singular, namespaced: type.namespaced, kind: type.kind, verbs, shortNames: type.shortNames },
+        { name: type.plural, singularName: type.singular, namespaced: type.namespaced, kind: type.kind, verbs, shortNames: type.shortNames, categories: type.categories ?? [] },
         ...(type.statusSubresource ? [{ name: `${type.plural}/status`, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: ['get', 'patch', 'update'] }] : []),
       ]),
     };
