@@ -3,6 +3,7 @@
  * reconciled by reconcilePolicy. Policies are also re-queued on every resync period.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../api/logger.js';
 import { POLICY_KIND, configMapNameFor } from '../../api/names.js';
 import type { KubeClients } from '../kube/clients.js';
@@ -38,6 +39,8 @@ export interface PolicyController {
   idle(): Promise<void>;
   close(): Promise<void>;
 }
+
+const CLOSE_GRACE_MS = 5_000;
 
 const keyOf = (object: KubernetesObject): string => `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
 
@@ -130,6 +133,8 @@ export async function startController(options: ControllerOptions): Promise<Polic
     close: async () => {
       clearInterval(resync);
       queue.close();
+      // Let a reconcile in flight finish (bounded), so nothing writes after close() resolves.
+      await Promise.race([queue.idle(), delay(CLOSE_GRACE_MS, undefined, { ref: false })]);
       await Promise.all([...runners.map((runner) => runner.stop()), pages.close()]);
     },
   };
