@@ -1,9 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- custom objects and events come back as untyped JSON */
 /** Shared set-up of the controller tests: a test API server, the real client, a controller. */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { silentLogger } from '../../../api/logger.js';
 import { startController, type ControllerOptions, type PolicyController } from '../../../operator/controller/index.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../../operator/kube/clients.js';
