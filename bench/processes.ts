@@ -6,8 +6,8 @@ import { request, Agent } from 'undici';
 
 const children: ChildProcess[] = [];
 
-export function start(command: string, args: string[], name: string): ChildProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+export function start(command: string, args: string[], name: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr?.on('data', (data) => { stderr += String(data); });
   child.on('exit', (code, signal) => {
@@ -32,7 +32,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+export async function waitForPort(port: number, timeoutMs = 10_000, pollMs = 10): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
@@ -41,7 +41,7 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
     });
     if (open) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
 
@@ -90,9 +90,10 @@ export async function wrk(url: string, connections: number, seconds: number, scr
   return { ...parsed, rps: parsed.requests / parsed.seconds };
 }
 
-export function rssMiB(pid: number): number {
+/** Resident memory of a process: all of it (VmRSS), or only its private part (RssAnon, without mapped files such as the node binary). */
+export function rssMiB(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
   return match === null ? NaN : Number(match[1]) / 1024;
 }
 

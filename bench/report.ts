@@ -1,6 +1,6 @@
 /** Renders bench/RESULTS.md: tables, the ratios the README quotes, machine facts and commands. */
 
-interface TargetStats { rps: number; p50: number; p99: number; errors: number }
+interface TargetStats { rps: number; p50: number; p99: number; errors: number; non2xx: number }
 
 export interface Results {
   smoke: boolean;
@@ -8,9 +8,16 @@ export interface Results {
   seconds: number;
   healthy: { connections: number; body: string; targets: Record<string, TargetStats> }[];
   fastFailure: ({ name: string } & TargetStats)[];
+  /** The same targets over one connection: per-request latency without queueing. */
+  fastFailureUnsaturated: ({ name: string } & TargetStats)[];
   blackhole: { name: string; requests: number; waitedFullTimeout: number; p50: number; p99: number; statuses: Record<string, number> }[];
-  memory: { idle: number; loaded: number };
+  /** MiB. idleAnon: private memory only (no mapped node binary); nodeBaseline: a bare node:http server, idle. */
+  memory: { idle: number; idleAnon: number; loaded: number; nodeBaseline: number };
   readyMs: number;
+  /** A bare node:http server from spawn to listening: Node's own start-up floor. */
+  nodeReadyMs: number;
+  /** NODE_OPTIONS the sidecar ran with (as injected). */
+  nodeOptions: string;
   machine: { cores: number; cpu: string; node: string; nginx: string; haproxy: string; wrk: string; date: string };
 }
 
@@ -25,10 +32,10 @@ export function renderResults(results: Results): string {
   lines.push('Everything runs on this one machine on loopback: the load generator, the upstream (nginx serving a static file) and the proxies share its cores, so absolute numbers are low and noisy; **ratios measured in the same run** are what to compare. ' +
     `Each figure is the median of ${results.rounds} alternating round(s) of ${results.seconds} s.`, '');
 
-  lines.push('## Healthy proxying', '', '| connections | body | target | req/s | p50 ms | p99 ms | socket errors |', '|---|---|---|---|---|---|---|');
+  lines.push('## Healthy proxying', '', '| connections | body | target | req/s | p50 ms | p99 ms | socket errors | non-2xx |', '|---|---|---|---|---|---|---|---|');
   for (const row of results.healthy) {
     for (const [name, stats] of Object.entries(row.targets)) {
-      lines.push(`| ${row.connections} | ${row.body} | ${name} | ${n(stats.rps)} | ${n(stats.p50, 2)} | ${n(stats.p99, 2)} | ${stats.errors} |`);
+      lines.push(`| ${row.connections} | ${row.body} | ${name} | ${n(stats.rps)} | ${n(stats.p50, 2)} | ${n(stats.p99, 2)} | ${stats.errors} | ${stats.non2xx} |`);
     }
   }
   lines.push('', '| connections | body | sidecar/nginx req/s | sidecar/HAProxy req/s | sidecar/nginx p99 | sidecar/HAProxy p99 |', '|---|---|---|---|---|---|');
@@ -44,6 +51,15 @@ export function renderResults(results: Results): string {
     lines.push('', `Open circuit vs bare node:http static 502: **${ratio(open.rps, node.rps)}** req/s; vs nginx \`return 502\`: **${ratio(open.rps, nginx.rps)}**.`);
   }
 
+  lines.push('', '## Fast failure, one connection (per-request latency, nothing queued)', '',
+    'With 64 connections on a shared 2-core machine the p99 above is mostly waiting for a CPU; one connection shows what answering one request costs.', '',
+    '| target | req/s | p50 ms | p99 ms |', '|---|---|---|---|');
+  for (const row of results.fastFailureUnsaturated) lines.push(`| ${row.name} | ${n(row.rps)} | ${n(row.p50, 3)} | ${n(row.p99, 3)} |`);
+  const [open1, nginx1, node1] = results.fastFailureUnsaturated;
+  if (open1 !== undefined && nginx1 !== undefined && node1 !== undefined) {
+    lines.push('', `Open circuit, one connection: p99 **${n(open1.p99, 3)} ms**; vs bare node:http static 502: **${ratio(open1.p99, node1.p99)}** p99, **${ratio(open1.rps, node1.rps)}** req/s; vs nginx \`return 502\`: **${ratio(open1.p99, nginx1.p99)}** p99.`);
+  }
+
   lines.push('', '## Black-holed upstream (accepts TCP, never answers; 1 s response timeout everywhere; 16 concurrent clients)', '',
     '| proxy | requests | waited the full timeout | p50 time-to-answer ms | p99 ms | statuses |', '|---|---|---|---|---|---|');
   for (const row of results.blackhole) {
@@ -52,11 +68,20 @@ export function renderResults(results: Results): string {
   lines.push('', 'Sidecar policy: `volumeThreshold: 10`, `resetTimeout: 5s`; nginx: `max_fails=1 fail_timeout=5s` (a single server is never marked down by nginx); HAProxy: `observe layer7 error-limit 10 on-error mark-down`.');
 
   lines.push('', '## Sidecar footprint', '', '| measure | value |', '|---|---|');
-  lines.push(`| RSS idle | ${n(results.memory.idle, 1)} MiB |`, `| RSS under 512 connections | ${n(results.memory.loaded, 1)} MiB |`, `| start to ready (/readyz) | ${n(results.readyMs)} ms |`);
+  lines.push(
+    `| RSS idle | ${n(results.memory.idle, 1)} MiB |`,
+    `| of which private (RssAnon; the rest is the mapped node binary, shared and reclaimable) | ${n(results.memory.idleAnon, 1)} MiB |`,
+    `| RSS under 512 connections | ${n(results.memory.loaded, 1)} MiB |`,
+    `| start to ready (/readyz) | ${n(results.readyMs)} ms |`,
+    `| for scale: a bare \`node:http\` server, RSS idle | ${n(results.memory.nodeBaseline, 1)} MiB |`,
+    `| for scale: a bare \`node:http\` server, spawn to listening | ${n(results.nodeReadyMs)} ms |`,
+  );
+  lines.push('', `Sidecar NODE_OPTIONS: \`${results.nodeOptions}\` (what the operator injects, with the old-generation cap that \`--max-old-space-size-percentage\` gives for the default 128Mi memory limit).`);
 
   lines.push('', '## How it was run', '', '```', 'npm run build && node bench/run.ts' + (results.smoke ? ' --smoke' : ''),
     'wrk -t1 -c<connections> -d<seconds>s --timeout 5s -s json.lua http://127.0.0.1:<port>/<1k|100k>',
     'nginx: 1 worker, upstream keepalive 128; HAProxy: nbthread 1, http-reuse always',
-    'sidecar: badgateway sidecar --log-level warn (one Node process)', '```', '');
+    'wrk -t1 -c1 ... (fast failure, one connection)',
+    `sidecar: NODE_OPTIONS="${results.nodeOptions}" badgateway sidecar --log-level warn (one Node process)`, '```', '');
   return `${lines.join('\n')}\n`;
 }

@@ -4,7 +4,7 @@
  * `npm run bench:smoke` runs every scenario very briefly (CI: checks the harness, never speed).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -31,18 +31,35 @@ const SECONDS = smoke ? 1 : 5;
 const BLACKHOLE_SECONDS = smoke ? 2 : 20;
 
 const dir = mkdtempSync(join(tmpdir(), 'badgateway-bench-'));
+// nginx workers run as nobody when started as root: a 0700 directory would make every
+// "healthy" request a 403 (the non-2xx column below would show it).
+chmodSync(dir, 0o755);
 process.on('exit', () => {
   stopAll();
   rmSync(dir, { recursive: true, force: true });
 });
 process.on('SIGINT', () => process.exit(130));
 
+const sidecarNodeOptions = await injectedNodeOptions();
+
+/**
+ * The NODE_OPTIONS the operator injects into the sidecar container. Its old-space cap is a
+ * percentage of the container's memory limit; this machine has no such limit, so the bench sets
+ * the cap that percentage gives for the default limit.
+ */
+async function injectedNodeOptions(): Promise<string> {
+  const { SIDECAR_NODE_OPTIONS } = await import(join(root, 'dist', 'operator', 'inject', 'sidecar-container.js')) as { SIDECAR_NODE_OPTIONS: string };
+  const { DEFAULT_INJECTION_SETTINGS } = await import(join(root, 'dist', 'operator', 'inject', 'settings.js')) as { DEFAULT_INJECTION_SETTINGS: { resources: { limits: { memory: string } } } };
+  const limitMiB = Number(/^(\d+)Mi$/.exec(DEFAULT_INJECTION_SETTINGS.resources.limits.memory)?.[1] ?? NaN);
+  return SIDECAR_NODE_OPTIONS.replace(/--max-old-space-size-percentage=(\d+)/, (_flag, percent: string) => `--max-old-space-size=${Math.floor((limitMiB * Number(percent)) / 100)}`);
+}
+
 function sidecar(upstreamPort: number, config: object): { port: number; admin: number; pid: () => number } {
   const port = ports.next();
   const admin = ports.next();
   const file = join(dir, `sidecar-${port}.json`);
   writeFileSync(file, JSON.stringify(config));
-  const child = start(process.execPath, [cli, 'sidecar', '--upstream', `http://127.0.0.1:${upstreamPort}`, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--config', file, '--log-level', 'warn'], `sidecar:${port}`);
+  const child = start(process.execPath, [cli, 'sidecar', '--upstream', `http://127.0.0.1:${upstreamPort}`, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--config', file, '--log-level', 'warn'], `sidecar:${port}`, { NODE_OPTIONS: sidecarNodeOptions });
   return { port, admin, pid: () => child.pid as number };
 }
 
@@ -74,7 +91,7 @@ async function main(): Promise<void> {
   start('nginx', ['-c', join(dir, 'proxy.conf'), '-p', dir], 'nginx-proxy');
   start('haproxy', ['-f', join(dir, 'haproxy.cfg')], 'haproxy');
   const nodeStatic502 = ports.next();
-  start(process.execPath, ['-e', `require('node:http').createServer((q, s) => { s.writeHead(502, { 'content-type': 'text/plain', 'content-length': 16 }); s.end('502 Bad Gateway\\n'); }).listen(${nodeStatic502}, '127.0.0.1')`], 'node-static-502');
+  const nodeStatic = start(process.execPath, ['-e', nodeStatic502Server(nodeStatic502)], 'node-static-502');
   const healthy = sidecar(p.upstream, { circuitBreaker: { volumeThreshold: 1_000_000 } });
   const dead = await freePort();
   const open = sidecar(dead, { circuitBreaker: { volumeThreshold: 5, resetTimeout: '1h' } });
@@ -83,8 +100,14 @@ async function main(): Promise<void> {
   for (const s of [healthy, open, holeSidecar]) await waitForReady(s.admin);
   for (let index = 0; index < 10; index += 1) await (await request(`http://127.0.0.1:${open.port}/`)).body.dump();
 
-  const results: Results = { smoke, rounds: ROUNDS, seconds: SECONDS, healthy: [], fastFailure: [], blackhole: [], memory: { idle: NaN, loaded: NaN }, readyMs: NaN, machine: machineFacts() };
+  const results: Results = {
+    smoke, rounds: ROUNDS, seconds: SECONDS, healthy: [], fastFailure: [], fastFailureUnsaturated: [], blackhole: [],
+    memory: { idle: NaN, idleAnon: NaN, loaded: NaN, nodeBaseline: NaN }, readyMs: NaN, nodeReadyMs: NaN, nodeOptions: sidecarNodeOptions, machine: machineFacts(),
+  };
+  await new Promise((resolve) => setTimeout(resolve, 500)); // let start-up garbage settle
   results.memory.idle = rssMiB(healthy.pid());
+  results.memory.idleAnon = rssMiB(healthy.pid(), 'RssAnon');
+  results.memory.nodeBaseline = rssMiB(nodeStatic.pid as number);
 
   const healthyTargets = { direct: p.upstream, nginx: p.nginxProxy, haproxy: p.haproxy, sidecar: healthy.port };
   // Warm-up (JIT, connection pools) before anything is measured.
@@ -114,6 +137,12 @@ async function main(): Promise<void> {
     for (const [name, port] of Object.entries(failureTargets)) (failureRuns[name] ??= []).push(await wrk(`http://127.0.0.1:${port}/`, 64, SECONDS, script));
   }
   results.fastFailure = Object.entries(summarize(failureRuns)).map(([name, value]) => ({ name, ...value }));
+  // One connection: nothing queues, so p50/p99 are the time one request takes, not CPU contention.
+  const unsaturatedRuns: Record<string, WrkResult[]> = {};
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [name, port] of Object.entries(failureTargets)) (unsaturatedRuns[name] ??= []).push(await wrk(`http://127.0.0.1:${port}/`, 1, SECONDS, script));
+  }
+  results.fastFailureUnsaturated = Object.entries(summarize(unsaturatedRuns)).map(([name, value]) => ({ name, ...value }));
 
   for (const [name, port] of Object.entries({ sidecar: holeSidecar.port, nginx: p.nginxBlackhole, haproxy: p.haproxyBlackhole })) {
     const { durations, statuses } = await timeToAnswer(`http://127.0.0.1:${port}/`, 16, BLACKHOLE_SECONDS);
@@ -128,25 +157,40 @@ async function main(): Promise<void> {
   }
   for (const socket of held) socket.destroy();
 
+  // Start-to-ready, alternating with Node's own floor: a bare node:http server until it listens.
   const readies: number[] = [];
+  const nodeReadies: number[] = [];
   for (let index = 0; index < (smoke ? 1 : 5); index += 1) {
     const s = sidecar(p.upstream, {});
     readies.push(await waitForReady(s.admin));
     process.kill(s.pid(), 'SIGKILL');
+    const port = await freePort();
+    const started = performance.now();
+    const bare = start(process.execPath, ['-e', nodeStatic502Server(port)], `node-bare:${port}`);
+    await waitForPort(port, 10_000, 2);
+    nodeReadies.push(performance.now() - started);
+    bare.kill('SIGKILL');
   }
   results.readyMs = median(readies);
+  results.nodeReadyMs = median(nodeReadies);
 
   writeFileSync(outFile, renderResults(results));
   process.stdout.write(`bench: wrote ${outFile}\n`);
 }
 
-function summarize(runs: Record<string, WrkResult[]>): Record<string, { rps: number; p50: number; p99: number; errors: number }> {
+function summarize(runs: Record<string, WrkResult[]>): Record<string, { rps: number; p50: number; p99: number; errors: number; non2xx: number }> {
   return Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, {
     rps: median(list.map((run) => run.rps)),
     p50: median(list.map((run) => run.p50)),
     p99: median(list.map((run) => run.p99)),
     errors: list.reduce((sum, run) => sum + run.errors - run.non2xx, 0),
+    non2xx: list.reduce((sum, run) => sum + run.non2xx, 0),
   }]));
+}
+
+/** Node's own ceiling for a fixed 502: a bare node:http server, nothing else loaded. */
+function nodeStatic502Server(port: number): string {
+  return `require('node:http').createServer((q, s) => { s.writeHead(502, { 'content-type': 'text/plain', 'content-length': 16 }); s.end('502 Bad Gateway\\n'); }).listen(${port}, '127.0.0.1')`;
 }
 
 function machineFacts(): Results['machine'] {

@@ -20,8 +20,14 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
     const text = readFileSync(out, 'utf8');
     rmSync(directory, { recursive: true, force: true });
-    for (const heading of ['## Healthy proxying', '## Fast failure', '## Black-holed upstream', '## Sidecar footprint']) expect(text).toContain(heading);
+    for (const heading of ['## Healthy proxying', '## Fast failure', '## Fast failure, one connection', '## Black-holed upstream', '## Sidecar footprint']) expect(text).toContain(heading);
     for (const target of ['| direct |', '| nginx |', '| haproxy |', '| sidecar |', 'sidecar (circuit open)', 'node:http static 502']) expect(text).toContain(target);
     expect(text).toMatch(/\| 64 \| 1k \| \d+\.\d\d× \|/);
+    // Healthy rows measure real 200s: every one ends with "| <socket errors> | 0 |" (no non-2xx).
+    const healthyRows = text.split('## Fast failure')[0]!.split('\n').filter((line) => /^\| (64|512) \| (1k|100k) \| (direct|nginx|haproxy|sidecar) \|/.test(line));
+    expect(healthyRows).toHaveLength(16);
+    for (const row of healthyRows) expect(row).toMatch(/\| \d+ \| 0 \|$/);
+    expect(text).toMatch(/Open circuit, one connection: p99 \*\*\d+\.\d{3} ms\*\*/);
+    expect(text).toMatch(/\| of which private \(RssAnon.*\| \d+\.\d MiB \|/);
   }, 180_000);
 });
