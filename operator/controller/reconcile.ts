@@ -8,6 +8,7 @@ import type { Logger } from '../../api/logger.js';
 import { API_GROUP, API_GROUP_VERSION, API_VERSION, POLICY_KIND, POLICY_PLURAL, configMapNameFor } from '../../api/names.js';
 import { CONDITION_TYPES, type PolicyStatus } from '../../api/status.js';
 import type { KubeClients } from '../kube/clients.js';
+import { isConflict } from '../kube/errors.js';
 import type { PolicyLike } from '../inject/policy-match.js';
 import { mergeConditions, stableStringify, type ConditionInput } from './conditions.js';
 import { writeConfigMap } from './config-map.js';
@@ -130,11 +131,18 @@ async function renderConfigMap(context: ReconcileContext, policy: PolicyObject, 
 /** Writes status through the subresource when it changed; true when it wrote. */
 async function writeStatus(context: ReconcileContext, policy: PolicyObject, status: PolicyStatus): Promise<boolean> {
   if (stableStringify(policy.status ?? {}) === stableStringify(status)) return false;
-  // The cached policy's resourceVersion makes this optimistic: a stale cache gets 409 and a retry.
-  await context.clients.custom.replaceNamespacedCustomObjectStatus({
-    group: API_GROUP, version: API_VERSION, plural: POLICY_PLURAL,
-    namespace: policy.metadata?.namespace ?? '', name: policy.metadata?.name ?? '',
-    body: { ...policy, status },
-  });
-  return true;
+  try {
+    await context.clients.custom.replaceNamespacedCustomObjectStatus({
+      group: API_GROUP, version: API_VERSION, plural: POLICY_PLURAL,
+      namespace: policy.metadata?.namespace ?? '', name: policy.metadata?.name ?? '',
+      body: { ...policy, status },
+    });
+    return true;
+  } catch (error) {
+    // The cached resourceVersion makes the write optimistic. A 409 means the cache is behind (often
+    // our own previous write); the watch event that catches it up re-queues this policy.
+    if (!isConflict(error)) throw error;
+    context.logger.debug({ policy: `${policy.metadata?.namespace ?? ''}/${policy.metadata?.name ?? ''}` }, 'status write raced a newer version; waiting for the watch');
+    return false;
+  }
 }

@@ -16,6 +16,8 @@ export interface Harness {
   clients: KubeClients;
   /** Keys of finished reconciles, in order. */
   reconciles: string[];
+  /** Failed reconciles, as `key: message`. */
+  failures: string[];
   start(options?: Partial<ControllerOptions>): Promise<PolicyController>;
   /** Clients whose requests go through `url` (e.g. a recording proxy) instead of the server. */
   clientsVia(url: string): KubeClients;
@@ -27,17 +29,22 @@ export async function startHarness(): Promise<Harness> {
   const clients = createKubeClients(loadKubeConfig(server.kubeconfigPath));
   await installPolicyCrd(server);
   const reconciles: string[] = [];
+  const failures: string[] = [];
   const controllers: PolicyController[] = [];
   const directory = mkdtempSync(join(tmpdir(), 'controller-test-'));
   return {
     server,
     clients,
     reconciles,
+    failures,
     start: async (options = {}) => {
       const controller = await startController({
         clients, logger: silentLogger(), informerRestartDelayMs: 100, retryBaseDelayMs: 50, retryMaxDelayMs: 500,
         resyncPeriodMs: 60 * 60_000,
-        onReconcile: (outcome) => { if (outcome.error === undefined) reconciles.push(outcome.key); },
+        onReconcile: (outcome) => {
+          if (outcome.error === undefined) reconciles.push(outcome.key);
+          else failures.push(`${outcome.key}: ${(outcome.error as Error).message.split('\n')[0] ?? ''}`);
+        },
         ...options,
       });
       controllers.push(controller);

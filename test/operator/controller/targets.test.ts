@@ -37,6 +37,8 @@ describe('targets through the API server', () => {
     await clients.apps.replaceNamespacedDeployment({ name: 'web', namespace: 'default', body: { ...stored, spec: { ...stored.spec!, template: { ...injected.spec.template, metadata: stored.spec!.template.metadata! } } } });
     await eventually(async () => condition(await getPolicy(clients, 'web'), 'Ready')?.status === 'True', 20_000, 'Ready=True');
     expect((await getPolicy(clients, 'web')).status.targets).toEqual([{ kind: 'Deployment', name: 'web', injected: true }]);
+    // Racing our own writes (a cache one version behind) is not a failure.
+    expect(harness.failures).toEqual([]);
   });
 
   it('stamps a target when its policy changes, not when the policy content changes, and un-stamps it when no policy claims it', async () => {
