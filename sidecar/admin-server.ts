@@ -3,9 +3,10 @@
  * metrics and the effective configuration. Four fixed GET routes on plain node:http: a web
  * framework here cost about 100 ms of start-up and 4 MiB of memory for nothing the routes use.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
+import { createServer } from './node-http.js';
 import type { CircuitState } from './contracts.js';
 
 export interface AdminState {

@@ -16,7 +16,7 @@ export type ConfigLoad =
   | { ok: true; config: Readonly<SidecarConfig>; source: 'file' | 'defaults'; text: string | undefined }
   | { ok: false; problems: string[] };
 
-const require = createRequire(import.meta.url);
+const requireCommonJs = createRequire(import.meta.url);
 
 /**
  * JSON (what the operator renders) is parsed natively; the YAML parser is loaded only for text
@@ -26,7 +26,7 @@ function parseJsonOrYaml(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    const { parse } = require('yaml') as typeof import('yaml');
+    const { parse } = requireCommonJs('yaml') as typeof import('yaml');
     return parse(text); // YAML is a superset of JSON, so its error messages cover both
   }
 }

@@ -1,8 +1,17 @@
 /**
  * The sidecar's Prometheus metrics (prom-client), one registry per instance so tests and embedded
  * uses never share counters. Names are the design's contract.
+ *
+ * The five parts used come from their own files, not prom-client's index, which also loads the
+ * Pushgateway (http, https, zlib), cluster aggregation and summaries: about 4 MiB and 50 ms of
+ * start-up. prom-client has no `exports` map, so the paths are reachable; a rename in an upgrade
+ * fails every metrics test. Their types: sidecar/vendor-paths.d.ts.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import Counter from 'prom-client/lib/counter.js';
+import collectDefaultMetrics from 'prom-client/lib/defaultMetrics.js';
+import Gauge from 'prom-client/lib/gauge.js';
+import Histogram from 'prom-client/lib/histogram.js';
+import Registry from 'prom-client/lib/registry.js';
 import type { CircuitState, Reason, SidecarMetrics } from './contracts.js';
 
 const STATE_VALUE: Readonly<Record<CircuitState, number>> = { closed: 0, 'half-open': 1, open: 2 };

@@ -3,12 +3,13 @@
  * connection pool per configuration. The open-circuit path answers synchronously from
  * precomputed state without touching the upstream.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
 import { createBreaker, sameBreakerSettings, type Breaker } from './breaker.js';
 import type { CircuitState, Logger, ProxyOptions, ProxyServer } from './contracts.js';
 import { writeErrorResponse } from './error-pages.js';
+import { createServer } from './node-http.js';
 import { answerClientError } from './proxy/client-errors.js';
 import { Exchange, type ExchangeHost } from './proxy/exchange.js';
 import { requestIdOf } from './proxy/headers.js';

@@ -2,21 +2,19 @@
  * The upstream connection pool (undici). Its idle timeout stays below the app's own keep-alive
  * timeout — both our `timeouts.idle` and any `Keep-Alive: timeout=N` hint the app sends — because
  * reusing a connection the app is closing is the most common sporadic 502 in real clusters.
+ *
+ * Pool and Client come from their own files, not undici's index: the index also loads fetch,
+ * WebSocket, caches and mocks, about 90 ms of start-up and 14 MiB of memory (docs/performance.md).
+ * undici has no `exports` map, so the paths are reachable; a rename in an undici upgrade fails every
+ * proxy test at once. Their types: sidecar/vendor-paths.d.ts.
  */
-import { createRequire } from 'node:module';
-import type { Client as UndiciClient, Dispatcher, Pool as UndiciPool } from 'undici';
+import type { Client as UndiciClient, Dispatcher } from 'undici';
+import Client from 'undici/lib/dispatcher/client.js';
+import Pool from 'undici/lib/dispatcher/pool.js';
 import { parseDuration } from '../../api/duration.js';
 import type { Timeouts } from '../../api/schema.js';
 
 /** Subtracted from an app's Keep-Alive hint, so we give up a connection before the app does. */
-// Only the two classes the pool uses, not undici's index: the index also loads fetch, WebSocket,
-// caches and mocks, which cost the sidecar about 90 ms of start-up and 14 MiB of memory. undici
-// has no `exports` map, so these paths are reachable; a rename in an undici upgrade fails every
-// proxy test at once.
-const require = createRequire(import.meta.url);
-const Pool = require('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
-const Client = require('undici/lib/dispatcher/client.js') as typeof UndiciClient;
-
 const KEEP_ALIVE_SAFETY_MS = 500;
 /** Between two body chunks of a streaming response; the response timeout covers the head only. */
 const BODY_IDLE_TIMEOUT_MS = 60_000;
