@@ -212,6 +212,19 @@ describe('kubectl v1.35 against the test API server', () => {
     expect(apiStatus(await clients.core.readNamespacedConfigMap({ name: 'held', namespace: 'default' }).catch((error: unknown) => error))).toBe(404);
   });
 
+  it('describes an object with its events (field selectors on involvedObject)', async () => {
+    await kubectlOk(['create', '-f', '-'], deploymentYaml(1));
+    const deployment = await clients.apps.readNamespacedDeployment({ name: 'web', namespace: 'default' });
+    const involvedObject = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'default', uid: deployment.metadata?.uid };
+    await clients.core.createNamespacedEvent({ namespace: 'default', body: { metadata: { name: 'web.1' }, involvedObject, reason: 'SidecarInjected', message: 'badgateway sidecar added', type: 'Normal', count: 1 } });
+    await clients.core.createNamespacedEvent({ namespace: 'default', body: { metadata: { name: 'other.1' }, involvedObject: { ...involvedObject, name: 'other', uid: 'x' }, reason: 'Elsewhere', message: 'not this one', type: 'Normal' } });
+    const described = await kubectlOk(['describe', 'deployment', 'web']);
+    expect(described).toMatch(/^Name:\s+web$/m);
+    expect(described).toMatch(/Normal\s+SidecarInjected\s+.*badgateway sidecar added/);
+    expect(described).not.toContain('Elsewhere');
+    expect(tableRows(await kubectlOk(['get', 'events', '--field-selector', 'reason=SidecarInjected']))[1]).toEqual([expect.any(String), 'Normal', 'SidecarInjected', 'deployment/web', 'badgateway sidecar added']);
+  });
+
   it('annotates and labels, and selects by label', async () => {
     await kubectlOk(['create', '-f', '-'], deploymentYaml(1));
     await kubectlOk(['create', '-f', '-'], configMapYaml('web', { a: '1' }));

@@ -1,4 +1,5 @@
-/** Label selectors (equality- and set-based) and the metadata field selectors kube-apiserver offers. */
+/** Label selectors (equality- and set-based) and field selectors, as kube-apiserver offers them. */
+import { badRequest } from './status.js';
 
 type Requirement = (labels: Record<string, string>) => boolean;
 
@@ -27,15 +28,23 @@ export function parseLabelSelector(text: string | null): Requirement {
   return (labels) => requirements.every((requirement) => requirement(labels));
 }
 
+/**
+ * Field selectors on any dotted path (`metadata.name`, and e.g. the `involvedObject.*` ones
+ * `kubectl describe` sends for events); an absent field compares as "", as on the real server,
+ * which only allows a per-kind list of paths (this server allows all).
+ */
 export function parseFieldSelector(text: string | null): (object: { metadata: { name?: string; namespace?: string } }) => boolean {
   if (text === null || text.trim() === '') return () => true;
   const checks = text.split(',').map((part) => {
-    const match = /^(metadata\.name|metadata\.namespace)\s*(==|=|!=)\s*(.*)$/.exec(part.trim());
-    if (match === null) throw new Error(`field label not supported: ${part}`);
+    const match = /^([A-Za-z][\w]*(?:\.[A-Za-z][\w]*)*)\s*(==|=|!=)\s*(.*)$/.exec(part.trim());
+    if (match === null) throw badRequest(`invalid field selector: ${part}`);
     const [, field, operator, value] = match as unknown as [string, string, string, string];
-    return (object: { metadata: { name?: string; namespace?: string } }) => {
-      const actual = field === 'metadata.name' ? object.metadata.name : object.metadata.namespace;
-      return operator === '!=' ? actual !== value : actual === value;
+    const path = field.split('.');
+    return (object: object) => {
+      let actual: unknown = object;
+      for (const key of path) actual = actual !== null && typeof actual === 'object' ? (actual as Record<string, unknown>)[key] : undefined;
+      const found = actual === undefined || actual === null ? '' : String(actual);
+      return operator === '!=' ? found !== value : found === value;
     };
   });
   return (object) => checks.every((check) => check(object));
