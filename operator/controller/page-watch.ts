@@ -40,6 +40,9 @@ export interface PageWatcherOptions {
   onChange(namespace: string, name: string): void;
 }
 
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const isObjectName = (name: string): boolean => name.length <= 253 && DNS_SUBDOMAIN.test(name);
+
 export function createPageWatcher(options: PageWatcherOptions): PageWatcher {
   const { clients, logger } = options;
   const watched = new Map<string, Watched>();
@@ -74,8 +77,10 @@ export function createPageWatcher(options: PageWatcherOptions): PageWatcher {
   };
 
   return {
-    track: async (policyKey, namespace, names) => {
+    track: async (policyKey, namespace, referenced) => {
       if (closed) return;
+      // No ConfigMap can have another name: such a page renders as PageNotFound without a watch.
+      const names = referenced.filter(isObjectName);
       const wanted = new Set(names.map((name) => `${namespace}/${name}`));
       const before = declared.get(policyKey) ?? new Set<string>();
       const stopping = [...before].filter((key) => !wanted.has(key)).map((key) => release(key, policyKey));

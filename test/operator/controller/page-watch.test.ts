@@ -46,4 +46,9 @@ describe('page watcher', () => {
     await watcher!.track('default/b', 'default', []);
     expect(watcher!.watched()).toEqual([]);
   });
+
+  it('does not watch names no ConfigMap can have', async () => {
+    await watcher!.track('default/a', 'default', ['Not_A_Name', 'x,metadata.namespace=other', 'ok.pages']);
+    expect(watcher!.watched()).toEqual(['default/ok.pages']);
+  });
 });
