@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClients, loadKubeConfig } from '../../operator/kube/clients.js';
@@ -88,6 +89,7 @@ function portRefuses(port: number): Promise<boolean> {
 describe('npm run test-apiserver', () => {
   it('serves kubectl and client-node from the kubeconfig it writes, then exits 0 on SIGTERM', async () => {
     const kubeconfig = join(directory, 'kubeconfig');
+    writeFileSync(kubeconfig, 'stale', { mode: 0o644 }); // overwritten, and made private: it holds the token
     const server = start('npm', ['run', '--silent', 'test-apiserver', '--', '--port', '0', '--kubeconfig', kubeconfig, '--gitVersion', 'v1.27.3']);
     const [, url, port, printedPath] = await waitForListening(server) as unknown as [string, string, string, string];
     expect(printedPath).toBe(kubeconfig);
@@ -117,6 +119,19 @@ describe('npm run test-apiserver', () => {
       expect(stdout).toBe('');
       expect(stderr.trim().split('\n')).toHaveLength(1);
       expect(stderr).toMatch(/^test-apiserver: .*usage: test-apiserver --kubeconfig FILE/);
+    }
+  });
+
+  it('fails with one line on stderr and exit code 1 when the port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const [node, args] = scriptCommand();
+      const run = start(node, [...args, '--port', String((taken.address() as AddressInfo).port), '--kubeconfig', join(directory, 'k')]);
+      expect(await run.exited).toBe(1);
+      expect(run.output().stderr).toMatch(/^test-apiserver: cannot listen on port \d+ .*EADDRINUSE.*\n$/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
     }
   });
 });

@@ -1,13 +1,14 @@
 /**
  * `npm run test-apiserver -- --port 0 --kubeconfig FILE [--gitVersion v1.30.0]`: the test API
  * server on its own over HTTPS (see tls.ts), for driving by hand with kubectl. Writes the kubeconfig to FILE, prints one
- * line with the URL, runs until SIGTERM or SIGINT, then exits 0. Bad flags: one line on stderr, exit 2.
+ * line with the URL, runs until SIGTERM or SIGINT, then exits 0. Bad flags: one line on stderr, exit 2;
+ * a port in use or an unwritable FILE: one line on stderr, exit 1.
  *
  * Node 24 runs this file's TypeScript directly (with --experimental-transform-types, for the
  * parameter properties elsewhere in this folder); the hook below resolves the `.js` import
  * specifiers this folder shares with the compiled code to their `.ts` sources.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,11 @@ registerHooks({
 function usageError(message: string): never {
   process.stderr.write(`test-apiserver: ${message} (${USAGE})\n`);
   process.exit(2);
+}
+
+function startError(message: string): never {
+  process.stderr.write(`test-apiserver: ${message}\n`);
+  process.exit(1);
 }
 
 interface Flags { port: number; kubeconfig: string; gitVersion: string | undefined }
@@ -58,9 +64,10 @@ let front: Awaited<ReturnType<typeof startTlsFront>>;
 try {
   front = await startTlsFront(plain, { port: flags.port });
   writeFileSync(flags.kubeconfig, front.kubeConfigYaml, { mode: 0o600 });
+  chmodSync(flags.kubeconfig, 0o600); // it holds the token; an existing file keeps its mode otherwise
 } catch (error) {
   await plain.close();
-  usageError(`cannot listen on --port ${flags.port} or write --kubeconfig ${flags.kubeconfig}: ${(error as Error).message}`);
+  startError(`cannot listen on port ${flags.port} or write ${flags.kubeconfig}: ${(error as Error).message}`);
 }
 process.stdout.write(`test API server listening on ${front.url}, kubeconfig ${flags.kubeconfig}\n`);
 

@@ -42,7 +42,13 @@ export async function startTlsFront(plain: Pick<TestApiServer, 'url' | 'kubeConf
     upstream.on('error', () => client.destroy());
     client.pipe(upstream).pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject); // e.g. EADDRINUSE for a fixed port
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const kubeconfig = parse(plain.kubeConfigYaml) as { clusters: Array<{ cluster: Record<string, unknown> }> };
