@@ -80,4 +80,22 @@ describe('runOperator with leader election', () => {
     await clients.custom.createNamespacedCustomObject({ ...group, body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'two' }, spec: {} } });
     await eventually(async () => (await rendered('two')) !== undefined, 20_000, 'rendered by the new leader');
   });
+
+  it('stops reconciling as soon as another holder owns the Lease', async () => {
+    const only = await start('replica-c');
+    await eventually(() => only.isLeader(), 20_000, 'leading');
+    await clients.custom.createNamespacedCustomObject({ ...group, body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'before' }, spec: {} } });
+    await eventually(async () => (await rendered('before')) !== undefined, 20_000, 'reconciling while leading');
+
+    const lease = await clients.coordination.readNamespacedLease(LEASE);
+    await clients.coordination.replaceNamespacedLease({ ...LEASE, body: { ...lease, spec: { ...lease.spec, holderIdentity: 'intruder', leaseDurationSeconds: 600, renewTime: new Date() } } });
+    await eventually(() => !only.isLeader(), 20_000, 'stepped down');
+    expect(await metric(only, 'badgateway_operator_leader')).toBe(0);
+    const reconciled = await metric(only, 'badgateway_operator_reconciles_total');
+
+    await clients.custom.createNamespacedCustomObject({ ...group, body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'after' }, spec: {} } });
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // nothing should happen: there is nothing to poll for
+    expect(await rendered('after')).toBeUndefined();
+    expect(await metric(only, 'badgateway_operator_reconciles_total')).toBe(reconciled);
+  });
 });
