@@ -129,6 +129,28 @@ describe('test API server through @kubernetes/client-node', () => {
     }
   });
 
+  it('reports objects labelled into a selector watch as ADDED and out of it as DELETED', async () => {
+    const events: string[] = [];
+    const informer = clients.informer('/api/v1/namespaces/shop/configmaps', () => clients.core.listNamespacedConfigMap({ namespace: 'shop', labelSelector: 'owned=yes' }), 'owned=yes');
+    informer.on('add', (object) => events.push(`add ${object.metadata!.name!}`));
+    informer.on('update', (object) => events.push(`update ${object.metadata!.name!}`));
+    informer.on('delete', (object) => events.push(`delete ${object.metadata!.name!}`));
+    await informer.start();
+    try {
+      await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: configMap('cm') });
+      await clients.core.patchNamespacedConfigMap({ name: 'cm', namespace: 'shop', body: { metadata: { labels: { owned: 'yes' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await clients.core.patchNamespacedConfigMap({ name: 'cm', namespace: 'shop', body: { data: { a: '2' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await clients.core.patchNamespacedConfigMap({ name: 'cm', namespace: 'shop', body: { metadata: { labels: { owned: null } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await clients.core.patchNamespacedConfigMap({ name: 'cm', namespace: 'shop', body: { data: { a: '3' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await eventually(() => events.length >= 3, 5000, () => `three events (have ${events.join(', ')})`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(events).toEqual(['add cm', 'update cm', 'delete cm']);
+      expect(informer.list('shop')).toEqual([]);
+    } finally {
+      await informer.stop();
+    }
+  });
+
   it('answers a watch from an expired resourceVersion with an ERROR 410 event', async () => {
     await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: configMap('one') });
     server.faults.expireResourceVersions();

@@ -9,7 +9,7 @@ import { BUILTIN_RESOURCES, groupVersion, resourcesFromCrd, type ResourceType } 
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, badRequest, invalid, notFound, unauthorized } from './status.js';
 import { tableIfRequested, watchEventPresenter } from './table.js';
-import { Store, type KubeObject } from './store.js';
+import { Store, type KubeObject, type WatchEvent } from './store.js';
 import { defaultAndPrune, validate, type FieldProblem } from './validation.js';
 
 export interface Faults {
@@ -173,8 +173,11 @@ export class ApiServerCore {
     let stop: () => void;
     try {
       stop = this.store.watch(from === null || from === '' || from === '0' ? undefined : Number(from), (event) =>
-        event.type_ === type && (namespace === undefined || event.object.metadata.namespace === namespace) && matches(event.object),
-      (event) => write({ type: event.type, object: present(withKind(type, event.object)) }));
+        event.type_ === type && (namespace === undefined || event.object.metadata.namespace === namespace),
+      (event) => {
+        const seenAs = selectedEventType(event, matches);
+        if (seenAs !== undefined) write({ type: seenAs, object: present(withKind(type, event.object)) });
+      });
     } catch (error) {
       write({ type: 'ERROR', object: (error as ApiError).toStatus() });
       res.end();
@@ -224,6 +227,18 @@ export class ApiServerCore {
       ]),
     };
   }
+}
+
+/**
+ * What a selector-filtered watch reports, as kube-apiserver does: an object modified into the
+ * selection is ADDED, one modified out of it is DELETED.
+ */
+function selectedEventType(event: WatchEvent, matches: (object: KubeObject) => boolean): WatchEvent['type'] | undefined {
+  const now = matches(event.object);
+  if (event.type !== 'MODIFIED') return now ? event.type : undefined;
+  const before = event.previous === undefined ? now : matches(event.previous);
+  if (now) return before ? 'MODIFIED' : 'ADDED';
+  return before ? 'DELETED' : undefined;
 }
 
 /** Admission warnings reach the client as `Warning: 299` headers, as on the real server. */

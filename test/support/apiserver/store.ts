@@ -9,7 +9,14 @@ import type { ResourceType } from './resources.js';
 import { alreadyExists, conflict, gone, notFound } from './status.js';
 
 export type KubeObject = { apiVersion?: string; kind?: string; metadata: Record<string, any>; [key: string]: any };
-export interface WatchEvent { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KubeObject; resourceVersion: number; type_: ResourceType }
+export interface WatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: KubeObject;
+  /** For MODIFIED: the object before, so selector watches can turn it into ADDED or DELETED. */
+  previous?: KubeObject;
+  resourceVersion: number;
+  type_: ResourceType;
+}
 
 const HISTORY = 1000;
 
@@ -29,8 +36,8 @@ export class Store {
     return this.revision;
   }
 
-  private emit(type: WatchEvent['type'], resource: ResourceType, object: KubeObject): void {
-    const event = { type, object: structuredClone(object), resourceVersion: Number(object.metadata.resourceVersion), type_: resource };
+  private emit(type: WatchEvent['type'], resource: ResourceType, object: KubeObject, previous?: KubeObject): void {
+    const event: WatchEvent = { type, object: structuredClone(object), resourceVersion: Number(object.metadata.resourceVersion), type_: resource, ...(previous === undefined ? {} : { previous: structuredClone(previous) }) };
     this.history.push(event);
     if (this.history.length > HISTORY) {
       this.compacted = this.history[0]!.resourceVersion;
@@ -112,7 +119,7 @@ export class Store {
       this.remove(type, namespace, name);
       return structuredClone(next);
     }
-    this.emit('MODIFIED', type, next);
+    this.emit('MODIFIED', type, next, current);
     return structuredClone(next);
   }
 
