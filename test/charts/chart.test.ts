@@ -82,7 +82,7 @@ describe('helm chart', () => {
       'badgateway.io/badgatewaypolicies/status: update',
       '/configmaps: get,list,watch,create,update',
       'apps/deployments: list,watch,patch',
-      '/services: list',
+      '/services: list,watch',
       'events.k8s.io/events: create',
       'admissionregistration.k8s.io/mutatingwebhookconfigurations: get,patch',
     ]);
