@@ -41,7 +41,9 @@ describe('helm install on the test API server', () => {
 
     const operatorDeployment = rendered.find((object) => object.kind === 'Deployment') as K8sObject;
     const webhookConfig = rendered.find((object) => object.kind === 'MutatingWebhookConfiguration') as K8sObject & { webhooks: Array<{ clientConfig: { service: { namespace: string; name: string } } }> };
-    operator = await startOperatorFromChart(operatorDeployment, server.kubeconfigPath, 'bgw-badgateway-0');
+    // The operator authenticates as the chart's ServiceAccount: RBAC decides what it may do, as in a cluster.
+    const serviceAccount = String((operatorDeployment as { spec?: { template?: { spec?: { serviceAccountName?: string } } } }).spec?.template?.spec?.serviceAccountName);
+    operator = await startOperatorFromChart(operatorDeployment, server.serviceAccountKubeconfig('badgateway-system', serviceAccount), 'bgw-badgateway-0');
     const { service } = webhookConfig.webhooks[0]!.clientConfig;
     server.routeService(service.namespace, service.name, operator.webhookPort);
     const running = operator;
@@ -62,5 +64,7 @@ describe('helm install on the test API server', () => {
     }, 30_000, () => `policy Ready (conditions: ${JSON.stringify(conditions)})`);
     expect(conditions.find((condition) => condition.type === 'Accepted')?.status).toBe('True');
     expect(conditions.find((condition) => condition.type === 'Conflicted')?.status ?? 'False').toBe('False');
+    // Least privilege, but enough: nothing the operator did was refused by the chart's RBAC.
+    expect(running.output()).not.toMatch(/forbidden|\b403\b/i);
   }, 120_000);
 });

@@ -220,7 +220,9 @@ describeWithOperator('local e2e, part 2: test API server + operator from dist/ (
     const operatorDeployment = rendered.find((object) => object.kind === 'Deployment');
     const webhookConfig = rendered.find((object) => object.kind === 'MutatingWebhookConfiguration') as unknown as { metadata: { name: string }; webhooks: { clientConfig: { service: { name: string; namespace: string } } }[] };
     if (operatorDeployment === undefined || webhookConfig === undefined) throw new Error('the chart renders no operator Deployment or MutatingWebhookConfiguration');
-    operator = await startOperatorFromChart(operatorDeployment, server.kubeconfigPath, 'bgw-badgateway-0');
+    // The operator authenticates as the chart's ServiceAccount: RBAC decides what it may do, as in a cluster.
+    const serviceAccount = String((operatorDeployment as { spec?: { template?: { spec?: { serviceAccountName?: string } } } }).spec?.template?.spec?.serviceAccountName);
+    operator = await startOperatorFromChart(operatorDeployment, server.serviceAccountKubeconfig('badgateway-system', serviceAccount), 'bgw-badgateway-0');
     // The Service's cluster address, as far as this machine goes: the operator's webhook port.
     const service = webhookConfig.webhooks[0]?.clientConfig.service;
     if (service === undefined) throw new Error('the webhook has no service reference');

@@ -34,6 +34,11 @@ export interface TestApiServer {
    * admission); resolves to the status code and the answer.
    */
   create(object: { apiVersion: string; kind: string; metadata: { namespace?: string } }, namespace?: string): Promise<{ status: number; body: unknown }>;
+  /**
+   * A kubeconfig whose token authenticates as the ServiceAccount `namespace/name`: its requests get
+   * exactly what RBAC objects in the server grant it (the admin kubeconfig may do anything).
+   */
+  serviceAccountKubeconfig(namespace: string, name: string): string;
   /** POSTs raw JSON as kubectl does (no client-side model serialization); resolves to the status code. */
   post(path: string, body: unknown): Promise<number>;
   close(): Promise<void>;
@@ -47,20 +52,9 @@ export async function startTestApiServer(options: { gitVersion?: string; port?: 
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const directory = mkdtempSync(join(tmpdir(), 'test-apiserver-'));
   const kubeconfigPath = join(directory, 'kubeconfig');
-  const kubeConfigYaml = [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    // client-node 2 refuses plain HTTP unless TLS verification is explicitly off.
-    `- name: test\n  cluster:\n    server: ${url}\n    insecure-skip-tls-verify: true`,
-    'users:',
-    `- name: test\n  user:\n    token: ${token}`,
-    'contexts:',
-    '- name: test\n  context:\n    cluster: test\n    user: test\n    namespace: default',
-    'current-context: test',
-    '',
-  ].join('\n');
+  const kubeConfigYaml = kubeconfigText(url, token, 'default');
   writeFileSync(kubeconfigPath, kubeConfigYaml, { mode: 0o600 });
+  let serviceAccounts = 0;
   return {
     url,
     kubeconfigPath,
@@ -70,6 +64,14 @@ export async function startTestApiServer(options: { gitVersion?: string; port?: 
       latency: (ms) => { core.faults.latencyMs = ms; },
       dropWatches: () => core.dropWatches(),
       expireResourceVersions: () => core.store.expireHistory(),
+    },
+    serviceAccountKubeconfig: (namespace, name) => {
+      const serviceAccountToken = randomBytes(16).toString('hex');
+      core.authorizer.addServiceAccountToken(serviceAccountToken, namespace, name);
+      serviceAccounts += 1;
+      const path = join(directory, `kubeconfig-${namespace}-${name}-${serviceAccounts}`);
+      writeFileSync(path, kubeconfigText(url, serviceAccountToken, namespace), { mode: 0o600 });
+      return path;
     },
     routeService: (namespace, name, port, host = '127.0.0.1') => core.admission.routeService(namespace, name, { host, port }),
     create: async (object, namespace) => {
@@ -98,4 +100,20 @@ export async function startTestApiServer(options: { gitVersion?: string; port?: 
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+function kubeconfigText(url: string, token: string, namespace: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    // client-node 2 refuses plain HTTP unless TLS verification is explicitly off.
+    `- name: test\n  cluster:\n    server: ${url}\n    insecure-skip-tls-verify: true`,
+    'users:',
+    `- name: test\n  user:\n    token: ${token}`,
+    'contexts:',
+    `- name: test\n  context:\n    cluster: test\n    user: test\n    namespace: ${namespace}`,
+    'current-context: test',
+    '',
+  ].join('\n');
 }

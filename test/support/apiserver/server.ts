@@ -2,12 +2,13 @@
 /** HTTP routing of the test API server: discovery, the resource verbs, watches and faults. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MutatingAdmission } from './admission.js';
+import { Authorizer, verbOf, type UserInfo } from './authorization.js';
 import { checkFieldValidation } from './field-validation.js';
 import { openApiV3 } from './openapi.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { BUILTIN_RESOURCES, groupVersion, resourcesFromCrd, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { ApiError, badRequest, invalid, notFound, unauthorized } from './status.js';
+import { ApiError, badRequest, invalid, notFound } from './status.js';
 import { tableIfRequested, watchEventPresenter } from './table.js';
 import { Store, type KubeObject, type WatchEvent } from './store.js';
 import { defaultAndPrune, validate, type FieldProblem } from './validation.js';
@@ -24,7 +25,15 @@ export class ApiServerCore {
   private types: ResourceType[] = [...BUILTIN_RESOURCES];
   readonly admission = new MutatingAdmission(this.store, builtinType('mutatingwebhookconfigurations'), builtinType('namespaces'));
 
-  constructor(private readonly gitVersion: string, private readonly token: string) {}
+  readonly authorizer: Authorizer;
+  private readonly users = new WeakMap<IncomingMessage, UserInfo>();
+
+  constructor(private readonly gitVersion: string, token: string) {
+    this.authorizer = new Authorizer(token, this.store, {
+      roles: builtinType('roles'), clusterRoles: builtinType('clusterroles'),
+      roleBindings: builtinType('rolebindings'), clusterRoleBindings: builtinType('clusterrolebindings'),
+    });
+  }
 
   /** Ends every open watch stream, as kube-apiserver does when a watch times out or it restarts. */
   dropWatches(): void {
@@ -43,7 +52,7 @@ export class ApiServerCore {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      if (req.headers.authorization !== `Bearer ${this.token}`) throw unauthorized();
+      this.users.set(req, this.authorizer.authenticate(req.headers.authorization));
       if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
       if (this.faults.failNext.count > 0) {
         this.faults.failNext.count -= 1;
@@ -83,7 +92,8 @@ export class ApiServerCore {
     else throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
     if (rest.length === 0) return { code: 200, body: this.resourceList(group, version) };
     let namespace: string | undefined;
-    if (rest[0] === 'namespaces' && rest.length >= 3) {
+    // /namespaces/{name}/status is the Namespace's own subresource, not a resource in that namespace.
+    if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
       namespace = rest[1];
       rest = rest.slice(2);
     }
@@ -96,6 +106,8 @@ export class ApiServerCore {
 
   private async verb(req: IncomingMessage, res: ServerResponse, url: URL, body: string, type: ResourceType, namespace: string | undefined, name: string | undefined, subresource: string | undefined): Promise<{ code: number; body: unknown } | undefined> {
     const method = req.method ?? 'GET';
+    const watching = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
+    this.authorizer.authorize(this.users.get(req) as UserInfo, { verb: verbOf(method, name, watching), type, namespace, name, subresource });
     if (method === 'GET' && name === undefined) {
       const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
       const fields = parseFieldSelector(url.searchParams.get('fieldSelector'));
