@@ -126,6 +126,8 @@ describe('helm chart', () => {
     expect(container.args).toEqual(expect.arrayContaining(['--cert-mode=external', '--cert-dir=/tls', '--namespace=shop', '--no-leader-elect', '--sidecar-image=registry.local/badgateway:dev']));
     expect((find(objects, 'MutatingWebhookConfiguration') as any).metadata.annotations?.['cert-manager.io/inject-ca-from' as never]).toBe('badgateway-system/bgw-badgateway-webhook-tls');
     expect(find(objects, 'MutatingWebhookConfiguration').webhooks[0].failurePolicy).toBe('Fail');
+    // Injection follows the operator's scope: only the watched namespace is sent to the webhook.
+    expect(find(objects, 'MutatingWebhookConfiguration').webhooks[0].namespaceSelector.matchExpressions).toContainEqual({ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['shop'] });
     expect(find(objects, 'Role').rules.flatMap((rule: Record<string, string[]>) => rule.resources)).not.toContain('secrets');
   });
 

@@ -96,6 +96,15 @@ describe('injection through the API server', () => {
     expect(String((refused as { body?: unknown }).body)).toContain('failed calling webhook');
   });
 
+  it('injects only in the watched namespace when the operator is scoped to one', async () => {
+    const scoped = renderChart(['--set', 'operator.watchNamespace=shop']).find((object) => object.kind === 'MutatingWebhookConfiguration') as K8sObject;
+    const clients = await install('v1.30.0', scoped);
+    const inShop = await clients.apps.createNamespacedDeployment({ namespace: 'shop', body: CASES['named-http-port']! });
+    expect(containerNames(inShop)).toEqual({ init: ['badgateway'], main: ['web'] });
+    const elsewhere = { ...CASES['named-http-port']!, metadata: { ...CASES['named-http-port']!.metadata, namespace: 'elsewhere' } };
+    expect(containerNames(await clients.apps.createNamespacedDeployment({ namespace: 'elsewhere', body: elsewhere }))).toEqual({ init: [], main: ['web'] });
+  });
+
   it('never sends the release namespace to the webhook', async () => {
     const clients = await install();
     const ownNamespace = { ...CASES['named-http-port']!, metadata: { ...CASES['named-http-port']!.metadata, namespace: NAMESPACE } };
