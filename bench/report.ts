@@ -18,6 +18,8 @@ export interface Results {
   nodeReadyMs: number;
   /** NODE_OPTIONS the sidecar ran with (as injected). */
   nodeOptions: string;
+  /** The bench's own arguments, for "how it was run". */
+  args: string[];
   machine: { cores: number; cpu: string; node: string; nginx: string; haproxy: string; wrk: string; date: string };
 }
 
@@ -78,7 +80,7 @@ export function renderResults(results: Results): string {
   );
   lines.push('', `Sidecar NODE_OPTIONS: \`${results.nodeOptions}\` (what the operator injects, with the old-generation cap that \`--max-old-space-size-percentage\` gives for the default 128Mi memory limit).`);
 
-  lines.push('', '## How it was run', '', '```', 'npm run build && node bench/run.ts' + (results.smoke ? ' --smoke' : ''),
+  lines.push('', '## How it was run', '', '```', ['npm run build && node bench/run.ts', ...results.args.map((arg) => (/^[\w./:=-]+$/.test(arg) ? arg : JSON.stringify(arg)))].join(' '),
     'wrk -t1 -c<connections> -d<seconds>s --timeout 5s -s json.lua http://127.0.0.1:<port>/<1k|100k>',
     'nginx: 1 worker, upstream keepalive 128; HAProxy: nbthread 1, http-reuse always',
     'wrk -t1 -c1 ... (fast failure, one connection)',

@@ -18,7 +18,11 @@ const smoke = process.argv.includes('--smoke');
 const outIndex = process.argv.indexOf('--out');
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outFile = outIndex > 0 ? (process.argv[outIndex + 1] as string) : join(root, 'bench', 'RESULTS.md');
-const cli = join(root, 'dist', 'cli', 'main.js');
+/** `--cli PATH` measures another build (e.g. an older commit's dist/cli/main.js) with this harness. */
+const cliIndex = process.argv.indexOf('--cli');
+const cli = cliIndex > 0 ? resolve(process.argv[cliIndex + 1] as string) : join(root, 'dist', 'cli', 'main.js');
+/** `--node-options STRING` replaces the injected NODE_OPTIONS ('' for none). */
+const nodeOptionsIndex = process.argv.indexOf('--node-options');
 
 const missing = ['nginx', 'haproxy', 'wrk'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 if (missing.length > 0) {
@@ -40,7 +44,7 @@ process.on('exit', () => {
 });
 process.on('SIGINT', () => process.exit(130));
 
-const sidecarNodeOptions = await injectedNodeOptions();
+const sidecarNodeOptions = nodeOptionsIndex > 0 ? (process.argv[nodeOptionsIndex + 1] as string) : await injectedNodeOptions();
 
 /**
  * The NODE_OPTIONS the operator injects into the sidecar container. Its old-space cap is a
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
 
   const results: Results = {
     smoke, rounds: ROUNDS, seconds: SECONDS, healthy: [], fastFailure: [], fastFailureUnsaturated: [], blackhole: [],
-    memory: { idle: NaN, idleAnon: NaN, loaded: NaN, nodeBaseline: NaN }, readyMs: NaN, nodeReadyMs: NaN, nodeOptions: sidecarNodeOptions, machine: machineFacts(),
+    memory: { idle: NaN, idleAnon: NaN, loaded: NaN, nodeBaseline: NaN }, readyMs: NaN, nodeReadyMs: NaN, nodeOptions: sidecarNodeOptions, args: process.argv.slice(2), machine: machineFacts(),
   };
   await new Promise((resolve) => setTimeout(resolve, 500)); // let start-up garbage settle
   results.memory.idle = rssMiB(healthy.pid());
