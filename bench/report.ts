@@ -78,7 +78,9 @@ export function renderResults(results: Results): string {
     `| for scale: a bare \`node:http\` server, RSS idle | ${n(results.memory.nodeBaseline, 1)} MiB |`,
     `| for scale: a bare \`node:http\` server, spawn to listening | ${n(results.nodeReadyMs)} ms |`,
   );
-  lines.push('', `Sidecar NODE_OPTIONS: \`${results.nodeOptions}\` (what the operator injects, with the old-generation cap that \`--max-old-space-size-percentage\` gives for the default 128Mi memory limit).`);
+  lines.push('', results.args.includes('--node-options')
+    ? `Sidecar NODE_OPTIONS: ${results.nodeOptions === '' ? 'none' : `\`${results.nodeOptions}\``} (given with --node-options).`
+    : `Sidecar NODE_OPTIONS: \`${results.nodeOptions}\` (what the operator injects, with the old-generation cap that \`--max-old-space-size-percentage\` gives for the default 128Mi memory limit).`);
 
   lines.push('', '## How it was run', '', '```', ['npm run build && node bench/run.ts', ...results.args.map((arg) => (/^[\w./:=-]+$/.test(arg) ? arg : JSON.stringify(arg)))].join(' '),
     'wrk -t1 -c<connections> -d<seconds>s --timeout 5s -s json.lua http://127.0.0.1:<port>/<1k|100k>',
