@@ -2,19 +2,15 @@
 /**
  * The `badgateway` command: flag parsing and wiring only; each subcommand lives in its own file.
  *
- * Start-up time matters (a sidecar must be ready in well under a second), so this file imports
- * nothing but node:module statically: the compile cache is switched on first, then only the
- * subcommand that runs is loaded (`badgateway sidecar` never loads the operator's Kubernetes
- * client, the CRD generator or YAML). `--help`, `help` and unknown commands load all of them, so
- * help still lists every command and commander still reports mistakes.
+ * Start-up time matters (a sidecar must be ready in well under a second), so only the subcommand
+ * that runs is loaded: `badgateway sidecar` never loads the operator's Kubernetes client, the CRD
+ * generator or YAML. `--help`, `help` and unknown commands load all of them, so help still lists
+ * every command and commander still reports mistakes.
  */
-import { enableCompileCache, flushCompileCache } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { USAGE_EXIT_CODE, reportUsageError } from './usage-error.js';
 
-// Best effort: caches compiled code under NODE_COMPILE_CACHE (or the OS temp dir). On a
-// read-only root filesystem enabling fails quietly and start-up just compiles as usual.
-const compileCache = process.env['NODE_DISABLE_COMPILE_CACHE'] === undefined ? enableCompileCache() : undefined;
-
-type Register = (program: import('commander').Command) => void;
+type Register = (program: Command) => void;
 
 /** Each subcommand's name and how to load its registration; the order is the help order. */
 const SUBCOMMANDS: readonly { name: string; load: () => Promise<Register> }[] = [
@@ -31,11 +27,6 @@ function requestedSubcommand(argv: readonly string[]): string | undefined {
   return SUBCOMMANDS.some((command) => command.name === first) ? first : undefined;
 }
 
-const [{ Command, CommanderError }, { USAGE_EXIT_CODE, reportUsageError }] = await Promise.all([
-  import('commander'),
-  import('./usage-error.js'),
-]);
-
 const program = new Command('badgateway')
   .description('Fast, well-formed, branded 502s for failing Kubernetes workloads')
   .showHelpAfterError(false)
@@ -45,10 +36,6 @@ const program = new Command('badgateway')
 const requested = requestedSubcommand(process.argv);
 const registrations = await Promise.all(SUBCOMMANDS.filter((command) => requested === undefined || command.name === requested).map((command) => command.load()));
 for (const register of registrations) register(program);
-
-// Once the process is up (the sidecar is listening by then), write what was compiled, so the
-// next start of the same image/node_modules reads it instead of compiling again.
-if (compileCache?.directory !== undefined) setTimeout(() => flushCompileCache(), 2_000).unref();
 
 try {
   await program.parseAsync(process.argv);
