@@ -54,6 +54,9 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
     this.server = createServer({
       maxHeaderSize: this.maxHeaderSize,
       headersTimeout: CLIENT_HEADERS_TIMEOUT_MS,
+      // Node enforces headersTimeout only at this interval (30 s by default): slowloris clients
+      // would otherwise hold their sockets twice as long as the timeout says.
+      connectionsCheckingInterval: 1_000,
       keepAliveTimeout: CLIENT_KEEP_ALIVE_MS,
       requireHostHeader: false,
     }, this.onRequest);

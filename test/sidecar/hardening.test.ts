@@ -33,6 +33,33 @@ describe('hardening', () => {
     expect(await stillServing(sidecar.url)).toBe(200);
   });
 
+  it('answers a slowloris client trickling header lines with 408 at the 15 s header timeout and keeps serving', async () => {
+    const upstream = await fixtures.upstream();
+    const sidecar = await fixtures.sidecar(upstream.url);
+    const started = performance.now();
+    const answer = await new Promise<{ text: string; ms: number }>((resolve, reject) => {
+      const socket = connect(sidecar.address.port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nhost: x\r\n'));
+      const trickle = setInterval(() => socket.writable && socket.write('x-slow: a\r\n'), 500);
+      let text = '';
+      socket.on('data', (data) => { text += data.toString('latin1'); });
+      socket.on('close', () => {
+        clearInterval(trickle);
+        resolve({ text, ms: performance.now() - started });
+      });
+      socket.on('error', () => undefined);
+      setTimeout(() => {
+        clearInterval(trickle);
+        socket.destroy();
+        reject(new Error('the slow client was not cut off within 25 s'));
+      }, 25_000).unref();
+    });
+    expect(answer.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer.ms).toBeGreaterThan(14_000);
+    expect(answer.ms).toBeLessThan(20_000);
+    expect(upstream.seen).toHaveLength(0);
+    expect(await stillServing(sidecar.url)).toBe(200);
+  }, 40_000);
+
   it('rejects Content-Length together with Transfer-Encoding (smuggling) with 400', async () => {
     const upstream = await fixtures.upstream();
     const sidecar = await fixtures.sidecar(upstream.url);
