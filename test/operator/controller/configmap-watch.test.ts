@@ -2,18 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import type { PolicyController } from '../../../operator/controller/index.js';
 import { eventually } from '../../support/cli.js';
 import { condition, eventsAbout, getPolicy, policy, policyGroup, startHarness, type Harness } from './harness.js';
-import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 
 jest.setTimeout(60_000);
 
 let harness: Harness;
-let proxy: RecordingProxy | undefined;
 beforeEach(async () => { harness = await startHarness(); });
-afterEach(async () => {
-  await harness.close();
-  await proxy?.close();
-  proxy = undefined;
-});
+afterEach(async () => { await harness.close(); });
 
 const MANAGED = 'app.kubernetes.io/managed-by=badgateway';
 const pagedPolicy = (page: string) => policy('paged', { errorPages: [{ status: 502, configMapRef: { name: page, key: 'p.html' } }] });
@@ -22,7 +16,7 @@ const page = (name: string, body: string) => ({ metadata: { name, namespace: 'de
 describe('the ConfigMaps the controller watches', () => {
   it('lists and watches only rendered ConfigMaps (by label) and referenced pages (by name)', async () => {
     const { clients } = harness;
-    proxy = await startRecordingProxy(harness.server.url);
+    const proxy = await harness.recordingProxy();
     const controller: PolicyController = await harness.start({ clients: harness.clientsVia(proxy.url) });
     await clients.core.createNamespacedConfigMap({ namespace: 'default', body: page('pages', '<h1>down</h1>') });
     await clients.core.createNamespacedConfigMap({ namespace: 'default', body: page('unrelated', 'x') });

@@ -8,6 +8,7 @@ import { startController, type ControllerOptions, type PolicyController } from '
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../../operator/kube/clients.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver/index.js';
 import { installPolicyCrd } from '../../support/policy-crd.js';
+import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 
 export const policyGroup = { group: 'badgateway.io', version: 'v1alpha1', plural: 'badgatewaypolicies' };
 
@@ -21,6 +22,8 @@ export interface Harness {
   start(options?: Partial<ControllerOptions>): Promise<PolicyController>;
   /** Clients whose requests go through `url` (e.g. a recording proxy) instead of the server. */
   clientsVia(url: string): KubeClients;
+  /** A proxy in front of the server that records every request; closed with the harness. */
+  recordingProxy(): Promise<RecordingProxy>;
   close(): Promise<void>;
 }
 
@@ -31,6 +34,7 @@ export async function startHarness(): Promise<Harness> {
   const reconciles: string[] = [];
   const failures: string[] = [];
   const controllers: PolicyController[] = [];
+  const proxies: RecordingProxy[] = [];
   const directory = mkdtempSync(join(tmpdir(), 'controller-test-'));
   return {
     server,
@@ -55,8 +59,14 @@ export async function startHarness(): Promise<Harness> {
       writeFileSync(path, server.kubeConfigYaml.replace(server.url, url), { mode: 0o600 });
       return createKubeClients(loadKubeConfig(path));
     },
+    recordingProxy: async () => {
+      const proxy = await startRecordingProxy(server.url);
+      proxies.push(proxy);
+      return proxy;
+    },
     close: async () => {
       await Promise.all(controllers.splice(0).map((controller) => controller.close()));
+      await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
       await server.close();
       rmSync(directory, { recursive: true, force: true });
     },

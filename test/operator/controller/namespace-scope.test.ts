@@ -1,23 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { eventually } from '../../support/cli.js';
 import { condition, deployment, getPolicy, policy, policyGroup, startHarness, type Harness } from './harness.js';
-import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 
 jest.setTimeout(60_000);
 
 let harness: Harness;
-let proxy: RecordingProxy | undefined;
 beforeEach(async () => { harness = await startHarness(); });
-afterEach(async () => {
-  await harness.close();
-  await proxy?.close();
-  proxy = undefined;
-});
+afterEach(async () => { await harness.close(); });
 
 describe('--namespace scoping', () => {
   it('reconciles only the policies of its namespace, with namespaced list and watch requests only', async () => {
     const { clients } = harness;
-    proxy = await startRecordingProxy(harness.server.url);
+    const proxy = await harness.recordingProxy();
     for (const namespace of ['team-a', 'team-b']) {
       await clients.core.createNamespace({ body: { metadata: { name: namespace } } });
       await clients.apps.createNamespacedDeployment({ namespace, body: deployment('web', { app: 'web' }, { namespace }) });

@@ -2,18 +2,12 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { eventually } from '../../support/cli.js';
 import { condition, deployment, getPolicy, policy, policyGroup, startHarness, type Harness } from './harness.js';
-import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 
 jest.setTimeout(60_000);
 
 let harness: Harness;
-let proxy: RecordingProxy | undefined;
 beforeEach(async () => { harness = await startHarness(); });
-afterEach(async () => {
-  await harness.close();
-  await proxy?.close();
-  proxy = undefined;
-});
+afterEach(async () => { await harness.close(); });
 
 const HASH = 'badgateway.io/policy-hash';
 const stampOf = async (name: string): Promise<string | undefined> =>
@@ -74,7 +68,7 @@ describe('targets through the API server', () => {
 
   it('makes no write at all when resyncing a settled policy', async () => {
     const { clients } = harness;
-    proxy = await startRecordingProxy(harness.server.url);
+    const proxy = await harness.recordingProxy();
     await clients.apps.createNamespacedDeployment({ namespace: 'default', body: deployment('web', { app: 'web' }, { injected: true }) });
     await harness.start({ resyncPeriodMs: 200, clients: harness.clientsVia(proxy.url) });
     await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: policy('web', { targetRef: { name: 'web' } }) });
