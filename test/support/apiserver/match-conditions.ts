@@ -51,21 +51,19 @@ class Parser {
   }
 
   private or(): Node {
-    let left = this.and();
-    while (this.peek('||')) {
-      this.position += 1;
-      const [first, second] = [left, this.and()];
-      left = (variables) => logical(first, second, variables, true);
-    }
-    return left;
+    return this.logicalChain('||', () => this.and());
   }
 
   private and(): Node {
-    let left = this.unary();
-    while (this.peek('&&')) {
+    return this.logicalChain('&&', () => this.unary());
+  }
+
+  private logicalChain(operator: '||' | '&&', operand: () => Node): Node {
+    let left = operand();
+    while (this.peek(operator)) {
       this.position += 1;
-      const [first, second] = [left, this.unary()];
-      left = (variables) => logical(first, second, variables, false);
+      const [first, second] = [left, operand()];
+      left = (variables) => logical(first, second, variables, operator === '||');
     }
     return left;
   }
