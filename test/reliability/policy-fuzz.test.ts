@@ -76,7 +76,9 @@ const mutatedPolicy = fc
       }
       node = child as Record<string, unknown>;
     }
-    node[extraKey] = replacement ?? null;
+    // An array's own keys ("length") are not fields: extend it instead.
+    if (Array.isArray(node)) (node as unknown[]).push(replacement ?? null);
+    else node[extraKey] = replacement ?? null;
     return copy;
   });
 
