@@ -5,6 +5,9 @@ import { createServer, connect } from 'node:net';
 import { request, Agent } from 'undici';
 
 const children: ChildProcess[] = [];
+/** SIGKILL to nginx's master orphans its workers, which go on serving (and spinning) after the run. */
+const STOP_SIGNAL: Readonly<Record<string, NodeJS.Signals>> = { nginx: 'SIGTERM' };
+const stopSignals = new Map<ChildProcess, NodeJS.Signals>();
 
 export function start(command: string, args: string[], name: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
@@ -14,13 +17,14 @@ export function start(command: string, args: string[], name: string, env: NodeJS
     if (code !== 0 && signal === null && !stopping) process.stderr.write(`${name} exited with ${code}: ${stderr.slice(-500)}\n`);
   });
   children.push(child);
+  stopSignals.set(child, STOP_SIGNAL[command] ?? 'SIGKILL');
   return child;
 }
 
 let stopping = false;
 export function stopAll(): void {
   stopping = true;
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of children) if (child.exitCode === null) child.kill(stopSignals.get(child));
 }
 
 export async function freePort(): Promise<number> {

@@ -10,10 +10,14 @@ if (missing.length > 0) {
   // stderr, not console.log: jest drops console output of suites whose tests were all skipped.
   process.stderr.write(`bench smoke SKIPPED: ${missing.join(', ')} not installed (apt-get update && apt-get install -y nginx-light haproxy wrk)\n`);
 }
+function nginxWorkers(): number {
+  return Number(spawnSync('pgrep', ['-c', '-f', '^nginx: worker process'], { encoding: 'utf8' }).stdout.trim() || 0);
+}
 const describeIfTools = missing.length === 0 ? describe : describe.skip;
 
 describeIfTools('bench smoke run (checks the harness, never speed)', () => {
-  it('measures every scenario against nginx and HAProxy and writes the results', () => {
+  it('measures every scenario against nginx and HAProxy, writes the results and leaves no process behind', async () => {
+    const nginxWorkersBefore = nginxWorkers();
     const directory = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
     const out = join(directory, 'RESULTS.md');
     const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke', '--out', out], { encoding: 'utf8', timeout: 120_000 });
@@ -29,5 +33,8 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     for (const row of healthyRows) expect(row).toMatch(/\| \d+ \| 0 \|$/);
     expect(text).toMatch(/Open circuit, one connection: p99 \*\*\d+\.\d{3} ms\*\*/);
     expect(text).toMatch(/\| of which private \(RssAnon.*\| \d+\.\d MiB \|/);
+    // nginx's master stops its workers after it exits; give them a moment.
+    for (let waited = 0; waited < 5_000 && nginxWorkers() > nginxWorkersBefore; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(nginxWorkers()).toBe(nginxWorkersBefore);
   }, 180_000);
 });
