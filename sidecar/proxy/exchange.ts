@@ -70,8 +70,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
     this.ticket.settle(!this.state.failureStatusCodes.has(statusCode));
     if (this.attempts > 0) this.host.metrics.reusedSocketFailure();
-    const outgoing = clientResponseHeaders(headers, this.requestId);
-    if (this.host.isDraining()) outgoing.connection = 'close';
+    const outgoing = clientResponseHeaders(headers, this.requestId, this.host.isDraining());
     if (statusMessage !== undefined && statusMessage !== '') this.res.writeHead(statusCode, statusMessage, outgoing);
     else this.res.writeHead(statusCode, outgoing);
   }

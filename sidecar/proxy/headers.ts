@@ -78,13 +78,22 @@ export function upstreamRequestHeaders(req: IncomingMessage, requestId: string, 
   return out;
 }
 
-/** Response headers for the client: hop-by-hop removed (in place: the object is ours), request id set. */
-export function clientResponseHeaders(headers: IncomingHttpHeaders, requestId: string): IncomingHttpHeaders {
+/**
+ * Response headers for the client as a flat [name, value, ...] list: hop-by-hop removed, request id
+ * set, `Connection: close` added when draining. A new list rather than deletes on undici's object,
+ * which would turn it into a slow dictionary-mode object for Node's header writer.
+ */
+export function clientResponseHeaders(headers: IncomingHttpHeaders, requestId: string, close: boolean): (string | string[])[] {
   const named = connectionTokens(headers.connection);
-  if (named !== undefined) for (const name of named) delete headers[name];
-  for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
-  headers['x-request-id'] = requestId;
-  return headers;
+  const out: (string | string[])[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || name === 'x-request-id' || (named !== undefined && named.has(name))) continue;
+    out.push(name, value);
+  }
+  out.push('x-request-id', requestId);
+  if (close) out.push('connection', 'close');
+  return out;
 }
 
 /** Whether the request carries a body (and so cannot be replayed once streaming began). */

@@ -58,4 +58,15 @@ describe('header handling', () => {
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(upstream.seen[1]!.headers['x-request-id']).toBe(generated.headers['x-request-id']);
   });
+
+  it("answers with the request's id, not one the app made up, and passes repeated headers through", async () => {
+    const upstream = await fixtures.upstream();
+    upstream.mode = { kind: 'ok', headers: { 'x-request-id': 'app-made-this', 'set-cookie': ['a=1', 'b=2'], vary: 'accept' } };
+    const sidecar = await fixtures.sidecar(upstream.url);
+    const response = await request(sidecar.url, { headers: { 'x-request-id': 'trace-2' } });
+    await response.body.text();
+    expect(response.headers['x-request-id']).toBe('trace-2');
+    expect(response.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(response.headers.vary).toBe('accept');
+  });
 });

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 
 export type UpstreamMode =
-  | { kind: 'ok'; body?: string; status?: number; headers?: Record<string, string> }
+  | { kind: 'ok'; body?: string; status?: number; headers?: Record<string, string | string[]> }
   | { kind: 'status'; status: number; body?: string }
   | { kind: 'hang' }
   | { kind: 'reset' }
