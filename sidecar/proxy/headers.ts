@@ -27,6 +27,8 @@ export function requestIdOf(header: string | string[] | undefined): string {
 
 function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
+  // What nearly every client and app sends: nothing to look up per header.
+  if (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive') return undefined;
   const text = Array.isArray(value) ? value.join(',') : value;
   const tokens = new Set<string>();
   for (const token of text.split(',')) {
