@@ -11,6 +11,7 @@ COPY api ./api
 COPY sidecar ./sidecar
 COPY operator ./operator
 COPY cli ./cli
+COPY tools ./tools
 # tsc, then the esbuild bundle of the CLI (start-up time: docs/performance.md).
 RUN npm run build
 
