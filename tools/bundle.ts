@@ -9,6 +9,7 @@
  * first use; the real module stays in the bundle. (The mime database is not among them: express
  * looks up every response's Content-Type in it.)
  */
+import { rmSync } from 'node:fs';
 import { build, type Plugin } from 'esbuild';
 
 /**
@@ -62,6 +63,9 @@ const lazyDependencies: Plugin = {
     });
   },
 };
+
+// Chunk names carry content hashes: without this, every build leaves the previous chunks behind.
+rmSync('dist/cli/chunks', { recursive: true, force: true });
 
 await build({
   entryPoints: ['cli/main.ts'],
