@@ -48,18 +48,18 @@ export function renderResults(results: Results): string {
 
   lines.push('', '## Fast failure (64 connections)', '', '| target | req/s | p50 ms | p99 ms |', '|---|---|---|---|');
   for (const row of results.fastFailure) lines.push(`| ${row.name} | ${n(row.rps)} | ${n(row.p50, 2)} | ${n(row.p99, 2)} |`);
-  const [open, nginx, node] = results.fastFailure;
-  if (open !== undefined && nginx !== undefined && node !== undefined) {
-    lines.push('', `Open circuit vs bare node:http static 502: **${ratio(open.rps, node.rps)}** req/s; vs nginx \`return 502\`: **${ratio(open.rps, nginx.rps)}**.`);
+  const [open, nginx, node, same] = results.fastFailure;
+  if (open !== undefined && nginx !== undefined && node !== undefined && same !== undefined) {
+    lines.push('', `Open circuit vs bare node:http static 502: **${ratio(open.rps, node.rps)}** req/s; vs nginx \`return 502\`: **${ratio(open.rps, nginx.rps)}**; vs a bare node:http server sending the sidecar's own 502 (the same headers and page): **${ratio(open.rps, same.rps)}**.`);
   }
 
   lines.push('', '## Fast failure, one connection (per-request latency, nothing queued)', '',
     'With 64 connections on a shared 2-core machine the p99 above is mostly waiting for a CPU; one connection shows what answering one request costs.', '',
     '| target | req/s | p50 ms | p99 ms |', '|---|---|---|---|');
   for (const row of results.fastFailureUnsaturated) lines.push(`| ${row.name} | ${n(row.rps)} | ${n(row.p50, 3)} | ${n(row.p99, 3)} |`);
-  const [open1, nginx1, node1] = results.fastFailureUnsaturated;
-  if (open1 !== undefined && nginx1 !== undefined && node1 !== undefined) {
-    lines.push('', `Open circuit, one connection: p99 **${n(open1.p99, 3)} ms**; vs bare node:http static 502: **${ratio(open1.p99, node1.p99)}** p99, **${ratio(open1.rps, node1.rps)}** req/s; vs nginx \`return 502\`: **${ratio(open1.p99, nginx1.p99)}** p99.`);
+  const [open1, nginx1, node1, same1] = results.fastFailureUnsaturated;
+  if (open1 !== undefined && nginx1 !== undefined && node1 !== undefined && same1 !== undefined) {
+    lines.push('', `Open circuit, one connection: p99 **${n(open1.p99, 3)} ms**; vs bare node:http static 502: **${ratio(open1.p99, node1.p99)}** p99, **${ratio(open1.rps, node1.rps)}** req/s; vs the sidecar's 502 bytes from a bare node:http server: **${ratio(open1.p99, same1.p99)}** p99, **${ratio(open1.rps, same1.rps)}** req/s; vs nginx \`return 502\`: **${ratio(open1.p99, nginx1.p99)}** p99.`);
   }
 
   lines.push('', '## Black-holed upstream (accepts TCP, never answers; 1 s response timeout everywhere; 16 concurrent clients)', '',

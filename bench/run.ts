@@ -103,6 +103,14 @@ async function main(): Promise<void> {
   for (const port of [p.upstream, p.nginxProxy, p.nginxStatic502, p.haproxy, nodeStatic502]) await waitForPort(port);
   for (const s of [healthy, open, holeSidecar]) await waitForReady(s.admin);
   for (let index = 0; index < 10; index += 1) await (await request(`http://127.0.0.1:${open.port}/`)).body.dump();
+  // The same bytes the open circuit sends, from a bare node:http server: what Node itself costs
+  // for this response, apart from everything the sidecar does to produce it.
+  const sameResponse = await request(`http://127.0.0.1:${open.port}/`);
+  const sameBody = await sameResponse.body.text();
+  const sameHeaders = Object.fromEntries(Object.entries(sameResponse.headers).filter(([name]) => !['date', 'connection', 'keep-alive'].includes(name)));
+  const nodeSame502 = ports.next();
+  start(process.execPath, ['-e', nodeFixedResponseServer(nodeSame502, sameResponse.statusCode, sameHeaders, sameBody)], 'node-same-502');
+  await waitForPort(nodeSame502);
 
   const results: Results = {
     smoke, rounds: ROUNDS, seconds: SECONDS, healthy: [], fastFailure: [], fastFailureUnsaturated: [], blackhole: [],
@@ -135,7 +143,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const failureTargets = { 'sidecar (circuit open)': open.port, 'nginx return 502': p.nginxStatic502, 'node:http static 502': nodeStatic502 };
+  const failureTargets = { 'sidecar (circuit open)': open.port, 'nginx return 502': p.nginxStatic502, 'node:http static 502': nodeStatic502, 'node:http, the sidecar\'s 502 bytes': nodeSame502 };
   const failureRuns: Record<string, WrkResult[]> = {};
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const [name, port] of Object.entries(failureTargets)) (failureRuns[name] ??= []).push(await wrk(`http://127.0.0.1:${port}/`, 64, SECONDS, script));
@@ -194,7 +202,12 @@ function summarize(runs: Record<string, WrkResult[]>): Record<string, { rps: num
 
 /** Node's own ceiling for a fixed 502: a bare node:http server, nothing else loaded. */
 function nodeStatic502Server(port: number): string {
-  return `require('node:http').createServer((q, s) => { s.writeHead(502, { 'content-type': 'text/plain', 'content-length': 16 }); s.end('502 Bad Gateway\\n'); }).listen(${port}, '127.0.0.1')`;
+  return nodeFixedResponseServer(port, 502, { 'content-type': 'text/plain', 'content-length': '16' }, '502 Bad Gateway\n');
+}
+
+function nodeFixedResponseServer(port: number, status: number, headers: Record<string, string | string[] | undefined>, body: string): string {
+  return `const headers = ${JSON.stringify(headers)}, body = ${JSON.stringify(body)};
+require('node:http').createServer((q, s) => { s.writeHead(${status}, headers); s.end(body); }).listen(${port}, '127.0.0.1')`;
 }
 
 function machineFacts(): Results['machine'] {

@@ -25,7 +25,8 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     const text = readFileSync(out, 'utf8');
     rmSync(directory, { recursive: true, force: true });
     for (const heading of ['## Healthy proxying', '## Fast failure', '## Fast failure, one connection', '## Black-holed upstream', '## Sidecar footprint']) expect(text).toContain(heading);
-    for (const target of ['| direct |', '| nginx |', '| haproxy |', '| sidecar |', 'sidecar (circuit open)', 'node:http static 502']) expect(text).toContain(target);
+    for (const target of ['| direct |', '| nginx |', '| haproxy |', '| sidecar |', 'sidecar (circuit open)', 'node:http static 502', "node:http, the sidecar's 502 bytes"]) expect(text).toContain(target);
+    expect(text).toMatch(/vs a bare node:http server sending the sidecar's own 502 \(the same headers and page\): \*\*\d+\.\d\d×\*\*/);
     expect(text).toMatch(/\| 64 \| 1k \| \d+\.\d\d× \|/);
     // Healthy rows measure real 200s: every one ends with "| <socket errors> | 0 |" (no non-2xx).
     const healthyRows = text.split('## Fast failure')[0]!.split('\n').filter((line) => /^\| (64|512) \| (1k|100k) \| (direct|nginx|haproxy|sidecar) \|/.test(line));
