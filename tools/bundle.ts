@@ -31,7 +31,9 @@ function standIn(name: string, shape: { functions?: readonly string[]; call?: bo
   return `let real;
 const load = () => (real ??= require(${JSON.stringify(name + EAGER_SUFFIX)}));
 const own = { ${functions.join(', ')} };
-const target = ${shape.call === true ? 'function () { return load().apply(this, arguments); }' : '{}'};
+// An arrow function has no own non-configurable "prototype", which the traps below would
+// otherwise have to report exactly as the target has it.
+const target = ${shape.call === true ? '(...args) => load()(...args)' : '{}'};
 module.exports = new Proxy(target, {
   get: (_, key) => (Object.hasOwn(own, key) ? own[key] : load()[key]),
   has: (_, key) => key in load(),
