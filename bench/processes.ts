@@ -27,13 +27,39 @@ export function stopAll(): void {
   for (const child of children) if (child.exitCode === null) child.kill(stopSignals.get(child));
 }
 
+/**
+ * Ports below the kernel's ephemeral range: a port taken with listen(0) and released comes from
+ * that range, where the next outgoing connection on the machine (another test's load, say) may take
+ * it before nginx or HAProxy binds it.
+ */
+const EPHEMERAL_LOW = Number(readFileSyncOrEmpty('/proc/sys/net/ipv4/ip_local_port_range').trim().split(/\s+/)[0]) || 32768;
+const handedOut = new Set<number>();
+
+function readFileSyncOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const low = Math.min(20_000, EPHEMERAL_LOW - 1_000);
+  for (let attempt = 0; attempt < 1_000; attempt += 1) {
+    const port = low + Math.floor(Math.random() * (EPHEMERAL_LOW - low));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port between ${low} and ${EPHEMERAL_LOW}`);
 }
 
 export async function waitForPort(port: number, timeoutMs = 10_000, pollMs = 10): Promise<void> {
