@@ -80,7 +80,7 @@ export function renderResults(results: Results): string {
   );
   lines.push('', results.args.includes('--node-options')
     ? `Sidecar NODE_OPTIONS: ${results.nodeOptions === '' ? 'none' : `\`${results.nodeOptions}\``} (given with --node-options).`
-    : `Sidecar NODE_OPTIONS: \`${results.nodeOptions}\` (what the operator injects, with the old-generation cap that \`--max-old-space-size-percentage\` gives for the default 128Mi memory limit).`);
+    : `Sidecar NODE_OPTIONS: \`${results.nodeOptions}\` (what the operator injects, with the old-generation cap that \`--max-old-space-size-percentage\` gives for the default sidecar memory limit).`);
 
   lines.push('', '## How it was run', '', '```', ['npm run build && node bench/run.ts', ...results.args.map((arg) => (/^[\w./:=-]+$/.test(arg) ? arg : JSON.stringify(arg)))].join(' '),
     'wrk -t1 -c<connections> -d<seconds>s --timeout 5s -s json.lua http://127.0.0.1:<port>/<1k|100k>',

@@ -110,7 +110,7 @@ export function registerOperatorCommand(program: Command): void {
     .option('--sidecar-cpu <quantity>', 'sidecar CPU request', '50m')
     .option('--sidecar-memory <quantity>', 'sidecar memory request', '64Mi')
     .option('--sidecar-cpu-limit <quantity>', 'sidecar CPU limit (default: none)')
-    .option('--sidecar-memory-limit <quantity>', 'sidecar memory limit', '128Mi')
+    .option('--sidecar-memory-limit <quantity>', 'sidecar memory limit', '256Mi')
     .option('--drain-delay <duration>', 'default preStop delay of the app container', '5s')
     .option('--webhook-service <name>', 'Service in front of the webhook', 'badgateway-webhook')
     .option('--webhook-secret <name>', 'Secret holding the webhook TLS certificate', 'badgateway-webhook-tls')

@@ -15,7 +15,7 @@ export const DEFAULT_SIDECAR_IMAGE = 'ghcr.io/badgateway/badgateway:0.1.0';
 export const DEFAULT_INJECTION_SETTINGS: Readonly<InjectionSettings> = Object.freeze({
   image: DEFAULT_SIDECAR_IMAGE,
   imagePullPolicy: 'IfNotPresent',
-  resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+  resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
   drainDelay: '5s',
   runAsUser: 65532,
 });

@@ -1,8 +1,9 @@
 /**
  * The sidecar as the operator injects it (NODE_OPTIONS, default memory limit), in a real memory
- * cgroup, under 512 concurrent connections streaming 100 KiB responses: it must not be
- * OOM-killed, since a killed sidecar resets every connection of the pod. Needs root, a writable
- * cgroup filesystem and wrk; skips with the reason otherwise.
+ * cgroup, under sustained load: small responses on 64 connections, then 512 concurrent
+ * connections streaming 100 KiB responses. It must not be OOM-killed, since a killed sidecar
+ * resets every connection of the pod. (This sequence got it killed under the former 128Mi
+ * default.) Needs root, a writable cgroup filesystem and wrk; skips with the reason otherwise.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -17,6 +18,7 @@ const limit = DEFAULT_INJECTION_SETTINGS.resources.limits.memory;
 const limitMiB = Number(/^(\d+)Mi$/.exec(limit)?.[1]);
 const CONNECTIONS = 512;
 const BODY_BYTES = 100 * 1024;
+const SMALL_BYTES = 1024;
 
 function unavailable(): string | undefined {
   if (spawnSync('sh', ['-c', 'command -v wrk']).status !== 0) return 'wrk not installed (apt-get update && apt-get install -y wrk)';
@@ -47,9 +49,9 @@ function started(child: ChildProcess): ChildProcess {
 }
 
 /** wrk's summary: requests, non-2xx responses and socket errors other than timeouts. */
-function runWrk(url: string, seconds: number): Promise<{ requests: number; non2xx: number; socketErrors: number; output: string }> {
+function runWrk(url: string, connections: number, seconds: number): Promise<{ requests: number; non2xx: number; socketErrors: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--timeout', '10s', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', url], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (data) => { output += String(data); });
     child.stderr.on('data', (data) => { output += String(data); });
@@ -66,10 +68,10 @@ function runWrk(url: string, seconds: number): Promise<{ requests: number; non2x
 }
 
 describeIfPossible(`the injected sidecar under its default memory limit (${limit})`, () => {
-  it(`serves ${CONNECTIONS} connections of 100 KiB responses without being OOM-killed`, async () => {
+  it(`serves 64 connections of 1 KiB, then ${CONNECTIONS} connections of 100 KiB responses, without being OOM-killed`, async () => {
     const upstreamPort = await closedPort();
-    started(spawn(process.execPath, ['-e', `const body = Buffer.alloc(${BODY_BYTES}, 120);
-require('node:http').createServer((q, s) => { s.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length }); s.end(body); }).listen(${upstreamPort}, '127.0.0.1')`], { stdio: 'ignore' }));
+    started(spawn(process.execPath, ['-e', `const large = Buffer.alloc(${BODY_BYTES}, 120), small = Buffer.alloc(${SMALL_BYTES}, 120);
+require('node:http').createServer((q, s) => { const body = q.url === '/small' ? small : large; s.writeHead(200, { 'content-type': 'text/plain', 'content-length': body.length }); s.end(body); }).listen(${upstreamPort}, '127.0.0.1')`], { stdio: 'ignore' }));
 
     const group = createMemoryCgroup(`badgateway-test-${process.pid}`, limitMiB * 1024 * 1024);
     if ('unavailable' in group) throw new Error(group.unavailable);
@@ -84,12 +86,15 @@ require('node:http').createServer((q, s) => { s.writeHead(200, { 'content-type':
     const warm = await request(`http://127.0.0.1:${port}/`);
     expect({ status: warm.statusCode, bytes: (await warm.body.arrayBuffer()).byteLength }).toEqual({ status: 200, bytes: BODY_BYTES });
 
-    const load = await runWrk(`http://127.0.0.1:${port}/`, 10);
+    const small = await runWrk(`http://127.0.0.1:${port}/small`, 64, 10);
+    const large = await runWrk(`http://127.0.0.1:${port}/`, CONNECTIONS, 20);
 
     const peakMiB = Math.round(group.peakBytes() / 1024 / 1024);
-    console.log(`memory limit ${limit}: ${load.requests} requests of 100 KiB over ${CONNECTIONS} connections; peak charged ${peakMiB} MiB`);
+    console.log(`memory limit ${limit}: ${small.requests} requests of 1 KiB over 64 connections, then ${large.requests} of 100 KiB over ${CONNECTIONS}; peak charged ${peakMiB} MiB`);
     expect({ oomKills: group.oomKills(), exitCode: sidecar.exitCode, signal: sidecar.signalCode }).toEqual({ oomKills: 0, exitCode: null, signal: null });
-    expect({ requests: load.requests > 0, non2xx: load.non2xx, socketErrors: load.socketErrors }).toEqual({ requests: true, non2xx: 0, socketErrors: 0 });
+    for (const load of [small, large]) {
+      expect({ requests: load.requests > 0, non2xx: load.non2xx, socketErrors: load.socketErrors }).toEqual({ requests: true, non2xx: 0, socketErrors: 0 });
+    }
     const after = await request(`http://127.0.0.1:${port}/`);
     await after.body.dump();
     expect(after.statusCode).toBe(200);
