@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { isDuration, parseDuration } from '../api/duration.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../api/logger.js';
 import { OPERATOR_HTTP_PORT, OPERATOR_WEBHOOK_PORT } from '../api/names.js';
+import { DEFAULT_INJECTION_SETTINGS } from '../operator/inject/settings.js';
 import { UsageError } from './usage-error.js';
 
 interface OperatorFlags {
@@ -106,12 +107,12 @@ export function registerOperatorCommand(program: Command): void {
     .option('--renew-deadline <duration>', 'the leader steps down if it cannot renew within this', '10s')
     .option('--retry-period <duration>', 'time between lease attempts', '2s')
     .option('--max-concurrent-reconciles <n>', 'policies reconciled at once', '2')
-    .addOption(new Option('--sidecar-image <image>', 'image of injected sidecars').env('BADGATEWAY_SIDECAR_IMAGE').default('ghcr.io/badgateway/badgateway:0.1.0'))
-    .option('--sidecar-cpu <quantity>', 'sidecar CPU request', '50m')
-    .option('--sidecar-memory <quantity>', 'sidecar memory request', '64Mi')
+    .addOption(new Option('--sidecar-image <image>', 'image of injected sidecars').env('BADGATEWAY_SIDECAR_IMAGE').default(DEFAULT_INJECTION_SETTINGS.image))
+    .option('--sidecar-cpu <quantity>', 'sidecar CPU request', DEFAULT_INJECTION_SETTINGS.resources.requests.cpu)
+    .option('--sidecar-memory <quantity>', 'sidecar memory request', DEFAULT_INJECTION_SETTINGS.resources.requests.memory)
     .option('--sidecar-cpu-limit <quantity>', 'sidecar CPU limit (default: none)')
-    .option('--sidecar-memory-limit <quantity>', 'sidecar memory limit', '256Mi')
-    .option('--drain-delay <duration>', 'default preStop delay of the app container', '5s')
+    .option('--sidecar-memory-limit <quantity>', 'sidecar memory limit', DEFAULT_INJECTION_SETTINGS.resources.limits.memory)
+    .option('--drain-delay <duration>', 'default preStop delay of the app container', DEFAULT_INJECTION_SETTINGS.drainDelay)
     .option('--webhook-service <name>', 'Service in front of the webhook', 'badgateway-webhook')
     .option('--webhook-secret <name>', 'Secret holding the webhook TLS certificate', 'badgateway-webhook-tls')
     .option('--webhook-config <name>', 'MutatingWebhookConfiguration name', 'badgateway')
