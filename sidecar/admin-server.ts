@@ -30,6 +30,18 @@ const TEXT = 'text/plain; charset=utf-8';
 /** Admin requests are tiny GETs; anything bigger is not for us. */
 const MAX_ADMIN_HEADER_BYTES = 8 * 1024;
 
+/**
+ * node:http's own writes rather than express's res.type()/send(): those look every Content-Type up
+ * in the mime database, which the sidecar would then load for its first probe (tools/bundle.ts).
+ * Node sends no body for HEAD by itself.
+ */
+function reply(res: Response, status: number, contentType: string, body: string): void {
+  res.statusCode = status;
+  res.setHeader('content-type', contentType);
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
+}
+
 export function createAdminServer(state: AdminState, metrics: MetricsText): AdminServer {
   const app = express();
   app.disable('x-powered-by');
@@ -37,27 +49,27 @@ export function createAdminServer(state: AdminState, metrics: MetricsText): Admi
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.set('cache-control', 'no-store');
     if (req.method === 'GET' || req.method === 'HEAD') return next();
-    res.set('allow', 'GET, HEAD').status(405).type(TEXT).send('method not allowed\n');
+    res.set('allow', 'GET, HEAD');
+    reply(res, 405, TEXT, 'method not allowed\n');
   });
   app.get('/healthz', (_req, res) => {
-    res.type(TEXT).send('ok\n');
+    reply(res, 200, TEXT, 'ok\n');
   });
   app.get('/readyz', (_req, res) => {
-    if (state.ready()) res.type(TEXT).send('ready\n');
-    else res.status(503).type(TEXT).send('not ready\n');
+    if (state.ready()) reply(res, 200, TEXT, 'ready\n');
+    else reply(res, 503, TEXT, 'not ready\n');
   });
   app.get('/metrics', async (_req, res) => {
-    const text = await metrics.text();
-    res.set('content-type', metrics.contentType).send(text);
+    reply(res, 200, metrics.contentType, await metrics.text());
   });
   app.get('/config', (_req, res) => {
-    res.type('application/json; charset=utf-8').send(JSON.stringify({ config: state.config(), circuit: state.breakerState() }));
+    reply(res, 200, 'application/json; charset=utf-8', JSON.stringify({ config: state.config(), circuit: state.breakerState() }));
   });
   app.use((_req: Request, res: Response) => {
-    res.status(404).type(TEXT).send('not found\n');
+    reply(res, 404, TEXT, 'not found\n');
   });
   app.use((_error: Error, _req: Request, res: Response, _next: NextFunction) => {
-    if (!res.headersSent) res.status(500).type(TEXT).send('internal error\n');
+    if (!res.headersSent) reply(res, 500, TEXT, 'internal error\n');
     else res.destroy();
   });
   const server = createServer({ maxHeaderSize: MAX_ADMIN_HEADER_BYTES }, app);
