@@ -27,8 +27,14 @@ WORKDIR /app
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /src/dist ./dist
+COPY tools/warm-compile-cache.ts ./tools/
+RUN install -d -o 65532 -g 65532 /app/compile-cache
 # Numeric non-root user, so runAsNonRoot can verify it without resolving names.
 USER 65532:65532
+# V8 code cache for the sidecar's modules, written once here as the runtime user (Node keys its
+# entries by user id); at run time Node only reads it from the read-only root filesystem.
+ENV NODE_COMPILE_CACHE=/app/compile-cache
+RUN node tools/warm-compile-cache.ts /app/compile-cache
 EXPOSE 8502 8503 9443 8080
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["--help"]

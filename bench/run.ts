@@ -58,18 +58,23 @@ async function injectedNodeOptions(): Promise<string> {
   return SIDECAR_NODE_OPTIONS.replace(/--max-old-space-size-percentage=(\d+)/, (_flag, percent: string) => `--max-old-space-size=${Math.floor((limitMiB * Number(percent)) / 100)}`);
 }
 
-function sidecar(upstreamPort: number, config: object): { port: number; admin: number; pid: () => number } {
+/** The sidecars run with a compile cache warmed as the image warms it (tools/warm-compile-cache.ts). */
+const compileCache = join(dir, 'compile-cache');
+const warm = spawnSync(process.execPath, [join(root, 'tools', 'warm-compile-cache.ts'), compileCache, cli], { encoding: 'utf8' });
+if (warm.status !== 0) throw new Error(`bench: warming the compile cache failed: ${warm.stderr}`);
+
+function sidecar(upstreamPort: number, config: object, env: NodeJS.ProcessEnv = { NODE_COMPILE_CACHE: compileCache }): { port: number; admin: number; pid: () => number } {
   const port = ports.next();
   const admin = ports.next();
   const file = join(dir, `sidecar-${port}.json`);
   writeFileSync(file, JSON.stringify(config));
-  const child = start(process.execPath, [cli, 'sidecar', '--upstream', `http://127.0.0.1:${upstreamPort}`, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--config', file, '--log-level', 'warn'], `sidecar:${port}`, { NODE_OPTIONS: sidecarNodeOptions });
+  const child = start(process.execPath, [cli, 'sidecar', '--upstream', `http://127.0.0.1:${upstreamPort}`, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--config', file, '--log-level', 'warn'], `sidecar:${port}`, { NODE_OPTIONS: sidecarNodeOptions, ...env });
   return { port, admin, pid: () => child.pid as number };
 }
 
 const allocated: number[] = [];
 const ports = { next: () => allocated.shift() as number };
-for (let index = 0; index < 40; index += 1) allocated.push(await freePort());
+for (let index = 0; index < 48; index += 1) allocated.push(await freePort());
 
 async function main(): Promise<void> {
   const p: Ports = {
@@ -114,7 +119,7 @@ async function main(): Promise<void> {
 
   const results: Results = {
     smoke, rounds: ROUNDS, seconds: SECONDS, healthy: [], fastFailure: [], fastFailureUnsaturated: [], blackhole: [],
-    memory: { idle: NaN, idleAnon: NaN, loaded: NaN, nodeBaseline: NaN }, readyMs: NaN, nodeReadyMs: NaN, nodeOptions: sidecarNodeOptions, args: process.argv.slice(2), machine: machineFacts(),
+    memory: { idle: NaN, idleAnon: NaN, loaded: NaN, nodeBaseline: NaN }, readyMs: NaN, readyUncachedMs: NaN, nodeReadyMs: NaN, nodeOptions: sidecarNodeOptions, args: process.argv.slice(2), machine: machineFacts(),
   };
   await new Promise((resolve) => setTimeout(resolve, 500)); // let start-up garbage settle
   results.memory.idle = rssMiB(healthy.pid());
@@ -171,11 +176,15 @@ async function main(): Promise<void> {
 
   // Start-to-ready, alternating with Node's own floor: a bare node:http server until it listens.
   const readies: number[] = [];
+  const uncachedReadies: number[] = [];
   const nodeReadies: number[] = [];
   for (let index = 0; index < (smoke ? 1 : 5); index += 1) {
     const s = sidecar(p.upstream, {});
     readies.push(await waitForReady(s.admin));
     process.kill(s.pid(), 'SIGKILL');
+    const uncached = sidecar(p.upstream, {}, { NODE_COMPILE_CACHE: undefined });
+    uncachedReadies.push(await waitForReady(uncached.admin));
+    process.kill(uncached.pid(), 'SIGKILL');
     const port = await freePort();
     const started = performance.now();
     const bare = start(process.execPath, ['-e', nodeStatic502Server(port)], `node-bare:${port}`);
@@ -184,6 +193,7 @@ async function main(): Promise<void> {
     bare.kill('SIGKILL');
   }
   results.readyMs = median(readies);
+  results.readyUncachedMs = median(uncachedReadies);
   results.nodeReadyMs = median(nodeReadies);
 
   writeFileSync(outFile, renderResults(results));
