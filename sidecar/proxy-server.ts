@@ -22,6 +22,12 @@ const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 const CLIENT_KEEP_ALIVE_MS = 65_000;
 /** Slowloris guard: the whole request head must arrive within this. */
 const CLIENT_HEADERS_TIMEOUT_MS = 15_000;
+/**
+ * Node's default backlog (511) overflows when a burst of new connections meets a busy event loop:
+ * the kernel drops their SYNs and clients retry after 1 s, then 3 s. The kernel caps this at
+ * net.core.somaxconn (4096 by default since Linux 5.4), as it does nginx's `listen ... backlog=`.
+ */
+const LISTEN_BACKLOG = 4096;
 
 /** Whether `logger` writes level info; pino says so exactly, other loggers are assumed to. */
 function logsInfo(logger: Logger): boolean {
@@ -111,7 +117,7 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
   listen(host: string, port: number): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => {
+      this.server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', reject);
         resolve(this.server.address() as AddressInfo);
       });
