@@ -21,6 +21,8 @@ export interface Results {
   nodeReadyMs: number;
   /** NODE_OPTIONS the sidecar ran with (as injected). */
   nodeOptions: string;
+  /** The rest of the injected environment the sidecar ran with. */
+  environment: Record<string, string>;
   /** The bench's own arguments, for "how it was run". */
   args: string[];
   machine: { cores: number; cpu: string; node: string; nginx: string; haproxy: string; wrk: string; date: string };
@@ -84,12 +86,13 @@ export function renderResults(results: Results): string {
   );
   lines.push('', results.args.includes('--node-options')
     ? `Sidecar NODE_OPTIONS: ${results.nodeOptions === '' ? 'none' : `\`${results.nodeOptions}\``} (given with --node-options).`
-    : `Sidecar NODE_OPTIONS: \`${results.nodeOptions}\` (what the operator injects, with the old-generation cap that \`--max-old-space-size-percentage\` gives for the default sidecar memory limit).`);
+    : `Sidecar NODE_OPTIONS: \`${results.nodeOptions}\` (what the operator injects, with the old-generation cap that \`--max-old-space-size-percentage\` gives for the default sidecar memory limit).`,
+  `Rest of the injected environment: ${Object.entries(results.environment).map(([name, value]) => `\`${name}=${value}\``).join(', ') || 'none'}; start-up with the image's compile cache unless said otherwise.`);
 
   lines.push('', '## How it was run', '', '```', ['npm run build && node bench/run.ts', ...results.args.map((arg) => (/^[\w./:=-]+$/.test(arg) ? arg : JSON.stringify(arg)))].join(' '),
     'wrk -t1 -c<connections> -d<seconds>s --timeout 5s -s json.lua http://127.0.0.1:<port>/<1k|100k>',
     'nginx: 1 worker, upstream keepalive 128; HAProxy: nbthread 1, http-reuse always',
     'wrk -t1 -c1 ... (fast failure, one connection)',
-    `sidecar: NODE_OPTIONS="${results.nodeOptions}" badgateway sidecar --log-level warn (one Node process)`, '```', '');
+    `sidecar: ${Object.entries(results.environment).map(([name, value]) => `${name}=${value} `).join('')}NODE_OPTIONS="${results.nodeOptions}" NODE_COMPILE_CACHE=<warmed> badgateway sidecar --log-level warn (one Node process)`, '```', '');
   return `${lines.join('\n')}\n`;
 }

@@ -58,6 +58,14 @@ async function injectedNodeOptions(): Promise<string> {
   return SIDECAR_NODE_OPTIONS.replace(/--max-old-space-size-percentage=(\d+)/, (_flag, percent: string) => `--max-old-space-size=${Math.floor((limitMiB * Number(percent)) / 100)}`);
 }
 
+/** The rest of the environment the operator injects (MALLOC_ARENA_MAX), as the sidecar gets it. */
+const sidecarEnvironment = await injectedEnvironment();
+
+async function injectedEnvironment(): Promise<Record<string, string>> {
+  const { SIDECAR_ENV } = await import(join(root, 'dist', 'operator', 'inject', 'sidecar-container.js')) as { SIDECAR_ENV: { name: string; value: string }[] };
+  return Object.fromEntries(SIDECAR_ENV.filter((variable) => variable.name !== 'NODE_OPTIONS').map((variable) => [variable.name, variable.value]));
+}
+
 /** The sidecars run with a compile cache warmed as the image warms it (tools/warm-compile-cache.ts). */
 const compileCache = join(dir, 'compile-cache');
 const warm = spawnSync(process.execPath, [join(root, 'tools', 'warm-compile-cache.ts'), compileCache, cli], { encoding: 'utf8' });
@@ -68,7 +76,7 @@ function sidecar(upstreamPort: number, config: object, env: NodeJS.ProcessEnv = 
   const admin = ports.next();
   const file = join(dir, `sidecar-${port}.json`);
   writeFileSync(file, JSON.stringify(config));
-  const child = start(process.execPath, [cli, 'sidecar', '--upstream', `http://127.0.0.1:${upstreamPort}`, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--config', file, '--log-level', 'warn'], `sidecar:${port}`, { NODE_OPTIONS: sidecarNodeOptions, ...env });
+  const child = start(process.execPath, [cli, 'sidecar', '--upstream', `http://127.0.0.1:${upstreamPort}`, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--config', file, '--log-level', 'warn'], `sidecar:${port}`, { ...sidecarEnvironment, NODE_OPTIONS: sidecarNodeOptions, ...env });
   return { port, admin, pid: () => child.pid as number };
 }
 
@@ -119,7 +127,7 @@ async function main(): Promise<void> {
 
   const results: Results = {
     smoke, rounds: ROUNDS, seconds: SECONDS, healthy: [], fastFailure: [], fastFailureUnsaturated: [], blackhole: [],
-    memory: { idle: NaN, idleAnon: NaN, loaded: NaN, nodeBaseline: NaN }, readyMs: NaN, readyUncachedMs: NaN, nodeReadyMs: NaN, nodeOptions: sidecarNodeOptions, args: process.argv.slice(2), machine: machineFacts(),
+    memory: { idle: NaN, idleAnon: NaN, loaded: NaN, nodeBaseline: NaN }, readyMs: NaN, readyUncachedMs: NaN, nodeReadyMs: NaN, nodeOptions: sidecarNodeOptions, environment: sidecarEnvironment, args: process.argv.slice(2), machine: machineFacts(),
   };
   await new Promise((resolve) => setTimeout(resolve, 500)); // let start-up garbage settle
   results.memory.idle = rssMiB(healthy.pid());

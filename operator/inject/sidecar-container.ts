@@ -1,5 +1,5 @@
 /** The badgateway sidecar container, as injected. */
-import type { V1Container, V1Volume } from '@kubernetes/client-node';
+import type { V1Container, V1EnvVar, V1Volume } from '@kubernetes/client-node';
 import { CONFIG_KEY, CONFIG_MOUNT_PATH, configMapNameFor, SIDECAR_ADMIN_PORT, SIDECAR_CONTAINER_NAME, SIDECAR_PROXY_PORT } from '../../api/names.js';
 import type { InjectionSettings } from './settings.js';
 
@@ -14,6 +14,17 @@ export const DEFAULT_PROXY_PORT_NAME = 'bgw-proxy';
  * so the heap must leave them room (docs/performance.md has the measurements).
  */
 export const SIDECAR_NODE_OPTIONS = '--max-semi-space-size=2 --max-old-space-size-percentage=25';
+
+/**
+ * The injected container's environment. MALLOC_ARENA_MAX: glibc gives each thread that allocates
+ * (V8's GC helpers, libuv's pool) an arena of its own, up to 8 per core, and keeps their freed
+ * memory; two arenas cut the sidecar's peak RSS under 512 connections by 15-20 MiB at no measured
+ * CPU cost (docs/performance.md).
+ */
+export const SIDECAR_ENV: readonly Readonly<V1EnvVar>[] = [
+  { name: 'NODE_OPTIONS', value: SIDECAR_NODE_OPTIONS },
+  { name: 'MALLOC_ARENA_MAX', value: '2' },
+];
 
 export interface SidecarSpec {
   appPort: number;
@@ -40,7 +51,7 @@ export function sidecarContainer(spec: SidecarSpec, settings: InjectionSettings)
     name: SIDECAR_CONTAINER_NAME,
     image: settings.image,
     args,
-    env: [{ name: 'NODE_OPTIONS', value: SIDECAR_NODE_OPTIONS }],
+    env: SIDECAR_ENV.map((variable) => ({ ...variable })),
     ports: [
       { name: spec.proxyPortName, containerPort: SIDECAR_PROXY_PORT, protocol: 'TCP' },
       { name: ADMIN_PORT_NAME, containerPort: SIDECAR_ADMIN_PORT, protocol: 'TCP' },

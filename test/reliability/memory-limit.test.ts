@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'undici';
 import { DEFAULT_INJECTION_SETTINGS } from '../../operator/inject/settings.js';
-import { SIDECAR_NODE_OPTIONS } from '../../operator/inject/sidecar-container.js';
+import { SIDECAR_ENV } from '../../operator/inject/sidecar-container.js';
 import { cliEntry, eventually } from '../support/cli.js';
 import { closedPort } from '../support/faulty-upstream.js';
 import { createMemoryCgroup, type MemoryCgroup } from '../support/memory-cgroup.js';
@@ -81,7 +81,7 @@ require('node:http').createServer((q, s) => { const body = q.url === '/small' ? 
     // The shell joins the cgroup, then becomes the sidecar: everything it allocates is charged there.
     const sidecar = started(spawn('sh', ['-c', 'echo $$ > "$CGROUP_PROCS" && exec "$@"', 'sh',
       process.execPath, cliEntry, 'sidecar', '--upstream', `http://127.0.0.1:${upstreamPort}`, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--log-level', 'warn'],
-    { env: { ...process.env, NODE_OPTIONS: SIDECAR_NODE_OPTIONS, CGROUP_PROCS: group.procsFile }, stdio: 'ignore' }));
+    { env: { ...process.env, ...Object.fromEntries(SIDECAR_ENV.map((variable) => [variable.name, variable.value])), CGROUP_PROCS: group.procsFile }, stdio: 'ignore' }));
     await eventually(async () => (await request(`http://127.0.0.1:${admin}/readyz`)).statusCode === 200, 20_000, 'sidecar ready');
     const warm = await request(`http://127.0.0.1:${port}/`);
     expect({ status: warm.statusCode, bytes: (await warm.body.arrayBuffer()).byteLength }).toEqual({ status: 200, bytes: BODY_BYTES });
