@@ -44,26 +44,23 @@ process.on('exit', () => {
 });
 process.on('SIGINT', () => process.exit(130));
 
-const sidecarNodeOptions = nodeOptionsIndex > 0 ? (process.argv[nodeOptionsIndex + 1] as string) : await injectedNodeOptions();
-
-/**
- * The NODE_OPTIONS the operator injects into the sidecar container. Its old-space cap is a
- * percentage of the container's memory limit; this machine has no such limit, so the bench sets
- * the cap that percentage gives for the default limit.
- */
-async function injectedNodeOptions(): Promise<string> {
-  const { SIDECAR_NODE_OPTIONS } = await import(join(root, 'dist', 'operator', 'inject', 'sidecar-container.js')) as { SIDECAR_NODE_OPTIONS: string };
-  const { DEFAULT_INJECTION_SETTINGS } = await import(join(root, 'dist', 'operator', 'inject', 'settings.js')) as { DEFAULT_INJECTION_SETTINGS: { resources: { limits: { memory: string } } } };
-  const limitMiB = Number(/^(\d+)Mi$/.exec(DEFAULT_INJECTION_SETTINGS.resources.limits.memory)?.[1] ?? NaN);
-  return SIDECAR_NODE_OPTIONS.replace(/--max-old-space-size-percentage=(\d+)/, (_flag, percent: string) => `--max-old-space-size=${Math.floor((limitMiB * Number(percent)) / 100)}`);
-}
-
-/** The rest of the environment the operator injects (MALLOC_ARENA_MAX), as the sidecar gets it. */
-const sidecarEnvironment = await injectedEnvironment();
+/** The environment the operator injects into the sidecar container, NODE_OPTIONS apart. */
+const { NODE_OPTIONS: injectedNodeOptions = '', ...sidecarEnvironment } = await injectedEnvironment();
+const sidecarNodeOptions = nodeOptionsIndex > 0 ? (process.argv[nodeOptionsIndex + 1] as string) : await withDefaultOldSpaceCap(injectedNodeOptions);
 
 async function injectedEnvironment(): Promise<Record<string, string>> {
   const { SIDECAR_ENV } = await import(join(root, 'dist', 'operator', 'inject', 'sidecar-container.js')) as { SIDECAR_ENV: { name: string; value: string }[] };
-  return Object.fromEntries(SIDECAR_ENV.filter((variable) => variable.name !== 'NODE_OPTIONS').map((variable) => [variable.name, variable.value]));
+  return Object.fromEntries(SIDECAR_ENV.map((variable) => [variable.name, variable.value]));
+}
+
+/**
+ * The injected old-space cap is a percentage of the container's memory limit; this machine has no
+ * such limit, so the bench sets the cap that percentage gives for the default limit.
+ */
+async function withDefaultOldSpaceCap(nodeOptions: string): Promise<string> {
+  const { DEFAULT_INJECTION_SETTINGS } = await import(join(root, 'dist', 'operator', 'inject', 'settings.js')) as { DEFAULT_INJECTION_SETTINGS: { resources: { limits: { memory: string } } } };
+  const limitMiB = Number(/^(\d+)Mi$/.exec(DEFAULT_INJECTION_SETTINGS.resources.limits.memory)?.[1] ?? NaN);
+  return nodeOptions.replace(/--max-old-space-size-percentage=(\d+)/, (_flag, percent: string) => `--max-old-space-size=${Math.floor((limitMiB * Number(percent)) / 100)}`);
 }
 
 /** The sidecars run with a compile cache warmed as the image warms it (tools/warm-compile-cache.ts). */
