@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { isDuration, parseDuration } from '../api/duration.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../api/logger.js';
+import { relaxOldGenerationGrowth, SIDECAR_HEAP_GROWING_PERCENT } from '../sidecar/old-generation-growth.js';
 import { parseHostPort } from './host-port.js';
 import { UsageError } from './usage-error.js';
 
@@ -44,6 +45,8 @@ export function registerSidecarCommand(program: Command): void {
       const admin = parseHostPort('--admin', flags.admin);
       if (!isDuration(flags.drainTimeout)) throw new UsageError(`--drain-timeout: ${JSON.stringify(flags.drainTimeout)} is not a duration (e.g. 30s)`);
       const logger = createLogger({ name: 'sidecar', level: flags.logLevel });
+      const relaxed = relaxOldGenerationGrowth();
+      logger.debug({ heapGrowingPercent: relaxed ? SIDECAR_HEAP_GROWING_PERCENT : 'from the node command line' }, 'V8 old-generation growth');
       // Loaded here, not at the top: every subcommand shares cli/main.js and should start fast.
       const { ConfigError, runSidecar } = await import('../sidecar/run-sidecar.js');
       let running;
