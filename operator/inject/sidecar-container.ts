@@ -8,12 +8,14 @@ export const ADMIN_PORT_NAME = 'bgw-admin';
 export const DEFAULT_PROXY_PORT_NAME = 'bgw-proxy';
 
 /**
- * V8 heap sizing for the sidecar: a small young generation (2 MiB semi-spaces instead of up to
+ * V8 heap sizing for the sidecar: a small young generation (4 MiB semi-spaces instead of up to
  * 16) and an old generation capped at a quarter of the container's memory limit (64 MiB under the
  * default 256Mi): most of what the sidecar holds under load is socket buffers outside V8's heap,
- * so the heap must leave them room (docs/performance.md has the measurements).
+ * so the heap must leave them room. The sidecar relaxes the old generation's growth itself
+ * (sidecar/old-generation-growth.ts); with 2 MiB semi-spaces it still fell, in about one start in
+ * three, into a full collection every 80 ms (docs/performance.md, items 10 and 20).
  */
-export const SIDECAR_NODE_OPTIONS = '--max-semi-space-size=2 --max-old-space-size-percentage=25';
+export const SIDECAR_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size-percentage=25';
 
 /**
  * The injected container's environment. MALLOC_ARENA_MAX: glibc gives each thread that allocates
