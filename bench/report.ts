@@ -2,6 +2,9 @@
 
 interface TargetStats { rps: number; p50: number; p99: number; errors: number; non2xx: number }
 
+/** The healthy-proxying reference target: node:http and undici with nothing else. */
+export const NODE_UNDICI_PROXY = 'node:http + undici';
+
 export interface Results {
   smoke: boolean;
   rounds: number;
@@ -45,11 +48,13 @@ export function renderResults(results: Results): string {
       lines.push(`| ${row.connections} | ${row.body} | ${name} | ${n(stats.rps)} | ${n(stats.p50, 2)} | ${n(stats.p99, 2)} | ${stats.errors} | ${stats.non2xx} |`);
     }
   }
-  lines.push('', '| connections | body | sidecar/nginx req/s | sidecar/HAProxy req/s | sidecar/nginx p99 | sidecar/HAProxy p99 |', '|---|---|---|---|---|---|');
+  lines.push('', '| connections | body | sidecar/nginx req/s | sidecar/HAProxy req/s | sidecar/nginx p99 | sidecar/HAProxy p99 | node:http + undici/nginx req/s | sidecar/(node:http + undici) req/s |', '|---|---|---|---|---|---|---|---|');
   for (const row of results.healthy) {
     const t = row.targets;
-    lines.push(`| ${row.connections} | ${row.body} | ${ratio(t.sidecar!.rps, t.nginx!.rps)} | ${ratio(t.sidecar!.rps, t.haproxy!.rps)} | ${ratio(t.sidecar!.p99, t.nginx!.p99)} | ${ratio(t.sidecar!.p99, t.haproxy!.p99)} |`);
+    const bare = t[NODE_UNDICI_PROXY];
+    lines.push(`| ${row.connections} | ${row.body} | ${ratio(t.sidecar!.rps, t.nginx!.rps)} | ${ratio(t.sidecar!.rps, t.haproxy!.rps)} | ${ratio(t.sidecar!.p99, t.nginx!.p99)} | ${ratio(t.sidecar!.p99, t.haproxy!.p99)} | ${bare === undefined ? '—' : ratio(bare.rps, t.nginx!.rps)} | ${bare === undefined ? '—' : ratio(t.sidecar!.rps, bare.rps)} |`);
   }
+  lines.push('', `\`${NODE_UNDICI_PROXY}\` is Node's ceiling for this: a node:http server in front of the same undici Pool, forwarding headers untouched, with none of the sidecar's work (breaker, timeouts, header rewriting, metrics, error pages, backpressure) and the sidecar's heap settings.`);
 
   lines.push('', '## Fast failure (64 connections)', '', '| target | req/s | p50 ms | p99 ms |', '|---|---|---|---|');
   for (const row of results.fastFailure) lines.push(`| ${row.name} | ${n(row.rps)} | ${n(row.p50, 2)} | ${n(row.p99, 2)} |`);
@@ -87,7 +92,8 @@ export function renderResults(results: Results): string {
   lines.push('', results.args.includes('--node-options')
     ? `Sidecar NODE_OPTIONS: ${results.nodeOptions === '' ? 'none' : `\`${results.nodeOptions}\``} (given with --node-options).`
     : `Sidecar NODE_OPTIONS: \`${results.nodeOptions}\` (what the operator injects, with the old-generation cap that \`--max-old-space-size-percentage\` gives for the default sidecar memory limit).`,
-  `Rest of the injected environment: ${Object.entries(results.environment).map(([name, value]) => `\`${name}=${value}\``).join(', ') || 'none'}; start-up with the image's compile cache unless said otherwise.`);
+  `Rest of the injected environment: ${Object.entries(results.environment).map(([name, value]) => `\`${name}=${value}\``).join(', ') || 'none'}; start-up with the image's compile cache unless said otherwise.`,
+  'The sidecar sets V8\'s old-generation growth itself at start (`--heap-growing-percent`, which NODE_OPTIONS cannot carry; docs/performance.md, item 20).');
 
   lines.push('', '## How it was run', '', '```', ['npm run build && node bench/run.ts', ...results.args.map((arg) => (/^[\w./:=-]+$/.test(arg) ? arg : JSON.stringify(arg)))].join(' '),
     'wrk -t1 -c<connections> -d<seconds>s --timeout 5s -s json.lua http://127.0.0.1:<port>/<1k|100k>',

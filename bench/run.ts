@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { haproxyConfig, nginxProxyConfig, nginxUpstreamConfig, WRK_JSON_SCRIPT, type Ports } from './configs.ts';
 import { freePort, median, percentile, rssMiB, start, stopAll, timeToAnswer, toolVersion, waitForPort, waitForReady, wrk, type WrkResult } from './processes.ts';
-import { renderResults, type Results } from './report.ts';
+import { NODE_UNDICI_PROXY, renderResults, type Results } from './report.ts';
 
 const smoke = process.argv.includes('--smoke');
 const outIndex = process.argv.indexOf('--out');
@@ -51,6 +51,12 @@ const sidecarNodeOptions = nodeOptionsIndex > 0 ? (process.argv[nodeOptionsIndex
 async function injectedEnvironment(): Promise<Record<string, string>> {
   const { SIDECAR_ENV } = await import(join(root, 'dist', 'operator', 'inject', 'sidecar-container.js')) as { SIDECAR_ENV: { name: string; value: string }[] };
   return Object.fromEntries(SIDECAR_ENV.map((variable) => [variable.name, variable.value]));
+}
+
+/** The old-generation growth the sidecar sets for itself (sidecar/old-generation-growth.ts). */
+async function sidecarHeapGrowingPercent(): Promise<number> {
+  const { SIDECAR_HEAP_GROWING_PERCENT } = await import(join(root, 'dist', 'sidecar', 'old-generation-growth.js')) as { SIDECAR_HEAP_GROWING_PERCENT: number };
+  return SIDECAR_HEAP_GROWING_PERCENT;
 }
 
 /**
@@ -107,10 +113,12 @@ async function main(): Promise<void> {
   const nodeStatic502 = ports.next();
   const nodeStatic = start(process.execPath, ['-e', nodeStatic502Server(nodeStatic502)], 'node-static-502');
   const healthy = sidecar(p.upstream, { circuitBreaker: { volumeThreshold: 1_000_000 } });
+  const nodeUndiciPort = ports.next();
+  start(process.execPath, [`--heap-growing-percent=${await sidecarHeapGrowingPercent()}`, '-e', nodeUndiciProxy(nodeUndiciPort, p.upstream)], 'node-undici-proxy', { ...sidecarEnvironment, NODE_OPTIONS: sidecarNodeOptions });
   const dead = await freePort();
   const open = sidecar(dead, { circuitBreaker: { volumeThreshold: 5, resetTimeout: '1h' } });
   const holeSidecar = sidecar(p.blackhole, { timeouts: { response: '1s' }, circuitBreaker: { volumeThreshold: 10, errorThresholdPercentage: 50, rollingWindow: '10s', resetTimeout: '5s' } });
-  for (const port of [p.upstream, p.nginxProxy, p.nginxStatic502, p.haproxy, nodeStatic502]) await waitForPort(port);
+  for (const port of [p.upstream, p.nginxProxy, p.nginxStatic502, p.haproxy, nodeStatic502, nodeUndiciPort]) await waitForPort(port);
   for (const s of [healthy, open, holeSidecar]) await waitForReady(s.admin);
   for (let index = 0; index < 10; index += 1) await (await request(`http://127.0.0.1:${open.port}/`)).body.dump();
   // The same bytes the open circuit sends, from a bare node:http server: what Node itself costs
@@ -131,7 +139,7 @@ async function main(): Promise<void> {
   results.memory.idleAnon = rssMiB(healthy.pid(), 'RssAnon');
   results.memory.nodeBaseline = rssMiB(nodeStatic.pid as number);
 
-  const healthyTargets = { direct: p.upstream, nginx: p.nginxProxy, haproxy: p.haproxy, sidecar: healthy.port };
+  const healthyTargets = { direct: p.upstream, nginx: p.nginxProxy, haproxy: p.haproxy, [NODE_UNDICI_PROXY]: nodeUndiciPort, sidecar: healthy.port };
   // Warm-up (JIT, connection pools) before anything is measured.
   for (const port of [...Object.values(healthyTargets), open.port]) await wrk(`http://127.0.0.1:${port}/1k`, 64, 1, script);
   for (const connections of [64, 512]) {
@@ -216,6 +224,21 @@ function summarize(runs: Record<string, WrkResult[]>): Record<string, { rps: num
 }
 
 /** Node's own ceiling for a fixed 502: a bare node:http server, nothing else loaded. */
+/**
+ * Node's ceiling for proxying: node:http in front of the same undici Pool the sidecar uses, with
+ * none of its work (no header rewriting, breaker, timeouts, metrics, error pages, backpressure),
+ * under the sidecar's heap settings. The healthy-proxying gap to nginx that this one shares is
+ * Node's; the rest is the sidecar's.
+ */
+function nodeUndiciProxy(port: number, upstreamPort: number): string {
+  return `const Pool = require(${JSON.stringify(join(root, 'node_modules', 'undici', 'lib', 'dispatcher', 'pool.js'))});
+const pool = new Pool('http://127.0.0.1:${upstreamPort}', { connections: null, pipelining: 1 });
+require('node:http').createServer((q, s) => pool.dispatch({ path: q.url, method: q.method, headers: q.rawHeaders }, {
+  onRequestStart() {}, onResponseStart(c, status, headers) { s.writeHead(status, headers); },
+  onResponseData(c, chunk) { s.write(chunk); }, onResponseEnd() { s.end(); }, onResponseError(c, e) { s.destroy(e); },
+})).listen(${port}, '127.0.0.1')`;
+}
+
 function nodeStatic502Server(port: number): string {
   return nodeFixedResponseServer(port, 502, { 'content-type': 'text/plain', 'content-length': '16' }, '502 Bad Gateway\n');
 }
