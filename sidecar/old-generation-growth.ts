@@ -6,7 +6,9 @@
  * quickly: at 100 KiB responses the sidecar ran a full mark-compact every 80 ms or so and spent
  * about twice the CPU per request. A factor of 4 (V8's own for large heaps) keeps the cap and
  * removes that; measurements in docs/performance.md, item 20. The flag cannot go in NODE_OPTIONS
- * (Node allows only a few V8 flags there), so the sidecar sets it itself before it allocates much.
+ * (Node allows only a few V8 flags there), so the sidecar sets it itself once it is listening:
+ * V8 checks code caches against a hash of its flags, and a change before start-up made Node compile
+ * every builtin it loaded afterwards from source.
  */
 import { setFlagsFromString } from 'node:v8';
 

@@ -68,11 +68,12 @@ describe('V8 old-generation growth in the sidecar process', () => {
     expect(relaxed.majors).toBeLessThan(heuristic.majors * 0.7);
   });
 
-  it('is set by `badgateway sidecar` before it starts serving', async () => {
+  it('is set by `badgateway sidecar` once it is listening', async () => {
     const admin = await closedPort();
     const sidecar = startCli(['sidecar', '--upstream', `http://127.0.0.1:${await closedPort()}`, '--listen', `127.0.0.1:${await closedPort()}`, '--admin', `127.0.0.1:${admin}`, '--log-level', 'debug']);
     cleanups.push(() => sidecar.child.kill('SIGKILL'));
     await eventually(async () => (await request(`http://127.0.0.1:${admin}/readyz`)).statusCode === 200, 30_000, () => `sidecar ready (output: ${sidecar.output()})`);
+    await eventually(() => sidecar.output().includes('V8 old-generation growth'), 5_000, () => `the growth setting logged (output: ${sidecar.output()})`);
     const growth = sidecar.output().split('\n').filter((line) => line.includes('V8 old-generation growth'));
     expect(growth).toHaveLength(1);
     expect(JSON.parse(growth[0] as string)).toMatchObject({ heapGrowingPercent: 300 });
