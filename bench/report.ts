@@ -93,7 +93,7 @@ export function renderResults(results: Results): string {
     ? `Sidecar NODE_OPTIONS: ${results.nodeOptions === '' ? 'none' : `\`${results.nodeOptions}\``} (given with --node-options).`
     : `Sidecar NODE_OPTIONS: \`${results.nodeOptions}\` (what the operator injects, with the old-generation cap that \`--max-old-space-size-percentage\` gives for the default sidecar memory limit).`,
   `Rest of the injected environment: ${Object.entries(results.environment).map(([name, value]) => `\`${name}=${value}\``).join(', ') || 'none'}; start-up with the image's compile cache unless said otherwise.`,
-  'The sidecar sets V8\'s old-generation growth itself at start (`--heap-growing-percent`, which NODE_OPTIONS cannot carry; docs/performance.md, item 20).');
+  'The sidecar sets V8\'s old-generation growth itself once it is listening (`--heap-growing-percent`, which NODE_OPTIONS cannot carry; docs/performance.md, item 20).');
 
   lines.push('', '## How it was run', '', '```', ['npm run build && node bench/run.ts', ...results.args.map((arg) => (/^[\w./:=-]+$/.test(arg) ? arg : JSON.stringify(arg)))].join(' '),
     'wrk -t1 -c<connections> -d<seconds>s --timeout 5s -s json.lua http://127.0.0.1:<port>/<1k|100k>',

@@ -223,7 +223,6 @@ function summarize(runs: Record<string, WrkResult[]>): Record<string, { rps: num
   }]));
 }
 
-/** Node's own ceiling for a fixed 502: a bare node:http server, nothing else loaded. */
 /**
  * Node's ceiling for proxying: node:http in front of the same undici Pool the sidecar uses, with
  * none of its work (no header rewriting, breaker, timeouts, metrics, error pages, backpressure),
@@ -239,6 +238,7 @@ require('node:http').createServer((q, s) => pool.dispatch({ path: q.url, method:
 })).listen(${port}, '127.0.0.1')`;
 }
 
+/** Node's own ceiling for a fixed 502: a bare node:http server, nothing else loaded. */
 function nodeStatic502Server(port: number): string {
   return nodeFixedResponseServer(port, 502, { 'content-type': 'text/plain', 'content-length': '16' }, '502 Bad Gateway\n');
 }
