@@ -15,9 +15,9 @@ import { setFlagsFromString } from 'node:v8';
 export const SIDECAR_HEAP_GROWING_PERCENT = 300;
 const FLAG = '--heap-growing-percent';
 
-/** Sets the growth factor unless the node command line already chose one. */
+/** Sets the growth factor unless the node command line already chose one (V8 reads `_` as `-`). */
 export function relaxOldGenerationGrowth(execArgv: readonly string[] = process.execArgv): boolean {
-  if (execArgv.some((argument) => argument === FLAG || argument.startsWith(`${FLAG}=`) || argument.startsWith('--heap_growing_percent'))) return false;
+  if (execArgv.some((argument) => argument.split('=')[0]?.replaceAll('_', '-') === FLAG)) return false;
   setFlagsFromString(`${FLAG}=${SIDECAR_HEAP_GROWING_PERCENT}`);
   return true;
 }

@@ -12,8 +12,8 @@ export const DEFAULT_PROXY_PORT_NAME = 'bgw-proxy';
  * 16) and an old generation capped at a quarter of the container's memory limit (64 MiB under the
  * default 256Mi): most of what the sidecar holds under load is socket buffers outside V8's heap,
  * so the heap must leave them room. The sidecar relaxes the old generation's growth itself
- * (sidecar/old-generation-growth.ts); with 2 MiB semi-spaces it still fell, in about one start in
- * three, into a full collection every 80 ms (docs/performance.md, items 10 and 20).
+ * (sidecar/old-generation-growth.ts); with 2 MiB semi-spaces it still fell, in 2 of 5 starts,
+ * into a full collection every 80-140 ms (docs/performance.md, items 10, 20 and 21).
  */
 export const SIDECAR_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size-percentage=25';
 
