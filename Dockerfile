@@ -27,7 +27,7 @@ WORKDIR /app
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY package.json ./
 COPY --from=build /src/dist ./dist
-COPY tools/warm-compile-cache.ts ./tools/
+COPY tools/warm-compile-cache.ts tools/wait-for-ready.ts ./tools/
 RUN install -d -o 65532 -g 65532 /app/compile-cache
 # Numeric non-root user, so runAsNonRoot can verify it without resolving names.
 USER 65532:65532

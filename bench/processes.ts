@@ -75,22 +75,6 @@ export async function waitForPort(port: number, timeoutMs = 10_000, pollMs = 10)
   }
 }
 
-export async function waitForReady(adminPort: number, timeoutMs = 10_000): Promise<number> {
-  const started = performance.now();
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await request(`http://127.0.0.1:${adminPort}/readyz`);
-      await response.body.dump();
-      if (response.statusCode === 200) return performance.now() - started;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`admin ${adminPort} not ready`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 export interface WrkResult {
   requests: number;
   seconds: number;

@@ -11,7 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { haproxyConfig, nginxProxyConfig, nginxUpstreamConfig, WRK_JSON_SCRIPT, type Ports } from './configs.ts';
-import { freePort, median, percentile, rssMiB, start, stopAll, timeToAnswer, toolVersion, waitForPort, waitForReady, wrk, type WrkResult } from './processes.ts';
+import { freePort, median, percentile, rssMiB, start, stopAll, timeToAnswer, toolVersion, waitForPort, wrk, type WrkResult } from './processes.ts';
+import { waitForReady } from '../tools/wait-for-ready.ts';
 import { NODE_UNDICI_PROXY, renderResults, type Results } from './report.ts';
 
 const smoke = process.argv.includes('--smoke');

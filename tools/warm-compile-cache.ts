@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitForReady } from './wait-for-ready.ts';
 
 const cacheDirectory = process.argv[2];
 if (cacheDirectory === undefined) {
@@ -38,16 +39,12 @@ const sidecar = spawn(process.execPath, [cli, 'sidecar', '--upstream', `http://1
 });
 const exited = new Promise<number | null>((resolve) => sidecar.on('exit', (code) => resolve(code)));
 
-const deadline = Date.now() + 30_000;
-for (;;) {
-  const ready = await fetch(`http://127.0.0.1:${admin}/readyz`).then((response) => response.ok, () => false);
-  if (ready) break;
-  if (Date.now() > deadline || sidecar.exitCode !== null) {
-    sidecar.kill('SIGKILL');
-    process.stderr.write('warm-compile-cache: the sidecar did not become ready\n');
-    process.exit(1);
-  }
-  await new Promise((resolve) => setTimeout(resolve, 50));
+try {
+  await waitForReady(admin, { timeoutMs: 30_000, pollMs: 50, stillRunning: () => sidecar.exitCode === null });
+} catch (error) {
+  sidecar.kill('SIGKILL');
+  process.stderr.write(`warm-compile-cache: the sidecar did not become ready (${(error as Error).message})\n`);
+  process.exit(1);
 }
 // One request through the proxy too (the upstream port is closed: an error page), so the
 // request path's functions are compiled and cached as well.

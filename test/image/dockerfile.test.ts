@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { repoRoot } from '../support/cli.js';
 
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
@@ -10,10 +10,10 @@ const stages = dockerfile.split(/^FROM /m).slice(1);
 const final = stages.at(-1) as string;
 
 /** `COPY [--from=x] a b dest` → sources; sources from earlier stages map to repository paths. */
-function copies(stage: string): { from?: string; sources: string[] }[] {
+function copies(stage: string): { from?: string; sources: string[]; destination: string }[] {
   return [...stage.matchAll(/^COPY\s+(?:--from=(\S+)\s+)?(.+)$/gm)].map((match) => {
     const parts = (match[2] as string).trim().split(/\s+/);
-    return { ...(match[1] === undefined ? {} : { from: match[1] }), sources: parts.slice(0, -1) };
+    return { ...(match[1] === undefined ? {} : { from: match[1] }), sources: parts.slice(0, -1), destination: parts.at(-1) as string };
   });
 }
 
@@ -37,7 +37,7 @@ describe('Dockerfile (checked without a Docker engine)', () => {
     }
   });
 
-  it('runs --help from exactly the shipped files with production dependencies only', () => {
+  it('runs --help and the compile-cache warm-up from exactly the shipped files, production dependencies only', () => {
     const app = mkdtempSync(join(tmpdir(), 'image-'));
     try {
       for (const file of ['package.json', 'package-lock.json']) cpSync(join(repoRoot, file), join(app, file));
@@ -53,6 +53,17 @@ describe('Dockerfile (checked without a Docker engine)', () => {
       expect(crd.stdout).toContain('kind: CustomResourceDefinition');
       const sidecar = spawnSync(process.execPath, ['dist/cli/main.js', 'sidecar', '--upstream', 'ftp://x'], { cwd: app, encoding: 'utf8' });
       expect(sidecar.status).toBe(2);
+
+      // The final stage's own files from the build context (the compile-cache warm-up and what it
+      // imports), copied where the Dockerfile puts them, then run as the image's RUN step does.
+      for (const copy of copies(final).filter(({ from }) => from === undefined)) {
+        for (const source of copy.sources) cpSync(join(repoRoot, source), copy.destination.endsWith('/') ? join(app, copy.destination, basename(source)) : join(app, copy.destination));
+      }
+      const warm = /^RUN (node tools\/\S+\.ts) (\S+)$/m.exec(final);
+      expect(warm).not.toBeNull();
+      const [script, cacheDirectory] = [(warm as RegExpExecArray)[1] as string, (warm as RegExpExecArray)[2] as string];
+      const warmUp = spawnSync(process.execPath, [script.replace(/^node /, ''), join(app, basename(cacheDirectory))], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+      expect({ status: warmUp.status, stderr: warmUp.stderr }).toEqual({ status: 0, stderr: '' });
     } finally {
       rmSync(app, { recursive: true, force: true });
     }
