@@ -11,13 +11,17 @@ export interface ReadinessWait {
   stillRunning?: () => boolean;
 }
 
+/** A process that accepts and never answers (stopped, wedged) must not stall the wait past its deadline. */
+const POLL_TIMEOUT_MS = 1_000;
+
 function readyzAnswers200(adminPort: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const request = get({ host: '127.0.0.1', port: adminPort, path: '/readyz', agent: false }, (response) => {
+    const request = get({ host: '127.0.0.1', port: adminPort, path: '/readyz', agent: false, timeout: POLL_TIMEOUT_MS }, (response) => {
       response.resume();
       response.on('end', () => resolve(response.statusCode === 200));
-      response.on('error', () => resolve(false));
+      response.on('close', () => resolve(false)); // after 'end' this changes nothing
     });
+    request.on('timeout', () => request.destroy());
     request.on('error', () => resolve(false));
   });
 }
