@@ -59,10 +59,10 @@ describe('Dockerfile (checked without a Docker engine)', () => {
       for (const copy of copies(final).filter(({ from }) => from === undefined)) {
         for (const source of copy.sources) cpSync(join(repoRoot, source), copy.destination.endsWith('/') ? join(app, copy.destination, basename(source)) : join(app, copy.destination));
       }
-      const warm = /^RUN (node tools\/\S+\.ts) (\S+)$/m.exec(final);
+      const warm = /^RUN node (tools\/\S+\.ts) (\S+)$/m.exec(final);
       expect(warm).not.toBeNull();
-      const [script, cacheDirectory] = [(warm as RegExpExecArray)[1] as string, (warm as RegExpExecArray)[2] as string];
-      const warmUp = spawnSync(process.execPath, [script.replace(/^node /, ''), join(app, basename(cacheDirectory))], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+      const [, script, cacheDirectory] = warm as RegExpExecArray;
+      const warmUp = spawnSync(process.execPath, [script as string, join(app, basename(cacheDirectory as string))], { cwd: app, encoding: 'utf8', timeout: 60_000 });
       expect({ status: warmUp.status, stderr: warmUp.stderr }).toEqual({ status: 0, stderr: '' });
     } finally {
       rmSync(app, { recursive: true, force: true });
