@@ -87,8 +87,12 @@ export function generateCrd(): JsonSchema {
           subresources: { status: {} },
           additionalPrinterColumns: [
             { name: 'Targets', type: 'string', jsonPath: '.status.targets[*].name' },
+            { name: 'Configured', type: 'string', description: 'targets running the sidecar with this policy\'s configuration, of all targets', jsonPath: '.status.configured' },
             { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+            { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+            { name: 'Degraded', type: 'string', priority: 1, jsonPath: '.status.conditions[?(@.type=="Degraded")].status' },
+            { name: 'ConfigMap', type: 'string', priority: 1, jsonPath: '.status.configMap' },
           ],
           schema: {
             openAPIV3Schema: {

@@ -17,8 +17,13 @@ export const PolicyStatusSchema = Type.Object({
   targets: Type.Optional(Type.Array(Type.Object({
     kind: Type.String(),
     name: Type.String(),
+    /** The pod template runs the badgateway sidecar. */
     injected: Type.Boolean(),
+    /** ...with this policy's ConfigMap mounted as its configuration. */
+    configured: Type.Optional(Type.Boolean()),
   }))),
+  /** Targets running the sidecar with this policy's configuration, of all targets: "2/3". */
+  configured: Type.Optional(Type.String()),
   bypassingServices: Type.Optional(Type.Array(Type.Object({
     name: Type.String(),
     port: Type.Integer(),

@@ -1,8 +1,8 @@
 /** The policy's rendered ConfigMap: written only when its content (or our ownership marks) changed. */
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { API_GROUP_VERSION, CONFIG_KEY, POLICY_KIND, configMapNameFor } from '../../api/names.js';
+import { API_GROUP, API_GROUP_VERSION, API_VERSION, CONFIG_KEY, POLICY_KIND, POLICY_PLURAL, configMapNameFor } from '../../api/names.js';
 import type { KubeClients } from '../kube/clients.js';
-import { isNotFound } from '../kube/errors.js';
+import { isConflict, isNotFound } from '../kube/errors.js';
 import type { PolicyObject } from './reconcile.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -11,7 +11,8 @@ export const POLICY_LABEL = 'badgateway.io/policy';
 /** The label selector of the operator's ConfigMap informer: only the ConfigMaps it renders. */
 export const MANAGED_CONFIG_MAP_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
-export type ConfigMapWrite = 'created' | 'updated' | 'unchanged';
+/** `ownerGone`: the policy was deleted (or replaced by a namesake) meanwhile; nothing of it is left behind. */
+export type ConfigMapWrite = 'created' | 'updated' | 'unchanged' | 'ownerGone';
 
 /** Up to date: same content, still carrying the labels the informer selects on, owned by this policy. */
 function upToDate(configMap: V1ConfigMap | undefined, policy: PolicyObject, json: string): boolean {
@@ -53,8 +54,7 @@ export async function writeConfigMap(
     current = await clients.core.readNamespacedConfigMap({ name, namespace });
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    await clients.core.createNamespacedConfigMap({ namespace, body });
-    return 'created';
+    return createOwned(clients, policy, body);
   }
   if (upToDate(current, policy, json)) return 'unchanged';
   await clients.core.replaceNamespacedConfigMap({
@@ -62,4 +62,38 @@ export async function writeConfigMap(
     body: { ...body, metadata: { ...body.metadata, labels: { ...current.metadata?.labels, ...body.metadata?.labels }, resourceVersion: current.metadata?.resourceVersion } },
   });
   return 'updated';
+}
+
+/** The policy as the API server holds it now (not the cache): does it still exist, with this uid, not terminating? */
+async function ownerAlive(clients: KubeClients, policy: PolicyObject): Promise<boolean> {
+  try {
+    const live = await clients.custom.getNamespacedCustomObject({
+      group: API_GROUP, version: API_VERSION, plural: POLICY_PLURAL,
+      namespace: policy.metadata?.namespace ?? '', name: policy.metadata?.name ?? '',
+    }) as PolicyObject;
+    return live.metadata?.uid === policy.metadata?.uid && live.metadata?.deletionTimestamp === undefined;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Creating is the one write that can resurrect what belongs to a deleted policy: the cache may
+ * still hold a policy whose ConfigMap the garbage collector already removed. So the owner is checked
+ * live before the create, and again after it (the deletion may land in between); a ConfigMap created
+ * for a gone owner is deleted again, with a uid precondition so a namesake's ConfigMap is never hit.
+ */
+async function createOwned(clients: KubeClients, policy: PolicyObject, body: V1ConfigMap): Promise<ConfigMapWrite> {
+  if (!(await ownerAlive(clients, policy))) return 'ownerGone';
+  const namespace = body.metadata?.namespace ?? '';
+  const name = body.metadata?.name ?? '';
+  const created = await clients.core.createNamespacedConfigMap({ namespace, body });
+  if (await ownerAlive(clients, policy)) return 'created';
+  try {
+    await clients.core.deleteNamespacedConfigMap({ name, namespace, body: { preconditions: { uid: created.metadata?.uid ?? '' } } });
+  } catch (error) {
+    if (!isNotFound(error) && !isConflict(error)) throw error;
+  }
+  return 'ownerGone';
 }

@@ -15,7 +15,10 @@ import { writeConfigMap } from './config-map.js';
 import type { EventRecorder, EventRegarding } from './events.js';
 import { releaseUnclaimedTargets, markTarget } from './mark-targets.js';
 import { referencedConfigMapNames, renderPolicy } from './render.js';
-import { bypassingServices, isInjected, resolveTargets } from './targets.js';
+import { bypassingServices } from './bypass.js';
+import { readyCondition } from './ready.js';
+import { isInjected, targetState } from './target-state.js';
+import { resolveTargets } from './targets.js';
 import { statusTransitionEvents } from './transitions.js';
 
 export interface PolicyObject extends KubernetesObject {
@@ -56,8 +59,9 @@ export function regardingPolicy(policy: PolicyObject): EventRegarding {
 export async function reconcilePolicy(context: ReconcileContext, namespace: string, name: string): Promise<void> {
   const key = `${namespace}/${name}`;
   const policy = context.caches.policies().find((item) => item.metadata?.namespace === namespace && item.metadata?.name === name);
-  if (policy === undefined) {
-    // Deleted: the API server garbage-collects the owned ConfigMap; Deployments it governed alone are un-marked.
+  if (policy === undefined || policy.metadata?.deletionTimestamp !== undefined) {
+    // Deleted or being deleted: nothing of it is written again. The API server garbage-collects the
+    // owned ConfigMap; Deployments it governed alone are un-marked.
     await context.trackPages(key, namespace, []);
     await releaseUnclaimedTargets(context, namespace);
     return;
@@ -87,13 +91,15 @@ export async function reconcilePolicy(context: ReconcileContext, namespace: stri
     ? { type: CONDITION_TYPES.degraded, status: 'True', reason: 'ServiceBypassesSidecar', message: bypassing.map((item) => item.message).join('; ') }
     : { type: CONDITION_TYPES.degraded, status: 'False', reason: 'AllTrafficThroughSidecar', message: 'No Service bypasses the sidecar' });
 
-  const notInjected = targets.won.filter((deployment) => !isInjected(deployment)).map((deployment) => deployment.metadata?.name ?? '');
-  conditions.push(readyCondition(rendered, conflicted, notInjected, name));
+  conditions.push(readyCondition(policy, rendered, targets));
 
   const status: PolicyStatus = {
     ...(generation === undefined ? {} : { observedGeneration: generation }),
     conditions: mergeConditions(policy.status?.conditions, conditions, generation, context.now),
-    targets: targets.won.map((deployment) => ({ kind: 'Deployment', name: deployment.metadata?.name ?? '', injected: isInjected(deployment) })),
+    targets: targets.won.map((deployment) => ({
+      kind: 'Deployment', name: deployment.metadata?.name ?? '', injected: isInjected(deployment), configured: targetState(deployment, name) === 'configured',
+    })),
+    configured: `${targets.won.filter((deployment) => targetState(deployment, name) === 'configured').length}/${targets.won.length}`,
     bypassingServices: bypassing,
     configMap: configMapNameFor(name),
   };
@@ -104,22 +110,11 @@ export async function reconcilePolicy(context: ReconcileContext, namespace: stri
   }
 }
 
-/** Ready: rendered, not conflicted, and every target runs the sidecar. */
-function readyCondition(rendered: ReturnType<typeof renderPolicy>, conflicted: boolean, notInjected: readonly string[], name: string): ConditionInput {
-  const type = CONDITION_TYPES.ready;
-  if (!rendered.ok) return { type, status: 'False', reason: rendered.reason, message: rendered.message };
-  if (conflicted) return { type, status: 'False', reason: 'Conflicted', message: 'Some targets are governed by another policy' };
-  if (notInjected.length > 0) {
-    return { type, status: 'False', reason: 'TargetsNotInjected', message: `Deployment ${notInjected.join(', ')} has no badgateway sidecar yet (annotate it badgateway.io/inject=true)` };
-  }
-  return { type, status: 'True', reason: 'Rendered', message: `ConfigMap ${configMapNameFor(name)} is up to date` };
-}
-
 async function renderConfigMap(context: ReconcileContext, policy: PolicyObject, json: string): Promise<void> {
   const namespace = policy.metadata?.namespace ?? '';
   const name = configMapNameFor(policy.metadata?.name ?? '');
   const outcome = await writeConfigMap(context.clients, context.caches.ownedConfigMap(namespace, name), policy, json);
-  if (outcome === 'unchanged') return;
+  if (outcome === 'unchanged' || outcome === 'ownerGone') return;
   context.logger.info({ namespace, configMap: name, outcome }, 'rendered policy ConfigMap');
   await context.events.record(
     regardingPolicy(policy), 'Normal',

@@ -106,7 +106,7 @@ async function setPolicyReady(status: 'True' | 'False', targets: string[] = []):
   await clients.custom.replaceNamespacedCustomObjectStatus({
     ...policy,
     name: 'web',
-    body: { ...current, status: { targets: targets.map((name) => ({ kind: 'Deployment', name, injected: true })), conditions: [{ type: 'Ready', status, reason: 'Test', message: 'set by the test', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] } },
+    body: { ...current, status: { targets: targets.map((name) => ({ kind: 'Deployment', name, injected: true })), configured: `${targets.length}/${targets.length}`, conditions: [{ type: 'Ready', status, reason: 'Test', message: 'set by the test', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] } },
   });
 }
 
@@ -245,10 +245,11 @@ describe('kubectl v1.35 against the test API server', () => {
     await installPolicyCrd(server);
     expect(await kubectlOk(['apply', '-f', '-'], policyYaml('  targetRef: { kind: Deployment, name: web }'))).toBe('badgatewaypolicy.badgateway.io/web created\n');
     await setPolicyReady('True', ['web', 'api']);
-    const expected = [['NAME', 'TARGETS', 'READY', 'AGE'], ['web', 'web,api', 'True', expect.stringMatching(/^\d+s$/)]];
+    const expected = [['NAME', 'TARGETS', 'CONFIGURED', 'READY', 'REASON', 'AGE'], ['web', 'web,api', '2/2', 'True', 'Test', expect.stringMatching(/^\d+s$/)]];
     expect(tableRows(await kubectlOk(['get', 'badgatewaypolicies']))).toEqual(expected);
     expect(tableRows(await kubectlOk(['get', 'bgwp', 'web']))).toEqual(expected);
     expect(tableRows(await kubectlOk(['get', 'badgatewaypolicy.badgateway.io/web']))).toEqual(expected);
+    expect(tableRows(await kubectlOk(['get', 'bgwp', '-o', 'wide']))[0]).toEqual([...expected[0]!, 'DEGRADED', 'CONFIGMAP']);
     const asJson = JSON.parse(await kubectlOk(['get', 'bgwp', 'web', '-o', 'json']));
     expect(asJson).toMatchObject({ apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', spec: { targetRef: { name: 'web' }, openStatus: 502 }, status: { conditions: [{ type: 'Ready' }] } });
 

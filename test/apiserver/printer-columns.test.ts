@@ -32,11 +32,15 @@ describe('printer columns of the test API server', () => {
   it('uses the CRD printer columns for BadGatewayPolicy and known columns for built-ins', () => {
     const [policy] = resourcesFromCrd(generateCrd() as Record<string, unknown>);
     const columns = columnsFor(policy!);
-    expect(columns.map((column) => column.definition.name)).toEqual(['Name', 'Targets', 'Ready', 'Age']);
+    expect(columns.map((column) => column.definition.name)).toEqual(['Name', 'Targets', 'Configured', 'Ready', 'Reason', 'Age', 'Degraded', 'ConfigMap']);
+    expect(columns.filter((column) => column.definition.priority === 1).map((column) => column.definition.name)).toEqual(['Degraded', 'ConfigMap']);
     const now = new Date('2026-01-01T01:00:00Z');
-    const object = { metadata: { name: 'web', creationTimestamp: '2026-01-01T00:00:00Z' }, status: { targets: [{ name: 'web' }, { name: 'api' }], conditions: [{ type: 'Ready', status: 'True' }] } };
-    expect(columns.map((column) => column.cell(object, now))).toEqual(['web', 'web,api', 'True', '60m']);
-    expect(columns.map((column) => column.cell({ metadata: { name: 'new', creationTimestamp: '2026-01-01T01:00:00Z' } }, now))).toEqual(['new', null, null, '0s']);
+    const object = {
+      metadata: { name: 'web', creationTimestamp: '2026-01-01T00:00:00Z' },
+      status: { targets: [{ name: 'web' }, { name: 'api' }], configured: '1/2', configMap: 'badgateway-web', conditions: [{ type: 'Ready', status: 'False', reason: 'TargetsNotConfigured' }, { type: 'Degraded', status: 'False' }] },
+    };
+    expect(columns.map((column) => column.cell(object, now))).toEqual(['web', 'web,api', '1/2', 'False', 'TargetsNotConfigured', '60m', 'False', 'badgateway-web']);
+    expect(columns.map((column) => column.cell({ metadata: { name: 'new', creationTimestamp: '2026-01-01T01:00:00Z' } }, now))).toEqual(['new', null, null, null, null, '0s', null, null]);
 
     const deployment = BUILTIN_RESOURCES.find((type) => type.kind === 'Deployment')!;
     const deploymentObject = { metadata: { name: 'web' }, spec: { replicas: 3 }, status: { readyReplicas: 1, updatedReplicas: 2 } };

@@ -78,9 +78,9 @@ describe('helm chart', () => {
     }
     const cluster = find(objects, 'ClusterRole').rules.map((rule: Record<string, string[]>) => `${rule.apiGroups!.join(',')}/${rule.resources!.join(',')}: ${rule.verbs!.join(',')}`);
     expect(cluster).toEqual([
-      'badgateway.io/badgatewaypolicies: list,watch',
+      'badgateway.io/badgatewaypolicies: get,list,watch',
       'badgateway.io/badgatewaypolicies/status: update',
-      '/configmaps: get,list,watch,create,update',
+      '/configmaps: get,list,watch,create,update,delete',
       'apps/deployments: list,watch,patch',
       '/services: list,watch',
       'events.k8s.io/events: create',

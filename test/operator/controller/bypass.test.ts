@@ -42,4 +42,21 @@ describe('bypass detection through the API server', () => {
     await clients.core.createNamespacedService({ namespace: 'default', body: { ...service(8080), metadata: { name: 'web-direct', namespace: 'default' } } });
     await eventually(async () => (await getPolicy(clients, 'web')).status.bypassingServices?.[0]?.name === 'web-direct', 20_000, 'new bypass detected');
   });
+
+  it('treats a targetPort naming the app\'s renamed port as a bypass, and hints the sidecar\'s port', async () => {
+    const { clients } = harness;
+    await clients.apps.createNamespacedDeployment({ namespace: 'default', body: deployment('web', { app: 'web' }, { injected: true }) });
+    // Following the old hint (the app's port name after injection, http-app) must not turn Degraded off.
+    await clients.core.createNamespacedService({ namespace: 'default', body: service('http-app') });
+    await harness.start();
+    await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: policy('web', { targetRef: { name: 'web' } }) });
+    await eventually(async () => condition(await getPolicy(clients, 'web'), 'Degraded')?.status === 'True', 20_000, 'Degraded=True');
+    const message = condition(await getPolicy(clients, 'web'), 'Degraded').message as string;
+    expect(message).toContain('targets http-app, the app\'s own port (8080)');
+    expect(message).toContain('use targetPort: http (the sidecar\'s port)');
+
+    const current = await clients.core.readNamespacedService({ name: 'web', namespace: 'default' });
+    await clients.core.replaceNamespacedService({ name: 'web', namespace: 'default', body: { ...current, spec: { ...current.spec, ports: [{ port: 80, targetPort: 'http' as never }] } } });
+    await eventually(async () => condition(await getPolicy(clients, 'web'), 'Degraded')?.status === 'False', 20_000, 'Degraded=False through the sidecar');
+  });
 });

@@ -21,7 +21,7 @@ describe('the ConfigMaps the controller watches', () => {
     await clients.core.createNamespacedConfigMap({ namespace: 'default', body: page('pages', '<h1>down</h1>') });
     await clients.core.createNamespacedConfigMap({ namespace: 'default', body: page('unrelated', 'x') });
     await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: pagedPolicy('pages') });
-    await eventually(async () => condition(await getPolicy(clients, 'paged'), 'Ready')?.status === 'True', 20_000, 'Ready');
+    await eventually(async () => condition(await getPolicy(clients, 'paged'), 'Accepted')?.status === 'True', 20_000, 'Accepted');
     expect(controller.watchedPages()).toEqual(['default/pages']);
 
     const configMapReads = proxy.requests.filter((request) => request.method === 'GET' && request.path.endsWith('/configmaps'));
@@ -47,7 +47,7 @@ describe('the ConfigMaps the controller watches', () => {
     const { clients } = harness;
     const controller = await harness.start();
     await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: policy('web', {}) });
-    await eventually(async () => condition(await getPolicy(clients, 'web'), 'Ready')?.status === 'True', 20_000, 'Ready');
+    await eventually(async () => condition(await getPolicy(clients, 'web'), 'Accepted')?.status === 'True', 20_000, 'Accepted');
     await controller.idle();
     const reconcilesOfWeb = (): number => harness.reconciles.filter((key) => key === 'default/web').length;
     const before = reconcilesOfWeb();
@@ -58,7 +58,7 @@ describe('the ConfigMaps the controller watches', () => {
     await clients.core.deleteNamespacedConfigMap({ name: 'unrelated', namespace: 'default' });
     // A barrier: a second policy rendered after those changes, so their watch events have had their chance.
     await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: policy('barrier', {}) });
-    await eventually(async () => condition(await getPolicy(clients, 'barrier'), 'Ready')?.status === 'True', 20_000, 'barrier Ready');
+    await eventually(async () => condition(await getPolicy(clients, 'barrier'), 'Accepted')?.status === 'True', 20_000, 'barrier Accepted');
     await controller.idle();
     expect(reconcilesOfWeb()).toBe(before);
   });
@@ -67,7 +67,7 @@ describe('the ConfigMaps the controller watches', () => {
     const { clients } = harness;
     await harness.start();
     await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: policy('web', {}) });
-    await eventually(async () => condition(await getPolicy(clients, 'web'), 'Ready')?.status === 'True', 20_000, 'Ready');
+    await eventually(async () => condition(await getPolicy(clients, 'web'), 'Accepted')?.status === 'True', 20_000, 'Accepted');
     await clients.core.deleteNamespacedConfigMap({ name: 'badgateway-web', namespace: 'default' });
     await eventually(async () => (await clients.core.readNamespacedConfigMap({ name: 'badgateway-web', namespace: 'default' }).catch(() => undefined)) !== undefined, 20_000, 'recreated');
   });

@@ -52,8 +52,10 @@ describe('policy controller against the test API server', () => {
     await eventually(async () => (await readConfig('web'))?.timeouts?.response === '5s', 20_000, 'ConfigMap rendered');
     await eventually(async () => {
       const current = await getPolicy('web');
-      return condition(current, 'Ready')?.status === 'True' && current.status.observedGeneration === current.metadata.generation;
-    }, 20_000, 'Ready');
+      return condition(current, 'Accepted')?.status === 'True' && current.status.observedGeneration === current.metadata.generation;
+    }, 20_000, 'Accepted');
+    // Rendered, but in effect nowhere: a policy without targets is not Ready.
+    expect(condition(await getPolicy('web'), 'Ready')).toMatchObject({ status: 'False', reason: 'NoTargets' });
     const configMap = await clients.core.readNamespacedConfigMap({ name: 'badgateway-web', namespace: 'default' });
     expect(configMap.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'BadGatewayPolicy', name: 'web', controller: true });
 
@@ -112,7 +114,7 @@ describe('policy controller against the test API server', () => {
     server.faults.dropWatches();
     server.faults.expireResourceVersions();
     server.faults.failNext(3, 500);
-    await eventually(async () => condition(await getPolicy('sturdy').catch(() => ({})), 'Ready')?.status === 'True', 30_000, 'Ready after faults');
+    await eventually(async () => condition(await getPolicy('sturdy').catch(() => ({})), 'Accepted')?.status === 'True', 30_000, 'Accepted after faults');
     server.faults.dropWatches();
     server.faults.expireResourceVersions();
     const current = await getPolicy('sturdy');

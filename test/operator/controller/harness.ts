@@ -3,8 +3,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { silentLogger } from '../../../api/logger.js';
 import { startController, type ControllerOptions, type PolicyController } from '../../../operator/controller/index.js';
+import { injectDeployment } from '../../../operator/inject/inject.js';
+import { CURRENT_KUBE_VERSION } from '../../../operator/inject/kube-version.js';
+import { DEFAULT_INJECTION_SETTINGS } from '../../../operator/inject/settings.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../../operator/kube/clients.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver/index.js';
 import { installPolicyCrd } from '../../support/policy-crd.js';
@@ -76,21 +80,37 @@ export async function startHarness(): Promise<Harness> {
 export const policy = (name: string, spec: Record<string, unknown>, namespace = 'default') =>
   ({ apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name, namespace }, spec });
 
-export const deployment = (name: string, labels: Record<string, string>, options: { injected?: boolean; namespace?: string } = {}) => ({
-  metadata: { name, namespace: options.namespace ?? 'default' },
-  spec: {
-    selector: { matchLabels: labels },
-    template: {
-      metadata: { labels },
-      spec: {
-        containers: [
-          { name: 'app', image: 'app:1', ports: [{ containerPort: 8080, name: 'http' }] },
-          ...(options.injected === true ? [{ name: 'badgateway', image: 'badgateway:1', ports: [{ containerPort: 8502, name: 'proxy' }] }] : []),
-        ],
-      },
+export interface DeploymentOptions {
+  /** Inject the sidecar as the webhook would: with `policy`'s configuration, or `'defaults'` (no policy mounted). */
+  injected?: boolean | 'defaults';
+  /** The policy whose ConfigMap an injected sidecar mounts (default: the Deployment's name). */
+  policy?: string;
+  /** Annotated badgateway.io/inject=true (default: when injected). */
+  annotated?: boolean;
+  namespace?: string;
+}
+
+export const deployment = (name: string, labels: Record<string, string>, options: DeploymentOptions = {}): V1Deployment => {
+  const injected = options.injected ?? false;
+  const annotated = options.annotated ?? injected !== false;
+  const plain: V1Deployment = {
+    metadata: { name, namespace: options.namespace ?? 'default', ...(annotated ? { annotations: { 'badgateway.io/inject': 'true' } } : {}) },
+    spec: {
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: 'app:1', ports: [{ containerPort: 8080, name: 'http' }] }] } },
     },
-  },
-});
+  };
+  if (injected === false) return plain;
+  const policyName = injected === 'defaults' ? undefined : options.policy ?? name;
+  const result = injectDeployment(
+    { ...plain, metadata: { ...plain.metadata, annotations: { ...plain.metadata?.annotations, 'badgateway.io/inject': 'true' } } },
+    { settings: DEFAULT_INJECTION_SETTINGS, kubeVersion: CURRENT_KUBE_VERSION, ...(policyName === undefined ? {} : { policyName }) },
+  );
+  if (annotated) return result.deployment;
+  const annotations = { ...result.deployment.metadata?.annotations };
+  delete annotations['badgateway.io/inject'];
+  return { ...result.deployment, metadata: { ...result.deployment.metadata, annotations } };
+};
 
 export const getPolicy = (clients: KubeClients, name: string, namespace = 'default'): Promise<any> =>
   clients.custom.getNamespacedCustomObject({ ...policyGroup, namespace, name });

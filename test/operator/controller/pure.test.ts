@@ -2,7 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { mergeConditions } from '../../../operator/controller/conditions.js';
 import { renderPolicy } from '../../../operator/controller/render.js';
-import { bypassingServices, isInjected, resolveTargets } from '../../../operator/controller/targets.js';
+import { bypassingServices } from '../../../operator/controller/bypass.js';
+import { isInjected } from '../../../operator/controller/target-state.js';
+import { resolveTargets } from '../../../operator/controller/targets.js';
 
 describe('conditions', () => {
   it('moves lastTransitionTime only when the status flips', () => {
@@ -77,7 +79,7 @@ describe('targets', () => {
     const shop = deployment('shop', { app: 'shop' });
     const service = (name: string, targetPort: number | string): V1Service => ({ metadata: { name, namespace: 'default' }, spec: { selector: { app: 'shop' }, ports: [{ port: 80, targetPort: targetPort as never }] } });
     const found = bypassingServices(shop, [service('numeric', 8080), service('named', 'http'), { ...service('other', 8080), spec: { selector: { app: 'else' }, ports: [{ port: 80, targetPort: 8080 as never }] } }]);
-    expect(found.map((s) => s.name)).toEqual(['numeric']);
+    expect(found.map((item) => item.name)).toEqual(['numeric']);
     expect(found[0]?.message).toContain('targetPort: http');
   });
 });

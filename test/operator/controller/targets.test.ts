@@ -23,14 +23,15 @@ describe('targets through the API server', () => {
     const waiting = await getPolicy(clients, 'web');
     expect(condition(waiting, 'Ready')).toMatchObject({ status: 'False' });
     expect(condition(waiting, 'Ready').message).toContain('web');
-    expect(waiting.status.targets).toEqual([{ kind: 'Deployment', name: 'web', injected: false }]);
+    expect(waiting.status.targets).toEqual([{ kind: 'Deployment', name: 'web', injected: false, configured: false }]);
+    expect(waiting.status.configured).toBe('0/1');
 
     // The webhook injected the sidecar (here: written directly).
     const stored = await clients.apps.readNamespacedDeployment({ name: 'web', namespace: 'default' });
     const injected = deployment('web', { app: 'web' }, { injected: true });
-    await clients.apps.replaceNamespacedDeployment({ name: 'web', namespace: 'default', body: { ...stored, spec: { ...stored.spec!, template: { ...injected.spec.template, metadata: stored.spec!.template.metadata! } } } });
+    await clients.apps.replaceNamespacedDeployment({ name: 'web', namespace: 'default', body: { ...stored, spec: { ...stored.spec!, template: { ...injected.spec!.template, metadata: stored.spec!.template.metadata! } } } });
     await eventually(async () => condition(await getPolicy(clients, 'web'), 'Ready')?.status === 'True', 20_000, 'Ready=True');
-    expect((await getPolicy(clients, 'web')).status.targets).toEqual([{ kind: 'Deployment', name: 'web', injected: true }]);
+    expect((await getPolicy(clients, 'web')).status.targets).toEqual([{ kind: 'Deployment', name: 'web', injected: true, configured: true }]);
     // Racing our own writes (a cache one version behind) is not a failure.
     expect(harness.failures).toEqual([]);
   });
