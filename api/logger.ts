@@ -28,8 +28,12 @@ const REDACTED_PATHS = [
   '*.tls\\.key',
 ];
 
+/** The stdout destinations of the loggers createLogger made, for settleLogs. */
+const stdoutDestinations = new WeakMap<Logger, ReturnType<typeof pino.destination>>();
+
 export function createLogger(options: { name: string; level?: LogLevel; destination?: NodeJS.WritableStream }): Logger {
-  return pino(
+  const destination = options.destination ?? pino.destination({ fd: 1, sync: false });
+  const logger = pino(
     {
       name: options.name,
       level: options.level ?? 'info',
@@ -38,8 +42,38 @@ export function createLogger(options: { name: string; level?: LogLevel; destinat
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    options.destination ?? pino.destination({ fd: 1, sync: false }),
+    destination,
   );
+  if (options.destination === undefined) stdoutDestinations.set(logger, destination as ReturnType<typeof pino.destination>);
+  return logger;
+}
+
+/**
+ * Before process.exit: waits, at most `timeoutMs`, for the log lines written so far to reach
+ * stdout. If stdout is a closed pipe (the write fails) or stuck (the wait times out), the rest is
+ * dropped: on exit pino flushes synchronously, and sonic-boom retries a failed synchronous write
+ * forever, so a closed pipe would otherwise keep the process from ever exiting.
+ */
+export function settleLogs(logger: Logger, timeoutMs = 1_000): Promise<void> {
+  const destination = stdoutDestinations.get(logger);
+  if (destination === undefined) return Promise.resolve();
+  // sonic-boom has no public "pending" flag; without these fields the wait is simply bounded.
+  const state = destination as unknown as { _writing?: unknown; _len?: unknown };
+  if (state._writing === false && state._len === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const finish = (delivered: boolean): void => {
+      clearTimeout(timer);
+      destination.off('drain', onDrain);
+      destination.off('error', onError);
+      if (!delivered) destination.flushSync = () => undefined;
+      resolve();
+    };
+    const onDrain = (): void => finish(true);
+    const onError = (): void => finish(false);
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    destination.once('drain', onDrain);
+    destination.once('error', onError);
+  });
 }
 
 /** A logger that drops everything, for tests and embedded use. */

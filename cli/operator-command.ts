@@ -1,7 +1,7 @@
 /** `badgateway operator`: flags → OperatorOptions; the Helm chart uses exactly these flag names. */
 import { Command, Option } from 'commander';
 import { isDuration, parseDuration } from '../api/duration.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../api/logger.js';
+import { createLogger, LOG_LEVELS, settleLogs, type LogLevel } from '../api/logger.js';
 import { OPERATOR_HTTP_PORT, OPERATOR_WEBHOOK_PORT } from '../api/names.js';
 import { DEFAULT_INJECTION_SETTINGS } from '../operator/inject/settings.js';
 import { UsageError } from './usage-error.js';
@@ -91,6 +91,17 @@ export function toOperatorOptions(flags: OperatorFlags, env: NodeJS.ProcessEnv) 
   };
 }
 
+/** Every start-up failure is one line and exit code 2, like the sidecar's: no stack trace. */
+function startupError(error: unknown): UsageError {
+  if (error instanceof UsageError) return error;
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  if ((error as Error).name === 'KubeConfigError') return new UsageError(message);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES') return new UsageError(`cannot listen: ${message}`);
+  const status = typeof code === 'number' ? `HTTP ${code}: ` : '';
+  return new UsageError(`cannot start the operator: ${status}${message}`);
+}
+
 export function registerOperatorCommand(program: Command): void {
   program
     .command('operator')
@@ -127,13 +138,12 @@ export function registerOperatorCommand(program: Command): void {
       try {
         running = await runOperator({ ...options, logger });
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE' || code === 'EACCES') throw new UsageError(`cannot listen: ${(error as Error).message}`);
-        throw error;
+        throw startupError(error);
       }
       const stop = async (signal: string): Promise<void> => {
         logger.info({ signal }, 'shutting down');
         await running.close();
+        await settleLogs(logger);
         process.exit(0);
       };
       process.once('SIGTERM', () => void stop('SIGTERM'));

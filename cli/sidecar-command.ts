@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { isDuration, parseDuration } from '../api/duration.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../api/logger.js';
+import { createLogger, LOG_LEVELS, settleLogs, type LogLevel } from '../api/logger.js';
 import { relaxOldGenerationGrowth, SIDECAR_HEAP_GROWING_PERCENT } from '../sidecar/old-generation-growth.js';
 import { parseHostPort } from './host-port.js';
 import { UsageError } from './usage-error.js';
@@ -64,6 +64,7 @@ export function registerSidecarCommand(program: Command): void {
       const stop = async (signal: string) => {
         logger.info({ signal }, 'shutting down');
         await running.shutdown();
+        await settleLogs(logger);
         process.exit(0);
       };
       process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -49,7 +49,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   let controllerStarting: Promise<void> = Promise.resolve();
   let leading = false;
   const identity = options.identity ?? `${hostname()}-${randomBytes(4).toString('hex')}`;
-  const events = createEventRecorder({ clients, logger: logger.child({ component: 'events' }), reportingInstance: identity });
+  const events = createEventRecorder({ clients, logger: logger.child({ subsystem: 'events' }), reportingInstance: identity });
 
   const startLeading = (): Promise<void> => {
     leading = true;
@@ -57,7 +57,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     controllerStarting = controllerStarting.then(async () => {
       if (!leading || controller !== undefined) return;
       controller = await startController({
-        clients, logger: logger.child({ component: 'controller' }),
+        clients, logger: logger.child({ subsystem: 'controller' }),
         namespace: options.watchNamespace,
         events,
         maxConcurrentReconciles: options.maxConcurrentReconciles,
@@ -85,7 +85,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     clients, namespace: options.ownNamespace, port: options.webhook.port, host: options.host,
     serviceName: options.webhook.serviceName, secretName: options.webhook.secretName,
     webhookConfigName: options.webhook.webhookConfigName, certMode: options.webhook.certMode,
-    certDir: options.webhook.certDir, injection: options.injection, logger: logger.child({ component: 'webhook' }),
+    certDir: options.webhook.certDir, injection: options.injection, logger: logger.child({ subsystem: 'webhook' }),
   });
 
   let elector: LeaderElector | undefined;
@@ -93,7 +93,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   else {
     const lease = options.leaderElection;
     elector = startLeaderElection({
-      clients, logger: logger.child({ component: 'leader' }),
+      clients, logger: logger.child({ subsystem: 'leader' }),
       identity,
       ...lease,
       onStartedLeading: () => {

@@ -60,7 +60,7 @@ export async function runSidecar(options: SidecarOptions): Promise<RunningSideca
   if (!loaded.ok) throw new ConfigError(loaded.problems);
   const config = new ConfigHolder(loaded.config);
   const metrics = new PrometheusSidecarMetrics();
-  const proxy = createProxyServer({ upstream: options.upstream, config, metrics, logger: logger.child({ component: 'proxy' }) });
+  const proxy = createProxyServer({ upstream: options.upstream, config, metrics, logger: logger.child({ subsystem: 'proxy' }) });
   let ready = false;
   const admin = createAdminServer({ ready: () => ready, config: () => config.current(), breakerState: () => proxy.breakerState() }, metrics);
 

@@ -65,6 +65,7 @@ export function keepRunning<T extends KubernetesObject>(
       if (stopped) return;
       forceRelist(informer);
       informer.start().catch((error: unknown) => {
+        if (stopped) return;
         logger.warn({ kind, error: (error as Error).message }, 'informer restart failed');
         restart();
       });
@@ -72,6 +73,8 @@ export function keepRunning<T extends KubernetesObject>(
     timer.unref();
   };
   informer.on('error', (error: unknown) => {
+    // stop() aborts the watch, which client-node reports as an error: a clean shutdown is not a failure.
+    if (stopped) return;
     logger.warn({ kind, error: (error as Error | undefined)?.message }, 'watch failed; restarting');
     restart();
   });
@@ -80,6 +83,7 @@ export function keepRunning<T extends KubernetesObject>(
       try {
         await informer.start();
       } catch (error) {
+        if (stopped) return;
         logger.warn({ kind, error: (error as Error).message }, 'initial list failed; retrying');
         restart();
       }

@@ -25,11 +25,38 @@ export interface KubeClients {
   informer<T extends k8s.KubernetesObject>(path: string, list: k8s.ListPromise<T>, labelSelector?: string, fieldSelector?: string): k8s.Informer<T> & k8s.ObjectCache<T>;
 }
 
-/** Loads a kubeconfig: the given file, else in-cluster service account, else the default locations. */
+/** A kubeconfig that cannot be used; the message is one line that says what to do. */
+export class KubeConfigError extends Error {
+  override readonly name = 'KubeConfigError';
+}
+
+export const NO_KUBECONFIG_MESSAGE = 'no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or run in a cluster';
+
+const firstLine = (error: unknown): string =>
+  (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+
+/**
+ * Loads a kubeconfig: the given file, else KUBECONFIG, ~/.kube/config or the in-cluster service
+ * account. client-node falls back to an unauthenticated http://localhost:8080 when it finds none,
+ * which only fails later with an unrelated TLS message; that case is reported here instead.
+ */
 export function loadKubeConfig(kubeconfigPath?: string): k8s.KubeConfig {
   const config = new k8s.KubeConfig();
-  if (kubeconfigPath !== undefined && kubeconfigPath !== '') config.loadFromFile(kubeconfigPath);
-  else config.loadFromDefault();
+  const explicit = kubeconfigPath !== undefined && kubeconfigPath !== '';
+  try {
+    if (explicit) config.loadFromFile(kubeconfigPath);
+    else config.loadFromDefault();
+  } catch (error) {
+    const source = explicit ? `--kubeconfig: cannot read ${kubeconfigPath}` : `cannot read the kubeconfig (KUBECONFIG=${process.env['KUBECONFIG'] ?? ''})`;
+    throw new KubeConfigError(`${source}: ${firstLine(error)}`);
+  }
+  const cluster = config.getCurrentCluster();
+  if (!explicit && config.getCurrentUser()?.name === 'user' && cluster?.name === 'cluster' && cluster.server === 'http://localhost:8080') {
+    throw new KubeConfigError(NO_KUBECONFIG_MESSAGE);
+  }
+  if (cluster === null) {
+    throw new KubeConfigError(`${explicit ? `--kubeconfig: ${kubeconfigPath}` : 'the kubeconfig'} has no current context with a cluster: set current-context`);
+  }
   return config;
 }
 

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../operator/kube/clients.js';
 import { installPolicyCrd } from '../support/policy-crd.js';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver/index.js';
@@ -51,6 +53,27 @@ describe('badgateway operator', () => {
     expect(badPort.code).toBe(2);
   });
 
+  it.each([
+    [['--kubeconfig', '/nonexistent'], {}, /^badgateway: --kubeconfig: cannot read \/nonexistent: ENOENT$/],
+    [[], { KUBECONFIG: '', HOME: '/nonexistent-home' }, /^badgateway: no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or run in a cluster$/],
+  ])('reports a start-up error for %j in one line with exit code 2', async (args, env, message) => {
+    const result = await runCli(['operator', '--no-webhook', ...args], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(message);
+  });
+
+  it('reports an API server it cannot reach at start-up in one line with exit code 2', async () => {
+    const unreachable = server.kubeConfigYaml.replace(server.url, 'https://127.0.0.1:1');
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const path = join(await mkdtemp(join(tmpdir(), 'kubeconfig-')), 'config');
+    await writeFile(path, unreachable, { mode: 0o600 });
+    const result = await runCli(['operator', '--kubeconfig', path, '--metrics-port', '0'], { env: { POD_NAMESPACE: 'badgateway-system' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^badgateway: cannot start the operator: /);
+  });
+
   it('reconciles as the single leader, fails over to the second instance, and exits cleanly on SIGTERM', async () => {
     const first = startOperator();
     await eventually(() => metricsPortOf(first.output()) !== undefined, 30_000, 'first operator started');
@@ -73,6 +96,14 @@ describe('badgateway operator', () => {
 
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
+    // A clean shutdown logs nothing alarming; each line names its role once (component) and its part as subsystem.
+    const shutdown = first.output().slice(first.output().indexOf('"shutting down"'));
+    expect(shutdown).not.toMatch(/"level":"(warn|error)"/);
+    expect(first.output()).not.toContain('watch failed');
+    for (const line of first.output().split('\n').filter((text) => text.startsWith('{'))) {
+      expect(line.match(/"component":/g) ?? []).toHaveLength(1);
+    }
+    expect(first.output()).toContain('"subsystem":"controller"');
     await eventually(async () => (await leaderGauge(secondPort)) === 1, 30_000, 'failover');
     const lease = await clients.coordination.readNamespacedLease({ name: 'badgateway-operator', namespace: 'badgateway-system' });
     expect(lease.spec?.holderIdentity).not.toBe('');

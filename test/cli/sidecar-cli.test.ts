@@ -94,3 +94,18 @@ describe('badgateway sidecar: running', () => {
     expect(await sidecar.exited).toBe(0);
   });
 });
+
+describe('badgateway sidecar: shutdown', () => {
+  it('exits on SIGTERM although its stdout is a closed pipe', async () => {
+    const sidecar = startCli(['sidecar', '--upstream', `http://127.0.0.1:${await closedPort()}`, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--drain-timeout', '1s']);
+    stops.push(() => sidecar.child.kill('SIGKILL'));
+    await eventually(() => sidecar.output().includes('sidecar ready'), 20_000, 'sidecar ready');
+    sidecar.child.stdout?.destroy(); // the reader goes away: the next write to stdout fails with EPIPE
+    sidecar.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise((resolve) => { timer = setTimeout(resolve, 15_000, 'still running 15 s after SIGTERM'); });
+    const exited = await Promise.race([sidecar.exited, stuck]);
+    clearTimeout(timer);
+    expect(exited).toBe(0);
+  });
+});
