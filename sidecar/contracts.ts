@@ -24,6 +24,8 @@ export interface SidecarMetrics {
   shadowTrip(): void;
   reusedSocketFailure(): void;
   configReload(result: 'success' | 'error'): void;
+  /** An access-log line the sampler left out (sidecar/access-log-sampler.ts). */
+  accessLogSkipped?(reason: Reason): void;
 }
 
 /** Where the data path reads the current configuration; swapped atomically on hot reload. */

@@ -35,10 +35,24 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
   private readonly shadowTrips = new Counter({ name: 'badgateway_shadow_trips_total', help: 'Times the breaker would have opened in shadow mode.', registers: [this.registry] });
   private readonly reusedSocketFailures = new Counter({ name: 'badgateway_reused_socket_failures_total', help: 'Pooled upstream connections found closed by the app (keep-alive race), recovered by a retry.', registers: [this.registry] });
 
+  /** Counted in plain numbers, reported at scrape time, like requests: it is called on the open circuit's path. */
+  private readonly skippedLines = new Map<Reason, { count: number; reported: number }>();
+  private readonly accessLogSkippedLines = new Counter({
+    name: 'badgateway_access_log_skipped_total', help: 'Access-log lines left out by the rate limit on answers the sidecar gave itself (e.g. circuit-open), by reason.', labelNames: ['reason'] as const, registers: [this.registry],
+    collect: () => {
+      for (const [reason, entry] of this.skippedLines) {
+        if (entry.count === entry.reported) continue;
+        this.accessLogSkippedLines.inc({ reason }, entry.count - entry.reported);
+        entry.reported = entry.count;
+      }
+    },
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.state.set(0);
     for (const result of ['success', 'error'] as const) this.reloads.inc({ result }, 0);
+    this.accessLogSkippedLines.inc({ reason: 'circuit-open' }, 0);
   }
 
   request(code: number, reason: Reason | ''): void {
@@ -84,6 +98,12 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
 
   configReload(result: 'success' | 'error'): void {
     this.reloads.inc({ result });
+  }
+
+  accessLogSkipped(reason: Reason): void {
+    const entry = this.skippedLines.get(reason);
+    if (entry === undefined) this.skippedLines.set(reason, { count: 1, reported: 0 });
+    else entry.count += 1;
   }
 
   text(): Promise<string> {

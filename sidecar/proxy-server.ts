@@ -6,6 +6,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
+import { createAccessLogSampler } from './access-log-sampler.js';
 import { createBreaker, sameBreakerSettings, type Breaker } from './breaker.js';
 import type { CircuitState, Logger, ProxyOptions, ProxyServer } from './contracts.js';
 import { writeErrorResponse } from './error-pages.js';
@@ -49,6 +50,7 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
   private draining = false;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  private readonly fastFailureLog = createAccessLogSampler({ onSkipped: (reason) => this.metrics.accessLogSkipped?.(reason) });
 
   constructor(private readonly options: ProxyOptions) {
     this.metrics = options.metrics;
@@ -95,6 +97,7 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
         close: this.draining,
       });
       this.metrics.request(status, 'circuit-open');
+      if (this.accessLog) this.fastFailureLog.log(this.logger, req, status, 'circuit-open', requestId);
       return;
     }
     this.inFlight += 1;

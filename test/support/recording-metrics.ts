@@ -9,6 +9,7 @@ export class RecordingMetrics implements SidecarMetrics {
   shadowTrips = 0;
   reusedSocketFailures = 0;
   reloads: ('success' | 'error')[] = [];
+  accessLogSkips: Reason[] = [];
 
   request(code: number, reason: Reason | ''): void {
     this.requests.push({ code, reason });
@@ -30,5 +31,8 @@ export class RecordingMetrics implements SidecarMetrics {
   }
   configReload(result: 'success' | 'error'): void {
     this.reloads.push(result);
+  }
+  accessLogSkipped(reason: Reason): void {
+    this.accessLogSkips.push(reason);
   }
 }

@@ -2,7 +2,7 @@
 import { afterEach } from '@jest/globals';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { silentLogger } from '../../api/logger.js';
+import { silentLogger, type Logger } from '../../api/logger.js';
 import type { SidecarConfig } from '../../api/schema.js';
 import { validateSidecarConfig } from '../../api/validate.js';
 import type { ProxyServer } from '../../sidecar/contracts.js';
@@ -25,14 +25,14 @@ export function sidecarConfig(input: unknown): Readonly<SidecarConfig> {
   return result.value;
 }
 
-export async function startSidecar(upstream: string, config: unknown = {}, maxHeaderSize?: number): Promise<Harness> {
+export async function startSidecar(upstream: string, config: unknown = {}, maxHeaderSize?: number, logger: Logger = silentLogger()): Promise<Harness> {
   let current = sidecarConfig(config);
   const metrics = new RecordingMetrics();
   const proxy = createProxyServer({
     upstream: new URL(upstream),
     config: { current: () => current },
     metrics,
-    logger: silentLogger(),
+    logger,
     ...(maxHeaderSize === undefined ? {} : { maxHeaderSize }),
   });
   const address = await proxy.listen('127.0.0.1', 0);
@@ -64,8 +64,8 @@ export function sidecarFixtures() {
       opened.push(upstream);
       return upstream;
     },
-    async sidecar(upstream: string, config: unknown = {}, maxHeaderSize?: number): Promise<Harness> {
-      const sidecar = await startSidecar(upstream, config, maxHeaderSize);
+    async sidecar(upstream: string, config: unknown = {}, maxHeaderSize?: number, logger?: Logger): Promise<Harness> {
+      const sidecar = await startSidecar(upstream, config, maxHeaderSize, logger);
       opened.push(sidecar);
       return sidecar;
     },
