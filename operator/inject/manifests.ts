@@ -1,43 +1,80 @@
 /**
  * Manual injection over multi-document YAML, like `linkerd inject`: Deployments (also inside a
- * `kind: List`) get the sidecar, every other document is passed through as it was written.
+ * `kind: List`) get the sidecar, every other document is passed through as it was written. A
+ * BadGatewayPolicy in the same input is honoured as the webhook would: the Deployments it governs
+ * get its ConfigMap volume and `--config`.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
-import { ANNOTATIONS } from '../../api/names.js';
+import { ANNOTATIONS, API_GROUP_VERSION, POLICY_KIND } from '../../api/names.js';
 import { injectDeployment, type InjectContext } from './inject.js';
+import { effectivePolicyName, type PolicyLike } from './policy-match.js';
 
 export interface ManifestReport {
   output: string;
   lines: string[];
 }
 
-function injectObject(object: Record<string, unknown>, context: InjectContext, lines: string[]): Record<string, unknown> {
+/** Every object of the input, Lists flattened. */
+function flatten(object: Record<string, unknown>): Record<string, unknown>[] {
+  return object.kind === 'List' && Array.isArray(object.items) ? object.items.flatMap((item: Record<string, unknown>) => flatten(item)) : [object];
+}
+
+const isPolicy = (object: Record<string, unknown>): boolean => object.kind === POLICY_KIND && object.apiVersion === API_GROUP_VERSION;
+
+/**
+ * The input's policy for a Deployment. A manifest often leaves namespaces to `kubectl apply -n`,
+ * so a policy or Deployment without one is taken to share the other's.
+ */
+function policyFor(deployment: V1Deployment, policies: readonly PolicyLike[]): string | undefined {
+  const namespace = deployment.metadata?.namespace;
+  const candidates = policies
+    .filter((policy) => policy.metadata?.namespace === undefined || namespace === undefined || policy.metadata.namespace === namespace)
+    .map((policy) => ({ ...policy, metadata: { ...policy.metadata, namespace } }));
+  return effectivePolicyName(candidates, deployment);
+}
+
+function injectObject(object: Record<string, unknown>, context: InjectContext, policies: readonly PolicyLike[], lines: string[]): Record<string, unknown> {
   if (object.kind === 'List' && Array.isArray(object.items)) {
-    return { ...object, items: object.items.map((item: Record<string, unknown>) => injectObject(item, context, lines)) };
+    return { ...object, items: object.items.map((item: Record<string, unknown>) => injectObject(item, context, policies, lines)) };
   }
   if (object.kind !== 'Deployment') return object;
   const deployment = structuredClone(object) as V1Deployment;
   deployment.metadata = { ...deployment.metadata, annotations: { ...deployment.metadata?.annotations, [ANNOTATIONS.inject]: 'true' } };
-  const result = injectDeployment(deployment, context);
+  const policyName = policyFor(deployment, policies) ?? context.policyName;
+  const result = injectDeployment(deployment, { ...context, ...(policyName === undefined ? {} : { policyName }) });
   const name = `deployment/${deployment.metadata.name ?? '?'}`;
-  lines.push(result.injectable ? `${name} injected` : `${name} skipped: ${result.reasons.join('; ')}`);
+  const configured = policyName === undefined ? '' : ` (policy ${policyName})`;
+  lines.push(result.injectable ? `${name} injected${configured}` : `${name} skipped: ${result.reasons.join('; ')}`);
   return (result.injectable ? result.deployment : object) as Record<string, unknown>;
+}
+
+/** A document as written, without its own `---` (the output adds one between documents). */
+function passThrough(document: { toString(): string }): string {
+  return String(document).replace(/^---[ \t]*\n/, '');
 }
 
 export function injectManifests(text: string, context: InjectContext): ManifestReport {
   const lines: string[] = [];
   const parts: string[] = [];
-  for (const document of parseAllDocuments(text)) {
+  const documents = parseAllDocuments(text);
+  for (const document of documents) {
     if (document.errors.length > 0) throw new Error(`invalid YAML: ${document.errors[0]!.message.split('\n')[0]}`);
-    const object = document.toJS() as unknown;
+  }
+  const objects = documents.map((document) => document.toJS() as unknown);
+  const policies = objects
+    .filter((object): object is Record<string, unknown> => object !== null && typeof object === 'object' && !Array.isArray(object))
+    .flatMap(flatten)
+    .filter(isPolicy) as PolicyLike[];
+  for (const [index, document] of documents.entries()) {
+    const object = objects[index];
     if (object === null || typeof object !== 'object' || Array.isArray(object)) {
-      if (object !== null) parts.push(String(document));
+      if (object !== null) parts.push(passThrough(document));
       continue;
     }
     const record = object as Record<string, unknown>;
-    const injected = injectObject(record, context, lines);
-    parts.push(injected === record ? String(document) : stringify(injected, { lineWidth: 0 }));
+    const injected = injectObject(record, context, policies, lines);
+    parts.push(injected === record ? passThrough(document) : stringify(injected, { lineWidth: 0 }));
   }
   return { output: parts.map((part) => (part.endsWith('\n') ? part : `${part}\n`)).join('---\n'), lines };
 }

@@ -37,6 +37,26 @@ describe('badgateway inject', () => {
     expect(twice.stdout).toBe(once.stdout);
   });
 
+  it('honours a BadGatewayPolicy in the same input as the webhook would: its ConfigMap volume and --config', async () => {
+    const example = readFileSync(join(repoRoot, 'charts', 'badgateway', 'examples', 'web.yaml'), 'utf8');
+    const result = await runCli(['inject'], { input: example });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('deployment/web injected (policy web)\n');
+    const [deployment, , policy] = parseAllDocuments(result.stdout).map((document) => document.toJS());
+    const pod = deployment.spec.template.spec;
+    expect(pod.initContainers[0].args).toEqual(expect.arrayContaining(['--config', '/etc/badgateway/policy.json']));
+    expect(pod.volumes).toEqual([{ name: 'badgateway-config', configMap: { name: 'badgateway-web', optional: true } }]);
+    expect(policy.kind).toBe('BadGatewayPolicy');
+
+    // A policy for another Deployment leaves this one on the sidecar's defaults.
+    const elsewhere = example.replace('targetRef: { kind: Deployment, name: web }', 'targetRef: { kind: Deployment, name: api }');
+    const other = await runCli(['inject'], { input: elsewhere });
+    expect(other.stderr).toBe('deployment/web injected\n');
+    const [unconfigured] = parseAllDocuments(other.stdout).map((document) => document.toJS());
+    expect(unconfigured.spec.template.spec.volumes).toBeUndefined();
+    expect(unconfigured.spec.template.spec.initContainers[0].args).not.toContain('--config');
+  });
+
   it('bad input exits 2 with one line', async () => {
     const bad = await runCli(['inject'], { input: 'a: [unclosed' });
     expect(bad.code).toBe(2);
