@@ -8,7 +8,8 @@ import { ANNOTATIONS, configMapNameFor } from '../../api/names.js';
 import { CONDITION_TYPES } from '../../api/status.js';
 import type { ConditionInput } from './conditions.js';
 import type { PolicyObject } from './reconcile.js';
-import type { RenderResult } from './render.js';
+import { CONDITION_REASONS } from './reasons.js';
+import type { RenderFailureReason, RenderResult } from './render.js';
 import { mountedConfigMap, targetState } from './target-state.js';
 import type { TargetResolution } from './targets.js';
 
@@ -19,7 +20,12 @@ export const READY_REASONS = {
   noTargets: 'NoTargets',
   notInjected: 'TargetsNotInjected',
   notConfigured: 'TargetsNotConfigured',
-} as const;
+} as const satisfies Record<string, ReadyReason>;
+
+/** The documented reasons (reasons.ts): a reason written here but missing there does not compile. */
+type ReadyReason = (typeof CONDITION_REASONS.Ready.true)[number] | (typeof CONDITION_REASONS.Ready.false)[number];
+type AcceptedFalseReason = (typeof CONDITION_REASONS.Accepted.false)[number];
+const renderReason = (reason: RenderFailureReason): AcceptedFalseReason & ReadyReason => reason;
 
 const WEBHOOK_CHECK = 'is the operator\'s webhook reachable? With failurePolicy: Ignore the API server admits Deployments unchanged when it is not; '
   + 'check `kubectl get mutatingwebhookconfigurations` and the operator\'s logs';
@@ -57,7 +63,7 @@ function noTargetsMessage(policy: PolicyObject): string {
 export function readyCondition(policy: PolicyObject, rendered: RenderResult, targets: TargetResolution): ConditionInput {
   const type = CONDITION_TYPES.ready;
   const name = policy.metadata?.name ?? '';
-  if (!rendered.ok) return { type, status: 'False', reason: rendered.reason, message: `${rendered.message}; fix the spec (the last good configuration stays in effect)` };
+  if (!rendered.ok) return { type, status: 'False', reason: renderReason(rendered.reason), message: `${rendered.message}; fix the spec (the last good configuration stays in effect)` };
   if (targets.lost.length > 0) {
     return { type, status: 'False', reason: READY_REASONS.conflicted, message: 'Some targets are governed by another policy (see the Conflicted condition); retarget one of the policies' };
   }

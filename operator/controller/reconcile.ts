@@ -5,7 +5,7 @@
  */
 import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../api/logger.js';
-import { API_GROUP, API_GROUP_VERSION, API_VERSION, POLICY_KIND, POLICY_PLURAL, configMapNameFor } from '../../api/names.js';
+import { ANNOTATIONS, API_GROUP, API_GROUP_VERSION, API_VERSION, POLICY_KIND, POLICY_PLURAL, configMapNameFor } from '../../api/names.js';
 import { CONDITION_TYPES, type PolicyStatus } from '../../api/status.js';
 import type { KubeClients } from '../kube/clients.js';
 import { isConflict } from '../kube/errors.js';
@@ -82,7 +82,7 @@ export async function reconcilePolicy(context: ReconcileContext, namespace: stri
   await releaseUnclaimedTargets(context, namespace);
   const conflicted = targets.lost.length > 0;
   conditions.push(conflicted
-    ? { type: CONDITION_TYPES.conflicted, status: 'True', reason: 'Conflicted', message: targets.lost.map((lost) => `Deployment ${lost.deployment} is governed by the older policy ${lost.winner}`).join('; ') }
+    ? { type: CONDITION_TYPES.conflicted, status: 'True', reason: 'Conflicted', message: conflictMessage(targets.lost, name) }
     : { type: CONDITION_TYPES.conflicted, status: 'False', reason: 'NoConflict', message: 'No other policy claims these targets' });
 
   const services = context.caches.services(namespace);
@@ -108,6 +108,11 @@ export async function reconcilePolicy(context: ReconcileContext, namespace: stri
       await context.events.record(regardingPolicy(policy), event.type, event.reason, event.note);
     }
   }
+}
+
+function conflictMessage(lost: ReturnType<typeof resolveTargets>['lost'], name: string): string {
+  const which = lost.map((item) => `Deployment ${item.deployment} is governed by the older policy ${item.winner}`).join('; ');
+  return `${which}; retarget one of the policies, or annotate the Deployment ${ANNOTATIONS.policy}=${name} to choose this one`;
 }
 
 async function renderConfigMap(context: ReconcileContext, policy: PolicyObject, json: string): Promise<void> {

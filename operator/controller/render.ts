@@ -9,9 +9,11 @@ import { stableStringify } from './conditions.js';
 
 export type ConfigMapData = (namespace: string, name: string) => Readonly<Record<string, string>> | undefined;
 
+export type RenderFailureReason = 'InvalidSpec' | 'PageNotFound' | 'PageTooLarge';
+
 export type RenderResult =
   | { ok: true; json: string; hash: string; referencedConfigMaps: string[] }
-  | { ok: false; reason: 'InvalidSpec' | 'PageNotFound' | 'PageTooLarge'; message: string; referencedConfigMaps: string[] };
+  | { ok: false; reason: RenderFailureReason; message: string; referencedConfigMaps: string[] };
 
 export function renderPolicy(rawSpec: unknown, namespace: string, readConfigMap: ConfigMapData): RenderResult {
   const referencedConfigMaps = referencedConfigMapNames(rawSpec);
@@ -27,12 +29,13 @@ export function renderPolicy(rawSpec: unknown, namespace: string, readConfigMap:
       body = data?.[page.configMapRef.key];
       if (body === undefined) {
         const missing = data === undefined ? `ConfigMap ${page.configMapRef.name} not found` : `key ${page.configMapRef.key} not found in ConfigMap ${page.configMapRef.name}`;
-        return { ok: false, reason: 'PageNotFound', message: `${field}.configMapRef: ${missing}`, referencedConfigMaps };
+        const fix = `create ConfigMap ${page.configMapRef.name} with key ${page.configMapRef.key} in namespace ${namespace}, or fix the reference`;
+        return { ok: false, reason: 'PageNotFound', message: `${field}.configMapRef: ${missing}; ${fix}`, referencedConfigMaps };
       }
     }
     const bytes = Buffer.byteLength(body ?? '', 'utf8');
     if (bytes > MAX_ERROR_PAGE_BYTES) {
-      return { ok: false, reason: 'PageTooLarge', message: `${field}: page is ${bytes} bytes, the limit is ${MAX_ERROR_PAGE_BYTES}`, referencedConfigMaps };
+      return { ok: false, reason: 'PageTooLarge', message: `${field}: page is ${bytes} bytes, the limit is ${MAX_ERROR_PAGE_BYTES}; shorten it`, referencedConfigMaps };
     }
     pages.push({ status: page.status, contentType: page.contentType, body: body ?? '' });
   }

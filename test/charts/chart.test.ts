@@ -1,6 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are untyped YAML walked by path */
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -118,6 +118,19 @@ describe('helm chart', () => {
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     expect(pod.topologySpreadConstraints).toHaveLength(2);
     expect(find(objects, 'PodDisruptionBudget').spec.minAvailable).toBe(1);
+  });
+
+  it('renders the PodDisruptionBudget only when it can be satisfied (more replicas than minAvailable)', () => {
+    expect(find(renderChart(['--set', 'operator.replicas=1']), 'PodDisruptionBudget')).toBeUndefined();
+    expect(find(renderChart(['--set', 'operator.replicas=2', '--set', 'operator.podDisruptionBudget.minAvailable=2']), 'PodDisruptionBudget')).toBeUndefined();
+    expect(find(renderChart(['--set', 'operator.replicas=3', '--set', 'operator.podDisruptionBudget.minAvailable=2']), 'PodDisruptionBudget').spec.minAvailable).toBe(2);
+  });
+
+  it('has NOTES that name only real files and commands, no placeholder', () => {
+    const notes = readFileSync(join(chartDir, 'templates', 'NOTES.txt'), 'utf8');
+    expect(notes).not.toMatch(/…|https?:\/\//);
+    for (const path of notes.match(/(?:charts|docs)\/[\w./-]+\.(?:yaml|md)/g) ?? []) expect(existsSync(join(chartDir, '..', '..', path))).toBe(true);
+    expect(notes).toContain('kubectl get bgwp -A -o wide');
   });
 
   it('switches to cert-manager, one namespace and no leader election when asked', () => {
