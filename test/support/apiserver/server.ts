@@ -8,6 +8,7 @@ import { groupList, resourceList } from './discovery.js';
 import { checkFieldValidation } from './field-validation.js';
 import { managerName, recordUpdate } from './managed-fields.js';
 import { openApiV3 } from './openapi.js';
+import { bodyText, send } from './protobuf/negotiation.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { BUILTIN_RESOURCES, groupVersion, resourcesFromCrd, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -63,20 +64,18 @@ export class ApiServerCore {
         throw new ApiError(code, code === 429 ? 'TooManyRequests' : 'InternalError', code === 429 ? 'too many requests' : 'injected failure');
       }
       const url = new URL(req.url ?? '/', 'http://apiserver');
-      const body = await readBody(req);
+      const body = bodyText(req, await readBody(req));
       const result = await this.route(req, res, url, body);
-      if (result !== undefined) send(res, result.code, result.body);
+      if (result !== undefined) send(req, res, result.code, result.body);
     } catch (error) {
       const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', (error as Error).message);
-      if (!res.headersSent) send(res, apiError.code, apiError.toStatus());
+      if (!res.headersSent) send(req, res, apiError.code, apiError.toStatus());
       else res.destroy();
     }
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<{ code: number; body: unknown } | undefined> {
     const path = url.pathname.replace(/\/+$/, '');
-    // Protobuf (typed client-go clients, e.g. `kubectl create configmap`) is not spoken here: 415, as a server without it answers.
-    if (String(req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf')) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
     // Refused rather than ignored: ignoring would persist what the client meant as a dry run (kubectl --dry-run=server, diff).
     if (url.searchParams.has('dryRun')) throw badRequest('dryRun is not supported by the test API server');
     if (path === '/version') {
@@ -271,17 +270,11 @@ function parseJson(body: string): any {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
-}
-
-function send(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
