@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- objects come back as untyped JSON */
 /**
  * Protobuf bodies (`application/vnd.kubernetes.protobuf`, the `k8s\0` envelope) as the real
  * kubectl v1.35 sends them for `kubectl create namespace|configmap|secret|deployment|...`, and

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestApiServer, type TestApiServer } from './apiserver/index.js';
+import { startTestApiServer, type TestApiServer, type TestApiServerOptions } from './apiserver/index.js';
 import { startTlsFront, type TlsFront } from './apiserver/tls.js';
 import { repoRoot } from './cli.js';
 import { helmPath, kubectlPath } from './tools.js';
@@ -26,8 +26,8 @@ export interface ClientSession {
   close(): Promise<void>;
 }
 
-export async function startClientSession(): Promise<ClientSession> {
-  const server = await startTestApiServer();
+export async function startClientSession(options: TestApiServerOptions = { strictNamespaces: true }): Promise<ClientSession> {
+  const server = await startTestApiServer(options);
   const front = await startTlsFront(server);
   const home = mkdtempSync(join(tmpdir(), 'client-session-'));
   const running = new Set<ChildProcess>();

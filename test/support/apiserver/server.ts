@@ -7,6 +7,7 @@ import { APPLY_PATCH, parseAppliedConfiguration, serverSideApply } from './apply
 import { groupList, resourceList } from './discovery.js';
 import { checkFieldValidation } from './field-validation.js';
 import { managerName, recordUpdate } from './managed-fields.js';
+import { Namespaces, withDefaults } from './namespaces.js';
 import { openApiV3 } from './openapi.js';
 import { bodyText, send } from './protobuf/negotiation.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
@@ -32,7 +33,11 @@ export class ApiServerCore {
   readonly authorizer: Authorizer;
   private readonly users = new WeakMap<IncomingMessage, UserInfo>();
 
-  constructor(private readonly gitVersion: string, token: string) {
+  readonly namespaces: Namespaces;
+
+  constructor(private readonly gitVersion: string, token: string, strictNamespaces = false) {
+    this.namespaces = new Namespaces(this.store, builtinType('namespaces'), () => this.types, strictNamespaces);
+    this.namespaces.createInitial();
     this.authorizer = new Authorizer(token, this.store, {
       roles: builtinType('roles'), clusterRoles: builtinType('clusterroles'),
       roleBindings: builtinType('rolebindings'), clusterRoleBindings: builtinType('clusterrolebindings'),
@@ -128,9 +133,11 @@ export class ApiServerCore {
     if (method === 'PATCH' && contentType === APPLY_PATCH && name !== undefined) return this.apply(res, url, body, type, namespace, name, part);
     const input = parseJson(body);
     if (method === 'POST') {
+      if (type.namespaced) this.namespaces.requireUsable(namespace);
       const mutated = await this.admission.admit({ type, operation: 'CREATE', namespace, object: withKind(type, { ...input, metadata: { ...input.metadata, ...(namespace === undefined ? {} : { namespace }) } }) });
       warn(res, mutated.warnings);
-      const object = recordUpdate(type, undefined, this.admit(type, mutated.object), manager, 'main');
+      const admitted = this.admit(type, mutated.object);
+      const object = recordUpdate(type, undefined, type.plural === 'namespaces' && type.group === '' ? withDefaults(admitted) : admitted, manager, 'main');
       return { code: 201, body: withKind(type, this.afterWrite(type, this.store.create(type, namespace, object))) };
     }
     if (name === undefined) throw badRequest('name required');
@@ -148,7 +155,11 @@ export class ApiServerCore {
       const recorded = recordUpdate(type, withKind(type, current), withKind(type, object), manager, part);
       return { code: 200, body: withKind(type, this.afterWrite(type, this.store.update(type, namespace, name, recorded, part))) };
     }
-    if (method === 'DELETE') return { code: 200, body: withKind(type, this.afterWrite(type, this.store.delete(type, namespace, name))) };
+    if (method === 'DELETE') {
+      const deleted = this.store.delete(type, namespace, name);
+      if (type.plural === 'namespaces' && type.group === '') this.namespaces.deleteContents(name);
+      return { code: 200, body: withKind(type, this.afterWrite(type, deleted)) };
+    }
     throw new ApiError(405, 'MethodNotAllowed', `method ${method} not allowed`);
   }
 
@@ -162,6 +173,7 @@ export class ApiServerCore {
     const applied = serverSideApply({ type, live: live === undefined ? undefined : withKind(type, live), config, manager, force, part });
     if (live === undefined) {
       if (part === 'status') throw notFound(type.plural, type.group, name);
+      if (type.namespaced) this.namespaces.requireUsable(namespace);
       const mutated = await this.admission.admit({ type, operation: 'CREATE', namespace, object: withKind(type, { ...applied, metadata: { ...applied.metadata, ...(namespace === undefined ? {} : { namespace }) } }) });
       warn(res, mutated.warnings);
       return { code: 201, body: withKind(type, this.afterWrite(type, this.store.create(type, namespace, this.admit(type, mutated.object)))) };
@@ -170,10 +182,14 @@ export class ApiServerCore {
     return { code: 200, body: withKind(type, this.afterWrite(type, this.store.update(type, namespace, name, object, part))) };
   }
 
-  /** CRD writes change what is served. */
+  /** CRD writes change what is served; a served CRD is Established, as the real server reports (Helm's --wait reads it). */
   private afterWrite(type: ResourceType, object: KubeObject): KubeObject {
-    if (type.plural === 'customresourcedefinitions') this.refreshCrds();
-    return object;
+    if (type.plural !== 'customresourcedefinitions') return object;
+    this.refreshCrds();
+    if (object.metadata.deletionTimestamp !== undefined || this.store.find(type, undefined, object.metadata.name) === undefined) return object;
+    const established = crdStatus(object);
+    if (JSON.stringify(established) === JSON.stringify(object.status)) return object;
+    return this.store.update(type, undefined, object.metadata.name, { ...object, status: established, metadata: { ...object.metadata, resourceVersion: undefined } }, 'status');
   }
 
   private async mutateUpdate(type: ResourceType, namespace: string | undefined, name: string, object: KubeObject, res: ServerResponse): Promise<KubeObject> {
@@ -256,6 +272,16 @@ function warn(res: ServerResponse, warnings: string[]): void {
 
 function builtinType(plural: string): ResourceType {
   return BUILTIN_RESOURCES.find((type) => type.plural === plural && type.group !== 'events.k8s.io') as ResourceType;
+}
+
+function crdStatus(crd: KubeObject): Record<string, unknown> {
+  const condition = (type: string, reason: string, message: string) => ({ type, status: 'True', reason, message, lastTransitionTime: crd.metadata.creationTimestamp });
+  return {
+    ...crd.status,
+    acceptedNames: crd.spec?.names ?? {},
+    storedVersions: (crd.spec?.versions ?? []).filter((version: { storage?: boolean }) => version.storage === true).map((version: { name: string }) => version.name),
+    conditions: [condition('NamesAccepted', 'NoConflicts', 'no conflicts found'), condition('Established', 'InitialNamesAccepted', 'the initial names have been accepted')],
+  };
 }
 
 function withKind(type: ResourceType, object: KubeObject): KubeObject {

@@ -103,5 +103,5 @@ export const KIND_MESSAGES: Record<string, string> = {
   'v1/Namespace': 'Namespace', 'v1/NamespaceList': 'NamespaceList', 'v1/ConfigMap': 'ConfigMap', 'v1/ConfigMapList': 'ConfigMapList',
   'v1/Secret': 'Secret', 'v1/SecretList': 'SecretList', 'v1/ServiceAccount': 'ServiceAccount', 'v1/ServiceAccountList': 'ServiceAccountList',
   'v1/Service': 'Service', 'v1/ServiceList': 'ServiceList', 'apps/v1/Deployment': 'Deployment', 'apps/v1/DeploymentList': 'DeploymentList',
-  'v1/Status': 'Status',
+  'v1/Status': 'Status', 'meta.k8s.io/v1/DeleteOptions': 'DeleteOptions', 'v1/DeleteOptions': 'DeleteOptions',
 };

@@ -26,5 +26,8 @@ export const META_MESSAGES: MessageTable = {
   Condition: { 1: 'type string', 2: 'status string', 3: 'observedGeneration int64', 4: 'lastTransitionTime Time', 5: 'reason string', 6: 'message string' },
   Status: { 1: 'metadata ListMeta', 2: 'status string', 3: 'message string', 4: 'reason string', 5: 'details StatusDetails?', 6: 'code int32' },
   StatusDetails: { 1: 'name string', 2: 'group string', 3: 'kind string', 4: 'causes []StatusCause', 5: 'retryAfterSeconds int32', 6: 'uid string' },
+  // The body of a typed client's DELETE (e.g. Helm purging its release Secrets).
+  DeleteOptions: { 1: 'gracePeriodSeconds int64?', 2: 'preconditions Preconditions?', 3: 'orphanDependents bool?', 4: 'propagationPolicy string?', 5: 'dryRun []string', 6: 'ignoreStoreReadErrorWithClusterBreakingPotential bool?' },
+  Preconditions: { 1: 'uid string?', 2: 'resourceVersion string?' },
   StatusCause: { 1: 'reason string', 2: 'message string', 3: 'field string' },
 };
