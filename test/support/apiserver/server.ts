@@ -5,6 +5,7 @@ import { MutatingAdmission } from './admission.js';
 import { Authorizer, verbOf, type UserInfo } from './authorization.js';
 import { APPLY_PATCH, parseAppliedConfiguration, serverSideApply } from './apply.js';
 import { groupList, resourceList } from './discovery.js';
+import { OneEventStore } from './event-store.js';
 import { checkFieldValidation } from './field-validation.js';
 import { managerName, recordUpdate } from './managed-fields.js';
 import { Namespaces, withDefaults } from './namespaces.js';
@@ -15,7 +16,7 @@ import { BUILTIN_RESOURCES, groupVersion, resourcesFromCrd, type ResourceType } 
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, badRequest, invalid, notFound } from './status.js';
 import { tableIfRequested, watchEventPresenter } from './table.js';
-import { Store, type KubeObject, type WatchEvent } from './store.js';
+import type { KubeObject, Store, WatchEvent } from './store.js';
 import { defaultAndPrune, validate, type FieldProblem } from './validation.js';
 
 export interface Faults {
@@ -24,7 +25,7 @@ export interface Faults {
 }
 
 export class ApiServerCore {
-  readonly store = new Store();
+  readonly store: Store = new OneEventStore();
   readonly faults: Faults = { failNext: { count: 0, code: 500 }, latencyMs: 0 };
   private readonly watches = new Set<ServerResponse>();
   private types: ResourceType[] = [...BUILTIN_RESOURCES];
