@@ -3,10 +3,12 @@
  * The `fieldValidation` query parameter for custom resources (kubectl sends `Strict` by default):
  * unknown fields are refused with 400 BadRequest "strict decoding error: unknown field ..." as
  * kube-apiserver does, reported in `Warning` headers under `Warn`, and silently pruned otherwise.
- * Checked on create/update bodies and on merge patches (whose keys are the fields they set);
+ * Checked on create/update bodies, on merge patches and on applied configurations (whose keys are the fields they set);
  * built-ins have no schema here, so they are not checked.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse } from 'yaml';
+import { APPLY_PATCH } from './apply.js';
 import type { ResourceType } from './resources.js';
 import { badRequest } from './status.js';
 
@@ -36,10 +38,10 @@ export function checkFieldValidation(req: IncomingMessage, res: ServerResponse, 
   const method = req.method ?? 'GET';
   if (type.schema === undefined || (mode !== 'Strict' && mode !== 'Warn')) return;
   const contentType = String(req.headers['content-type'] ?? '').split(';')[0];
-  if (!(method === 'POST' || method === 'PUT' || (method === 'PATCH' && contentType === 'application/merge-patch+json'))) return;
+  if (!(method === 'POST' || method === 'PUT' || (method === 'PATCH' && (contentType === 'application/merge-patch+json' || contentType === APPLY_PATCH)))) return;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    parsed = contentType === APPLY_PATCH ? parse(body) : JSON.parse(body);
   } catch {
     return; // the verb answers the malformed body
   }

@@ -44,9 +44,21 @@ export interface TestApiServer {
   close(): Promise<void>;
 }
 
-export async function startTestApiServer(options: { gitVersion?: string; port?: number; token?: string } = {}): Promise<TestApiServer> {
+export interface TestApiServerOptions {
+  gitVersion?: string;
+  port?: number;
+  token?: string;
+  /**
+   * Creating an object in a namespace that does not exist is 404, as on a real server. Off by
+   * default for in-process tests that use namespaces without creating them; on for the real
+   * clients' tests and the standalone server.
+   */
+  strictNamespaces?: boolean;
+}
+
+export async function startTestApiServer(options: TestApiServerOptions = {}): Promise<TestApiServer> {
   const token = options.token ?? randomBytes(16).toString('hex');
-  const core = new ApiServerCore(options.gitVersion ?? 'v1.30.0', token);
+  const core = new ApiServerCore(options.gitVersion ?? 'v1.30.0', token, options.strictNamespaces ?? false);
   const server: Server = createServer((req, res) => void core.handle(req, res));
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -39,6 +39,8 @@ export const BUILTIN_RESOURCES: ResourceType[] = [
   builtin('', 'v1', 'Event', 'events', true, ['ev']),
   builtin('', 'v1', 'ServiceAccount', 'serviceaccounts', true, ['sa']),
   builtin('apps', 'v1', 'Deployment', 'deployments', true, ['deploy'], true),
+  // Empty unless a test writes some; Helm's --wait (kstatus) lists a Deployment's ReplicaSets.
+  builtin('apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs'], true),
   builtin('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
   builtin('admissionregistration.k8s.io', 'v1', 'MutatingWebhookConfiguration', 'mutatingwebhookconfigurations', false),
   builtin('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, ['crd', 'crds'], true),

@@ -3,14 +3,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MutatingAdmission } from './admission.js';
 import { Authorizer, verbOf, type UserInfo } from './authorization.js';
+import { APPLY_PATCH, parseAppliedConfiguration, serverSideApply } from './apply.js';
+import { groupList, resourceList } from './discovery.js';
+import { OneEventStore } from './event-store.js';
 import { checkFieldValidation } from './field-validation.js';
+import { managerName, recordUpdate } from './managed-fields.js';
+import { Namespaces, withDefaults } from './namespaces.js';
 import { openApiV3 } from './openapi.js';
+import { bodyText, send } from './protobuf/negotiation.js';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { BUILTIN_RESOURCES, groupVersion, resourcesFromCrd, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, badRequest, invalid, notFound } from './status.js';
 import { tableIfRequested, watchEventPresenter } from './table.js';
-import { Store, type KubeObject, type WatchEvent } from './store.js';
+import type { KubeObject, Store, WatchEvent } from './store.js';
 import { defaultAndPrune, validate, type FieldProblem } from './validation.js';
 
 export interface Faults {
@@ -19,7 +25,7 @@ export interface Faults {
 }
 
 export class ApiServerCore {
-  readonly store = new Store();
+  readonly store: Store = new OneEventStore();
   readonly faults: Faults = { failNext: { count: 0, code: 500 }, latencyMs: 0 };
   private readonly watches = new Set<ServerResponse>();
   private types: ResourceType[] = [...BUILTIN_RESOURCES];
@@ -28,7 +34,11 @@ export class ApiServerCore {
   readonly authorizer: Authorizer;
   private readonly users = new WeakMap<IncomingMessage, UserInfo>();
 
-  constructor(private readonly gitVersion: string, token: string) {
+  readonly namespaces: Namespaces;
+
+  constructor(private readonly gitVersion: string, token: string, strictNamespaces = false) {
+    this.namespaces = new Namespaces(this.store, builtinType('namespaces'), () => this.types, strictNamespaces);
+    this.namespaces.createInitial();
     this.authorizer = new Authorizer(token, this.store, {
       roles: builtinType('roles'), clusterRoles: builtinType('clusterroles'),
       roleBindings: builtinType('rolebindings'), clusterRoleBindings: builtinType('clusterrolebindings'),
@@ -60,20 +70,18 @@ export class ApiServerCore {
         throw new ApiError(code, code === 429 ? 'TooManyRequests' : 'InternalError', code === 429 ? 'too many requests' : 'injected failure');
       }
       const url = new URL(req.url ?? '/', 'http://apiserver');
-      const body = await readBody(req);
+      const body = bodyText(req, await readBody(req));
       const result = await this.route(req, res, url, body);
-      if (result !== undefined) send(res, result.code, result.body);
+      if (result !== undefined) send(req, res, result.code, result.body);
     } catch (error) {
       const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', (error as Error).message);
-      if (!res.headersSent) send(res, apiError.code, apiError.toStatus());
+      if (!res.headersSent) send(req, res, apiError.code, apiError.toStatus());
       else res.destroy();
     }
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<{ code: number; body: unknown } | undefined> {
     const path = url.pathname.replace(/\/+$/, '');
-    // Protobuf (typed client-go clients, e.g. `kubectl create configmap`) is not spoken here: 415, as a server without it answers.
-    if (String(req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf')) throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
     // Refused rather than ignored: ignoring would persist what the client meant as a dry run (kubectl --dry-run=server, diff).
     if (url.searchParams.has('dryRun')) throw badRequest('dryRun is not supported by the test API server');
     if (path === '/version') {
@@ -81,7 +89,7 @@ export class ApiServerCore {
       return { code: 200, body: { major, minor, gitVersion: this.gitVersion, platform: 'linux/amd64' } };
     }
     if (path === '/api') return { code: 200, body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } };
-    if (path === '/apis') return { code: 200, body: this.groupList() };
+    if (path === '/apis') return { code: 200, body: groupList(this.types) };
     if (path === '/openapi/v3' || path.startsWith('/openapi/v3/')) return { code: 200, body: openApiV3(path, this.types, this.gitVersion) };
     const segments = path.split('/').filter((segment) => segment !== '');
     let group: string;
@@ -90,7 +98,7 @@ export class ApiServerCore {
     if (segments[0] === 'api') [group, version, rest] = ['', segments[1] ?? '', segments.slice(2)];
     else if (segments[0] === 'apis') [group, version, rest] = [segments[1] ?? '', segments[2] ?? '', segments.slice(3)];
     else throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
-    if (rest.length === 0) return { code: 200, body: this.resourceList(group, version) };
+    if (rest.length === 0) return { code: 200, body: resourceList(this.types, group, version) };
     let namespace: string | undefined;
     // /namespaces/{name}/status is the Namespace's own subresource, not a resource in that namespace.
     if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
@@ -120,38 +128,69 @@ export class ApiServerCore {
       return { code: 200, body: { apiVersion: groupVersion(type), kind: type.listKind, metadata: { resourceVersion: String(this.store.currentRevision()) }, items } };
     }
     if (method === 'GET') return { code: 200, body: withKind(type, this.store.get(type, namespace, name as string)) };
+    const manager = managerName(req, url);
+    const part = subresource === 'status' ? 'status' : 'main';
+    const contentType = String(req.headers['content-type'] ?? '').split(';')[0];
+    if (method === 'PATCH' && contentType === APPLY_PATCH && name !== undefined) return this.apply(res, url, body, type, namespace, name, part);
     const input = parseJson(body);
     if (method === 'POST') {
+      if (type.namespaced) this.namespaces.requireUsable(namespace);
       const mutated = await this.admission.admit({ type, operation: 'CREATE', namespace, object: withKind(type, { ...input, metadata: { ...input.metadata, ...(namespace === undefined ? {} : { namespace }) } }) });
       warn(res, mutated.warnings);
-      const object = this.admit(type, mutated.object);
-      const created = this.store.create(type, namespace, object);
-      if (type.plural === 'customresourcedefinitions') this.refreshCrds();
-      return { code: 201, body: withKind(type, created) };
+      const admitted = this.admit(type, mutated.object);
+      const object = recordUpdate(type, undefined, type.plural === 'namespaces' && type.group === '' ? withDefaults(admitted) : admitted, manager, 'main');
+      return { code: 201, body: withKind(type, this.afterWrite(type, this.store.create(type, namespace, object))) };
     }
     if (name === undefined) throw badRequest('name required');
-    if (method === 'PUT') {
-      const object = subresource === 'status' ? input : this.admit(type, await this.mutateUpdate(type, namespace, name, withKind(type, input), res));
-      return { code: 200, body: withKind(type, this.store.update(type, namespace, name, object, subresource === 'status' ? 'status' : 'main')) };
-    }
-    if (method === 'PATCH') {
+    if (method === 'PUT' || method === 'PATCH') {
       const current = this.store.get(type, namespace, name);
-      const contentType = String(req.headers['content-type'] ?? '').split(';')[0];
-      let patched: KubeObject;
-      if (contentType === 'application/json-patch+json') patched = jsonPatch(current, input);
-      else if (contentType === 'application/merge-patch+json') patched = mergePatch(current, input);
-      else if (contentType === 'application/strategic-merge-patch+json' && type.schema === undefined) patched = strategicMergePatch(current, input);
-      else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json${type.schema === undefined ? ', application/strategic-merge-patch+json' : ''}`);
-      patched.metadata = { ...patched.metadata, resourceVersion: current.metadata.resourceVersion };
-      const object = subresource === 'status' ? patched : this.admit(type, await this.mutateUpdate(type, namespace, name, withKind(type, patched), res));
-      return { code: 200, body: withKind(type, this.store.update(type, namespace, name, object, subresource === 'status' ? 'status' : 'main')) };
+      let next: KubeObject = input;
+      if (method === 'PATCH') {
+        if (contentType === 'application/json-patch+json') next = jsonPatch(current, input);
+        else if (contentType === 'application/merge-patch+json') next = mergePatch(current, input);
+        else if (contentType === 'application/strategic-merge-patch+json' && type.schema === undefined) next = strategicMergePatch(current, input);
+        else throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, ${APPLY_PATCH}${type.schema === undefined ? ', application/strategic-merge-patch+json' : ''}`);
+        next.metadata = { ...next.metadata, resourceVersion: current.metadata.resourceVersion };
+      }
+      const object = part === 'status' ? next : this.admit(type, await this.mutateUpdate(type, namespace, name, withKind(type, next), res));
+      const recorded = recordUpdate(type, withKind(type, current), withKind(type, object), manager, part);
+      return { code: 200, body: withKind(type, this.afterWrite(type, this.store.update(type, namespace, name, recorded, part))) };
     }
     if (method === 'DELETE') {
       const deleted = this.store.delete(type, namespace, name);
-      if (type.plural === 'customresourcedefinitions') this.refreshCrds();
-      return { code: 200, body: withKind(type, deleted) };
+      if (type.plural === 'namespaces' && type.group === '') this.namespaces.deleteContents(name);
+      return { code: 200, body: withKind(type, this.afterWrite(type, deleted)) };
     }
     throw new ApiError(405, 'MethodNotAllowed', `method ${method} not allowed`);
+  }
+
+  /** Server-side apply: creates the object when it does not exist yet, as kube-apiserver does. */
+  private async apply(res: ServerResponse, url: URL, body: string, type: ResourceType, namespace: string | undefined, name: string, part: 'main' | 'status'): Promise<{ code: number; body: unknown }> {
+    const manager = url.searchParams.get('fieldManager');
+    if (manager === null || manager === '') throw badRequest('PATCH of type apply requires the fieldManager query parameter');
+    const config = parseAppliedConfiguration(body, type, name);
+    const live = this.store.find(type, namespace, name);
+    const force = url.searchParams.get('force') === 'true';
+    const applied = serverSideApply({ type, live: live === undefined ? undefined : withKind(type, live), config, manager, force, part });
+    if (live === undefined) {
+      if (part === 'status') throw notFound(type.plural, type.group, name);
+      if (type.namespaced) this.namespaces.requireUsable(namespace);
+      const mutated = await this.admission.admit({ type, operation: 'CREATE', namespace, object: withKind(type, { ...applied, metadata: { ...applied.metadata, ...(namespace === undefined ? {} : { namespace }) } }) });
+      warn(res, mutated.warnings);
+      return { code: 201, body: withKind(type, this.afterWrite(type, this.store.create(type, namespace, this.admit(type, mutated.object)))) };
+    }
+    const object = part === 'status' ? applied : this.admit(type, await this.mutateUpdate(type, namespace, name, withKind(type, applied), res));
+    return { code: 200, body: withKind(type, this.afterWrite(type, this.store.update(type, namespace, name, object, part))) };
+  }
+
+  /** CRD writes change what is served; a served CRD is Established, as the real server reports (Helm's --wait reads it). */
+  private afterWrite(type: ResourceType, object: KubeObject): KubeObject {
+    if (type.plural !== 'customresourcedefinitions') return object;
+    this.refreshCrds();
+    if (object.metadata.deletionTimestamp !== undefined || this.store.find(type, undefined, object.metadata.name) === undefined) return object;
+    const established = crdStatus(object);
+    if (JSON.stringify(established) === JSON.stringify(object.status)) return object;
+    return this.store.update(type, undefined, object.metadata.name, { ...object, status: established, metadata: { ...object.metadata, resourceVersion: undefined } }, 'status');
   }
 
   private async mutateUpdate(type: ResourceType, namespace: string | undefined, name: string, object: KubeObject, res: ServerResponse): Promise<KubeObject> {
@@ -210,35 +249,6 @@ export class ApiServerCore {
       this.watches.delete(res);
     });
   }
-
-  private groupList(): unknown {
-    const groups = new Map<string, Set<string>>();
-    for (const type of this.types) if (type.group !== '') (groups.get(type.group) ?? groups.set(type.group, new Set()).get(type.group))!.add(type.version);
-    return {
-      kind: 'APIGroupList',
-      apiVersion: 'v1',
-      groups: [...groups].map(([name, versions]) => ({
-        name,
-        versions: [...versions].map((version) => ({ groupVersion: `${name}/${version}`, version })),
-        preferredVersion: { groupVersion: `${name}/${[...versions][0]}`, version: [...versions][0] },
-      })),
-    };
-  }
-
-  private resourceList(group: string, version: string): unknown {
-    const types = this.types.filter((type) => type.group === group && type.version === version);
-    if (types.length === 0) throw notFound('groups', group, version);
-    const verbs = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
-    return {
-      kind: 'APIResourceList',
-      apiVersion: 'v1',
-      groupVersion: group === '' ? version : `${group}/${version}`,
-      resources: types.flatMap((type) => [
-        { name: type.plural, singularName: type.singular, namespaced: type.namespaced, kind: type.kind, verbs, shortNames: type.shortNames, categories: type.categories ?? [] },
-        ...(type.statusSubresource ? [{ name: `${type.plural}/status`, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: ['get', 'patch', 'update'] }] : []),
-      ]),
-    };
-  }
 }
 
 /**
@@ -265,6 +275,16 @@ function builtinType(plural: string): ResourceType {
   return BUILTIN_RESOURCES.find((type) => type.plural === plural && type.group !== 'events.k8s.io') as ResourceType;
 }
 
+function crdStatus(crd: KubeObject): Record<string, unknown> {
+  const condition = (type: string, reason: string, message: string) => ({ type, status: 'True', reason, message, lastTransitionTime: crd.metadata.creationTimestamp });
+  return {
+    ...crd.status,
+    acceptedNames: crd.spec?.names ?? {},
+    storedVersions: (crd.spec?.versions ?? []).filter((version: { storage?: boolean }) => version.storage === true).map((version: { name: string }) => version.name),
+    conditions: [condition('NamesAccepted', 'NoConflicts', 'no conflicts found'), condition('Established', 'InitialNamesAccepted', 'the initial names have been accepted')],
+  };
+}
+
 function withKind(type: ResourceType, object: KubeObject): KubeObject {
   return { ...object, apiVersion: groupVersion(type), kind: type.kind };
 }
@@ -277,17 +297,11 @@ function parseJson(body: string): any {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
-}
-
-function send(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }

@@ -65,6 +65,12 @@ export class Store {
     return structuredClone(entry.object);
   }
 
+  /** The object, or undefined when there is none. */
+  find(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
+    const entry = this.objects.get(keyOf(type, namespace, name));
+    return entry === undefined ? undefined : structuredClone(entry.object);
+  }
+
   create(type: ResourceType, namespace: string | undefined, input: KubeObject): KubeObject {
     const object = structuredClone(input);
     const metadata = object.metadata ?? {};

@@ -1,0 +1,104 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- kubectl -o json comes back as untyped JSON */
+/**
+ * The real `helm install|upgrade|rollback|uninstall` (Helm 4) and kubectl v1.35 against the test
+ * API server, as a user runs them (docs/install.md, docs/e2e.md). The test plays what a cluster
+ * does besides the API server: the operator runs from the built code exactly as the chart's
+ * Deployment says (as its ServiceAccount), the webhook Service is routed to it, and the
+ * Deployment controller's status is written so `--wait` sees the operator available.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chartDir, type K8sObject } from '../support/helm.js';
+import { eventually } from '../support/cli.js';
+import { startOperatorFromChart, type RunningOperator } from '../support/cluster-stand-in.js';
+import { startClientSession, type ClientSession } from '../support/client-session.js';
+import { startDeploymentStatusWriter, type StatusWriter } from '../support/deployment-status.js';
+
+const NAMESPACE = 'badgateway-system';
+let session: ClientSession | undefined;
+let operator: RunningOperator | undefined;
+let statusWriter: StatusWriter | undefined;
+let workDir: string | undefined;
+
+afterAll(async () => {
+  operator?.stop();
+  statusWriter?.close();
+  await session?.close();
+  if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('helm lifecycle on the test API server', () => {
+  it('installs with --wait, runs the example, upgrades (values and CRD), rolls back and uninstalls', async () => {
+    session = await startClientSession({ strictNamespaces: true });
+    const current = session;
+    const json = async (...args: string[]): Promise<any> => JSON.parse(await current.kubectlOk([...args, '-o', 'json']));
+    statusWriter = startDeploymentStatusWriter(current.server, NAMESPACE);
+
+    // --- install: helm waits until the operator Deployment is available, which needs a running operator.
+    const install = current.helmOk(['install', 'badgateway', chartDir, '-n', NAMESPACE, '--create-namespace', '--wait', '--timeout', '90s']);
+    let deployment: K8sObject | undefined;
+    await eventually(async () => {
+      const run = await current.kubectl(['-n', NAMESPACE, 'get', 'deployment', '-o', 'json']);
+      deployment = run.code === 0 ? (JSON.parse(run.stdout).items as K8sObject[])[0] : undefined;
+      return deployment !== undefined;
+    }, 60_000, 'the chart Deployment');
+    const operatorDeployment = deployment as K8sObject & { spec: { template: { spec: { serviceAccountName: string } } } };
+    operator = await startOperatorFromChart(operatorDeployment, current.server.serviceAccountKubeconfig(NAMESPACE, operatorDeployment.spec.template.spec.serviceAccountName), 'badgateway-0');
+    const webhook = await json('get', 'mutatingwebhookconfiguration');
+    const { service } = webhook.items[0].webhooks[0].clientConfig;
+    current.server.routeService(service.namespace, service.name, operator.webhookPort);
+    expect(await install).toMatch(/STATUS: deployed/);
+    expect((await json('-n', NAMESPACE, 'get', 'secret', '-l', 'owner=helm')).items.map((item: any) => item.metadata.name)).toEqual(['sh.helm.release.v1.badgateway.v1']);
+    const running = operator;
+    await eventually(() => /webhook listening/.test(running.output()), 30_000, () => `webhook listening (${running.output().slice(-300)})`);
+
+    // --- the example, as the chart's NOTES and the example file say.
+    await current.kubectlOk(['create', 'namespace', 'shop']);
+    await current.kubectlOk(['apply', '-n', 'shop', '-f', join(chartDir, 'examples', 'web.yaml')]);
+    await eventually(async () => ((await json('-n', 'shop', 'get', 'deployment', 'web')).spec.template.spec.initContainers ?? []).some((container: any) => container.name === 'badgateway'), 30_000, 'the sidecar injected into shop/web');
+    await current.kubectlOk(['-n', 'shop', 'annotate', 'deployment', 'web', 'team=shop']);
+    await eventually(async () => {
+      const policy = await json('-n', 'shop', 'get', 'bgwp', 'web');
+      return (policy.status?.conditions ?? []).some((condition: any) => condition.type === 'Ready' && condition.status === 'True');
+    }, 60_000, 'policy shop/web Ready');
+
+    // --- upgrade with changed values and a changed CRD (a new printer column): Helm leaves crds/ alone,
+    // so the documented path applies the CRD first (server-side, taking the fields over from helm).
+    workDir = mkdtempSync(join(tmpdir(), 'helm-upgrade-'));
+    const nextChart = join(workDir, 'badgateway');
+    cpSync(chartDir, nextChart, { recursive: true });
+    const crdFile = join(nextChart, 'crds', 'badgatewaypolicies.badgateway.io.yaml');
+    writeFileSync(crdFile, readFileSync(crdFile, 'utf8').replace(/additionalPrinterColumns:\n/, 'additionalPrinterColumns:\n        - { name: Upgraded, type: string, jsonPath: .metadata.name, priority: 1 }\n'));
+    const columns = async () => (await json('get', 'crd', 'badgatewaypolicies.badgateway.io')).spec.versions[0].additionalPrinterColumns.map((column: any) => column.name);
+    expect(await columns()).not.toContain('Upgraded');
+    await current.helmOk(['upgrade', 'badgateway', nextChart, '-n', NAMESPACE, '--set', 'operator.logLevel=debug', '--wait', '--timeout', '60s']);
+    expect(await columns()).not.toContain('Upgraded'); // what Helm does with crds/ on upgrade: nothing
+    const args = async () => (await json('-n', NAMESPACE, 'get', 'deployment')).items[0].spec.template.spec.containers[0].args as string[];
+    expect(await args()).toContain('--log-level=debug');
+    const refused = await current.kubectl(['apply', '--server-side', '-f', join(nextChart, 'crds')]);
+    expect(refused.stderr).toMatch(/conflict with "helm"/);
+    await current.kubectlOk(['apply', '--server-side', '--force-conflicts', '-f', join(nextChart, 'crds')]);
+    expect(await columns()).toContain('Upgraded');
+    expect(await current.kubectlOk(['-n', 'shop', 'get', 'bgwp', '-o', 'wide'])).toMatch(/UPGRADED/);
+    // The operator's caBundle survives helm's apply of the webhook configuration (helm does not own it).
+    expect((await json('get', 'mutatingwebhookconfiguration')).items[0].webhooks[0].clientConfig.caBundle).toEqual(webhook.items[0].webhooks[0].clientConfig.caBundle ?? expect.any(String));
+
+    // --- rollback to revision 1: the values come back, the history grows.
+    await current.helmOk(['rollback', 'badgateway', '1', '-n', NAMESPACE, '--wait', '--timeout', '60s']);
+    expect(await args()).toContain('--log-level=info');
+    expect(await current.helmOk(['history', 'badgateway', '-n', NAMESPACE])).toMatch(/3\s+.*deployed.*Rollback to 1/);
+
+    // --- uninstall: the release's objects go; what is kept on purpose stays.
+    await current.helmOk(['uninstall', 'badgateway', '-n', NAMESPACE, '--wait']);
+    expect((await json('-n', NAMESPACE, 'get', 'deployment,serviceaccount,service,role,rolebinding,poddisruptionbudget')).items).toEqual([]);
+    // Helm's release records are gone; the webhook certificate the operator made itself is not Helm's to delete.
+    expect((await json('-n', NAMESPACE, 'get', 'secret')).items.map((secret: any) => secret.metadata.name)).toEqual(['badgateway-webhook-tls']);
+    expect((await json('get', 'mutatingwebhookconfiguration')).items).toEqual([]);
+    expect((await json('get', 'crd')).items.map((crd: any) => crd.metadata.name)).toEqual(['badgatewaypolicies.badgateway.io']);
+    expect((await json('-n', 'shop', 'get', 'bgwp')).items.map((policy: any) => policy.metadata.name)).toEqual(['web']);
+    expect((await json('-n', 'shop', 'get', 'deployment', 'web')).spec.template.spec.initContainers.map((container: any) => container.name)).toEqual(['badgateway']);
+    expect((await json('get', 'namespace', NAMESPACE)).metadata.name).toBe(NAMESPACE);
+  }, 300_000);
+});
