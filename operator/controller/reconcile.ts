@@ -11,7 +11,7 @@ import type { KubeClients } from '../kube/clients.js';
 import { isConflict } from '../kube/errors.js';
 import type { PolicyLike } from '../inject/policy-match.js';
 import { mergeConditions, stableStringify, type ConditionInput } from './conditions.js';
-import { writeConfigMap } from './config-map.js';
+import { writeConfigMap, type ConfigMapWrite } from './config-map.js';
 import type { EventRecorder, EventRegarding } from './events.js';
 import { releaseUnclaimedTargets, markTarget } from './mark-targets.js';
 import { referencedConfigMapNames, renderPolicy } from './render.js';
@@ -71,7 +71,8 @@ export async function reconcilePolicy(context: ReconcileContext, namespace: stri
   const rendered = renderPolicy(policy.spec, namespace, (ns, cmName) => context.caches.pageData(ns, cmName));
   const conditions: ConditionInput[] = [];
   if (rendered.ok) {
-    await renderConfigMap(context, policy, rendered.json);
+    // Deleted since the cache saw it: nothing more to write about it (the deletion re-queues it).
+    if (await renderConfigMap(context, policy, rendered.json) === 'ownerGone') return;
     conditions.push({ type: CONDITION_TYPES.accepted, status: 'True', reason: 'Accepted', message: 'The policy is valid and rendered' });
   } else {
     conditions.push({ type: CONDITION_TYPES.accepted, status: 'False', reason: rendered.reason, message: rendered.message });
@@ -115,17 +116,18 @@ function conflictMessage(lost: ReturnType<typeof resolveTargets>['lost'], name: 
   return `${which}; retarget one of the policies, or annotate the Deployment ${ANNOTATIONS.policy}=${name} to choose this one`;
 }
 
-async function renderConfigMap(context: ReconcileContext, policy: PolicyObject, json: string): Promise<void> {
+async function renderConfigMap(context: ReconcileContext, policy: PolicyObject, json: string): Promise<ConfigMapWrite> {
   const namespace = policy.metadata?.namespace ?? '';
   const name = configMapNameFor(policy.metadata?.name ?? '');
   const outcome = await writeConfigMap(context.clients, context.caches.ownedConfigMap(namespace, name), policy, json);
-  if (outcome === 'unchanged' || outcome === 'ownerGone') return;
+  if (outcome === 'unchanged' || outcome === 'ownerGone') return outcome;
   context.logger.info({ namespace, configMap: name, outcome }, 'rendered policy ConfigMap');
   await context.events.record(
     regardingPolicy(policy), 'Normal',
     outcome === 'created' ? 'ConfigMapRendered' : 'ConfigMapUpdated',
     `${outcome === 'created' ? 'Rendered' : 'Updated'} ConfigMap ${name}`,
   );
+  return outcome;
 }
 
 /** Writes status through the subresource when it changed; true when it wrote. */

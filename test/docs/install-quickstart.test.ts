@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- kubectl -o json comes back as untyped JSON */
 /**
  * docs/install.md's quickstart, executed: every command of its `## Quickstart` section, as written
  * and in order, with the real helm and kubectl against the test API server. The test plays only
@@ -81,6 +80,14 @@ describe('docs/install.md quickstart', () => {
     expect(commands[0]).toMatch(/^helm install /);
     for (const command of commands) expect(shellWords(command)[0]).toMatch(/^(helm|kubectl)$/);
     expect(shellWords("kubectl get x -o jsonpath='{.a[*].b}'")).toEqual(['kubectl', 'get', 'x', '-o', 'jsonpath={.a[*].b}']);
+  });
+
+  it('covers the chart README\'s quickstart: its commands are among those run here, in the same order', () => {
+    const readme = readFileSync(join(repoRoot, 'charts', 'badgateway', 'README.md'), 'utf8');
+    const block = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const chartCommands = block.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+    expect(chartCommands.length).toBeGreaterThan(0);
+    expect(commands.filter((command) => chartCommands.includes(command))).toEqual(chartCommands);
   });
 
   it('runs as written against the test API server with the operator running', async () => {
