@@ -70,6 +70,10 @@ describe('badgateway sidecar: running', () => {
     expect(response.statusCode).toBe(200);
     expect(await response.body.text()).toBe('slow answer');
     expect(await sidecar.exited).toBe(0);
+    // One `component` per line (the role); the proxy's access log names its part as `subsystem`.
+    const lines = sidecar.output().split('\n').filter((line) => line.startsWith('{'));
+    for (const line of lines) expect(line.match(/"component":/g) ?? []).toHaveLength(1);
+    expect(lines.find((line) => line.includes('"msg":"request"'))).toContain('"subsystem":"proxy"');
   });
 
   it('exposes the trip in /metrics and /config', async () => {
