@@ -112,7 +112,7 @@ describe('npm run test-apiserver', () => {
 
   it('refuses bad flags with one line on stderr and exit code 2', async () => {
     const [node, args] = scriptCommand();
-    for (const flags of [['--port', 'abc', '--kubeconfig', join(directory, 'k')], ['--port', '0'], ['--kubeconfig', join(directory, 'k'), '--colour'], ['--kubeconfig', join(directory, 'k'), '--gitVersion', '1.30']]) {
+    for (const flags of [['--port', 'abc', '--kubeconfig', join(directory, 'k')], ['--port', '0'], ['--kubeconfig', join(directory, 'k'), '--colour'], ['--kubeconfig', join(directory, 'k'), '--gitVersion', '1.30'], ['--kubeconfig', join(directory, 'k'), '--route-service', 'shop/web:9443'], ['--kubeconfig', join(directory, 'k'), '--route-service', 'shop/web=70000']]) {
       const run = start(node, [...args, ...flags]);
       expect(await run.exited).toBe(2);
       const { stdout, stderr } = run.output();
