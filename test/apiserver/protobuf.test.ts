@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { decodeProtobufBody, encodeProtobufBody, PROTOBUF } from '../support/apiserver/protobuf/codec.js';
 import { startClientSession, type ClientSession } from '../support/client-session.js';
+import { renderChart } from '../support/helm.js';
 
 let session: ClientSession;
 beforeEach(async () => {
@@ -63,6 +64,10 @@ describe('protobuf bodies', () => {
   it('round-trips what it encodes, and refuses bytes it cannot decode with 400', async () => {
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'a', namespace: 'default', labels: { owner: 'helm' }, creationTimestamp: '2026-01-02T03:04:05Z' }, type: 'Opaque', data: { k: Buffer.from([0, 1, 255]).toString('base64') } };
     expect(decodeProtobufBody(encodeProtobufBody(secret))).toEqual(secret);
+    // Every field of the chart's own Deployment and Services has a table entry: they travel as protobuf, whole.
+    for (const object of renderChart().filter((rendered) => ['Deployment', 'Service', 'ServiceAccount'].includes(rendered.kind))) {
+      expect(decodeProtobufBody(encodeProtobufBody(object))).toEqual(object);
+    }
     const response = await fetch(`${session.server.url}/api/v1/namespaces/default/secrets`, {
       method: 'POST', headers: { authorization: `Bearer ${token()}`, 'content-type': PROTOBUF }, body: Buffer.from('k8s\0\x0a\x03abc'),
     });

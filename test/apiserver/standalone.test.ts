@@ -96,7 +96,7 @@ describe('npm run test-apiserver', () => {
     expect(statSync(kubeconfig).mode & 0o777).toBe(0o600);
     expect(readFileSync(kubeconfig, 'utf8')).toContain(`server: ${url}`);
 
-    // `create -f` (not `create configmap`, whose typed client speaks protobuf, answered 415 here).
+    // `create -f`, as a person with a manifest does (`create configmap` is protobuf: test/apiserver/protobuf.test.ts).
     writeFileSync(join(directory, 'cm.json'), JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'by-hand' }, data: { a: '1' } }));
     const created = await kubectl(kubeconfig, ['create', '-f', join(directory, 'cm.json')]);
     expect(created).toMatchObject({ code: 0, stdout: 'configmap/by-hand created\n' });
@@ -112,7 +112,7 @@ describe('npm run test-apiserver', () => {
 
   it('refuses bad flags with one line on stderr and exit code 2', async () => {
     const [node, args] = scriptCommand();
-    for (const flags of [['--port', 'abc', '--kubeconfig', join(directory, 'k')], ['--port', '0'], ['--kubeconfig', join(directory, 'k'), '--colour'], ['--kubeconfig', join(directory, 'k'), '--gitVersion', '1.30']]) {
+    for (const flags of [['--port', 'abc', '--kubeconfig', join(directory, 'k')], ['--port', '0'], ['--kubeconfig', join(directory, 'k'), '--colour'], ['--kubeconfig', join(directory, 'k'), '--gitVersion', '1.30'], ['--kubeconfig', join(directory, 'k'), '--route-service', 'shop/web:9443'], ['--kubeconfig', join(directory, 'k'), '--route-service', 'shop/web=70000']]) {
       const run = start(node, [...args, ...flags]);
       expect(await run.exited).toBe(2);
       const { stdout, stderr } = run.output();

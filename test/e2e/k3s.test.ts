@@ -1,6 +1,7 @@
 /**
  * The whole story against a real cluster: build the image, load it into k3s, `helm install` the
- * chart, deploy the example, break the app and expect the fast branded 502.
+ * chart, deploy the example, break the app and expect the fast branded 502; then the release's
+ * upgrade (CRD first), rollback and uninstall.
  *
  * Needs a Docker engine (testcontainers). Without one the suite is SKIPPED with one printed line
  * saying why: it never reports a pass it did not run. See docs/e2e.md.
@@ -101,7 +102,8 @@ describeWithDocker('badgateway on k3s', () => {
     expect(containers.split(' ')).toContain('badgateway');
     const status = JSON.parse(await kubectl('-n', 'shop', 'get', 'badgatewaypolicy', 'web', '-o', 'json')) as { metadata: { generation: number }; status?: { observedGeneration?: number } };
     expect(status.status?.observedGeneration).toBe(status.metadata.generation);
-  }, 120_000);
+    await kubectl('-n', 'shop', 'wait', 'badgatewaypolicy/web', '--for=condition=Ready', '--timeout=2m');
+  }, 180_000);
 
   it('serves the app through the sidecar, then a fast branded 502 once the app stops listening', async () => {
     const port = await portForward('service/web', 80);
@@ -123,4 +125,19 @@ describeWithDocker('badgateway on k3s', () => {
     expect(await response.text()).toContain('We\'ll be right back');
     expect(elapsedMs).toBeLessThan(5_000); // connect timeout is 1s: far from a hanging request
   }, 10 * 60_000);
+
+  // The lifecycle of charts/badgateway/README.md, as test/charts/helm-lifecycle.test.ts runs it on the test API server.
+  it('upgrades (CRD first, then values), rolls back and uninstalls, leaving what the chart README says', async () => {
+    const chart = join(repoRoot, 'charts', 'badgateway');
+    const args = async () => (await kubectl('-n', 'badgateway-system', 'get', 'deployment', 'badgateway', '-o', 'jsonpath={.spec.template.spec.containers[0].args}'));
+    await kubectl('apply', '--server-side', '--force-conflicts', '-f', join(chart, 'crds'));
+    await helm('upgrade', 'badgateway', chart, '-n', 'badgateway-system', '--reuse-values', '--set', 'operator.logLevel=debug', '--wait', '--timeout', '5m');
+    expect(await args()).toContain('--log-level=debug');
+    await helm('rollback', 'badgateway', '1', '-n', 'badgateway-system', '--wait', '--timeout', '5m');
+    expect(await args()).toContain('--log-level=info');
+    await helm('uninstall', 'badgateway', '-n', 'badgateway-system', '--wait', '--timeout', '5m');
+    expect(await kubectl('get', 'mutatingwebhookconfigurations', '-o', 'jsonpath={.items[*].metadata.name}')).not.toContain('badgateway');
+    expect(await kubectl('get', 'crd', 'badgatewaypolicies.badgateway.io', '-o', 'jsonpath={.metadata.name}')).toBe('badgatewaypolicies.badgateway.io');
+    expect(await kubectl('-n', 'shop', 'get', 'badgatewaypolicy', 'web', '-o', 'jsonpath={.metadata.name}')).toBe('web');
+  }, 15 * 60_000);
 });

@@ -4,8 +4,9 @@
  * query parameter with `x-kubernetes-group-version-kind`, which is what kubectl checks to choose
  * server-side field validation (then it sends `fieldValidation=Strict` and needs no schemas).
  * Operations declare no request body, so `kubectl apply` builds its patches from its built-in
- * types (strategic merge) or, for custom resources, as JSON merge patches — like against a
- * server whose documents lack the kind. `/openapi/v2` stays 404, as kubectl only falls back to it.
+ * types (strategic merge) or, for custom resources, as JSON merge patches. Custom resources' schemas
+ * are published (from their CRDs) for `kubectl explain`. `/openapi/v2` stays 404, as kubectl only
+ * falls back to it.
  */
 import { createHash } from 'node:crypto';
 import type { ResourceType } from './resources.js';
@@ -41,7 +42,29 @@ function groupVersionDocument(types: ResourceType[], gitVersion: string): Record
       paths[`${prefix}/{name}/status`] = { get: operation(type, 'get', false), put: operation(type, 'put', true), patch: operation(type, 'patch', true) };
     }
   }
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: gitVersion }, paths, components: { schemas: {} } };
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: gitVersion }, paths, components: { schemas: Object.fromEntries(types.flatMap(customResourceSchema)) } };
+}
+
+/**
+ * A custom resource's schema from its CRD, named and tagged as kube-apiserver publishes it
+ * (`io.badgateway.v1alpha1.BadGatewayPolicy` with `x-kubernetes-group-version-kind`): what
+ * `kubectl explain bgwp.spec` reads. kubectl's client-side apply still uses JSON merge patches
+ * for custom resources (they are not in its scheme), so publishing this changes no patch.
+ */
+function customResourceSchema(type: ResourceType): Array<[string, unknown]> {
+  if (type.schema === undefined) return [];
+  const name = [...type.group.split('.').reverse(), type.version, type.kind].join('.');
+  const properties = (type.schema.properties ?? {}) as Record<string, unknown>;
+  return [[name, {
+    ...type.schema,
+    properties: {
+      apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
+      kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
+      ...properties,
+      metadata: { type: 'object', description: "Standard object's metadata." },
+    },
+    'x-kubernetes-group-version-kind': [{ group: type.group, version: type.version, kind: type.kind }],
+  }]];
 }
 
 /** Answers `/openapi/v3` and `/openapi/v3/{api/v1 | apis/group/version}`; 404 for other paths. */

@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- arbitrary Kubernetes JSON is walked by path here */
-/** HTTP routing of the test API server: discovery, the resource verbs, watches and faults. */
+/** HTTP routing of the test API server: discovery, the resource verbs (watches in watch.ts) and faults. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MutatingAdmission } from './admission.js';
 import { Authorizer, verbOf, type UserInfo } from './authorization.js';
@@ -15,8 +15,9 @@ import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { BUILTIN_RESOURCES, groupVersion, resourcesFromCrd, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ApiError, badRequest, invalid, notFound } from './status.js';
-import { tableIfRequested, watchEventPresenter } from './table.js';
-import type { KubeObject, Store, WatchEvent } from './store.js';
+import { tableIfRequested } from './table.js';
+import { serveWatch } from './watch.js';
+import type { KubeObject, Store } from './store.js';
 import { defaultAndPrune, validate, type FieldProblem } from './validation.js';
 
 export interface Faults {
@@ -121,7 +122,7 @@ export class ApiServerCore {
       const fields = parseFieldSelector(url.searchParams.get('fieldSelector'));
       const matches = (object: KubeObject) => labels(object.metadata.labels ?? {}) && fields(object as { metadata: { name?: string } });
       if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') {
-        this.watch(res, url, type, namespace, matches);
+        serveWatch(this.store, this.watches, res, url, type, namespace, matches);
         return undefined;
       }
       const items = this.store.list(type, namespace).filter(matches).map((item) => withKind(type, item));
@@ -211,56 +212,6 @@ export class ApiServerCore {
     if (problems.length > 0) throw invalid(type.kind, type.group, object.metadata?.name ?? '', problems);
     return result;
   }
-
-  private watch(res: ServerResponse, url: URL, type: ResourceType, namespace: string | undefined, matches: (object: KubeObject) => boolean): void {
-    const from = url.searchParams.get('resourceVersion');
-    const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true';
-    const write = (line: unknown) => res.write(`${JSON.stringify(line)}\n`);
-    const present = watchEventPresenter(res.req, url, type); // `kubectl get -w` asks for Table rows
-    // The head goes first: replayed history is written synchronously by store.watch, and an
-    // expired resourceVersion is an ERROR event in a 200 stream, as kube-apiserver does it.
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    res.flushHeaders(); // clients wait for the head before they consider the watch established
-    let stop: () => void;
-    try {
-      stop = this.store.watch(from === null || from === '' || from === '0' ? undefined : Number(from), (event) =>
-        event.type_ === type && (namespace === undefined || event.object.metadata.namespace === namespace),
-      (event) => {
-        const seenAs = selectedEventType(event, matches);
-        if (seenAs !== undefined) write({ type: seenAs, object: present(withKind(type, event.object)) });
-      });
-    } catch (error) {
-      write({ type: 'ERROR', object: (error as ApiError).toStatus() });
-      res.end();
-      return;
-    }
-    // Watch-list (client-go's WatchListClient, e.g. kubectl wait): the current objects, then a bookmark marking their end.
-    const initialEvents = url.searchParams.get('sendInitialEvents') === 'true';
-    if (initialEvents) for (const object of this.store.list(type, namespace).filter(matches)) write({ type: 'ADDED', object: present(withKind(type, object)) });
-    const initialEventsEnd = initialEvents ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {};
-    if (bookmarks) write({ type: 'BOOKMARK', object: { kind: type.kind, apiVersion: groupVersion(type), metadata: { resourceVersion: String(this.store.currentRevision()), ...initialEventsEnd } } });
-    this.watches.add(res);
-    const timeout = Number(url.searchParams.get('timeoutSeconds') ?? 0);
-    const timer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
-    timer?.unref();
-    res.on('close', () => {
-      stop();
-      if (timer !== undefined) clearTimeout(timer);
-      this.watches.delete(res);
-    });
-  }
-}
-
-/**
- * What a selector-filtered watch reports, as kube-apiserver does: an object modified into the
- * selection is ADDED, one modified out of it is DELETED.
- */
-function selectedEventType(event: WatchEvent, matches: (object: KubeObject) => boolean): WatchEvent['type'] | undefined {
-  const now = matches(event.object);
-  if (event.type !== 'MODIFIED') return now ? event.type : undefined;
-  const before = event.previous === undefined ? now : matches(event.previous);
-  if (now) return before ? 'MODIFIED' : 'ADDED';
-  return before ? 'DELETED' : undefined;
 }
 
 /** Admission warnings reach the client as `Warning: 299` headers, as on the real server. */

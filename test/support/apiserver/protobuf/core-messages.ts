@@ -58,6 +58,11 @@ export const CORE_MESSAGES: MessageTable = {
     14: 'securityContext PodSecurityContext?', 15: 'imagePullSecrets []LocalObjectReference', 16: 'hostname string', 17: 'subdomain string',
     19: 'schedulerName string', 20: 'initContainers []Container', 21: 'automountServiceAccountToken bool?', 22: 'tolerations []Toleration',
     24: 'priorityClassName string', 25: 'priority int32?', 27: 'shareProcessNamespace bool?', 29: 'runtimeClassName string?', 30: 'enableServiceLinks bool?',
+    33: 'topologySpreadConstraints []TopologySpreadConstraint',
+  },
+  TopologySpreadConstraint: {
+    1: 'maxSkew int32', 2: 'topologyKey string', 3: 'whenUnsatisfiable string', 4: 'labelSelector LabelSelector?', 5: 'minDomains int32?',
+    6: 'nodeAffinityPolicy string?', 7: 'nodeTaintsPolicy string?', 8: 'matchLabelKeys []string',
   },
   PodSecurityContext: { 2: 'runAsUser int64?', 3: 'runAsNonRoot bool?', 4: 'supplementalGroups []int64', 5: 'fsGroup int64?', 6: 'runAsGroup int64?', 10: 'seccompProfile SeccompProfile?' },
   SecurityContext: {
