@@ -101,4 +101,19 @@ describe('helm lifecycle on the test API server', () => {
     expect((await json('-n', 'shop', 'get', 'deployment', 'web')).spec.template.spec.initContainers.map((container: any) => container.name)).toEqual(['badgateway']);
     expect((await json('get', 'namespace', NAMESPACE)).metadata.name).toBe(NAMESPACE);
   }, 300_000);
+
+  it('installs, upgrades and uninstalls with client-side apply too (--server-side=false)', async () => {
+    const plain = await startClientSession({ strictNamespaces: true });
+    try {
+      await plain.helmOk(['install', 'badgateway', chartDir, '-n', NAMESPACE, '--create-namespace', '--server-side=false']);
+      await plain.helmOk(['upgrade', 'badgateway', chartDir, '-n', NAMESPACE, '--server-side=false', '--set', 'operator.logLevel=debug']);
+      const deployment = JSON.parse(await plain.kubectlOk(['-n', NAMESPACE, 'get', 'deployment', 'badgateway', '-o', 'json']));
+      expect(deployment.spec.template.spec.containers[0].args).toContain('--log-level=debug');
+      expect(await plain.helmOk(['history', 'badgateway', '-n', NAMESPACE])).toMatch(/2\s+.*deployed/);
+      await plain.helmOk(['uninstall', 'badgateway', '-n', NAMESPACE]);
+      expect(JSON.parse(await plain.kubectlOk(['-n', NAMESPACE, 'get', 'deployment', '-o', 'json'])).items).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  }, 120_000);
 });
