@@ -98,7 +98,8 @@ describeWithDocker('badgateway on k3s', () => {
   }, 120_000);
 
   it('injects the sidecar into the annotated example Deployment', async () => {
-    const containers = await kubectl('-n', 'shop', 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.template.spec.containers[*].name}');
+    // Native sidecar (initContainers, restartPolicy: Always) on Kubernetes >= 1.29, a regular container before.
+    const containers = await kubectl('-n', 'shop', 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.template.spec.initContainers[*].name} {.spec.template.spec.containers[*].name}');
     expect(containers.split(' ')).toContain('badgateway');
     const status = JSON.parse(await kubectl('-n', 'shop', 'get', 'badgatewaypolicy', 'web', '-o', 'json')) as { metadata: { generation: number }; status?: { observedGeneration?: number } };
     expect(status.status?.observedGeneration).toBe(status.metadata.generation);
