@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { exportedMetricNames, metricNamesIn } from '../support/exported-metrics.js';
-import { renderChart, type K8sObject } from '../support/helm.js';
+import { chartDir, helm, renderChart, type K8sObject } from '../support/helm.js';
 
 const MONITORING = ['--set', 'metrics.podMonitor.enabled=true', '--set', 'metrics.dashboard.enabled=true', '--set', 'metrics.prometheusRule.enabled=true'];
 
@@ -23,6 +23,17 @@ function dashboard(objects: K8sObject[]): any {
 }
 
 describe('chart monitoring', () => {
+  it('passes helm lint --strict with every monitoring value on, and the schema refuses unknown or bad ones', () => {
+    const lint = helm(['lint', '--strict', chartDir, ...MONITORING, '--set', 'metrics.serviceMonitor.enabled=true']);
+    expect({ status: lint.status, out: lint.stdout }).toEqual({ status: 0, out: expect.stringContaining('0 chart(s) failed') });
+    const unknown = helm(['template', 'bgw', chartDir, '--set', 'metrics.podMonitor.intervall=1m']);
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toMatch(/intervall/);
+    const ratio = helm(['template', 'bgw', chartDir, '--set', 'metrics.prometheusRule.errorRatio=5']);
+    expect(ratio.status).not.toBe(0);
+    expect(ratio.stderr).toMatch(/errorRatio/);
+  });
+
   it('renders none of it by default', () => {
     const kinds = renderChart().map((object) => object.kind);
     for (const kind of ['PodMonitor', 'PrometheusRule', 'ConfigMap']) expect(kinds).not.toContain(kind);

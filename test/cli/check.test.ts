@@ -131,6 +131,15 @@ describe('badgateway check', () => {
     expect(result(report, 'policy shop/web Ready').status).toBe('pass');
     expect(text).toMatch(/Status check results are ✓\n$/);
     expect(text).not.toMatch(/^✗/m);
+
+    // The running operator's metrics, as the ServiceMonitor scrapes them: what the alerts and the dashboard read.
+    const metricsPort = running.args.find((arg) => arg.startsWith('--metrics-port='))!.split('=')[1];
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('badgateway_operator_webhook_requests_total{result="patched"}')).toBeGreaterThanOrEqual(1);
+    expect(value('badgateway_operator_webhook_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(value('badgateway_operator_webhook_certificate_expiry_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 + 300 * 86_400);
+    expect(value('badgateway_operator_policies{condition="Ready",status="True"}')).toBe(1);
   }, 300_000);
 
   it('runs as a kubectl plugin: `kubectl badgateway check`, with kubectl-badgateway on the PATH', async () => {
