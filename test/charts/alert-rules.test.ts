@@ -170,6 +170,22 @@ describe('alert rules (promtool)', () => {
     expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: expect.stringContaining('SUCCESS') });
   });
 
+  run('every dashboard query is valid PromQL (checked by promtool as recording rules, Grafana variables filled in)', () => {
+    const configMap = renderChart(['--set', 'metrics.dashboard.enabled=true']).find((object) => object.kind === 'ConfigMap') as any;
+    const panels = (function flatten(list: any[]): any[] {
+      return list.flatMap((panel) => [panel, ...flatten(panel.panels ?? [])]);
+    })(JSON.parse(configMap.data['badgateway.json']).panels);
+    const expressions: string[] = panels.flatMap((panel) => (panel.targets ?? []).map((target: any) => target.expr as string));
+    const grafana = (expression: string) => expression
+      .replaceAll('$__rate_interval', '1m').replaceAll('$__range', '1h').replaceAll('$__interval', '30s')
+      .replace(/\$(namespace|deployment|policy)\b/g, '.*');
+    const dir = mkdtempSync(join(tmpdir(), 'bgw-dashboard-'));
+    const rules = expressions.map((expression, index) => ({ record: `dashboard:query_${index}`, expr: grafana(expression) }));
+    writeFileSync(join(dir, 'queries.yaml'), stringify({ groups: [{ name: 'dashboard', rules }] }));
+    const result = spawnSync('promtool', ['check', 'rules', join(dir, 'queries.yaml')], { encoding: 'utf8' });
+    expect({ status: result.status, output: result.stdout + result.stderr }).toEqual({ status: 0, output: expect.stringContaining(`SUCCESS: ${expressions.length} rules found`) });
+  });
+
   run('the thresholds follow the values', () => {
     const dir = writeRules(['--set', 'metrics.prometheusRule.circuitOpenFor=2m']);
     const tests = [{ ...TESTS[0], alert_rule_test: [{ eval_time: '3m', alertname: 'BadGatewayCircuitOpen', exp_alerts: [{ exp_labels: { ...WEB, pod: 'web-a', severity: 'warning' }, exp_annotations: { summary: 'Circuit of shop/web-a has not closed for 2m', description: 'The app behind the sidecar of pod web-a (Deployment web, policy web) keeps failing; clients get fast 502/503s. Check the app, then `kubectl describe bgwp -n shop`.' } }, { exp_labels: { ...WEB, pod: 'web-b', severity: 'warning' }, exp_annotations: { summary: 'Circuit of shop/web-b has not closed for 2m', description: 'The app behind the sidecar of pod web-b (Deployment web, policy web) keeps failing; clients get fast 502/503s. Check the app, then `kubectl describe bgwp -n shop`.' } }] }] }];
