@@ -2,7 +2,8 @@
 /**
  * The chart's alert rules, as `helm template` renders them, run through `promtool test rules`
  * (Debian's `prometheus` package; skipped with a printed reason when promtool is missing) against
- * recorded series: each alert fires on the fault it names and stays quiet on a healthy fleet.
+ * recorded series: each alert fires on the fault it names and stays quiet on a healthy fleet. The
+ * dashboard's queries are parsed by promtool too.
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
