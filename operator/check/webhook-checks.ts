@@ -17,9 +17,14 @@ export async function checkWebhook(context: CheckContext, operator: OperatorInst
   if (operator !== undefined && hasFlag(operator.args, '--no-webhook')) {
     return [skip(CONFIG_CHECK, 'the operator runs with --no-webhook: Deployments are injected with `badgateway inject`')];
   }
-  const configName = (operator === undefined ? undefined : flagValue(operator.args, '--webhook-config')) ?? 'badgateway';
+  let configName = (operator === undefined ? undefined : flagValue(operator.args, '--webhook-config')) ?? 'badgateway';
   let config: V1MutatingWebhookConfiguration;
   try {
+    if (operator === undefined) {
+      // No operator to ask: the chart's labels find the configuration.
+      const labelled = (await context.clients.admission.listMutatingWebhookConfiguration({ labelSelector: 'app.kubernetes.io/name=badgateway' })).items[0];
+      configName = labelled?.metadata?.name ?? configName;
+    }
     config = await context.clients.admission.readMutatingWebhookConfiguration({ name: configName });
   } catch (error) {
     const message = (error as { code?: number }).code === 404 ? `MutatingWebhookConfiguration ${configName} not found` : describeError(error);

@@ -99,6 +99,7 @@ describe('badgateway check', () => {
     expect(result(report, `CRD ${CRD_NAME}`)).toMatchObject({ status: 'fail', message: 'not found', hint: expect.stringContaining('helm install badgateway') });
     expect(result(report, 'operator Deployment available')).toMatchObject({ status: 'fail', hint: expect.stringContaining('helm install') });
     expect(result(report, 'BadGatewayPolicies Ready').status).toBe('skip');
+    expect(result(report, 'webhook configuration present')).toMatchObject({ status: 'fail', message: 'MutatingWebhookConfiguration badgateway not found', hint: expect.stringContaining('helm upgrade --install') });
     expect(text).toMatch(/^✗ CRD badgatewaypolicies.badgateway.io installed at v1alpha1: not found\n {4}hint: /m);
     expect(text).toMatch(/^✓ Kubernetes API reachable: server v1\.30\.0/m);
     expect(text).toMatch(/Status check results are ✗ \(\d+ failed\)\n$/);
@@ -241,5 +242,14 @@ describe('badgateway check', () => {
       message: expect.stringMatching(/held by bgw-badgateway-0 was last renewed ([6-9]\d|\d{3,})s ago \(lease 15s\): no replica is leading/),
       hint: expect.stringContaining('logs deployment/bgw-badgateway'),
     });
+  }, 240_000);
+
+  it('without the operator Deployment, still finds the webhook configuration by the chart\'s labels', async () => {
+    await clients.apps.deleteNamespacedDeployment({ namespace: 'badgateway-system', name: operatorDeployment.metadata.name });
+    const { code, report } = await check();
+    expect(code).toBe(1);
+    expect(result(report, 'operator Deployment available').status).toBe('fail');
+    expect(result(report, 'operator leader elected').status).toBe('skip');
+    expect(result(report, 'webhook configuration present')).toMatchObject({ status: 'pass', message: expect.stringMatching(/^bgw-badgateway: 1 webhook/) });
   }, 240_000);
 });
