@@ -21,6 +21,19 @@ export const ANNOTATIONS = {
   injected: 'badgateway.io/injected',
 } as const;
 
+/** Labels injection puts on the pod template, so metrics can be grouped by Deployment and policy. */
+export const POD_LABELS = {
+  deployment: 'badgateway.io/deployment',
+  policy: 'badgateway.io/policy',
+} as const;
+
+/** The conventional scrape annotations (Prometheus' kubernetes-pods job), set on injected pod templates. */
+export const SCRAPE_ANNOTATIONS = {
+  scrape: 'prometheus.io/scrape',
+  port: 'prometheus.io/port',
+  path: 'prometheus.io/path',
+} as const;
+
 export const SIDECAR_CONTAINER_NAME = 'badgateway';
 export const SIDECAR_PROXY_PORT = 8502;
 export const SIDECAR_ADMIN_PORT = 8503;

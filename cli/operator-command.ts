@@ -31,6 +31,7 @@ interface OperatorFlags {
   certMode: 'self-signed' | 'external';
   certDir?: string;
   logLevel: LogLevel;
+  scrapeAnnotations: boolean;
 }
 
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
@@ -87,6 +88,7 @@ export function toOperatorOptions(flags: OperatorFlags, env: NodeJS.ProcessEnv) 
       },
       drainDelay: flags.drainDelay,
       logLevel: flags.logLevel,
+      scrapeAnnotations: flags.scrapeAnnotations,
     },
   };
 }
@@ -124,6 +126,7 @@ export function registerOperatorCommand(program: Command): void {
     .option('--sidecar-cpu-limit <quantity>', 'sidecar CPU limit (default: none)')
     .option('--sidecar-memory-limit <quantity>', 'sidecar memory limit', DEFAULT_INJECTION_SETTINGS.resources.limits.memory)
     .option('--drain-delay <duration>', 'default preStop delay of the app container', DEFAULT_INJECTION_SETTINGS.drainDelay)
+    .option('--no-scrape-annotations', 'do not add prometheus.io/scrape|port|path annotations to injected pod templates')
     .option('--webhook-service <name>', 'Service in front of the webhook', 'badgateway-webhook')
     .option('--webhook-secret <name>', 'Secret holding the webhook TLS certificate', 'badgateway-webhook-tls')
     .option('--webhook-config <name>', 'MutatingWebhookConfiguration name', 'badgateway')

@@ -20,6 +20,7 @@ const SUBCOMMANDS: readonly { name: string; load: () => Promise<Register> }[] = 
   { name: 'inject', load: async () => (await import('./inject-command.js')).registerInjectCommand },
   { name: 'crd', load: async () => (await import('./crd-command.js')).registerCrdCommand },
   { name: 'demo', load: async () => (await import('./demo-command.js')).registerDemoCommand },
+  { name: 'check', load: async () => (await import('./check-command.js')).registerCheckCommand },
 ];
 
 /** The subcommand named on the command line: the first argument, as `badgateway` has no options of its own. */

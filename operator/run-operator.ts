@@ -65,6 +65,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
         onReconcile: (outcome) => metrics.observeReconcile(outcome),
       });
       metrics.setQueueDepth(() => controller?.queueDepth() ?? 0);
+      metrics.setPolicies(() => controller?.policies() ?? []);
       if (!leading) await stopController();
     });
     return controllerStarting;
@@ -73,6 +74,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     const running = controller;
     controller = undefined;
     metrics.setQueueDepth(() => 0);
+    metrics.setPolicies(() => []);
     await running?.close();
   };
   const stopLeading = (): Promise<void> => {
@@ -86,6 +88,8 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     serviceName: options.webhook.serviceName, secretName: options.webhook.secretName,
     webhookConfigName: options.webhook.webhookConfigName, certMode: options.webhook.certMode,
     certDir: options.webhook.certDir, injection: options.injection, logger: logger.child({ subsystem: 'webhook' }),
+    onReview: (outcome) => metrics.observeWebhook(outcome),
+    onCertificate: (notAfter) => metrics.setCertificateExpiry(notAfter),
   });
 
   let elector: LeaderElector | undefined;

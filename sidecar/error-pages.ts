@@ -28,10 +28,10 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character] as string);
 }
 
-type Variable = 'requestId' | 'status' | 'reason' | 'title' | 'explanation';
+type Variable = 'requestId' | 'status' | 'reason' | 'title' | 'explanation' | 'traceReference';
 /** What users' pages may use; the built-in page also uses title and explanation. */
 const USER_VARIABLES = /\{\{\s*(requestId|status|reason)\s*\}\}/g;
-const BUILT_IN_VARIABLES = /\{\{\s*(requestId|status|reason|title|explanation)\s*\}\}/g;
+const BUILT_IN_VARIABLES = /\{\{\s*(requestId|status|reason|title|explanation|traceReference)\s*\}\}/g;
 type TemplatePart = string | { variable: Variable };
 
 interface CompiledPage {
@@ -56,7 +56,11 @@ function compileTemplate(body: string, variables: RegExp): TemplatePart[] {
 
 function render(parts: readonly TemplatePart[], values: Readonly<Record<Variable, string>>): string {
   let out = '';
-  for (const part of parts) out += typeof part === 'string' ? part : escapeHtml(values[part.variable]);
+  for (const part of parts) {
+    if (typeof part === 'string') out += part;
+    // The trace reference is markup the sidecar builds around an already escaped id.
+    else out += part.variable === 'traceReference' ? values.traceReference : escapeHtml(values[part.variable]);
+  }
   return out;
 }
 
@@ -65,7 +69,7 @@ const BUILT_IN_HTML = compileTemplate(`<!doctype html>
 <title>{{status}} {{title}}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:15vh auto;padding:0 1rem;color:#222}h1{font-size:1.6rem}small{color:#777}</style>
 </head><body><h1>{{status}} {{title}}</h1><p>{{explanation}}</p><p>Please try again in a moment.</p>
-<p><small>Request ID: {{requestId}} &middot; reason: {{reason}} &middot; badgateway</small></p></body></html>
+<p><small>Request ID: {{requestId}}{{traceReference}} &middot; reason: {{reason}} &middot; badgateway</small></p></body></html>
 `, BUILT_IN_VARIABLES);
 
 export interface ErrorBody {
@@ -86,10 +90,14 @@ export class ErrorPages {
     }));
   }
 
-  /** Chooses and renders the body for `status` by the request's Accept header. */
-  render(status: number, reason: Reason, requestId: string, accept: string | undefined): ErrorBody {
+  /**
+   * Chooses and renders the body for `status` by the request's Accept header; `traceId` (from a
+   * valid W3C traceparent) is shown next to the request id in the built-in pages.
+   */
+  render(status: number, reason: Reason, requestId: string, accept: string | undefined, traceId?: string): ErrorBody {
     const title = TITLES[status] ?? 'Bad Gateway';
-    const values = { requestId, status: String(status), reason, title, explanation: EXPLANATIONS[reason] };
+    const traceReference = traceId === undefined ? '' : ` &middot; Trace ID: ${escapeHtml(traceId)}`;
+    const values = { requestId, status: String(status), reason, title, explanation: EXPLANATIONS[reason], traceReference };
     for (const page of this.pages) {
       if (page.status === status && accepts(accept, page.mediaType)) {
         return { contentType: page.contentType, body: render(page.parts, values) };
@@ -106,10 +114,12 @@ export class ErrorPages {
         detail: EXPLANATIONS[reason],
         reason,
         requestId,
+        ...(traceId === undefined ? {} : { traceId }),
       };
       return { contentType: 'application/problem+json', body: JSON.stringify(problem) };
     }
-    return { contentType: 'text/plain; charset=utf-8', body: `${status} ${title}: ${EXPLANATIONS[reason]} (reason: ${reason}, request id: ${requestId})\n` };
+    const trace = traceId === undefined ? '' : `, trace id: ${traceId}`;
+    return { contentType: 'text/plain; charset=utf-8', body: `${status} ${title}: ${EXPLANATIONS[reason]} (reason: ${reason}, request id: ${requestId}${trace})\n` };
   }
 }
 
@@ -133,6 +143,8 @@ export interface ErrorResponse {
   reason: Reason;
   proxyError: ProxyErrorType;
   requestId: string;
+  /** The W3C trace id of the request, when it carried a valid traceparent. */
+  traceId?: string;
   /** Seconds for Retry-After, on fast failures only. */
   retryAfterSeconds?: number;
   /** Add `Connection: close` (draining, or a broken client connection). */
@@ -141,7 +153,7 @@ export interface ErrorResponse {
 
 /** Writes a complete sidecar-generated error response. */
 export function writeErrorResponse(res: ServerResponse, pages: ErrorPages, accept: string | undefined, error: ErrorResponse): void {
-  const { contentType, body } = pages.render(error.status, error.reason, error.requestId, accept);
+  const { contentType, body } = pages.render(error.status, error.reason, error.requestId, accept, error.traceId);
   const headers: Record<string, string | number> = {
     'content-type': contentType,
     'content-length': Buffer.byteLength(body),
@@ -158,7 +170,7 @@ export function writeErrorResponse(res: ServerResponse, pages: ErrorPages, accep
 
 /** The same response as raw bytes, for sockets that have no ServerResponse (upgrades, parse errors). */
 export function rawErrorResponse(pages: ErrorPages, accept: string | undefined, error: ErrorResponse): string {
-  const { contentType, body } = pages.render(error.status, error.reason, error.requestId, accept);
+  const { contentType, body } = pages.render(error.status, error.reason, error.requestId, accept, error.traceId);
   return `HTTP/1.1 ${error.status} ${TITLES[error.status] ?? 'Bad Gateway'}\r\n`
     + `content-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\n`
     + `x-request-id: ${error.requestId}\r\nx-badgateway-reason: ${error.reason}\r\n`

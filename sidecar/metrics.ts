@@ -53,6 +53,8 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
     this.state.set(0);
     for (const result of ['success', 'error'] as const) this.reloads.inc({ result }, 0);
     this.accessLogSkippedLines.inc({ reason: 'circuit-open' }, 0);
+    // Present from the start, so increase() over a scrape window counts the first transition too.
+    for (const to of ['closed', 'half-open', 'open'] as const) this.transitions.inc({ to }, 0);
   }
 
   request(code: number, reason: Reason | ''): void {

@@ -14,6 +14,7 @@ import { createServer } from './node-http.js';
 import { answerClientError } from './proxy/client-errors.js';
 import { Exchange, type ExchangeHost } from './proxy/exchange.js';
 import { requestIdOf } from './proxy/headers.js';
+import { traceIdOf } from './proxy/trace-context.js';
 import { buildRouteState, retryAfterFor, type RouteState } from './proxy/route-state.js';
 import { tunnelUpgrade } from './proxy/upgrade.js';
 import { createUpstreamPool, type UpstreamPool } from './proxy/upstream-pool.js';
@@ -93,6 +94,7 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
         reason: 'circuit-open',
         proxyError: 'destination_unavailable',
         requestId,
+        traceId: traceIdOf(req.headers.traceparent),
         retryAfterSeconds: retryAfterFor(state),
         close: this.draining,
       });

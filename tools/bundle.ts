@@ -10,7 +10,7 @@
  * each in dist/cli/chunks/lazy, so that a process which never uses them does not even parse them
  * (they were 0.7 MB of the 1.5 MB chunk every subcommand with express compiled at start).
  */
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { build, type Plugin } from 'esbuild';
 
 /**
@@ -108,3 +108,6 @@ await Promise.all(lazyNames.map((name) => build({
   logLevel: 'warning',
   plugins: [lazySiblings(name)],
 })));
+
+// Executable, so a checkout can link it onto the PATH as `badgateway` or the kubectl plugin `kubectl-badgateway`.
+chmodSync('dist/cli/main.js', 0o755);

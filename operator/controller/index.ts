@@ -33,6 +33,8 @@ export interface ControllerOptions {
 
 export interface PolicyController {
   queueDepth(): number;
+  /** The policies in the informer cache, with the status last written. */
+  policies(): readonly { conditions?: readonly { type: string; status: string }[] }[];
   /** `namespace/name` of the referenced error-page ConfigMaps being watched. */
   watchedPages(): string[];
   /** Resolves when the work queue is empty and nothing is running. */
@@ -128,6 +130,7 @@ export async function startController(options: ControllerOptions): Promise<Polic
 
   return {
     queueDepth: () => queue.depth(),
+    policies: () => informers.policies.list().map((policy) => ({ conditions: policy.status?.conditions ?? [] })),
     watchedPages: () => pages.watched(),
     idle: () => queue.idle(),
     close: async () => {

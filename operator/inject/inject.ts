@@ -10,6 +10,7 @@ import { isDuration, parseDuration } from '../../api/duration.js';
 import { ANNOTATIONS, SIDECAR_CONTAINER_NAME } from '../../api/names.js';
 import { findAppPort, renamedPortName } from './app-port.js';
 import { diff, type JsonPatchOperation } from './json-patch.js';
+import { addMonitoring } from './monitoring.js';
 import { supportsNativeSidecars } from './kube-version.js';
 import { configVolume, DEFAULT_PROXY_PORT_NAME, sidecarContainer } from './sidecar-container.js';
 import type { InjectionSettings } from './settings.js';
@@ -106,6 +107,14 @@ export function injectDeployment(input: V1Deployment, context: InjectContext): I
     reasons.push(`configured by policy ${policyName}`);
   } else {
     reasons.push('no policy applies: sidecar defaults');
+  }
+  const template = deployment.spec?.template;
+  if (template !== undefined) {
+    const monitoring = addMonitoring(template.metadata, { deploymentName: deployment.metadata?.name, policyName, scrapeAnnotations: context.settings.scrapeAnnotations !== false });
+    template.metadata = monitoring.metadata;
+    if (monitoring.annotations.length > 0) record.podAnnotations = monitoring.annotations;
+    if (monitoring.labels.length > 0) record.podLabels = monitoring.labels;
+    reasons.push(...monitoring.reasons);
   }
   deployment.metadata = { ...deployment.metadata, annotations: { ...annotations, [ANNOTATIONS.injected]: JSON.stringify(record) } };
   if (removed) reasons.unshift('already injected: updated in place');

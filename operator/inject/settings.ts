@@ -8,6 +8,8 @@ export interface InjectionSettings {
   logLevel?: string;
   /** Numeric UID/GID the sidecar runs as. */
   runAsUser?: number;
+  /** Add prometheus.io/scrape|port|path to injected pod templates (default true). */
+  scrapeAnnotations?: boolean;
 }
 
 export const DEFAULT_SIDECAR_IMAGE = 'ghcr.io/badgateway/badgateway:0.1.0';

@@ -1,6 +1,7 @@
 /** Un-injection: removes the sidecar and reverts exactly what the injection record says it changed. */
 import type { V1Container, V1Deployment } from '@kubernetes/client-node';
 import { ANNOTATIONS, SIDECAR_CONTAINER_NAME } from '../../api/names.js';
+import { removeMonitoring } from './monitoring.js';
 import { CONFIG_VOLUME_NAME } from './sidecar-container.js';
 
 export const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
@@ -15,6 +16,9 @@ export interface InjectionRecord {
   probes: (typeof PROBES)[number][];
   preStop: boolean;
   native: boolean;
+  /** Pod template annotations and labels injection added (operator/inject/monitoring.ts). */
+  podAnnotations?: string[];
+  podLabels?: string[];
 }
 
 function readRecord(deployment: V1Deployment): InjectionRecord | undefined {
@@ -46,6 +50,12 @@ export function removeInjection(input: V1Deployment): { object: V1Deployment; re
     }
     const app: V1Container | undefined = pod.containers.find((container) => container.name === record.container);
     if (app !== undefined) revertApp(app, record);
+  }
+  const template = deployment.spec?.template;
+  if (template?.metadata !== undefined) {
+    const metadata = removeMonitoring(template.metadata, { annotations: record.podAnnotations, labels: record.podLabels });
+    if (metadata === undefined || Object.keys(metadata).length === 0) delete template.metadata;
+    else template.metadata = metadata;
   }
   const annotations = { ...deployment.metadata?.annotations };
   delete annotations[ANNOTATIONS.injected];

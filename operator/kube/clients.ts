@@ -15,6 +15,7 @@ export interface KubeClients {
   readonly custom: k8s.CustomObjectsApi;
   readonly coordination: k8s.CoordinationV1Api;
   readonly admission: k8s.AdmissionregistrationV1Api;
+  readonly apiextensions: k8s.ApiextensionsV1Api;
   readonly events: k8s.EventsV1Api;
   readonly version: k8s.VersionApi;
   readonly objects: k8s.KubernetesObjectApi;
@@ -68,6 +69,7 @@ export function createKubeClients(config: k8s.KubeConfig): KubeClients {
     custom: config.makeApiClient(k8s.CustomObjectsApi),
     coordination: config.makeApiClient(k8s.CoordinationV1Api),
     admission: config.makeApiClient(k8s.AdmissionregistrationV1Api),
+    apiextensions: config.makeApiClient(k8s.ApiextensionsV1Api),
     events: config.makeApiClient(k8s.EventsV1Api),
     version: config.makeApiClient(k8s.VersionApi),
     objects: k8s.KubernetesObjectApi.makeApiClient(config),

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import type { Logger } from '../../api/logger.js';
 import { API_GROUP, API_VERSION, POLICY_PLURAL } from '../../api/names.js';
 import { ensureCaBundle, ensureServingCertificate } from '../certs/bootstrap.js';
+import { certificateNotAfter } from '../certs/generate.js';
 import type { KubeClients } from '../kube/clients.js';
 import type { InjectContext } from '../inject/inject.js';
 import { CURRENT_KUBE_VERSION } from '../inject/kube-version.js';
 import { effectivePolicyName, type PolicyLike } from '../inject/policy-match.js';
 import type { InjectionSettings } from '../inject/settings.js';
 import type { AdmissionRequest } from './review.js';
-import { createWebhookServer } from './server.js';
+import { createWebhookServer, type WebhookServerOptions } from './server.js';
 
 export interface WebhookOptions {
   clients: KubeClients;
@@ -30,6 +31,9 @@ export interface WebhookOptions {
   injection: InjectionSettings;
   kubeVersion?: string;
   logger: Logger;
+  onReview?: WebhookServerOptions['onReview'];
+  /** Told the serving certificate's notAfter each time one is loaded. */
+  onCertificate?(notAfter: Date): void;
 }
 
 export interface RunningWebhook {
@@ -67,7 +71,12 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
     return { key: cert.keyPem, cert: cert.certPem };
   };
   if (options.certMode === 'external' && options.certDir === undefined) throw new Error('--cert-dir is required with --cert-mode external');
-  const loadTls = options.certMode === 'external' ? () => readExternalTls(options.certDir as string) : selfSigned;
+  const readTls = options.certMode === 'external' ? () => readExternalTls(options.certDir as string) : selfSigned;
+  const loadTls = async () => {
+    const tls = await readTls();
+    options.onCertificate?.(certificateNotAfter(tls.cert));
+    return tls;
+  };
 
   const fallbackContext = (policyName?: string): InjectContext => ({
     settings: options.injection,
@@ -82,7 +91,7 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
     return fallbackContext(effectivePolicyName(list.items ?? [], deployment));
   };
 
-  const server = createWebhookServer({ tls: await loadTls(), resolveContext, fallbackContext: () => fallbackContext(), logger });
+  const server = createWebhookServer({ tls: await loadTls(), resolveContext, fallbackContext: () => fallbackContext(), logger, ...(options.onReview === undefined ? {} : { onReview: options.onReview }) });
   const address = await server.listen(options.host ?? '0.0.0.0', options.port);
   logger.info({ port: address.port, certMode: options.certMode, kubeVersion }, 'webhook listening');
 

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../api/logger.js';
 import type { InjectContext } from '../inject/inject.js';
+import type { WebhookResult } from '../metrics.js';
 import { allow, MalformedReview, parseReview, reviewDeployment, type AdmissionRequest } from './review.js';
 
 /** A Deployment is a few KiB; the API server's own request limit is 3 MiB. */
@@ -25,6 +26,8 @@ export interface WebhookServerOptions {
   resolveContext(request: AdmissionRequest): Promise<InjectContext>;
   fallbackContext(): InjectContext;
   logger: Logger;
+  /** Told how each review on /mutate ended and how long it took (for metrics). */
+  onReview?(outcome: { result: WebhookResult; durationMs: number }): void;
 }
 
 export interface WebhookServer {
@@ -54,12 +57,18 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
   });
-  app.post('/mutate', express.json({ limit: MAX_REVIEW_BYTES, type: () => true }), async (req: Request, res: Response) => {
+  const report = (result: WebhookResult, started: number) => options.onReview?.({ result, durationMs: performance.now() - started });
+  app.post('/mutate', (req: Request & { receivedAt?: number }, _res, next) => {
+    req.receivedAt = performance.now();
+    next();
+  }, express.json({ limit: MAX_REVIEW_BYTES, type: () => true }), async (req: Request & { receivedAt?: number }, res: Response) => {
+    const started = req.receivedAt ?? performance.now();
     let request: AdmissionRequest;
     try {
       request = parseReview(req.body);
     } catch (error) {
       res.status(400).json({ message: `malformed AdmissionReview: ${(error as Error).message}` });
+      report('malformed', started);
       return;
     }
     try {
@@ -68,12 +77,15 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       const target = (request.object as { metadata?: { name?: string } } | undefined)?.metadata?.name;
       logger.info({ uid: request.uid, operation: request.operation, namespace: request.namespace, name: target, patched: review.response.patch !== undefined, dryRun: request.dryRun === true, reasons }, 'admission review');
       res.json(review);
+      report(review.response.patch === undefined ? 'unchanged' : 'patched', started);
     } catch (error) {
       logger.error({ uid: request.uid, error: (error as Error).message }, 'admission review failed; allowing unchanged');
       res.json(allow(request.uid, ['badgateway: injection failed; the object was admitted unchanged']));
+      report('error', started);
     }
   });
-  app.use((error: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((error: Error & { type?: string; status?: number }, req: Request & { receivedAt?: number }, res: Response, _next: NextFunction) => {
+    if (req.path === '/mutate' && req.receivedAt !== undefined) report('malformed', req.receivedAt);
     if (error.type === 'entity.too.large') res.status(413).json({ message: `AdmissionReview larger than ${MAX_REVIEW_BYTES} bytes` });
     else if (error.type === 'entity.parse.failed') res.status(400).json({ message: 'malformed AdmissionReview: body is not valid JSON' });
     else if (error instanceof MalformedReview) res.status(400).json({ message: error.message });

@@ -10,6 +10,7 @@ import type { BreakerTicket } from '../breaker.js';
 import { writeErrorResponse } from '../error-pages.js';
 import { classifyUpstreamError, isRetriable, statusFor } from '../errors.js';
 import { clientResponseHeaders, hasRequestBody, isIdempotent, upstreamRequestHeaders } from './headers.js';
+import { traceIdOf } from './trace-context.js';
 import type { RouteState } from './route-state.js';
 
 type DispatchController = Parameters<NonNullable<Dispatcher.DispatchHandler['onRequestStart']>>[0];
@@ -109,6 +110,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       reason: failure.reason,
       proxyError: failure.proxyError,
       requestId: this.requestId,
+      traceId: traceIdOf(this.req.headers.traceparent),
       close: this.host.isDraining(),
     });
     this.status = status;
@@ -128,6 +130,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       reason,
       upstreamMs: Math.round((performance.now() - this.startedAt) * 100) / 100,
       requestId: this.requestId,
+      traceId: traceIdOf(this.req.headers.traceparent),
       ...(error === undefined ? {} : { error: error.message }),
     }, 'request');
   }

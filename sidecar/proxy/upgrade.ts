@@ -9,6 +9,7 @@ import type { Logger, SidecarMetrics } from '../contracts.js';
 import { rawErrorResponse } from '../error-pages.js';
 import { circuitOpenError, classifyUpstreamError, statusFor } from '../errors.js';
 import { requestIdOf, upstreamRequestHeaders } from './headers.js';
+import { traceIdOf } from './trace-context.js';
 import { retryAfterFor, type RouteState } from './route-state.js';
 
 export function tunnelUpgrade(
@@ -21,12 +22,13 @@ export function tunnelUpgrade(
   logger: Logger,
 ): void {
   const requestId = requestIdOf(req.headers['x-request-id']);
+  const traceId = traceIdOf(req.headers.traceparent);
   const ticket = state.breaker.admit();
   if (ticket === null) {
     const failure = circuitOpenError();
     const status = statusFor('circuit-open', state.config);
     client.end(rawErrorResponse(state.pages, req.headers.accept, {
-      status, reason: failure.reason, proxyError: failure.proxyError, requestId, retryAfterSeconds: retryAfterFor(state),
+      status, reason: failure.reason, proxyError: failure.proxyError, requestId, traceId, retryAfterSeconds: retryAfterFor(state),
     }));
     metrics.request(status, 'circuit-open');
     return;
@@ -50,7 +52,7 @@ export function tunnelUpgrade(
     upstreamSocket.pipe(client);
     client.pipe(upstreamSocket);
     metrics.request(101, '');
-    logger.info({ method: req.method, path: req.url, status: 101, requestId }, 'upgrade tunnelled');
+    logger.info({ method: req.method, path: req.url, status: 101, requestId, traceId }, 'upgrade tunnelled');
   });
   upstreamSocket.once('error', (error) => {
     clearTimeout(connectTimer);
@@ -61,9 +63,9 @@ export function tunnelUpgrade(
     ticket.settle(false);
     const failure = classifyUpstreamError(error);
     const status = statusFor(failure.reason, state.config);
-    client.end(rawErrorResponse(state.pages, req.headers.accept, { status, reason: failure.reason, proxyError: failure.proxyError, requestId }));
+    client.end(rawErrorResponse(state.pages, req.headers.accept, { status, reason: failure.reason, proxyError: failure.proxyError, requestId, traceId }));
     metrics.request(status, failure.reason);
-    logger.info({ method: req.method, path: req.url, status, reason: failure.reason, requestId }, 'upgrade failed');
+    logger.info({ method: req.method, path: req.url, status, reason: failure.reason, requestId, traceId }, 'upgrade failed');
   });
   client.once('error', () => upstreamSocket.destroy());
   client.once('close', () => upstreamSocket.destroy());

@@ -151,10 +151,8 @@ describe('kubectl v1.35 against the test API server', () => {
     expect(duplicate.code).toBe(1);
     expect(duplicate.stderr).toContain('AlreadyExists');
 
-    // A server-side dry run is refused rather than silently written.
-    const dryRun = await kubectl(['create', '--dry-run=server', '-f', '-'], configMapYaml('dry', { a: '1' }));
-    expect(dryRun.code).toBe(1);
-    expect(dryRun.stderr).toContain('dryRun is not supported');
+    // A server-side dry-run create goes through admission and is never written.
+    expect(await kubectlOk(['create', '--dry-run=server', '-f', '-'], configMapYaml('dry', { a: '1' }))).toBe('configmap/dry created (server dry run)\n');
     expect(apiStatus(await clients.core.readNamespacedConfigMap({ name: 'dry', namespace: 'default' }).catch((error: unknown) => error))).toBe(404);
   });
 

@@ -83,8 +83,10 @@ export class ApiServerCore {
 
   private async route(req: IncomingMessage, res: ServerResponse, url: URL, body: string): Promise<{ code: number; body: unknown } | undefined> {
     const path = url.pathname.replace(/\/+$/, '');
-    // Refused rather than ignored: ignoring would persist what the client meant as a dry run (kubectl --dry-run=server, diff).
-    if (url.searchParams.has('dryRun')) throw badRequest('dryRun is not supported by the test API server');
+    // Only a dry-run create is modelled (admission and validation, nothing stored: what `badgateway
+    // check` probes the webhook with); others are refused rather than ignored, since ignoring would
+    // persist what the client meant as a dry run (kubectl --dry-run=server, diff).
+    if (url.searchParams.has('dryRun') && !(req.method === 'POST' && url.searchParams.get('dryRun') === 'All')) throw badRequest('dryRun is supported only as dryRun=All on create by the test API server');
     if (path === '/version') {
       const [, major, minor] = /^v(\d+)\.(\d+)/.exec(this.gitVersion) ?? [];
       return { code: 200, body: { major, minor, gitVersion: this.gitVersion, platform: 'linux/amd64' } };
@@ -139,6 +141,7 @@ export class ApiServerCore {
       const mutated = await this.admission.admit({ type, operation: 'CREATE', namespace, object: withKind(type, { ...input, metadata: { ...input.metadata, ...(namespace === undefined ? {} : { namespace }) } }) });
       warn(res, mutated.warnings);
       const admitted = this.admit(type, mutated.object);
+      if (url.searchParams.get('dryRun') === 'All') return { code: 201, body: withKind(type, admitted) };
       const object = recordUpdate(type, undefined, type.plural === 'namespaces' && type.group === '' ? withDefaults(admitted) : admitted, manager, 'main');
       return { code: 201, body: withKind(type, this.afterWrite(type, this.store.create(type, namespace, object))) };
     }

@@ -1,0 +1,27 @@
+/** `badgateway check [--kubeconfig FILE] [-o json]`: flags only; the checks live in operator/check/. */
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { createKubeClients, loadKubeConfig } from '../operator/kube/clients.js';
+import { formatReport, runChecks } from '../operator/check/run-checks.js';
+import { UsageError } from './usage-error.js';
+
+interface CheckFlags {
+  kubeconfig?: string;
+  output: string;
+}
+
+export function registerCheckCommand(program: Command): void {
+  program
+    .command('check')
+    .description('preflight and health checks against the current kubeconfig (exit 1 when any fails)')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .action(async (flags: CheckFlags) => {
+      if (flags.output !== 'text' && flags.output !== 'json') throw new UsageError(`--output: ${JSON.stringify(flags.output)} is not text or json`);
+      if (flags.kubeconfig !== undefined && !existsSync(flags.kubeconfig)) throw new UsageError(`--kubeconfig: ${flags.kubeconfig} does not exist`);
+      const clients = createKubeClients(loadKubeConfig(flags.kubeconfig));
+      const report = await runChecks({ clients, now: () => new Date() });
+      process.stdout.write(flags.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      process.exitCode = report.ok ? 0 : 1;
+    });
+}
