@@ -66,6 +66,9 @@ describe('dashboard on real metrics', () => {
     const prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
     await eventually(async () => (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).ok, 60_000, 'sidecar ready');
     await eventually(async () => (await fetch(`${prometheusUrl}/-/ready`)).ok, 60_000, 'prometheus ready');
+    // Counters must be scraped before the traffic too: rate() sees no increase in a series whose
+    // first sample already holds everything (a busy machine can delay the first scrape by seconds).
+    await eventually(async () => (await query(prometheusUrl, 'badgateway_circuit_state')).data?.result?.length === 1, 60_000, 'first scrape of the sidecar');
 
     // Traffic spread over several scrapes, so counters rise between samples and rates are not 0.
     const sendFor = async (ms: number) => {
