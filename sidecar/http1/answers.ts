@@ -1,0 +1,74 @@
+/**
+ * Responses the sidecar writes itself, as raw bytes: the open-circuit answer (precomputed per
+ * Accept value and Retry-After, the request id spliced in), and the 4xx answers to requests that
+ * must not be forwarded. Bodies still come from ErrorPages.render, the one place that chooses them.
+ */
+import { rawErrorResponse, type ErrorPages } from '../error-pages.js';
+
+/** A string no template, escaping or JSON encoding produces or changes. */
+const ID_MARK = '\u0001request-id\u0001';
+const MAX_CACHED = 64;
+
+interface Precomputed {
+  parts: string[];
+  /** Bytes of the response without the ids, and how many times the id appears in the body. */
+  fixedBodyBytes: number;
+  idsInBody: number;
+}
+
+function precompute(pages: ErrorPages, accept: string | undefined, status: number, retryAfterSeconds: number, close: boolean, head: boolean): Precomputed {
+  // The body is rendered with a mark instead of the id: its length changes with the id's.
+  const text = rawErrorResponse(pages, accept, {
+    status, reason: 'circuit-open', proxyError: 'destination_unavailable', requestId: ID_MARK, retryAfterSeconds, close,
+  }, head);
+  const bodyStart = text.indexOf('\r\n\r\n') + 4;
+  const body = text.slice(bodyStart);
+  const idsInBody = body.split(ID_MARK).length - 1;
+  const fixedBodyBytes = Buffer.byteLength(body) - idsInBody * Buffer.byteLength(ID_MARK);
+  const withLength = text.replace(/content-length: \d+\r\n/, 'content-length: \u0002\r\n');
+  const parts = withLength.split(ID_MARK);
+  return { parts, fixedBodyBytes, idsInBody };
+}
+
+export class OpenCircuitAnswers {
+  private readonly cache = new Map<string, Precomputed>();
+
+  constructor(private readonly pages: ErrorPages, private readonly status: number) {}
+
+  /** The whole open-circuit response for one request. */
+  answer(requestId: string, accept: string | undefined, retryAfterSeconds: number, close: boolean, head: boolean): string {
+    const key = `${retryAfterSeconds}|${close ? 1 : 0}${head ? 1 : 0}|${accept ?? ''}`;
+    let precomputed = this.cache.get(key);
+    if (precomputed === undefined) {
+      if (this.cache.size >= MAX_CACHED) this.cache.clear();
+      precomputed = precompute(this.pages, accept, this.status, retryAfterSeconds, close, head);
+      this.cache.set(key, precomputed);
+    }
+    const length = String(precomputed.fixedBodyBytes + precomputed.idsInBody * Buffer.byteLength(requestId));
+    const parts = precomputed.parts;
+    let out = (parts[0] as string).replace('\u0002', length);
+    for (let index = 1; index < parts.length; index += 1) out += requestId + (parts[index] as string).replace('\u0002', length);
+    return out;
+  }
+}
+
+const TEXTS: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  413: 'Content Too Large',
+  417: 'Expectation Failed',
+  431: 'Request Header Fields Too Large',
+  501: 'Not Implemented',
+};
+
+/**
+ * A 4xx/501 for a request the sidecar refuses to forward; the connection is closed after it, since
+ * what follows on it cannot be trusted to be framed as the client meant.
+ */
+export function clientErrorResponse(status: number, requestId: string, detail: string): string {
+  const text = TEXTS[status] ?? 'Bad Request';
+  const body = `${status} ${text}: ${detail}\n`;
+  return `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\n`
+    + `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`;
+}
