@@ -5,9 +5,11 @@
  */
 import { rawErrorResponse, type ErrorPages } from '../error-pages.js';
 
-/** A string no template, escaping or JSON encoding produces or changes. */
-const ID_MARK = '\u0001request-id\u0001';
+/** A string that HTML escaping and JSON encoding leave as it is, and no page contains. */
+const ID_MARK = '@@badgateway-request-id-5f0c@@';
 const MAX_CACHED = 64;
+/** Ids that HTML escaping and JSON encoding leave unchanged can be spliced; others are rendered. */
+const SPLICEABLE_ID = /^[A-Za-z0-9._~:+/=-]+$/;
 
 interface Precomputed {
   parts: string[];
@@ -16,11 +18,11 @@ interface Precomputed {
   idsInBody: number;
 }
 
-function precompute(pages: ErrorPages, accept: string | undefined, status: number, retryAfterSeconds: number, close: boolean, head: boolean): Precomputed {
+function precompute(pages: ErrorPages, accept: string | undefined, status: number, retryAfterSeconds: number, close: boolean): Precomputed {
   // The body is rendered with a mark instead of the id: its length changes with the id's.
   const text = rawErrorResponse(pages, accept, {
     status, reason: 'circuit-open', proxyError: 'destination_unavailable', requestId: ID_MARK, retryAfterSeconds, close,
-  }, head);
+  });
   const bodyStart = text.indexOf('\r\n\r\n') + 4;
   const body = text.slice(bodyStart);
   const idsInBody = body.split(ID_MARK).length - 1;
@@ -37,18 +39,23 @@ export class OpenCircuitAnswers {
 
   /** The whole open-circuit response for one request. */
   answer(requestId: string, accept: string | undefined, retryAfterSeconds: number, close: boolean, head: boolean): string {
-    const key = `${retryAfterSeconds}|${close ? 1 : 0}${head ? 1 : 0}|${accept ?? ''}`;
+    if (!SPLICEABLE_ID.test(requestId)) {
+      return rawErrorResponse(this.pages, accept, {
+        status: this.status, reason: 'circuit-open', proxyError: 'destination_unavailable', requestId, retryAfterSeconds, close,
+      }, head);
+    }
+    const key = `${retryAfterSeconds}|${close ? 1 : 0}|${accept ?? ''}`;
     let precomputed = this.cache.get(key);
     if (precomputed === undefined) {
       if (this.cache.size >= MAX_CACHED) this.cache.clear();
-      precomputed = precompute(this.pages, accept, this.status, retryAfterSeconds, close, head);
+      precomputed = precompute(this.pages, accept, this.status, retryAfterSeconds, close);
       this.cache.set(key, precomputed);
     }
     const length = String(precomputed.fixedBodyBytes + precomputed.idsInBody * Buffer.byteLength(requestId));
     const parts = precomputed.parts;
     let out = (parts[0] as string).replace('\u0002', length);
-    for (let index = 1; index < parts.length; index += 1) out += requestId + (parts[index] as string).replace('\u0002', length);
-    return out;
+    for (let index = 1; index < parts.length; index += 1) out += requestId + (parts[index] as string);
+    return head ? out.slice(0, out.indexOf('\r\n\r\n') + 4) : out;
   }
 }
 
