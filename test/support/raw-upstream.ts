@@ -125,6 +125,11 @@ export class RawUpstream {
     return this.all.length;
   }
 
+  /** Connections still open (the proxy has not closed them). */
+  get openConnections(): number {
+    return this.open.size;
+  }
+
   /** Every request head that arrived, on every connection, in order of connections. */
   get requests(): RawMessage[] {
     return this.all.flatMap((connection) => connection.requests());
