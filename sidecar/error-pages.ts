@@ -19,6 +19,10 @@ const EXPLANATIONS: Readonly<Record<Reason, string>> = {
   reset: 'The application closed the connection before answering.',
   'invalid-response': 'The application sent a response that could not be understood.',
   'circuit-open': 'The application is failing; requests are paused for a moment to let it recover.',
+  'body-truncated': 'The application stopped sending its response before the end.',
+  'body-timeout': 'The application stopped sending its response for too long.',
+  'client-refused': 'The request cannot be forwarded as sent.',
+  'client-timeout': 'The request did not arrive in time.',
 };
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -2,12 +2,13 @@
 import { afterEach } from '@jest/globals';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { silentLogger } from '../../api/logger.js';
+import { silentLogger, type Logger } from '../../api/logger.js';
 import type { SidecarConfig } from '../../api/schema.js';
 import { validateSidecarConfig } from '../../api/validate.js';
 import type { ProxyServer } from '../../sidecar/contracts.js';
 import { createProxyServer } from '../../sidecar/proxy-server.js';
 import { FaultyUpstream } from './faulty-upstream.js';
+import { RawUpstream, type UpstreamScript } from './raw-upstream.js';
 import { RecordingMetrics } from './recording-metrics.js';
 
 export interface Harness {
@@ -25,14 +26,14 @@ export function sidecarConfig(input: unknown): Readonly<SidecarConfig> {
   return result.value;
 }
 
-export async function startSidecar(upstream: string, config: unknown = {}, maxHeaderSize?: number): Promise<Harness> {
+export async function startSidecar(upstream: string, config: unknown = {}, maxHeaderSize?: number, logger: Logger = silentLogger()): Promise<Harness> {
   let current = sidecarConfig(config);
   const metrics = new RecordingMetrics();
   const proxy = createProxyServer({
     upstream: new URL(upstream),
     config: { current: () => current },
     metrics,
-    logger: silentLogger(),
+    logger,
     ...(maxHeaderSize === undefined ? {} : { maxHeaderSize }),
   });
   const address = await proxy.listen('127.0.0.1', 0);
@@ -64,8 +65,14 @@ export function sidecarFixtures() {
       opened.push(upstream);
       return upstream;
     },
-    async sidecar(upstream: string, config: unknown = {}, maxHeaderSize?: number): Promise<Harness> {
-      const sidecar = await startSidecar(upstream, config, maxHeaderSize);
+    /** A scripted raw-TCP app (test/support/raw-upstream.ts). */
+    async rawUpstream(script?: UpstreamScript): Promise<RawUpstream> {
+      const upstream = await new RawUpstream(script).start();
+      opened.push(upstream);
+      return upstream;
+    },
+    async sidecar(upstream: string, config: unknown = {}, maxHeaderSize?: number, logger?: Logger): Promise<Harness> {
+      const sidecar = await startSidecar(upstream, config, maxHeaderSize, logger);
       opened.push(sidecar);
       return sidecar;
     },
