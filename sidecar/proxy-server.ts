@@ -6,7 +6,7 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
 import { createBreaker, sameBreakerSettings, type Breaker } from './breaker.js';
-import type { CircuitState, Logger, ProxyOptions, ProxyServer } from './contracts.js';
+import type { CircuitState, ClientConnectionErrorKind, Logger, ProxyOptions, ProxyServer } from './contracts.js';
 import { ClientConnection, type ConnectionHost } from './http1/client-connection.js';
 import { buildRouteState, type RouteState } from './http1/route-state.js';
 import { UpstreamPool } from './http1/upstream-pool.js';
@@ -34,6 +34,7 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
   readonly logger;
   readonly accessLog: boolean;
   readonly maxHeaderSize: number;
+  readonly upstreamAuthority: string;
   private readonly debugLog: boolean;
   private readonly server: Server;
   private readonly connections = new Set<ClientConnection>();
@@ -48,6 +49,7 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     this.accessLog = logs(options.logger, 'info');
     this.debugLog = logs(options.logger, 'debug');
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
+    this.upstreamAuthority = options.upstream.host;
     const config = options.config.current();
     this.state = buildRouteState(config, this.newBreaker(config), this.newPool(config));
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
@@ -94,7 +96,8 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     this.connections.delete(connection);
   }
 
-  clientError(kind: string, detail: object): void {
+  clientError(kind: ClientConnectionErrorKind, detail: object): void {
+    this.metrics.clientConnectionError(kind);
     if (this.debugLog) this.logger.debug({ kind, ...detail }, 'client connection problem');
   }
 

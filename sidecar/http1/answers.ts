@@ -61,21 +61,22 @@ export class OpenCircuitAnswers {
 
 const TEXTS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
-  405: 'Method Not Allowed',
   408: 'Request Timeout',
-  413: 'Content Too Large',
   417: 'Expectation Failed',
   431: 'Request Header Fields Too Large',
   501: 'Not Implemented',
 };
 
 /**
- * A 4xx/501 for a request the sidecar refuses to forward; the connection is closed after it, since
- * what follows on it cannot be trusted to be framed as the client meant.
+ * A 4xx/501 for a request the sidecar refuses to forward (docs/errors.md, "Responses to refused
+ * client requests"); the connection is closed after it, since what follows on it cannot be trusted
+ * to be framed as the client meant.
  */
-export function clientErrorResponse(status: number, requestId: string, detail: string): string {
+export function clientErrorResponse(status: number, requestId: string): string {
   const text = TEXTS[status] ?? 'Bad Request';
-  const body = `${status} ${text}: ${detail}\n`;
+  const body = `${status} ${text}\n`;
   return `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\n`
-    + `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`;
+    + `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nx-request-id: ${requestId}\r\n`
+    + `x-badgateway-reason: ${status === 408 ? 'client-timeout' : 'client-refused'}\r\n`
+    + `proxy-status: badgateway; error=http_request_error\r\nconnection: close\r\n\r\n${body}`;
 }

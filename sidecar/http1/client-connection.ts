@@ -4,7 +4,7 @@
  * (slowloris), body-idle and keep-alive timeouts; requests that must not be forwarded answered here.
  */
 import type { Socket } from 'node:net';
-import type { Logger, SidecarMetrics } from '../contracts.js';
+import type { ClientConnectionErrorKind, Logger, Reason, SidecarMetrics } from '../contracts.js';
 import { clientErrorResponse } from './answers.js';
 import { Exchange, type ExchangeClient, type ExchangeHost } from './exchange.js';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, headerValue, isIdempotent, requestIdOf, upstreamRequestHead } from './heads.js';
@@ -17,11 +17,13 @@ export interface ConnectionHost extends ExchangeHost {
   readonly metrics: SidecarMetrics;
   readonly logger: Logger;
   readonly maxHeaderSize: number;
+  /** host[:port] of the app, the Host of HTTP/1.0 requests that came without one. */
+  readonly upstreamAuthority: string;
   routeState(): RouteState;
   exchangeStarted(): void;
   connectionClosed(connection: ClientConnection): void;
   /** A per-connection client problem (timeout, reset, malformed request), counted and logged at debug. */
-  clientError(kind: string, detail: object): void;
+  clientError(kind: ClientConnectionErrorKind, detail: object): void;
 }
 
 /** Longer than the idle timeouts of the load balancers usually in front, so they close first. */
@@ -44,6 +46,9 @@ export class ClientConnection implements ParserSink, ExchangeClient {
   private readonly parser: HttpParser;
   private readonly clientAddress: string;
   private exchange: Exchange | null = null;
+  private requestId = '';
+  /** Bytes of a request head arrived and its head is not complete yet. */
+  private inHead = false;
   http10 = false;
   keepAlive = true;
   /** Between a request head and the end of its body. */
@@ -55,6 +60,8 @@ export class ClientConnection implements ParserSink, ExchangeClient {
   private tunnelled = false;
   private timer: NodeJS.Timeout | null = null;
   private timerKind = TIMER_NONE;
+  private bodyIdleMs = 0;
+  private bodyPaused = false;
 
   constructor(private readonly host: ConnectionHost, readonly socket: Socket) {
     this.parser = new HttpParser(REQUEST, this, host.maxHeaderSize);
@@ -96,27 +103,43 @@ export class ClientConnection implements ParserSink, ExchangeClient {
     this.timer = null;
     this.timerKind = TIMER_NONE;
     if (kind === TIMER_KEEP_ALIVE) {
-      this.host.clientError('keep-alive-timeout', {});
+      this.closing = true;
       this.socket.destroy();
     } else if (kind === TIMER_HEAD) {
-      this.host.clientError('head-timeout', {});
-      this.refuse(408, 'the request head did not arrive in time', requestIdOf(undefined));
+      this.host.clientError('header-timeout', {});
+      this.refuse(408, requestIdOf(undefined), 'client-timeout');
     } else if (kind === TIMER_BODY) {
-      this.host.clientError('body-timeout', {});
-      const exchange = this.exchange;
-      this.exchange = null;
-      exchange?.clientGone();
-      if (exchange !== null && exchange.hasAnswered()) this.socket.destroy();
-      else this.refuse(408, 'the request body stopped arriving', requestIdOf(undefined));
+      this.host.clientError('body-timeout', { requestId: this.requestId });
+      this.abortExchange('client-timeout', 408);
     }
   }
 
   /** Answers a request the sidecar will not forward, then closes. */
-  private refuse(status: number, detail: string, requestId: string): void {
+  private refuse(status: number, requestId: string, reason: Reason): void {
     this.closing = true;
     this.disarm();
-    if (this.socket.writable) this.socket.end(clientErrorResponse(status, requestId, detail), 'latin1');
+    this.host.metrics.request(status, reason);
+    if (this.socket.writable) this.socket.end(clientErrorResponse(status, requestId), 'latin1');
     else this.socket.destroy();
+  }
+
+  /**
+   * The client broke its request mid-body (malformed chunk, stall): the app's connection is
+   * aborted, never counted against it; the client gets `status` unless the app already answered.
+   */
+  private abortExchange(reason: Reason, status: number): void {
+    const exchange = this.exchange;
+    this.exchange = null;
+    if (exchange === null || !exchange.hasAnswered()) {
+      exchange?.clientGone();
+      this.refuse(status, exchange === null ? requestIdOf(undefined) : this.requestId, reason);
+      return;
+    }
+    this.host.metrics.request(exchange.answeredStatus(), reason);
+    exchange.clientGone();
+    this.closing = true;
+    this.disarm();
+    this.socket.destroy();
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -127,6 +150,7 @@ export class ClientConnection implements ParserSink, ExchangeClient {
       return;
     }
     if (this.timerKind === TIMER_KEEP_ALIVE) this.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
+    if (!this.inBody) this.inHead = true;
     this.feed(chunk);
   };
 
@@ -157,51 +181,45 @@ export class ClientConnection implements ParserSink, ExchangeClient {
 
   private malformed(): void {
     const code = this.parser.errorCode;
-    this.host.clientError('malformed-request', { code, reason: this.parser.errorReason });
-    const exchange = this.exchange;
-    this.exchange = null;
-    if (exchange !== null) {
-      exchange.clientGone();
-      if (exchange.hasAnswered()) {
-        this.closing = true;
-        this.socket.destroy();
-        return;
-      }
-    }
-    const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    this.refuse(status, code === 'HPE_HEADER_OVERFLOW' ? 'request head too large' : 'malformed request', requestIdOf(undefined));
+    this.host.clientError('malformed', { code, reason: this.parser.errorReason });
+    this.abortExchange('client-refused', code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
   }
 
   // ParserSink: called from inside parser.execute.
 
   onHead(parser: HttpParser): number {
     if (this.closing) return -1;
+    this.inHead = false;
     const state = this.host.routeState();
     const headers = parser.headers;
     const requestId = requestIdOf(headerValue(headers, 'x-request-id'));
+    this.requestId = requestId;
     this.http10 = parser.versionMajor === 1 && parser.versionMinor === 0;
     this.keepAlive = parser.keepAlive && !this.host.isDraining();
-    const checked = checkRequest(parser.method, parser.target, parser.versionMinor, headers);
+    const checked = checkRequest(parser.method, parser.target, parser.versionMajor, parser.versionMinor, headers);
     if (isRefusal(checked)) {
-      this.host.clientError('refused-request', { status: checked.status, detail: checked.detail, requestId });
-      this.refuse(checked.status, checked.detail, requestId);
+      if (this.host.accessLog) this.host.logger.info({ method: parser.method, status: checked.status, reason: 'client-refused', detail: checked.detail, requestId }, 'request');
+      this.refuse(checked.status, requestId, 'client-refused');
       return -1;
     }
     this.inBody = true;
+    this.bodyPaused = false;
+    this.bodyIdleMs = state.requestBodyIdleMs;
     if (checked.hasBody) this.arm(TIMER_BODY, state.requestBodyIdleMs);
     else this.disarm();
     const ticket = state.breaker.admit();
     if (ticket === null) {
-      if (checked.hasBody) this.keepAlive = false;
+      // A body that was never asked for (or is still to come) is not read: the connection closes.
+      if (checked.hasBody || checked.expectContinue) this.keepAlive = false;
       this.answerOpenCircuit(state, requestId, headerValue(headers, 'accept'), parser.method === 'HEAD');
-      return HEAD_BODY;
+      return this.closing ? -1 : HEAD_BODY;
     }
-    const upgrade = parser.upgrade;
+    const upgrade = parser.upgrade && !this.http10;
     const head = upstreamRequestHead({
       method: parser.method,
       target: checked.target,
       headers,
-      authority: checked.authority,
+      authority: checked.authority ?? (this.http10 && headerValue(headers, 'host') === undefined ? this.host.upstreamAuthority : undefined),
       requestId,
       clientAddress: this.clientAddress,
       bodyFraming: checked.chunked ? BODY_CHUNKED : headerValue(headers, 'content-length') === undefined ? BODY_NONE : BODY_LENGTH,
@@ -216,7 +234,8 @@ export class ClientConnection implements ParserSink, ExchangeClient {
       hasBody: checked.hasBody,
       chunked: checked.chunked,
       upgrade,
-      replayable: !checked.hasBody && isIdempotent(parser.method),
+      replayable: !checked.hasBody && !upgrade && isIdempotent(parser.method),
+      expectContinue: checked.expectContinue && !this.http10,
     }, ticket);
     this.exchange = exchange;
     this.host.exchangeStarted();
@@ -231,13 +250,22 @@ export class ClientConnection implements ParserSink, ExchangeClient {
     this.socket.write(state.openCircuit.answer(requestId, accept, retryAfterFor(state), close, head));
     this.host.metrics.request(status, 'circuit-open');
     if (this.host.accessLog) this.host.logger.info({ status, reason: 'circuit-open', requestId }, 'request');
-    if (close) this.closing = true;
+    if (close) {
+      this.closing = true;
+      this.disarm();
+      this.socket.end();
+    }
   }
 
   onBody(piece: Buffer): void {
     if (this.timerKind === TIMER_BODY && this.timer !== null) this.timer.refresh();
     const exchange = this.exchange;
-    if (exchange !== null && !exchange.requestBody(piece)) this.socket.pause();
+    if (exchange !== null && !exchange.requestBody(piece)) {
+      // The app reads slowly: stop reading the client, and its body-idle clock with it.
+      this.socket.pause();
+      if (this.timerKind === TIMER_BODY) this.disarm();
+      this.bodyPaused = true;
+    }
   }
 
   onMessageComplete(): number {
@@ -280,7 +308,12 @@ export class ClientConnection implements ParserSink, ExchangeClient {
   }
 
   resumeReading(): void {
-    if (!this.waiting && !this.closing) this.socket.resume();
+    if (this.waiting || this.closing) return;
+    this.socket.resume();
+    if (this.bodyPaused) {
+      this.bodyPaused = false;
+      if (this.inBody) this.arm(TIMER_BODY, this.bodyIdleMs);
+    }
   }
 
   takeForTunnel(): Buffer | null {
@@ -306,12 +339,12 @@ export class ClientConnection implements ParserSink, ExchangeClient {
     else this.keepAlive = false;
   };
 
-  private readonly onError = (error: Error & { code?: string }): void => {
-    this.host.clientError('socket-error', { code: error.code });
-  };
+  /** A socket error is followed by 'close', where a broken request is counted. */
+  private readonly onError = (): void => undefined;
 
   private readonly onClose = (): void => {
     this.disarm();
+    if (!this.closing && (this.exchange !== null || this.inBody || this.inHead || this.waiting)) this.host.clientError('reset', { requestId: this.requestId });
     const exchange = this.exchange;
     this.exchange = null;
     exchange?.clientGone();

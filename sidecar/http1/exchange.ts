@@ -9,7 +9,7 @@ import type { BreakerTicket } from '../breaker.js';
 import type { Logger, Reason, SidecarMetrics } from '../contracts.js';
 import { rawErrorResponse } from '../error-pages.js';
 import { BadGatewayError, isRetriable, statusFor } from '../errors.js';
-import { clientResponseHead, headerValue, interimHead, switchingProtocolsHead, type ResponseFraming } from './heads.js';
+import { clientResponseHead, hasControlCharacter, headerValue, interimHead, joinedValues, switchingProtocolsHead, type ResponseFraming } from './heads.js';
 import { HEAD_BODY, HEAD_NO_BODY, type HttpParser } from './llhttp.js';
 import type { RouteState } from './route-state.js';
 import type { UpstreamConnection, UpstreamUser } from './upstream-connection.js';
@@ -47,10 +47,14 @@ export interface ExchangeRequest {
   chunked: boolean;
   upgrade: boolean;
   replayable: boolean;
+  /** The client sent Expect: 100-continue (the sidecar answered it; the app's 100 is dropped). */
+  expectContinue: boolean;
 }
+
 
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 const CRLF = Buffer.from('\r\n', 'latin1');
+const EMPTY = Buffer.alloc(0);
 
 export class Exchange implements UpstreamUser {
   private upstream: UpstreamConnection | null = null;
@@ -82,8 +86,7 @@ export class Exchange implements UpstreamUser {
     const pool = this.state.pool;
     const upstream = pool.acquire(fresh);
     this.upstream = upstream;
-    upstream.start(this, this.request.head, pool.connectMs, pool.responseMs, pool.responseBodyIdleMs);
-    if (!this.request.hasBody) upstream.requestSent = true;
+    upstream.start(this, this.request.head, this.request.hasBody, pool.connectMs, pool.responseMs, pool.responseBodyIdleMs);
   }
 
   /** A piece of the request body; false asks the client to stop reading until resumeReading(). */
@@ -104,8 +107,7 @@ export class Exchange implements UpstreamUser {
     this.requestDone = true;
     const upstream = this.upstream;
     if (upstream === null || this.finished) return;
-    if (this.request.chunked) upstream.write(LAST_CHUNK);
-    upstream.requestSent = true;
+    upstream.requestComplete(this.request.chunked ? LAST_CHUNK : EMPTY);
   }
 
   /** Whether the response head was decided: a failure now can only abort the client connection. */
@@ -131,15 +133,25 @@ export class Exchange implements UpstreamUser {
     this.client.resumeReading();
   }
 
-  onInterim(parser: HttpParser): void {
-    // 100 answers an Expect the sidecar already answered itself; HTTP/1.0 clients get none.
-    if (parser.statusCode === 100 || this.client.http10) return;
-    this.client.socket.write(interimHead(parser.statusCode, parser.statusText, parser.headers), 'latin1');
+  onInterim(parser: HttpParser): boolean {
+    if (hasControlCharacter(parser.statusText, true)) return false;
+    // A 100 answers an Expect the sidecar already answered itself; unasked for, it is invalid.
+    if (parser.statusCode === 100) return this.request.expectContinue;
+    if (!this.client.http10) this.client.socket.write(interimHead(parser.statusCode, parser.statusText, parser.headers), 'latin1');
+    return true;
+  }
+
+  /** The status the client was (or is being) sent. */
+  answeredStatus(): number {
+    return this.status;
   }
 
   onResponseHead(parser: HttpParser): number {
     const status = parser.statusCode;
-    if (status < 100 || status > 999 || (status === 101 && !this.request.upgrade)) return -1;
+    if (status < 100 || status > 599 || (status === 101 && !this.request.upgrade) || hasControlCharacter(parser.statusText, true)) return -1;
+    const codings = joinedValues(parser.headers, 'transfer-encoding');
+    // The sidecar decodes chunked only and must not pass coded bytes on as plain.
+    if (codings !== undefined && codings.trim().toLowerCase() !== 'chunked') return -1;
     this.status = status;
     this.responded = true;
     this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
@@ -244,8 +256,9 @@ export class Exchange implements UpstreamUser {
       this.ticket.settle(false);
       this.finished = true;
       this.client.socket.destroy();
-      this.host.metrics.request(this.status, error.reason);
-      if (this.host.accessLog) this.log(this.status, error.reason, error);
+      const reason: Reason = error.reason === 'reset' || error.reason === 'connect-failed' ? 'body-truncated' : error.reason;
+      this.host.metrics.request(this.status, reason);
+      if (this.host.accessLog) this.log(this.status, reason, error);
       this.host.exchangeDone();
       return;
     }

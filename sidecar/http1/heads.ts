@@ -206,3 +206,12 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 export function isIdempotent(method: string): boolean {
   return IDEMPOTENT.has(method);
 }
+
+/** Whether `text` holds a control character (HTAB allowed when `allowTab`) or DEL. */
+export function hasControlCharacter(text: string, allowTab: boolean): boolean {
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if ((code < 0x20 && !(allowTab && code === 0x09)) || code === 0x7f) return true;
+  }
+  return false;
+}

@@ -225,7 +225,10 @@ export class HttpParser {
   }
 
   addTarget(start: number, length: number): number {
-    this.target += (currentChunk as Buffer).toString('latin1', start, start + length);
+    const chunk = currentChunk as Buffer;
+    // llhttp skips repeated spaces before the target; RFC 9112 §3 allows exactly one.
+    if (this.target === '' && start >= 2 && chunk[start - 2] === 0x20) return -1;
+    this.target += chunk.toString('latin1', start, start + length);
     return this.grow(length);
   }
 

@@ -12,8 +12,8 @@ import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HttpParser, RESPONSE, typ
 export interface UpstreamUser {
   /** The final response head; returns HEAD_BODY, HEAD_NO_BODY or -1 to refuse it (invalid-response). */
   onResponseHead(parser: HttpParser): number;
-  /** An interim 1xx response (not 101). */
-  onInterim(parser: HttpParser): void;
+  /** An interim 1xx response (not 101); false refuses it (invalid-response). */
+  onInterim(parser: HttpParser): boolean;
   onResponseBody(piece: Buffer): void;
   onResponseEnd(): void;
   /** A 101: the socket is the exchange's now, with the bytes that followed the head. */
@@ -51,7 +51,9 @@ export class UpstreamConnection implements ParserSink {
   served = 0;
   private received = 0;
   /** The request (head and body) was written completely. */
-  requestSent = false;
+  private requestSent = false;
+  /** The final response head arrived. */
+  private responding = false;
   private interim = false;
   private upgrading = false;
   private done = false;
@@ -60,6 +62,7 @@ export class UpstreamConnection implements ParserSink {
   private responseMs = 0;
   private bodyIdleMs = 0;
   private lastError: Error | null = null;
+  private bodyPaused = false;
 
   constructor(private readonly owner: ConnectionOwner, host: string, port: number) {
     this.parser = new HttpParser(RESPONSE, this, owner.maxHeaderSize);
@@ -72,19 +75,35 @@ export class UpstreamConnection implements ParserSink {
     this.socket.on('drain', this.onDrain);
   }
 
-  /** Sends a request head for `user`; the caller then writes the body (if any) and calls requestDone(). */
-  start(user: UpstreamUser, head: string, connectMs: number, responseMs: number, bodyIdleMs: number): void {
+  /**
+   * Sends a request head for `user`; with a body, the caller then writes it and calls
+   * requestComplete(). The response timeout runs from the end of the request.
+   */
+  start(user: UpstreamUser, head: string, withBody: boolean, connectMs: number, responseMs: number, bodyIdleMs: number): void {
     this.user = user;
     this.received = 0;
-    this.requestSent = false;
+    this.requestSent = !withBody;
+    this.responding = false;
+    this.bodyPaused = false;
     this.done = false;
     this.interim = false;
     this.responseMs = responseMs;
     this.bodyIdleMs = bodyIdleMs;
-    if (this.connected) this.arm(TIMER_RESPONSE, responseMs);
-    else this.arm(TIMER_CONNECT, connectMs);
+    if (!this.connected) this.arm(TIMER_CONNECT, connectMs);
+    else if (this.requestSent) this.arm(TIMER_RESPONSE, responseMs);
     this.socket.write(head, 'latin1');
   }
+
+  /** The request's last bytes (`tail`, possibly empty); the response timeout starts once they are flushed. */
+  requestComplete(tail: Buffer): void {
+    this.socket.write(tail, this.onRequestFlushed);
+  }
+
+  private readonly onRequestFlushed = (error?: Error | null): void => {
+    if (error !== undefined && error !== null) return;
+    this.requestSent = true;
+    if (this.connected && !this.responding && this.user !== null) this.arm(TIMER_RESPONSE, this.responseMs);
+  };
 
   write(data: Buffer | string): boolean {
     return this.socket.write(data);
@@ -96,12 +115,21 @@ export class UpstreamConnection implements ParserSink {
     this.destroy();
   }
 
+  /** Stops reading (the client is slow); the body-idle clock stops too: the app is not stalling. */
   pause(): void {
     this.socket.pause();
+    if (this.timerKind === TIMER_BODY) {
+      this.disarm();
+      this.bodyPaused = true;
+    }
   }
 
   resume(): void {
     this.socket.resume();
+    if (this.bodyPaused) {
+      this.bodyPaused = false;
+      if (this.user !== null) this.arm(TIMER_BODY, this.bodyIdleMs);
+    }
   }
 
   destroy(): void {
@@ -143,7 +171,7 @@ export class UpstreamConnection implements ParserSink {
         this.fail(new BadGatewayError('timeout', 'http_response_timeout', 'no response head in time'));
         return;
       case TIMER_BODY:
-        this.fail(new BadGatewayError('timeout', 'http_response_timeout', 'response body stalled'));
+        this.fail(new BadGatewayError('body-timeout', 'http_response_timeout', 'response body stalled'));
         return;
       case TIMER_IDLE:
         this.socket.destroy();
@@ -160,7 +188,9 @@ export class UpstreamConnection implements ParserSink {
 
   private readonly onConnect = (): void => {
     this.connected = true;
-    if (this.timerKind === TIMER_CONNECT) this.arm(TIMER_RESPONSE, this.responseMs);
+    if (this.timerKind !== TIMER_CONNECT) return;
+    if (this.requestSent) this.arm(TIMER_RESPONSE, this.responseMs);
+    else this.disarm();
   };
 
   private readonly onData = (chunk: Buffer): void => {
@@ -255,12 +285,12 @@ export class UpstreamConnection implements ParserSink {
     const status = parser.statusCode;
     if (status >= 100 && status < 200 && status !== 101) {
       this.interim = true;
-      user.onInterim(parser);
-      return 0;
+      return user.onInterim(parser) ? 0 : -1;
     }
     const answer = user.onResponseHead(parser);
     if (answer < 0) return -1;
     this.upgrading = status === 101;
+    this.responding = true;
     if (this.bodyIdleMs > 0) this.arm(TIMER_BODY, this.bodyIdleMs);
     else this.disarm();
     return answer;
