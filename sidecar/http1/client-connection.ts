@@ -77,7 +77,7 @@ export class ClientConnection implements ParserSink, ExchangeClient {
 
   /** Whether no request is in progress (a drain closes such connections at once). */
   get idle(): boolean {
-    return this.exchange === null && !this.inBody && this.leftover === null;
+    return this.exchange === null && !this.inBody && this.leftover === null && !this.tunnelled;
   }
 
   close(): void {
@@ -326,7 +326,8 @@ export class ClientConnection implements ParserSink, ExchangeClient {
     this.socket.off('close', this.onClose);
     this.socket.off('drain', this.onDrain);
     this.parser.close();
-    this.host.connectionClosed(this);
+    // Still the server's until it closes: close() ends tunnels too.
+    this.socket.once('close', this.onTunnelClose);
     this.socket.resume();
     const rest = this.leftover;
     this.leftover = null;
@@ -354,5 +355,9 @@ export class ClientConnection implements ParserSink, ExchangeClient {
 
   private readonly onDrain = (): void => {
     this.exchange?.onClientDrain();
+  };
+
+  private readonly onTunnelClose = (): void => {
+    this.host.connectionClosed(this);
   };
 }
