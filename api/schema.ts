@@ -31,6 +31,8 @@ export const TimeoutsSchema = Type.Object(
     connect: Duration('1s', 'TCP connect to the app.'),
     response: Duration('15s', 'Until the app\'s response headers arrive; then timeoutStatus.'),
     idle: Duration('4s', 'Keep-alive idle time of pooled upstream connections; keep it below the app\'s own keep-alive timeout.'),
+    requestBodyIdle: Duration('60s', 'Longest pause between two pieces of a client\'s request body (like nginx\'s client_body_timeout); then 408 and the connection closed, never counted against the app.'),
+    responseBodyIdle: Duration('60s', 'Longest pause between two pieces of the app\'s response body once its head arrived (like nginx\'s proxy_read_timeout); then the client connection is aborted and the breaker counts a failure.'),
   },
   { additionalProperties: false, default: {}, description: 'Upstream timeouts.' },
 );

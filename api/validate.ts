@@ -118,6 +118,8 @@ export function semanticProblems(config: Behaviour, root: string): string[] {
   }
   if (parseDuration(config.timeouts.connect) === 0) problems.push(`${at('timeouts.connect')}: must be longer than 0`);
   if (parseDuration(config.timeouts.response) === 0) problems.push(`${at('timeouts.response')}: must be longer than 0`);
+  if (parseDuration(config.timeouts.requestBodyIdle) === 0) problems.push(`${at('timeouts.requestBodyIdle')}: must be longer than 0`);
+  if (parseDuration(config.timeouts.responseBodyIdle) === 0) problems.push(`${at('timeouts.responseBodyIdle')}: must be longer than 0`);
   if (parseDuration(config.circuitBreaker.rollingWindow) < 100) problems.push(`${at('circuitBreaker.rollingWindow')}: must be at least 100ms`);
   const statuses = new Set<string>();
   config.errorPages.forEach((page, index) => {

@@ -1,6 +1,6 @@
 /** Child processes, ports and load generators for the benchmark. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { request, Agent } from 'undici';
 
@@ -148,4 +148,75 @@ export function median(values: number[]): number {
 export function toolVersion(command: string, args: string[]): string {
   const result = spawnSync(command, args, { encoding: 'utf8' });
   return `${result.stdout}${result.stderr}`.split('\n')[0]?.trim() ?? '?';
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** [pid, ppid, user+system ticks] of every process, from /proc/PID/stat. */
+function processTable(): [number, number, number][] {
+  const table: [number, number, number][] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readFileSyncOrEmpty(`/proc/${entry}/stat`);
+    // The command name (field 2) may contain spaces and parentheses: split after its last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields.length < 13) continue;
+    table.push([Number(entry), Number(fields[1]), Number(fields[11]) + Number(fields[12])]);
+  }
+  return table;
+}
+
+/** CPU time (user + system, µs) used so far by `pid` and its descendants (nginx's workers). */
+export function cpuMicros(pid: number): number {
+  const table = processTable();
+  const tree = new Set([pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [child, parent] of table) {
+      if (tree.has(parent) && !tree.has(child)) {
+        tree.add(child);
+        grew = true;
+      }
+    }
+  }
+  let ticks = 0;
+  for (const [entry, , used] of table) if (tree.has(entry)) ticks += used;
+  return (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+}
+
+export interface FixedRateResult {
+  rate: number;
+  requests: number;
+  errors: number;
+  p50: number;
+  p99: number;
+}
+
+/** The exact h2load command line, for RESULTS.md. */
+export function h2loadArgs(url: string, rate: number, seconds: number, logFile: string): string[] {
+  const clients = Math.max(1, Math.round(rate / 100));
+  return ['--h1', `-c${clients}`, `--rps=${rate / clients}`, `-D${seconds}`, '--warm-up-time=1', `--log-file=${logFile}`, url];
+}
+
+/**
+ * Open-loop load at a fixed request rate with h2load (`--rps` per client, 100 req/s per client:
+ * each client waits ~10 ms between requests, far longer than a response takes, so requests go out
+ * at their scheduled times); latencies in ms from h2load's per-request log.
+ */
+export async function fixedRate(url: string, rate: number, seconds: number, logFile: string): Promise<FixedRateResult> {
+  const child = spawn('h2load', h2loadArgs(url, rate, seconds, logFile), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (data) => { output += String(data); });
+  child.stderr.on('data', (data) => { output += String(data); });
+  await new Promise((resolve) => child.on('close', resolve));
+  const durations: number[] = [];
+  let errors = 0;
+  for (const line of readFileSyncOrEmpty(logFile).split('\n')) {
+    const [, status, micros] = line.split('\t');
+    if (status === undefined || micros === undefined) continue;
+    if (status !== '200') errors += 1;
+    durations.push(Number(micros) / 1000);
+  }
+  if (durations.length === 0) throw new Error(`h2load gave no result for ${url}: ${output.slice(-500)}`);
+  return { rate, requests: durations.length, errors, p50: percentile(durations, 50), p99: percentile(durations, 99) };
 }

@@ -1,6 +1,9 @@
 /** Renders bench/RESULTS.md: tables, the ratios the README quotes, machine facts and commands. */
 
-interface TargetStats { rps: number; p50: number; p99: number; errors: number; non2xx: number }
+interface TargetStats { rps: number; p50: number; p99: number; errors: number; non2xx: number; /** CPU µs per request of the target's process(es). */ cpu: number }
+
+/** Latency through a target at a fixed request rate, and what it adds to going direct (ms). */
+interface FixedRateStats { p50: number; p99: number; addedP50: number; addedP99: number; requests: number; errors: number }
 
 /** The healthy-proxying reference target: node:http and undici with nothing else. */
 export const NODE_UNDICI_PROXY = 'node:http + undici';
@@ -10,6 +13,7 @@ export interface Results {
   rounds: number;
   seconds: number;
   healthy: { connections: number; body: string; targets: Record<string, TargetStats> }[];
+  fixedRate: { rate: number; targets: Record<string, FixedRateStats> }[];
   fastFailure: ({ name: string } & TargetStats)[];
   /** The same targets over one connection: per-request latency without queueing. */
   fastFailureUnsaturated: ({ name: string } & TargetStats)[];
@@ -42,22 +46,37 @@ export function renderResults(results: Results): string {
   lines.push('Everything runs on this one machine on loopback: the load generator, the upstream (nginx serving a static file) and the proxies share its cores, so absolute numbers are low and noisy; **ratios measured in the same run** are what to compare. ' +
     `Each figure is the median of ${results.rounds} alternating round(s) of ${results.seconds} s.`, '');
 
-  lines.push('## Healthy proxying', '', '| connections | body | target | req/s | p50 ms | p99 ms | socket errors | non-2xx |', '|---|---|---|---|---|---|---|---|');
+  lines.push('## Healthy proxying', '', '| connections | body | target | req/s | p50 ms | p99 ms | CPU µs/request | socket errors | non-2xx |', '|---|---|---|---|---|---|---|---|---|');
   for (const row of results.healthy) {
     for (const [name, stats] of Object.entries(row.targets)) {
-      lines.push(`| ${row.connections} | ${row.body} | ${name} | ${n(stats.rps)} | ${n(stats.p50, 2)} | ${n(stats.p99, 2)} | ${stats.errors} | ${stats.non2xx} |`);
+      lines.push(`| ${row.connections} | ${row.body} | ${name} | ${n(stats.rps)} | ${n(stats.p50, 2)} | ${n(stats.p99, 2)} | ${n(stats.cpu)} | ${stats.errors} | ${stats.non2xx} |`);
     }
   }
-  lines.push('', '| connections | body | sidecar/nginx req/s | sidecar/HAProxy req/s | sidecar/nginx p99 | sidecar/HAProxy p99 | node:http + undici/nginx req/s | sidecar/(node:http + undici) req/s |', '|---|---|---|---|---|---|---|---|');
+  lines.push('', 'CPU µs/request: user + system time of the target\'s own process (nginx: master and worker; for `direct`, the upstream nginx) from /proc/PID/stat before and after the run, over the requests it answered.');
+  lines.push('', '| connections | body | sidecar/nginx req/s | sidecar/HAProxy req/s | sidecar/nginx p99 | sidecar/HAProxy p99 | sidecar/nginx CPU per request | node:http + undici/nginx req/s | sidecar/(node:http + undici) req/s |', '|---|---|---|---|---|---|---|---|---|');
   for (const row of results.healthy) {
     const t = row.targets;
     const bare = t[NODE_UNDICI_PROXY];
-    lines.push(`| ${row.connections} | ${row.body} | ${ratio(t.sidecar!.rps, t.nginx!.rps)} | ${ratio(t.sidecar!.rps, t.haproxy!.rps)} | ${ratio(t.sidecar!.p99, t.nginx!.p99)} | ${ratio(t.sidecar!.p99, t.haproxy!.p99)} | ${bare === undefined ? '—' : ratio(bare.rps, t.nginx!.rps)} | ${bare === undefined ? '—' : ratio(t.sidecar!.rps, bare.rps)} |`);
+    lines.push(`| ${row.connections} | ${row.body} | ${ratio(t.sidecar!.rps, t.nginx!.rps)} | ${ratio(t.sidecar!.rps, t.haproxy!.rps)} | ${ratio(t.sidecar!.p99, t.nginx!.p99)} | ${ratio(t.sidecar!.p99, t.haproxy!.p99)} | ${ratio(t.sidecar!.cpu, t.nginx!.cpu)} | ${bare === undefined ? '—' : ratio(bare.rps, t.nginx!.rps)} | ${bare === undefined ? '—' : ratio(t.sidecar!.rps, bare.rps)} |`);
   }
   lines.push('', `\`${NODE_UNDICI_PROXY}\` is Node's ceiling for this: a node:http server in front of the same undici Pool, forwarding headers untouched, with none of the sidecar's work (breaker, timeouts, header rewriting, metrics, error pages, backpressure) and the sidecar's heap settings.`);
 
-  lines.push('', '## Fast failure (64 connections)', '', '| target | req/s | p50 ms | p99 ms |', '|---|---|---|---|');
-  for (const row of results.fastFailure) lines.push(`| ${row.name} | ${n(row.rps)} | ${n(row.p50, 2)} | ${n(row.p99, 2)} |`);
+  lines.push('', '## Added latency at a fixed request rate (1 KiB, open loop)', '',
+    'h2load `--h1` at a fixed rate (100 req/s per connection, so each request goes out at its scheduled time); latency from h2load\'s per-request log; "added" is the target minus `direct` in the same round.', '',
+    '| req/s | target | p50 ms | p99 ms | added p50 ms | added p99 ms | requests | non-200 |', '|---|---|---|---|---|---|---|---|');
+  for (const row of results.fixedRate) {
+    for (const [name, stats] of Object.entries(row.targets)) {
+      lines.push(`| ${row.rate} | ${name} | ${n(stats.p50, 3)} | ${n(stats.p99, 3)} | ${name === 'direct' ? '—' : n(stats.addedP50, 3)} | ${name === 'direct' ? '—' : n(stats.addedP99, 3)} | ${stats.requests} | ${stats.errors} |`);
+    }
+  }
+  for (const row of results.fixedRate) {
+    const sidecar = row.targets.sidecar;
+    const nginx = row.targets.nginx;
+    if (sidecar !== undefined && nginx !== undefined) lines.push('', `At ${row.rate} req/s the sidecar adds p99 **${n(sidecar.addedP99, 3)} ms**, nginx **${n(nginx.addedP99, 3)} ms**: **${ratio(sidecar.addedP99, nginx.addedP99)}**.`);
+  }
+
+  lines.push('', '## Fast failure (64 connections)', '', '| target | req/s | p50 ms | p99 ms | CPU µs/request |', '|---|---|---|---|---|');
+  for (const row of results.fastFailure) lines.push(`| ${row.name} | ${n(row.rps)} | ${n(row.p50, 2)} | ${n(row.p99, 2)} | ${n(row.cpu)} |`);
   const [open, nginx, node, same] = results.fastFailure;
   if (open !== undefined && nginx !== undefined && node !== undefined && same !== undefined) {
     lines.push('', `Open circuit vs bare node:http static 502: **${ratio(open.rps, node.rps)}** req/s; vs nginx \`return 502\`: **${ratio(open.rps, nginx.rps)}**; vs a bare node:http server sending the sidecar's own 502 (the same headers and page): **${ratio(open.rps, same.rps)}**.`);
@@ -99,6 +118,7 @@ export function renderResults(results: Results): string {
     'wrk -t1 -c<connections> -d<seconds>s --timeout 5s -s json.lua http://127.0.0.1:<port>/<1k|100k>',
     'nginx: 1 worker, upstream keepalive 128; HAProxy: nbthread 1, http-reuse always',
     'wrk -t1 -c1 ... (fast failure, one connection)',
+    'h2load --h1 -c<rate/100> --rps=100 -D<seconds> --warm-up-time=1 --log-file=<file> http://127.0.0.1:<port>/1k (fixed rate)',
     `sidecar: ${Object.entries(results.environment).map(([name, value]) => `${name}=${value} `).join('')}NODE_OPTIONS="${results.nodeOptions}" NODE_COMPILE_CACHE=<warmed> badgateway sidecar --log-level warn (one Node process)`, '```', '');
   return `${lines.join('\n')}\n`;
 }

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { haproxyConfig, nginxProxyConfig, nginxUpstreamConfig, WRK_JSON_SCRIPT, type Ports } from './configs.ts';
-import { freePort, median, percentile, rssMiB, start, stopAll, timeToAnswer, toolVersion, waitForPort, wrk, type WrkResult } from './processes.ts';
+import { cpuMicros, fixedRate, freePort, median, percentile, rssMiB, start, stopAll, timeToAnswer, toolVersion, waitForPort, wrk, type FixedRateResult, type WrkResult } from './processes.ts';
 import { waitForReady } from '../tools/wait-for-ready.ts';
 import { NODE_UNDICI_PROXY, renderResults, type Results } from './report.ts';
 
@@ -25,15 +25,18 @@ const cli = cliIndex > 0 ? resolve(process.argv[cliIndex + 1] as string) : join(
 /** `--node-options STRING` replaces the injected NODE_OPTIONS ('' for none). */
 const nodeOptionsIndex = process.argv.indexOf('--node-options');
 
-const missing = ['nginx', 'haproxy', 'wrk'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+const missing = ['nginx', 'haproxy', 'wrk', 'h2load'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 if (missing.length > 0) {
-  process.stderr.write(`bench: missing ${missing.join(', ')}; install with:\n  apt-get update && apt-get install -y nginx-light haproxy wrk\n`);
+  process.stderr.write(`bench: missing ${missing.join(', ')}; install with:\n  apt-get update && apt-get install -y nginx-light haproxy wrk nghttp2-client\n`);
   process.exit(3);
 }
 
 const ROUNDS = smoke ? 1 : 3;
 const SECONDS = smoke ? 1 : 5;
 const BLACKHOLE_SECONDS = smoke ? 2 : 20;
+/** Fixed request rates for the added-latency measurement (open loop, 1 KiB). */
+const FIXED_RATES = smoke ? [200] : [1_000, 5_000];
+const FIXED_RATE_SECONDS = smoke ? 2 : 10;
 
 const dir = mkdtempSync(join(tmpdir(), 'badgateway-bench-'));
 // nginx workers run as nobody when started as root: a 0700 directory would make every
@@ -108,14 +111,14 @@ async function main(): Promise<void> {
   await new Promise<void>((done) => blackhole.listen(p.blackhole, '127.0.0.1', done));
   blackhole.unref();
 
-  start('nginx', ['-c', join(dir, 'upstream.conf'), '-p', dir], 'nginx-upstream');
-  start('nginx', ['-c', join(dir, 'proxy.conf'), '-p', dir], 'nginx-proxy');
-  start('haproxy', ['-f', join(dir, 'haproxy.cfg')], 'haproxy');
+  const nginxUpstream = start('nginx', ['-c', join(dir, 'upstream.conf'), '-p', dir], 'nginx-upstream');
+  const nginxProxy = start('nginx', ['-c', join(dir, 'proxy.conf'), '-p', dir], 'nginx-proxy');
+  const haproxy = start('haproxy', ['-f', join(dir, 'haproxy.cfg')], 'haproxy');
   const nodeStatic502 = ports.next();
   const nodeStatic = start(process.execPath, ['-e', nodeStatic502Server(nodeStatic502)], 'node-static-502');
   const healthy = sidecar(p.upstream, { circuitBreaker: { volumeThreshold: 1_000_000 } });
   const nodeUndiciPort = ports.next();
-  start(process.execPath, [`--heap-growing-percent=${await sidecarHeapGrowingPercent()}`, '-e', nodeUndiciProxy(nodeUndiciPort, p.upstream)], 'node-undici-proxy', { ...sidecarEnvironment, NODE_OPTIONS: sidecarNodeOptions });
+  const nodeUndici = start(process.execPath, [`--heap-growing-percent=${await sidecarHeapGrowingPercent()}`, '-e', nodeUndiciProxy(nodeUndiciPort, p.upstream)], 'node-undici-proxy', { ...sidecarEnvironment, NODE_OPTIONS: sidecarNodeOptions });
   const dead = await freePort();
   const open = sidecar(dead, { circuitBreaker: { volumeThreshold: 5, resetTimeout: '1h' } });
   const holeSidecar = sidecar(p.blackhole, { timeouts: { response: '1s' }, circuitBreaker: { volumeThreshold: 10, errorThresholdPercentage: 50, rollingWindow: '10s', resetTimeout: '5s' } });
@@ -128,11 +131,11 @@ async function main(): Promise<void> {
   const sameBody = await sameResponse.body.text();
   const sameHeaders = Object.fromEntries(Object.entries(sameResponse.headers).filter(([name]) => !['date', 'connection', 'keep-alive'].includes(name)));
   const nodeSame502 = ports.next();
-  start(process.execPath, ['-e', nodeFixedResponseServer(nodeSame502, sameResponse.statusCode, sameHeaders, sameBody)], 'node-same-502');
+  const nodeSame = start(process.execPath, ['-e', nodeFixedResponseServer(nodeSame502, sameResponse.statusCode, sameHeaders, sameBody)], 'node-same-502');
   await waitForPort(nodeSame502);
 
   const results: Results = {
-    smoke, rounds: ROUNDS, seconds: SECONDS, healthy: [], fastFailure: [], fastFailureUnsaturated: [], blackhole: [],
+    smoke, rounds: ROUNDS, seconds: SECONDS, healthy: [], fixedRate: [], fastFailure: [], fastFailureUnsaturated: [], blackhole: [],
     memory: { idle: NaN, idleAnon: NaN, loaded: NaN, nodeBaseline: NaN }, readyMs: NaN, readyUncachedMs: NaN, nodeReadyMs: NaN, nodeOptions: sidecarNodeOptions, environment: sidecarEnvironment, args: process.argv.slice(2), machine: machineFacts(),
   };
   await new Promise((resolve) => setTimeout(resolve, 500)); // let start-up garbage settle
@@ -141,6 +144,21 @@ async function main(): Promise<void> {
   results.memory.nodeBaseline = rssMiB(nodeStatic.pid as number);
 
   const healthyTargets = { direct: p.upstream, nginx: p.nginxProxy, haproxy: p.haproxy, [NODE_UNDICI_PROXY]: nodeUndiciPort, sidecar: healthy.port };
+  /** Whose CPU each target's row reports: the proxy's own process (for direct, the upstream nginx). */
+  const pids: Record<string, () => number> = {
+    direct: () => nginxUpstream.pid as number, nginx: () => nginxProxy.pid as number, haproxy: () => haproxy.pid as number,
+    [NODE_UNDICI_PROXY]: () => nodeUndici.pid as number, sidecar: healthy.pid,
+    'sidecar (circuit open)': open.pid, 'nginx return 502': () => nginxProxy.pid as number,
+    'node:http static 502': () => nodeStatic.pid as number, 'node:http, the sidecar\'s 502 bytes': () => nodeSame.pid as number,
+  };
+  /** wrk against one target, with the CPU µs per request its process spent meanwhile. */
+  const measured = async (name: string, url: string, connections: number): Promise<WrkResult & { cpu: number }> => {
+    const pid = pids[name]?.();
+    const before = pid === undefined ? NaN : cpuMicros(pid);
+    const result = await wrk(url, connections, SECONDS, script);
+    const after = pid === undefined ? NaN : cpuMicros(pid);
+    return { ...result, cpu: (after - before) / Math.max(1, result.requests) };
+  };
   // Warm-up (JIT, connection pools) before anything is measured.
   for (const port of [...Object.values(healthyTargets), open.port]) await wrk(`http://127.0.0.1:${port}/1k`, 64, 1, script);
   for (const connections of [64, 512]) {
@@ -150,7 +168,7 @@ async function main(): Promise<void> {
         for (const [name, port] of Object.entries(healthyTargets)) {
           let rss = NaN;
           const sampler = name === 'sidecar' && connections === 512 ? setTimeout(() => { rss = rssMiB(healthy.pid()); }, (SECONDS * 1000) / 2) : undefined;
-          const result = await wrk(`http://127.0.0.1:${port}/${body}`, connections, SECONDS, script);
+          const result = await measured(name, `http://127.0.0.1:${port}/${body}`, connections);
           if (sampler !== undefined) {
             clearTimeout(sampler);
             results.memory.loaded = Math.max(Number.isNaN(results.memory.loaded) ? 0 : results.memory.loaded, rss);
@@ -162,10 +180,32 @@ async function main(): Promise<void> {
     }
   }
 
+  // Added latency at fixed rates (how sidecars are compared): open loop, 1 KiB, alternating rounds.
+  for (const rate of FIXED_RATES) {
+    const runs: Record<string, FixedRateResult[]> = {};
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const [name, port] of Object.entries(healthyTargets)) {
+        (runs[name] ??= []).push(await fixedRate(`http://127.0.0.1:${port}/1k`, rate, FIXED_RATE_SECONDS, join(dir, `h2load-${name.replace(/\W+/g, '-')}.log`)));
+      }
+    }
+    const direct = runs.direct ?? [];
+    results.fixedRate.push({
+      rate,
+      targets: Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, {
+        p50: median(list.map((run) => run.p50)),
+        p99: median(list.map((run) => run.p99)),
+        addedP50: median(list.map((run, index) => run.p50 - (direct[index]?.p50 ?? NaN))),
+        addedP99: median(list.map((run, index) => run.p99 - (direct[index]?.p99 ?? NaN))),
+        requests: list.reduce((sum, run) => sum + run.requests, 0),
+        errors: list.reduce((sum, run) => sum + run.errors, 0),
+      }])),
+    });
+  }
+
   const failureTargets = { 'sidecar (circuit open)': open.port, 'nginx return 502': p.nginxStatic502, 'node:http static 502': nodeStatic502, 'node:http, the sidecar\'s 502 bytes': nodeSame502 };
   const failureRuns: Record<string, WrkResult[]> = {};
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [name, port] of Object.entries(failureTargets)) (failureRuns[name] ??= []).push(await wrk(`http://127.0.0.1:${port}/`, 64, SECONDS, script));
+    for (const [name, port] of Object.entries(failureTargets)) (failureRuns[name] ??= []).push(await measured(name, `http://127.0.0.1:${port}/`, 64));
   }
   results.fastFailure = Object.entries(summarize(failureRuns)).map(([name, value]) => ({ name, ...value }));
   // One connection: nothing queues, so p50/p99 are the time one request takes, not CPU contention.
@@ -214,9 +254,10 @@ async function main(): Promise<void> {
   process.stdout.write(`bench: wrote ${outFile}\n`);
 }
 
-function summarize(runs: Record<string, WrkResult[]>): Record<string, { rps: number; p50: number; p99: number; errors: number; non2xx: number }> {
+function summarize(runs: Record<string, (WrkResult & { cpu?: number })[]>): Record<string, { rps: number; p50: number; p99: number; errors: number; non2xx: number; cpu: number }> {
   return Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, {
     rps: median(list.map((run) => run.rps)),
+    cpu: median(list.map((run) => run.cpu ?? NaN)),
     p50: median(list.map((run) => run.p50)),
     p99: median(list.map((run) => run.p99)),
     errors: list.reduce((sum, run) => sum + run.errors - run.non2xx, 0),

@@ -6,7 +6,6 @@
  * counts them all. The request id on the error page is thus findable whenever the outage is not
  * so large that sampling is the only sane answer, and how much was left out is always known.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Logger, Reason } from './contracts.js';
 
 export interface AccessLogSamplerOptions {
@@ -20,9 +19,19 @@ export interface AccessLogSamplerOptions {
   onSkipped?(reason: Reason): void;
 }
 
+/** What the access log says of a request the sidecar answered itself. */
+export interface FastFailureLine {
+  method: string;
+  path: string;
+  status: number;
+  reason: Reason;
+  requestId: string;
+  traceId: string | undefined;
+}
+
 export interface AccessLogSampler {
   /** Writes the access-log line of a request the sidecar answered itself, unless over the rate. */
-  log(logger: Logger, req: IncomingMessage, status: number, reason: Reason, requestId: string): void;
+  log(logger: Logger, line: FastFailureLine): void;
   /** Lines left out since start. */
   skippedTotal(): number;
 }
@@ -46,16 +55,17 @@ export function createAccessLogSampler(options: AccessLogSamplerOptions = {}): A
   };
 
   return {
-    log: (logger, req, status, reason, requestId) => {
+    log: (logger, line) => {
       if (!take()) {
         skippedSinceLine += 1;
         skippedTotal += 1;
-        options.onSkipped?.(reason);
+        options.onSkipped?.(line.reason);
         return;
       }
       const skipped = skippedSinceLine;
       skippedSinceLine = 0;
-      logger.info({ method: req.method, path: req.url, status, reason, requestId, ...(skipped === 0 ? {} : { skipped }) }, 'request');
+      const { traceId, ...fields } = line;
+      logger.info({ ...fields, ...(traceId === undefined ? {} : { traceId }), ...(skipped === 0 ? {} : { skipped }) }, 'request');
     },
     skippedTotal: () => skippedTotal,
   };

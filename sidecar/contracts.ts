@@ -8,7 +8,23 @@ import type { Logger } from '../api/logger.js';
 
 export type { Logger };
 
-export type Reason = 'connect-failed' | 'timeout' | 'reset' | 'invalid-response' | 'circuit-open';
+/**
+ * Why the sidecar answered (x-badgateway-reason) or, after a response head, why it aborted
+ * (metric label only). docs/errors.md has the table; sidecar/errors.ts REASONS lists them.
+ */
+export type Reason =
+  | 'connect-failed' | 'timeout' | 'reset' | 'invalid-response' | 'circuit-open'
+  /** The app's response body ended early: Content-Length not met, no last chunk, reset mid-body. */
+  | 'body-truncated'
+  /** The app's response body paused longer than timeouts.responseBodyIdle. */
+  | 'body-timeout'
+  /** The client sent what must not or cannot be forwarded (400, 417, 501, 431); never the app's fault. */
+  | 'client-refused'
+  /** The client's request head or body stopped arriving (408); never the app's fault. */
+  | 'client-timeout';
+
+/** badgateway_client_connection_errors_total{kind}: client connections that ended badly. */
+export type ClientConnectionErrorKind = 'header-timeout' | 'body-timeout' | 'malformed' | 'reset';
 
 /** Breaker states as exported by badgateway_circuit_state (0 closed, 1 half-open, 2 open). */
 export type CircuitState = 'closed' | 'half-open' | 'open';
@@ -23,6 +39,8 @@ export interface SidecarMetrics {
   circuitTransition(to: CircuitState): void;
   shadowTrip(): void;
   reusedSocketFailure(): void;
+  /** A client connection that timed out, was reset or sent unparseable bytes (logged at debug only). */
+  clientConnectionError(kind: ClientConnectionErrorKind): void;
   configReload(result: 'success' | 'error'): void;
   /** An access-log line the sampler left out (sidecar/access-log-sampler.ts). */
   accessLogSkipped?(reason: Reason): void;

@@ -3,7 +3,6 @@
  * (templates split into literal parts), so answering — including the open-circuit fast path — is
  * string concatenation, not parsing.
  */
-import type { ServerResponse } from 'node:http';
 import type { SidecarConfig } from '../api/schema.js';
 import type { Reason } from './contracts.js';
 import type { ProxyErrorType } from './errors.js';
@@ -20,6 +19,10 @@ const EXPLANATIONS: Readonly<Record<Reason, string>> = {
   reset: 'The application closed the connection before answering.',
   'invalid-response': 'The application sent a response that could not be understood.',
   'circuit-open': 'The application is failing; requests are paused for a moment to let it recover.',
+  'body-truncated': 'The application stopped sending its response before the end.',
+  'body-timeout': 'The application stopped sending its response for too long.',
+  'client-refused': 'The request cannot be forwarded as sent.',
+  'client-timeout': 'The request did not arrive in time.',
 };
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -151,30 +154,14 @@ export interface ErrorResponse {
   close?: boolean;
 }
 
-/** Writes a complete sidecar-generated error response. */
-export function writeErrorResponse(res: ServerResponse, pages: ErrorPages, accept: string | undefined, error: ErrorResponse): void {
-  const { contentType, body } = pages.render(error.status, error.reason, error.requestId, accept, error.traceId);
-  const headers: Record<string, string | number> = {
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    'x-request-id': error.requestId,
-    'x-badgateway-reason': error.reason,
-    'proxy-status': `badgateway; error=${error.proxyError}`,
-  };
-  if (error.retryAfterSeconds !== undefined) headers['retry-after'] = error.retryAfterSeconds;
-  if (error.close === true) headers.connection = 'close';
-  res.writeHead(error.status, headers);
-  res.end(res.req.method === 'HEAD' ? undefined : body);
-}
-
-/** The same response as raw bytes, for sockets that have no ServerResponse (upgrades, parse errors). */
-export function rawErrorResponse(pages: ErrorPages, accept: string | undefined, error: ErrorResponse): string {
+/** The response as raw bytes for a socket: one string, written at once. `head` omits the body (HEAD). */
+export function rawErrorResponse(pages: ErrorPages, accept: string | undefined, error: ErrorResponse, head = false): string {
   const { contentType, body } = pages.render(error.status, error.reason, error.requestId, accept, error.traceId);
   return `HTTP/1.1 ${error.status} ${TITLES[error.status] ?? 'Bad Gateway'}\r\n`
     + `content-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\n`
     + `x-request-id: ${error.requestId}\r\nx-badgateway-reason: ${error.reason}\r\n`
     + `proxy-status: badgateway; error=${error.proxyError}\r\n`
     + (error.retryAfterSeconds === undefined ? '' : `retry-after: ${error.retryAfterSeconds}\r\n`)
-    + `connection: close\r\n\r\n${body}`;
+    + (error.close === true ? 'connection: close\r\n' : '')
+    + `\r\n${head ? '' : body}`;
 }

@@ -3,10 +3,19 @@
  * socket, timeout or parser error to the design's reason, status and RFC 9209 Proxy-Status token.
  */
 import type { SidecarConfig } from '../api/schema.js';
-import type { Reason } from './contracts.js';
+import type { ClientConnectionErrorKind, Reason } from './contracts.js';
 
 /** Every reason the sidecar reports in x-badgateway-reason (the design's failure table). */
-export const REASONS: readonly Reason[] = ['connect-failed', 'timeout', 'reset', 'invalid-response', 'circuit-open'];
+export const REASONS: readonly Reason[] = [
+  'connect-failed', 'timeout', 'reset', 'invalid-response', 'circuit-open',
+  'body-truncated', 'body-timeout', 'client-refused', 'client-timeout',
+];
+
+/** Reasons that say the client, not the app, was at fault: never a breaker failure. */
+export const CLIENT_REASONS: readonly Reason[] = ['client-refused', 'client-timeout'];
+
+/** Every kind of badgateway_client_connection_errors_total. */
+export const CLIENT_CONNECTION_ERROR_KINDS: readonly ClientConnectionErrorKind[] = ['header-timeout', 'body-timeout', 'malformed', 'reset'];
 
 /** RFC 9209 proxy error types the sidecar emits in Proxy-Status. */
 export const PROXY_ERROR_TYPES = [
@@ -17,6 +26,7 @@ export const PROXY_ERROR_TYPES = [
   'http_response_timeout',
   'http_protocol_error',
   'connection_terminated',
+  'http_request_error',
 ] as const;
 export type ProxyErrorType = (typeof PROXY_ERROR_TYPES)[number];
 

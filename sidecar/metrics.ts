@@ -12,7 +12,8 @@ import collectDefaultMetrics from 'prom-client/lib/defaultMetrics.js';
 import Gauge from 'prom-client/lib/gauge.js';
 import Histogram from 'prom-client/lib/histogram.js';
 import Registry from 'prom-client/lib/registry.js';
-import type { CircuitState, Reason, SidecarMetrics } from './contracts.js';
+import { CLIENT_CONNECTION_ERROR_KINDS } from './errors.js';
+import type { CircuitState, ClientConnectionErrorKind, Reason, SidecarMetrics } from './contracts.js';
 
 const STATE_VALUE: Readonly<Record<CircuitState, number>> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -33,6 +34,7 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
   private readonly transitions = new Counter({ name: 'badgateway_circuit_transitions_total', help: 'Circuit breaker transitions, by the state entered.', labelNames: ['to'] as const, registers: [this.registry] });
   private readonly reloads = new Counter({ name: 'badgateway_config_reloads_total', help: 'Configuration reloads, by result.', labelNames: ['result'] as const, registers: [this.registry] });
   private readonly shadowTrips = new Counter({ name: 'badgateway_shadow_trips_total', help: 'Times the breaker would have opened in shadow mode.', registers: [this.registry] });
+  private readonly clientConnectionErrors = new Counter({ name: 'badgateway_client_connection_errors_total', help: 'Client connections that timed out, were reset or sent unparseable bytes, by kind.', labelNames: ['kind'] as const, registers: [this.registry] });
   private readonly reusedSocketFailures = new Counter({ name: 'badgateway_reused_socket_failures_total', help: 'Pooled upstream connections found closed by the app (keep-alive race), recovered by a retry.', registers: [this.registry] });
 
   /** Counted in plain numbers, reported at scrape time, like requests: it is called on the open circuit's path. */
@@ -55,6 +57,7 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
     this.accessLogSkippedLines.inc({ reason: 'circuit-open' }, 0);
     // Present from the start, so increase() over a scrape window counts the first transition too.
     for (const to of ['closed', 'half-open', 'open'] as const) this.transitions.inc({ to }, 0);
+    for (const kind of CLIENT_CONNECTION_ERROR_KINDS) this.clientConnectionErrors.inc({ kind }, 0);
   }
 
   request(code: number, reason: Reason | ''): void {
@@ -96,6 +99,10 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
 
   reusedSocketFailure(): void {
     this.reusedSocketFailures.inc();
+  }
+
+  clientConnectionError(kind: ClientConnectionErrorKind): void {
+    this.clientConnectionErrors.inc({ kind });
   }
 
   configReload(result: 'success' | 'error'): void {

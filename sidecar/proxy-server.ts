@@ -1,29 +1,18 @@
 /**
- * The sidecar's listening proxy: a node:http server in front of one upstream, one breaker and one
- * connection pool per configuration. The open-circuit path answers synchronously from
- * precomputed state without touching the upstream.
+ * The sidecar's listening proxy: raw `net` sockets framed by llhttp (sidecar/http1/) in front of one
+ * upstream, one breaker and one connection pool per configuration. The open-circuit path answers
+ * from precomputed bytes without touching the upstream.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
 import { createAccessLogSampler } from './access-log-sampler.js';
 import { createBreaker, sameBreakerSettings, type Breaker } from './breaker.js';
-import type { CircuitState, Logger, ProxyOptions, ProxyServer } from './contracts.js';
-import { writeErrorResponse } from './error-pages.js';
-import { createServer } from './node-http.js';
-import { answerClientError } from './proxy/client-errors.js';
-import { Exchange, type ExchangeHost } from './proxy/exchange.js';
-import { requestIdOf } from './proxy/headers.js';
-import { traceIdOf } from './proxy/trace-context.js';
-import { buildRouteState, retryAfterFor, type RouteState } from './proxy/route-state.js';
-import { tunnelUpgrade } from './proxy/upgrade.js';
-import { createUpstreamPool, type UpstreamPool } from './proxy/upstream-pool.js';
+import type { CircuitState, ClientConnectionErrorKind, Logger, ProxyOptions, ProxyServer } from './contracts.js';
+import { ClientConnection, type ConnectionHost } from './http1/client-connection.js';
+import { buildRouteState, type RouteState } from './http1/route-state.js';
+import { UpstreamPool } from './http1/upstream-pool.js';
 
 const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
-/** Longer than the idle timeouts of the load balancers usually in front, so they close first. */
-const CLIENT_KEEP_ALIVE_MS = 65_000;
-/** Slowloris guard: the whole request head must arrive within this. */
-const CLIENT_HEADERS_TIMEOUT_MS = 15_000;
 /**
  * Node's default backlog (511) overflows when a burst of new connections meets a busy event loop:
  * the kernel drops their SYNs and clients retry after 1 s, then 3 s. The kernel caps this at
@@ -31,48 +20,41 @@ const CLIENT_HEADERS_TIMEOUT_MS = 15_000;
  */
 const LISTEN_BACKLOG = 4096;
 
-/** Whether `logger` writes level info; pino says so exactly, other loggers are assumed to. */
-function logsInfo(logger: Logger): boolean {
+/** Whether `logger` writes `level`; pino says so exactly, other loggers are assumed to. */
+function logs(logger: Logger, level: string): boolean {
   const isLevelEnabled = (logger as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
-  return typeof isLevelEnabled === 'function' ? isLevelEnabled.call(logger, 'info') : true;
+  return typeof isLevelEnabled === 'function' ? isLevelEnabled.call(logger, level) : true;
 }
 
 function sameTimeouts(a: Readonly<SidecarConfig>, b: Readonly<SidecarConfig>): boolean {
   return JSON.stringify(a.timeouts) === JSON.stringify(b.timeouts);
 }
 
-class SidecarProxy implements ProxyServer, ExchangeHost {
+class SidecarProxy implements ProxyServer, ConnectionHost {
   readonly metrics;
   readonly logger;
   readonly accessLog: boolean;
+  readonly maxHeaderSize: number;
+  readonly upstreamAuthority: string;
+  private readonly debugLog: boolean;
   private readonly server: Server;
-  private readonly maxHeaderSize: number;
+  private readonly connections = new Set<ClientConnection>();
   private state: RouteState;
   private draining = false;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
-  private readonly fastFailureLog = createAccessLogSampler({ onSkipped: (reason) => this.metrics.accessLogSkipped?.(reason) });
+  readonly fastFailureLog = createAccessLogSampler({ onSkipped: (reason) => this.metrics.accessLogSkipped?.(reason) });
 
   constructor(private readonly options: ProxyOptions) {
     this.metrics = options.metrics;
     this.logger = options.logger;
-    this.accessLog = logsInfo(options.logger);
+    this.accessLog = logs(options.logger, 'info');
+    this.debugLog = logs(options.logger, 'debug');
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
+    this.upstreamAuthority = options.upstream.host;
     const config = options.config.current();
     this.state = buildRouteState(config, this.newBreaker(config), this.newPool(config));
-    this.server = createServer({
-      maxHeaderSize: this.maxHeaderSize,
-      headersTimeout: CLIENT_HEADERS_TIMEOUT_MS,
-      // Node enforces headersTimeout only at this interval (30 s by default): slowloris clients
-      // would otherwise hold their sockets twice as long as the timeout says.
-      connectionsCheckingInterval: 1_000,
-      keepAliveTimeout: CLIENT_KEEP_ALIVE_MS,
-      requireHostHeader: false,
-    }, this.onRequest);
-    this.server.on('clientError', (error: Error & { code?: string }, socket) => answerClientError(error, socket, this.logger));
-    this.server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-      tunnelUpgrade(this.state, this.options.upstream, req, socket, head, this.metrics, this.logger);
-    });
+    this.server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
   }
 
   private newBreaker(config: Readonly<SidecarConfig>): Breaker {
@@ -80,34 +62,27 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
   }
 
   private newPool(config: Readonly<SidecarConfig>): UpstreamPool {
-    return createUpstreamPool(this.options.upstream, config.timeouts, this.maxHeaderSize);
+    return new UpstreamPool(this.options.upstream, config.timeouts, this.maxHeaderSize);
   }
 
-  private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const state = this.state;
-    const requestId = requestIdOf(req.headers['x-request-id']);
-    const ticket = state.breaker.admit();
-    if (ticket === null) {
-      const status = state.config.openStatus;
-      writeErrorResponse(res, state.pages, req.headers.accept, {
-        status,
-        reason: 'circuit-open',
-        proxyError: 'destination_unavailable',
-        requestId,
-        traceId: traceIdOf(req.headers.traceparent),
-        retryAfterSeconds: retryAfterFor(state),
-        close: this.draining,
-      });
-      this.metrics.request(status, 'circuit-open');
-      if (this.accessLog) this.fastFailureLog.log(this.logger, req, status, 'circuit-open', requestId);
+  private readonly onConnection = (socket: Socket): void => {
+    if (this.draining) {
+      socket.destroy();
       return;
     }
-    this.inFlight += 1;
-    new Exchange(this, state, req, res, requestId, ticket).start();
+    this.connections.add(new ClientConnection(this, socket));
   };
+
+  routeState(): RouteState {
+    return this.state;
+  }
 
   isDraining(): boolean {
     return this.draining;
+  }
+
+  exchangeStarted(): void {
+    this.inFlight += 1;
   }
 
   exchangeDone(): void {
@@ -117,6 +92,15 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
       this.idleWaiters = [];
       for (const wake of waiters) wake();
     }
+  }
+
+  connectionClosed(connection: ClientConnection): void {
+    this.connections.delete(connection);
+  }
+
+  clientError(kind: ClientConnectionErrorKind, detail: object): void {
+    this.metrics.clientConnectionError(kind);
+    if (this.debugLog) this.logger.debug({ kind, ...detail }, 'client connection problem');
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -145,10 +129,14 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
     return this.state.breaker.state();
   }
 
+  private closeIdleConnections(): void {
+    for (const connection of this.connections) if (connection.idle) connection.close();
+  }
+
   async drain(timeoutMs: number): Promise<{ completed: boolean }> {
     this.draining = true;
     this.server.close();
-    this.server.closeIdleConnections();
+    this.closeIdleConnections();
     if (this.inFlight === 0) return { completed: true };
     const completed = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
@@ -158,14 +146,15 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
         resolve(true);
       });
     });
-    if (!completed) this.server.closeAllConnections();
+    if (!completed) for (const connection of this.connections) connection.socket.destroy();
     return { completed };
   }
 
   async close(): Promise<void> {
     this.draining = true;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const connection of this.connections) connection.socket.destroy();
+    await closed;
     this.state.breaker.close();
     await this.state.pool.destroy();
   }

@@ -7,7 +7,7 @@ describe('validatePolicySpec', () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value).toEqual({
-      timeouts: { connect: '1s', response: '15s', idle: '4s' },
+      timeouts: { connect: '1s', response: '15s', idle: '4s', requestBodyIdle: '60s', responseBodyIdle: '60s' },
       circuitBreaker: {
         errorThresholdPercentage: 50,
         volumeThreshold: 10,
@@ -64,6 +64,16 @@ describe('validatePolicySpec', () => {
   it('rejects a reset timeout shorter than the response timeout', () => {
     const result = validatePolicySpec({ timeouts: { response: '30s' }, circuitBreaker: { resetTimeout: '5s' } });
     expect(result.problems[0]).toMatch(/^spec\.circuitBreaker\.resetTimeout: 5s is shorter than spec\.timeouts\.response/);
+  });
+
+  it('rejects body idle timeouts of zero and names the field', () => {
+    const result = validatePolicySpec({ timeouts: { requestBodyIdle: '0s', responseBodyIdle: '0ms' } });
+    expect(result.problems).toEqual([
+      'spec.timeouts.requestBodyIdle: must be longer than 0',
+      'spec.timeouts.responseBodyIdle: must be longer than 0',
+    ]);
+    const junk = validatePolicySpec({ timeouts: { responseBodyIdle: 'soon' } });
+    expect(junk.problems).toEqual(['spec.timeouts.responseBodyIdle: "soon" is not a duration (e.g. 250ms, 1s, 2m)']);
   });
 
   it('rejects targetRef together with selector', () => {

@@ -64,7 +64,7 @@ describe('test API server through @kubernetes/client-node', () => {
   it('serves custom resources from a CRD, validates them like the real server and has a status subresource', async () => {
     await installPolicyCrd(server);
     const created = await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'shop', body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'web' }, spec: { unknownField: 1 } } }) as Record<string, any>;
-    expect(created.spec.timeouts).toEqual({ connect: '1s', response: '15s', idle: '4s' });
+    expect(created.spec.timeouts).toEqual({ connect: '1s', response: '15s', idle: '4s', requestBodyIdle: '60s', responseBodyIdle: '60s' });
     expect(created.spec.unknownField).toBeUndefined();
     const rejected = await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'shop', body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'bad' }, spec: { openStatus: 500 } } }).catch((error: { code?: number; body?: string }) => error);
     expect(apiStatus(rejected)).toBe(422);

@@ -4,7 +4,9 @@
  * descriptors, its memory must come back near the baseline, every failure must be a well-formed
  * 502/504 and every answer must belong to the request it answers (no request answered twice).
  *
- * BADGATEWAY_FLAP_SECONDS sets the load duration (default 30).
+ * BADGATEWAY_FLAP_SECONDS sets the load duration (default 30), BADGATEWAY_FLAP_CONNECTIONS the
+ * number of connections (default 500). The soak of docs/reliability.md, run by hand:
+ * BADGATEWAY_FLAP_SECONDS=600 BADGATEWAY_FLAP_CONNECTIONS=512 npx jest test/reliability/sidecar-flapping.test.ts
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -18,7 +20,7 @@ import { FlappingApp } from './flapping-app.js';
 import { heapUsedAfterGc, inspectorUrl } from './inspector-gc.js';
 
 const LOAD_SECONDS = Number(process.env.BADGATEWAY_FLAP_SECONDS ?? 30);
-const CONNECTIONS = 500;
+const CONNECTIONS = Number(process.env.BADGATEWAY_FLAP_CONNECTIONS ?? 500);
 const FLAP_PERIOD_MS = 1_000;
 const FD_SLACK = 16;
 const HEAP_SLACK_BYTES = 16 * 1024 * 1024;

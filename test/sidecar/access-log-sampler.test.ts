@@ -1,7 +1,6 @@
 /** The open circuit's access log: written, but rate-limited, with what was left out counted. */
 import { describe, expect, it } from '@jest/globals';
-import type { IncomingMessage } from 'node:http';
-import { createAccessLogSampler } from '../../sidecar/access-log-sampler.js';
+import { createAccessLogSampler, type FastFailureLine } from '../../sidecar/access-log-sampler.js';
 import type { Reason } from '../../sidecar/contracts.js';
 import { PrometheusSidecarMetrics } from '../../sidecar/metrics.js';
 import { capturingLogger } from '../support/capturing-logger.js';
@@ -9,7 +8,7 @@ import { eventually } from '../support/cli.js';
 import { fetchText, sidecarFixtures } from '../support/sidecar-harness.js';
 
 const fixtures = sidecarFixtures();
-const req = { method: 'GET', url: '/cart' } as IncomingMessage;
+const line = (requestId: string): FastFailureLine => ({ method: 'GET', path: '/cart', status: 502, reason: 'circuit-open', requestId, traceId: undefined });
 
 describe('access-log sampler', () => {
   it('writes a burst, then perSecond lines a second, and says how many it left out', () => {
@@ -17,19 +16,19 @@ describe('access-log sampler', () => {
     const skipped: Reason[] = [];
     const { lines, logger } = capturingLogger();
     const sampler = createAccessLogSampler({ perSecond: 2, burst: 3, now: () => now, onSkipped: (reason) => skipped.push(reason) });
-    for (let index = 0; index < 10; index += 1) sampler.log(logger, req, 502, 'circuit-open', `id-${index}`);
+    for (let index = 0; index < 10; index += 1) sampler.log(logger, line(`id-${index}`));
     expect(lines.map((line) => line['requestId'])).toEqual(['id-0', 'id-1', 'id-2']);
     expect(sampler.skippedTotal()).toBe(7);
     expect(skipped).toHaveLength(7);
 
     now = 500; // one token back
-    sampler.log(logger, req, 502, 'circuit-open', 'id-10');
-    sampler.log(logger, req, 502, 'circuit-open', 'id-11');
+    sampler.log(logger, line('id-10'));
+    sampler.log(logger, line('id-11'));
     expect(lines.at(-1)).toMatchObject({ msg: 'request', method: 'GET', path: '/cart', status: 502, reason: 'circuit-open', requestId: 'id-10', skipped: 7 });
     expect(sampler.skippedTotal()).toBe(8);
 
     now = 60_000; // a long quiet stretch refills only up to the burst
-    for (let index = 0; index < 5; index += 1) sampler.log(logger, req, 502, 'circuit-open', `later-${index}`);
+    for (let index = 0; index < 5; index += 1) sampler.log(logger, line(`later-${index}`));
     expect(lines.filter((line) => String(line['requestId']).startsWith('later-'))).toHaveLength(3);
     expect(lines.find((line) => line['requestId'] === 'later-0')?.['skipped']).toBe(1);
   });

@@ -32,4 +32,18 @@ describe('Prometheus sidecar metrics', () => {
     expect(requestLines(await first.text())).toEqual(['badgateway_requests_total{code="502",reason="reset"} 1']);
     expect(requestLines(await second.text())).toEqual([]);
   });
+
+  it('counts client connection errors by kind, every kind present from the start', async () => {
+    const metrics = new PrometheusSidecarMetrics({ processMetrics: false });
+    metrics.clientConnectionError('reset');
+    metrics.clientConnectionError('reset');
+    metrics.clientConnectionError('header-timeout');
+    const lines = (await metrics.text()).split('\n').filter((line) => line.startsWith('badgateway_client_connection_errors_total{'));
+    expect(lines).toEqual([
+      'badgateway_client_connection_errors_total{kind="header-timeout"} 1',
+      'badgateway_client_connection_errors_total{kind="body-timeout"} 0',
+      'badgateway_client_connection_errors_total{kind="malformed"} 0',
+      'badgateway_client_connection_errors_total{kind="reset"} 2',
+    ]);
+  });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import { request } from 'undici';
 import { ErrorPages } from '../../sidecar/error-pages.js';
 import { createProxyServer } from '../../sidecar/proxy-server.js';
-import { traceIdOf } from '../../sidecar/proxy/trace-context.js';
+import { traceIdOf } from '../../sidecar/http1/trace-context.js';
 import { capturingLogger } from '../support/capturing-logger.js';
 import { closedPort } from '../support/faulty-upstream.js';
 import { RecordingMetrics } from '../support/recording-metrics.js';

@@ -1,8 +1,8 @@
 /** A real pino logger whose JSON lines are parsed into an array, so tests can assert on logs. */
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../api/logger.js';
+import { createLogger, type Logger, type LogLevel } from '../../api/logger.js';
 
-export function capturingLogger(name = 'test'): { lines: Record<string, unknown>[]; logger: Logger } {
+export function capturingLogger(name = 'test', level: LogLevel = 'info'): { lines: Record<string, unknown>[]; logger: Logger } {
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -10,5 +10,5 @@ export function capturingLogger(name = 'test'): { lines: Record<string, unknown>
       done();
     },
   });
-  return { lines, logger: createLogger({ name, level: 'info', destination }) };
+  return { lines, logger: createLogger({ name, level, destination }) };
 }

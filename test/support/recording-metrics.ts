@@ -1,5 +1,5 @@
 /** An in-memory SidecarMetrics, so tests can assert what the data path reported. */
-import type { CircuitState, Reason, SidecarMetrics } from '../../sidecar/contracts.js';
+import type { CircuitState, ClientConnectionErrorKind, Reason, SidecarMetrics } from '../../sidecar/contracts.js';
 
 export class RecordingMetrics implements SidecarMetrics {
   readonly requests: { code: number; reason: Reason | '' }[] = [];
@@ -10,6 +10,7 @@ export class RecordingMetrics implements SidecarMetrics {
   reusedSocketFailures = 0;
   reloads: ('success' | 'error')[] = [];
   accessLogSkips: Reason[] = [];
+  readonly clientConnectionErrors: ClientConnectionErrorKind[] = [];
 
   request(code: number, reason: Reason | ''): void {
     this.requests.push({ code, reason });
@@ -28,6 +29,9 @@ export class RecordingMetrics implements SidecarMetrics {
   }
   reusedSocketFailure(): void {
     this.reusedSocketFailures += 1;
+  }
+  clientConnectionError(kind: ClientConnectionErrorKind): void {
+    this.clientConnectionErrors.push(kind);
   }
   configReload(result: 'success' | 'error'): void {
     this.reloads.push(result);

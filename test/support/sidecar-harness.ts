@@ -8,6 +8,7 @@ import { validateSidecarConfig } from '../../api/validate.js';
 import type { ProxyServer } from '../../sidecar/contracts.js';
 import { createProxyServer } from '../../sidecar/proxy-server.js';
 import { FaultyUpstream } from './faulty-upstream.js';
+import { RawUpstream, type UpstreamScript } from './raw-upstream.js';
 import { RecordingMetrics } from './recording-metrics.js';
 
 export interface Harness {
@@ -61,6 +62,12 @@ export function sidecarFixtures() {
   return {
     async upstream(options?: ConstructorParameters<typeof FaultyUpstream>[0]): Promise<FaultyUpstream> {
       const upstream = await new FaultyUpstream(options).start();
+      opened.push(upstream);
+      return upstream;
+    },
+    /** A scripted raw-TCP app (test/support/raw-upstream.ts). */
+    async rawUpstream(script?: UpstreamScript): Promise<RawUpstream> {
+      const upstream = await new RawUpstream(script).start();
       opened.push(upstream);
       return upstream;
     },

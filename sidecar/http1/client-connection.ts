@@ -1,0 +1,369 @@
+/**
+ * One client connection: one request parser, reused; pipelined requests answered in order, one
+ * exchange at a time (parsing pauses after each request until its response is written); the head
+ * (slowloris), body-idle and keep-alive timeouts; requests that must not be forwarded answered here.
+ */
+import type { Socket } from 'node:net';
+import type { AccessLogSampler } from '../access-log-sampler.js';
+import type { ClientConnectionErrorKind, Logger, Reason, SidecarMetrics } from '../contracts.js';
+import { clientErrorResponse } from './answers.js';
+import { Exchange, type ExchangeClient, type ExchangeHost } from './exchange.js';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, headerValue, isIdempotent, requestIdOf, upstreamRequestHead } from './heads.js';
+import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HttpParser, REQUEST, type ParserSink } from './llhttp.js';
+import { checkRequest, isRefusal } from './request-checks.js';
+import { retryAfterFor, type RouteState } from './route-state.js';
+import { traceIdOf } from './trace-context.js';
+
+/** What a client connection needs from the server that accepted it. */
+export interface ConnectionHost extends ExchangeHost {
+  readonly metrics: SidecarMetrics;
+  readonly logger: Logger;
+  readonly maxHeaderSize: number;
+  /** host[:port] of the app, the Host of HTTP/1.0 requests that came without one. */
+  readonly upstreamAuthority: string;
+  /** The open circuit's access-log lines, rate-limited so an outage cannot flood the log. */
+  readonly fastFailureLog: AccessLogSampler;
+  routeState(): RouteState;
+  exchangeStarted(): void;
+  connectionClosed(connection: ClientConnection): void;
+  /** A per-connection client problem (timeout, reset, malformed request), counted and logged at debug. */
+  clientError(kind: ClientConnectionErrorKind, detail: object): void;
+}
+
+/** Longer than the idle timeouts of the load balancers usually in front, so they close first. */
+const KEEP_ALIVE_MS = 65_000;
+/** Slowloris guard: the whole request head must arrive within this. */
+const HEAD_TIMEOUT_MS = 15_000;
+
+const TIMER_NONE = 0;
+const TIMER_HEAD = 1;
+const TIMER_BODY = 2;
+const TIMER_KEEP_ALIVE = 3;
+
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+function onTimer(connection: ClientConnection): void {
+  connection.timerFired();
+}
+
+export class ClientConnection implements ParserSink, ExchangeClient {
+  private readonly parser: HttpParser;
+  private readonly clientAddress: string;
+  private exchange: Exchange | null = null;
+  private requestId = '';
+  /** Bytes of a request head arrived and its head is not complete yet. */
+  private inHead = false;
+  http10 = false;
+  keepAlive = true;
+  /** Between a request head and the end of its body. */
+  private inBody = false;
+  /** Parsing is paused until the exchange in flight has answered. */
+  private waiting = false;
+  private leftover: Buffer | null = null;
+  private closing = false;
+  private tunnelled = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerKind = TIMER_NONE;
+  private bodyIdleMs = 0;
+  private bodyPaused = false;
+
+  constructor(private readonly host: ConnectionHost, readonly socket: Socket) {
+    this.parser = new HttpParser(REQUEST, this, host.maxHeaderSize);
+    this.clientAddress = socket.remoteAddress ?? 'unknown';
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
+    this.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
+  }
+
+  /** Whether no request is in progress (a drain closes such connections at once). */
+  get idle(): boolean {
+    return this.exchange === null && !this.inBody && this.leftover === null && !this.tunnelled;
+  }
+
+  close(): void {
+    this.closing = true;
+    this.socket.end();
+  }
+
+  private arm(kind: number, ms: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerKind = kind;
+    this.timer = setTimeout(onTimer, ms, this);
+    this.timer.unref();
+  }
+
+  private disarm(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerKind = TIMER_NONE;
+  }
+
+  timerFired(): void {
+    const kind = this.timerKind;
+    this.timer = null;
+    this.timerKind = TIMER_NONE;
+    if (kind === TIMER_KEEP_ALIVE) {
+      this.closing = true;
+      this.socket.destroy();
+    } else if (kind === TIMER_HEAD) {
+      this.host.clientError('header-timeout', {});
+      this.refuse(408, requestIdOf(undefined), 'client-timeout');
+    } else if (kind === TIMER_BODY) {
+      this.host.clientError('body-timeout', { requestId: this.requestId });
+      this.abortExchange('client-timeout', 408);
+    }
+  }
+
+  /** Answers a request the sidecar will not forward, then closes. */
+  private refuse(status: number, requestId: string, reason: Reason): void {
+    this.closing = true;
+    this.disarm();
+    this.host.metrics.request(status, reason);
+    if (this.socket.writable) this.socket.end(clientErrorResponse(status, requestId), 'latin1');
+    else this.socket.destroy();
+  }
+
+  /**
+   * The client broke its request mid-body (malformed chunk, stall): the app's connection is
+   * aborted, never counted against it; the client gets `status` unless the app already answered.
+   */
+  private abortExchange(reason: Reason, status: number): void {
+    const exchange = this.exchange;
+    this.exchange = null;
+    if (exchange === null || !exchange.hasAnswered()) {
+      exchange?.clientGone();
+      this.refuse(status, exchange === null ? requestIdOf(undefined) : this.requestId, reason);
+      return;
+    }
+    this.host.metrics.request(exchange.answeredStatus(), reason);
+    exchange.clientGone();
+    this.closing = true;
+    this.disarm();
+    this.socket.destroy();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.closing) return;
+    if (this.waiting) {
+      this.leftover = this.leftover === null ? chunk : Buffer.concat([this.leftover, chunk]);
+      this.socket.pause();
+      return;
+    }
+    if (this.timerKind === TIMER_KEEP_ALIVE) this.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
+    if (!this.inBody) this.inHead = true;
+    this.feed(chunk);
+  };
+
+  private feed(chunk: Buffer): void {
+    const result = this.parser.execute(chunk);
+    if (result === ERROR_OK) return;
+    if (result === ERROR_PAUSED || result === ERROR_PAUSED_UPGRADE) {
+      if (this.closing) return;
+      if (this.exchange === null && result === ERROR_PAUSED_UPGRADE) {
+        this.close(); // an upgrade request answered here (open circuit)
+        return;
+      }
+      const rest = chunk.subarray(this.parser.consumed);
+      if (this.exchange === null && result === ERROR_PAUSED) {
+        // The request was answered while it was parsed (open circuit): go on with the next one.
+        this.parser.resume();
+        this.waiting = false;
+        if (rest.length > 0) this.feed(rest);
+        return;
+      }
+      if (rest.length > 0) this.leftover = rest;
+      this.socket.pause();
+      return;
+    }
+    if (this.closing) return;
+    this.malformed();
+  }
+
+  private malformed(): void {
+    const code = this.parser.errorCode;
+    this.host.clientError('malformed', { code, reason: this.parser.errorReason });
+    this.abortExchange('client-refused', code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
+  }
+
+  // ParserSink: called from inside parser.execute.
+
+  onHead(parser: HttpParser): number {
+    if (this.closing) return -1;
+    this.inHead = false;
+    const state = this.host.routeState();
+    const headers = parser.headers;
+    const requestId = requestIdOf(headerValue(headers, 'x-request-id'));
+    const traceId = traceIdOf(headerValue(headers, 'traceparent'));
+    this.requestId = requestId;
+    this.http10 = parser.versionMajor === 1 && parser.versionMinor === 0;
+    this.keepAlive = parser.keepAlive && !this.host.isDraining();
+    const checked = checkRequest(parser.method, parser.target, parser.versionMajor, parser.versionMinor, headers);
+    if (isRefusal(checked)) {
+      if (this.host.accessLog) this.host.logger.info({ method: parser.method, status: checked.status, reason: 'client-refused', detail: checked.detail, requestId }, 'request');
+      this.refuse(checked.status, requestId, 'client-refused');
+      return -1;
+    }
+    this.inBody = true;
+    this.bodyPaused = false;
+    this.bodyIdleMs = state.requestBodyIdleMs;
+    if (checked.hasBody) this.arm(TIMER_BODY, state.requestBodyIdleMs);
+    else this.disarm();
+    const ticket = state.breaker.admit();
+    if (ticket === null) {
+      // A body that was never asked for (or is still to come) is not read: the connection closes.
+      if (checked.hasBody || checked.expectContinue) this.keepAlive = false;
+      this.answerOpenCircuit(state, parser, requestId, traceId);
+      return this.closing ? -1 : HEAD_BODY;
+    }
+    const upgrade = parser.upgrade && !this.http10;
+    const head = upstreamRequestHead({
+      method: parser.method,
+      target: checked.target,
+      headers,
+      authority: checked.authority ?? (this.http10 && headerValue(headers, 'host') === undefined ? this.host.upstreamAuthority : undefined),
+      requestId,
+      clientAddress: this.clientAddress,
+      bodyFraming: checked.chunked ? BODY_CHUNKED : headerValue(headers, 'content-length') === undefined ? BODY_NONE : BODY_LENGTH,
+      upgrade,
+    });
+    const exchange = new Exchange(this.host, this, state, {
+      method: parser.method,
+      target: parser.target,
+      requestId,
+      traceId,
+      accept: headerValue(headers, 'accept'),
+      head,
+      hasBody: checked.hasBody,
+      chunked: checked.chunked,
+      upgrade,
+      replayable: !checked.hasBody && !upgrade && isIdempotent(parser.method),
+      expectContinue: checked.expectContinue && !this.http10,
+    }, ticket);
+    this.exchange = exchange;
+    this.host.exchangeStarted();
+    if (checked.expectContinue && !this.http10) this.socket.write(CONTINUE, 'latin1');
+    exchange.start();
+    return HEAD_BODY;
+  }
+
+  private answerOpenCircuit(state: RouteState, parser: HttpParser, requestId: string, traceId: string | undefined): void {
+    const status = state.config.openStatus;
+    const close = !this.keepAlive;
+    this.socket.write(state.openCircuit.answer(requestId, traceId, headerValue(parser.headers, 'accept'), retryAfterFor(state), close, parser.method === 'HEAD'));
+    this.host.metrics.request(status, 'circuit-open');
+    if (this.host.accessLog) this.host.fastFailureLog.log(this.host.logger, { method: parser.method, path: parser.target, status, reason: 'circuit-open', requestId, traceId });
+    if (close) {
+      this.closing = true;
+      this.disarm();
+      this.socket.end();
+    }
+  }
+
+  onBody(piece: Buffer): void {
+    if (this.timerKind === TIMER_BODY && this.timer !== null) this.timer.refresh();
+    const exchange = this.exchange;
+    if (exchange !== null && !exchange.requestBody(piece)) {
+      // The app reads slowly: stop reading the client, and its body-idle clock with it.
+      this.socket.pause();
+      if (this.timerKind === TIMER_BODY) this.disarm();
+      this.bodyPaused = true;
+    }
+  }
+
+  onMessageComplete(): number {
+    this.inBody = false;
+    if (this.timerKind === TIMER_BODY) this.disarm();
+    const exchange = this.exchange;
+    if (exchange !== null) {
+      exchange.requestEnd();
+      if (this.exchange !== null) {
+        this.waiting = true;
+        return ERROR_PAUSED;
+      }
+    }
+    if (this.closing) {
+      this.socket.end();
+      return ERROR_PAUSED;
+    }
+    this.arm(TIMER_KEEP_ALIVE, KEEP_ALIVE_MS);
+    return ERROR_OK;
+  }
+
+  // ExchangeClient
+
+  exchangeFinished(close: boolean): void {
+    this.exchange = null;
+    if (close || this.inBody || !this.keepAlive || this.host.isDraining()) {
+      this.closing = true;
+      this.disarm();
+      this.socket.end();
+      return;
+    }
+    if (!this.waiting) return;
+    this.waiting = false;
+    this.parser.resume();
+    const rest = this.leftover;
+    this.leftover = null;
+    this.arm(rest === null ? TIMER_KEEP_ALIVE : TIMER_HEAD, rest === null ? KEEP_ALIVE_MS : HEAD_TIMEOUT_MS);
+    this.socket.resume();
+    if (rest !== null) this.feed(rest);
+  }
+
+  resumeReading(): void {
+    if (this.waiting || this.closing) return;
+    this.socket.resume();
+    if (this.bodyPaused) {
+      this.bodyPaused = false;
+      if (this.inBody) this.arm(TIMER_BODY, this.bodyIdleMs);
+    }
+  }
+
+  takeForTunnel(): Buffer | null {
+    this.tunnelled = true;
+    this.exchange = null;
+    this.disarm();
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    this.socket.off('error', this.onError);
+    this.socket.off('close', this.onClose);
+    this.socket.off('drain', this.onDrain);
+    this.parser.close();
+    // Still the server's until it closes: close() ends tunnels too.
+    this.socket.once('close', this.onTunnelClose);
+    this.socket.resume();
+    const rest = this.leftover;
+    this.leftover = null;
+    return rest;
+  }
+
+  private readonly onEnd = (): void => {
+    // The client sent everything it will send; answer what is in flight, then close.
+    if (this.exchange === null && !this.waiting) this.close();
+    else this.keepAlive = false;
+  };
+
+  /** A socket error is followed by 'close', where a broken request is counted. */
+  private readonly onError = (): void => undefined;
+
+  private readonly onClose = (): void => {
+    this.disarm();
+    if (!this.closing && (this.exchange !== null || this.inBody || this.inHead || this.waiting)) this.host.clientError('reset', { requestId: this.requestId });
+    const exchange = this.exchange;
+    this.exchange = null;
+    exchange?.clientGone();
+    if (!this.tunnelled) this.parser.close();
+    this.host.connectionClosed(this);
+  };
+
+  private readonly onDrain = (): void => {
+    this.exchange?.onClientDrain();
+  };
+
+  private readonly onTunnelClose = (): void => {
+    this.host.connectionClosed(this);
+  };
+}

@@ -1,0 +1,308 @@
+/**
+ * One client request forwarded to the app: sends the head built in one string, streams the body
+ * both ways with backpressure, settles the breaker ticket once, retries safely (idempotent, no
+ * body, nothing received, on a fresh connection), and turns failures before the response head into
+ * the design's error responses; after the head, the client connection is aborted instead.
+ */
+import type { Socket } from 'node:net';
+import type { BreakerTicket } from '../breaker.js';
+import type { Logger, Reason, SidecarMetrics } from '../contracts.js';
+import { rawErrorResponse } from '../error-pages.js';
+import { BadGatewayError, isRetriable, statusFor } from '../errors.js';
+import { clientResponseHead, hasControlCharacter, headerValue, interimHead, joinedValues, switchingProtocolsHead, type ResponseFraming } from './heads.js';
+import { HEAD_BODY, HEAD_NO_BODY, type HttpParser } from './llhttp.js';
+import type { RouteState } from './route-state.js';
+import type { UpstreamConnection, UpstreamUser } from './upstream-connection.js';
+
+/** What an exchange needs from the server that owns it. */
+export interface ExchangeHost {
+  readonly metrics: SidecarMetrics;
+  readonly logger: Logger;
+  /** Whether the access log (level info) is written at all; when not, its object is never built. */
+  readonly accessLog: boolean;
+  isDraining(): boolean;
+  exchangeDone(): void;
+}
+
+/** What an exchange needs from the client connection it answers. */
+export interface ExchangeClient {
+  readonly socket: Socket;
+  /** The client speaks HTTP/1.0: no chunked responses, no interim responses. */
+  readonly http10: boolean;
+  /** The client connection may carry another request after this one. */
+  readonly keepAlive: boolean;
+  exchangeFinished(close: boolean): void;
+  resumeReading(): void;
+  /** A 101 arrived: the client socket leaves HTTP, with the bytes the client sent after its head. */
+  takeForTunnel(): Buffer | null;
+}
+
+export interface ExchangeRequest {
+  method: string;
+  target: string;
+  requestId: string;
+  /** From a valid W3C traceparent, for the logs and error pages. */
+  traceId: string | undefined;
+  accept: string | undefined;
+  head: string;
+  hasBody: boolean;
+  chunked: boolean;
+  upgrade: boolean;
+  replayable: boolean;
+  /** The client sent Expect: 100-continue (the sidecar answered it; the app's 100 is dropped). */
+  expectContinue: boolean;
+}
+
+
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+const CRLF = Buffer.from('\r\n', 'latin1');
+const EMPTY = Buffer.alloc(0);
+
+export class Exchange implements UpstreamUser {
+  private upstream: UpstreamConnection | null = null;
+  private readonly startedAt = performance.now();
+  private attempts = 0;
+  private status = 0;
+  /** The response head was decided (and written or pending): failures now abort the client. */
+  private responded = false;
+  private pendingHead: string | null = null;
+  private switchingHead: string | null = null;
+  private framing: ResponseFraming = 'none';
+  private closeAfter = false;
+  private finished = false;
+  private requestDone = false;
+
+  constructor(
+    private readonly host: ExchangeHost,
+    private readonly client: ExchangeClient,
+    private readonly state: RouteState,
+    private readonly request: ExchangeRequest,
+    private readonly ticket: BreakerTicket,
+  ) {}
+
+  start(): void {
+    this.send(false);
+  }
+
+  private send(fresh: boolean): void {
+    const pool = this.state.pool;
+    const upstream = pool.acquire(fresh);
+    this.upstream = upstream;
+    upstream.start(this, this.request.head, this.request.hasBody, pool.connectMs, pool.responseMs, pool.responseBodyIdleMs);
+  }
+
+  /** A piece of the request body; false asks the client to stop reading until resumeReading(). */
+  requestBody(piece: Buffer): boolean {
+    const upstream = this.upstream;
+    if (upstream === null || this.finished) return true;
+    if (!this.request.chunked) return upstream.write(piece);
+    const socket = upstream.socket;
+    socket.cork();
+    socket.write(`${piece.length.toString(16)}\r\n`, 'latin1');
+    socket.write(piece);
+    const more = socket.write(CRLF);
+    socket.uncork();
+    return more;
+  }
+
+  requestEnd(): void {
+    this.requestDone = true;
+    const upstream = this.upstream;
+    if (upstream === null || this.finished) return;
+    upstream.requestComplete(this.request.chunked ? LAST_CHUNK : EMPTY);
+  }
+
+  /** Whether the response head was decided: a failure now can only abort the client connection. */
+  hasAnswered(): boolean {
+    return this.responded;
+  }
+
+  /** The client's connection closed or failed before the exchange ended. */
+  clientGone(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.upstream?.abandon();
+    this.upstream = null;
+    this.ticket.settle(true); // the client left; that says nothing about the app
+    this.host.exchangeDone();
+  }
+
+  onClientDrain(): void {
+    this.upstream?.resume();
+  }
+
+  onUpstreamDrain(): void {
+    this.client.resumeReading();
+  }
+
+  onInterim(parser: HttpParser): boolean {
+    if (hasControlCharacter(parser.statusText, true)) return false;
+    // A 100 answers an Expect the sidecar already answered itself; unasked for, it is invalid.
+    if (parser.statusCode === 100) return this.request.expectContinue;
+    if (!this.client.http10) this.client.socket.write(interimHead(parser.statusCode, parser.statusText, parser.headers), 'latin1');
+    return true;
+  }
+
+  /** The status the client was (or is being) sent. */
+  answeredStatus(): number {
+    return this.status;
+  }
+
+  onResponseHead(parser: HttpParser): number {
+    const status = parser.statusCode;
+    if (status < 100 || status > 599 || (status === 101 && !this.request.upgrade) || hasControlCharacter(parser.statusText, true)) return -1;
+    const codings = joinedValues(parser.headers, 'transfer-encoding');
+    // The sidecar decodes chunked only and must not pass coded bytes on as plain.
+    if (codings !== undefined && codings.trim().toLowerCase() !== 'chunked') return -1;
+    this.status = status;
+    this.responded = true;
+    this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
+    if (this.attempts > 0) this.host.metrics.reusedSocketFailure();
+    if (status === 101) {
+      this.switchingHead = switchingProtocolsHead(parser.statusText, parser.headers, this.request.requestId);
+      return HEAD_BODY;
+    }
+    const noBody = this.request.method === 'HEAD' || status === 204 || status === 304;
+    const client = this.client;
+    if (noBody) this.framing = 'none';
+    else if (headerValue(parser.headers, 'content-length') !== undefined) this.framing = 'length';
+    else this.framing = client.http10 ? 'eof' : 'chunked';
+    // Any other answer to an upgrade request ends the client connection: what the client sent
+    // after its head was meant for the new protocol.
+    this.closeAfter = this.host.isDraining() || !client.keepAlive || this.framing === 'eof' || this.request.upgrade;
+    this.pendingHead = clientResponseHead({
+      statusCode: status,
+      statusText: parser.statusText,
+      headers: parser.headers,
+      requestId: this.request.requestId,
+      framing: this.framing,
+      connection: this.closeAfter ? 'close' : client.http10 ? 'keep-alive' : '',
+    });
+    return this.request.method === 'HEAD' ? HEAD_NO_BODY : HEAD_BODY;
+  }
+
+  onResponseBody(piece: Buffer): void {
+    if (this.finished) return;
+    const socket = this.client.socket;
+    const head = this.pendingHead;
+    let more: boolean;
+    if (this.framing === 'chunked') {
+      socket.cork();
+      if (head !== null) socket.write(head, 'latin1');
+      socket.write(`${piece.length.toString(16)}\r\n`, 'latin1');
+      socket.write(piece);
+      more = socket.write(CRLF);
+      socket.uncork();
+    } else if (head !== null) {
+      socket.cork();
+      socket.write(head, 'latin1');
+      more = socket.write(piece);
+      socket.uncork();
+    } else {
+      more = socket.write(piece);
+    }
+    this.pendingHead = null;
+    if (!more) this.upstream?.pause();
+  }
+
+  /** The end of one read from the app: a head still held back goes out now. */
+  onChunkParsed(): void {
+    if (this.pendingHead === null || this.finished) return;
+    this.client.socket.write(this.pendingHead, 'latin1');
+    this.pendingHead = null;
+  }
+
+  onResponseEnd(): void {
+    if (this.finished) return;
+    const socket = this.client.socket;
+    if (this.pendingHead !== null) {
+      socket.write(this.framing === 'chunked' ? this.pendingHead + '0\r\n\r\n' : this.pendingHead, 'latin1');
+      this.pendingHead = null;
+    } else if (this.framing === 'chunked') {
+      socket.write(LAST_CHUNK);
+    }
+    this.upstream = null;
+    this.ticket.settle(!this.state.failureStatusCodes.has(this.status));
+    this.complete(this.status, '', undefined, this.closeAfter || !this.requestDone);
+  }
+
+  onUpgrade(upstreamSocket: Socket, rest: Buffer): void {
+    this.upstream = null;
+    if (this.finished) {
+      upstreamSocket.destroy();
+      return;
+    }
+    this.ticket.settle(true);
+    const client = this.client.socket;
+    client.write(this.switchingHead ?? '', 'latin1');
+    const early = this.client.takeForTunnel();
+    if (rest.length > 0) client.write(rest);
+    if (early !== null && early.length > 0) upstreamSocket.write(early);
+    upstreamSocket.pipe(client);
+    client.pipe(upstreamSocket);
+    upstreamSocket.on('error', () => client.destroy());
+    client.on('error', () => upstreamSocket.destroy());
+    client.once('close', () => upstreamSocket.destroy());
+    upstreamSocket.once('close', () => client.destroy());
+    this.finished = true;
+    this.host.metrics.request(101, '');
+    if (this.host.accessLog) this.log(101, '');
+    this.host.exchangeDone();
+  }
+
+  onUpstreamError(error: BadGatewayError, received: boolean): void {
+    this.upstream = null;
+    if (this.finished) return;
+    if (this.responded && this.pendingHead === null) {
+      // The head is gone: never let a truncated body look complete.
+      this.ticket.settle(false);
+      this.finished = true;
+      this.client.socket.destroy();
+      const reason: Reason = error.reason === 'reset' || error.reason === 'connect-failed' ? 'body-truncated' : error.reason;
+      this.host.metrics.request(this.status, reason);
+      if (this.host.accessLog) this.log(this.status, reason, error);
+      this.host.exchangeDone();
+      return;
+    }
+    if (!received && isRetriable(error) && this.request.replayable && this.attempts < this.state.retryAttempts) {
+      this.attempts += 1;
+      this.send(true);
+      return;
+    }
+    this.ticket.settle(false);
+    if (!this.responded) this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
+    this.pendingHead = null;
+    const status = statusFor(error.reason, this.state.config);
+    const close = this.host.isDraining() || !this.client.keepAlive || !this.requestDone || this.request.upgrade;
+    this.client.socket.write(rawErrorResponse(this.state.pages, this.request.accept, {
+      status,
+      reason: error.reason,
+      proxyError: error.proxyError,
+      requestId: this.request.requestId,
+      traceId: this.request.traceId,
+      close,
+    }, this.request.method === 'HEAD'));
+    this.complete(status, error.reason, error, close);
+  }
+
+  private complete(status: number, reason: Reason | '', error: Error | undefined, close: boolean): void {
+    this.finished = true;
+    this.host.metrics.request(status, reason);
+    if (this.host.accessLog) this.log(status, reason, error);
+    this.host.exchangeDone();
+    this.client.exchangeFinished(close);
+  }
+
+  private log(status: number, reason: Reason | '', error?: Error): void {
+    this.host.logger.info({
+      method: this.request.method,
+      path: this.request.target,
+      status,
+      reason,
+      upstreamMs: Math.round((performance.now() - this.startedAt) * 100) / 100,
+      requestId: this.request.requestId,
+      ...(this.request.traceId === undefined ? {} : { traceId: this.request.traceId }),
+      ...(error === undefined ? {} : { error: error.message }),
+    }, 'request');
+  }
+}

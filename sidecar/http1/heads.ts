@@ -1,0 +1,217 @@
+/**
+ * Message heads built as one string each, from llhttp's raw header lists: hop-by-hop headers
+ * (RFC 9110 §7.6.1, plus any named in Connection) dropped both ways, X-Forwarded-* set,
+ * X-Request-Id kept or generated, framing headers written by us for the body as we forward it.
+ */
+import { randomUUID } from 'node:crypto';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** An incoming x-request-id is kept when it is short, visible ASCII; anything else is replaced. */
+const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+export function requestIdOf(header: string | undefined): string {
+  if (header !== undefined && REQUEST_ID.test(header)) return header;
+  return randomUUID();
+}
+
+/** The value of the first header named `lowerName` (exact lower-case match first, then any case). */
+export function headerValue(headers: readonly string[], lowerName: string): string | undefined {
+  for (let index = 0; index < headers.length; index += 2) {
+    const name = headers[index] as string;
+    if (name.length === lowerName.length && (name === lowerName || name.toLowerCase() === lowerName)) return headers[index + 1];
+  }
+  return undefined;
+}
+
+/** How many headers are named `lowerName`. */
+export function headerCount(headers: readonly string[], lowerName: string): number {
+  let count = 0;
+  for (let index = 0; index < headers.length; index += 2) {
+    const name = headers[index] as string;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) count += 1;
+  }
+  return count;
+}
+
+/** Every value of `lowerName` joined with ", " (a list header sent as several lines). */
+export function joinedValues(headers: readonly string[], lowerName: string): string | undefined {
+  let joined: string | undefined;
+  for (let index = 0; index < headers.length; index += 2) {
+    const name = headers[index] as string;
+    if (name.length !== lowerName.length || name.toLowerCase() !== lowerName) continue;
+    const value = headers[index + 1] as string;
+    joined = joined === undefined ? value : `${joined}, ${value}`;
+  }
+  return joined;
+}
+
+function connectionTokens(headers: readonly string[]): Set<string> | undefined {
+  const value = joinedValues(headers, 'connection');
+  if (value === undefined) return undefined;
+  // What nearly every client and app sends: nothing to look up per header.
+  if (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive') return undefined;
+  const tokens = new Set<string>();
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name !== '' && name !== 'close' && name !== 'keep-alive') tokens.add(name);
+  }
+  return tokens.size > 0 ? tokens : undefined;
+}
+
+/** How the forwarded request's body is framed. */
+export const BODY_NONE = 0;
+export const BODY_LENGTH = 1;
+export const BODY_CHUNKED = 2;
+
+export interface RequestHeadInput {
+  method: string;
+  /** Origin-form (or `*`) target to send. */
+  target: string;
+  headers: readonly string[];
+  /** Authority from an absolute-form target; replaces Host. */
+  authority: string | undefined;
+  requestId: string;
+  clientAddress: string;
+  bodyFraming: number;
+  /** Keep Connection: upgrade and Upgrade (an upgrade request). */
+  upgrade: boolean;
+}
+
+/** The request head for the app. */
+export function upstreamRequestHead(input: RequestHeadInput): string {
+  const raw = input.headers;
+  const named = connectionTokens(raw);
+  let head = `${input.method} ${input.target} HTTP/1.1\r\n`;
+  let forwardedFor: string | undefined;
+  let forwardedProto = false;
+  let forwardedHost = false;
+  let host: string | undefined = input.authority;
+  if (host !== undefined) head += `host: ${host}\r\n`;
+  for (let index = 0; index < raw.length; index += 2) {
+    const name = raw[index] as string;
+    const value = raw[index + 1] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (named !== undefined && named.has(lower))) {
+      if (input.upgrade && lower === 'upgrade') head += `${name}: ${value}\r\n`;
+      continue;
+    }
+    switch (lower) {
+      case 'x-request-id':
+      case 'expect':
+        continue;
+      case 'content-length':
+        continue;
+      case 'host':
+        if (input.authority !== undefined) continue;
+        host = value;
+        break;
+      case 'x-forwarded-for':
+        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+        continue;
+      case 'x-forwarded-proto':
+        forwardedProto = true;
+        break;
+      case 'x-forwarded-host':
+        forwardedHost = true;
+        break;
+    }
+    head += `${name}: ${value}\r\n`;
+  }
+  head += `x-forwarded-for: ${forwardedFor === undefined ? input.clientAddress : `${forwardedFor}, ${input.clientAddress}`}\r\n`;
+  if (!forwardedProto) head += 'x-forwarded-proto: http\r\n';
+  if (!forwardedHost && host !== undefined) head += `x-forwarded-host: ${host}\r\n`;
+  head += `x-request-id: ${input.requestId}\r\n`;
+  if (input.upgrade) head += 'connection: upgrade\r\n';
+  if (input.bodyFraming === BODY_CHUNKED) head += 'transfer-encoding: chunked\r\n';
+  else if (input.bodyFraming === BODY_LENGTH) head += `content-length: ${headerValue(raw, 'content-length') as string}\r\n`;
+  return `${head}\r\n`;
+}
+
+export interface ResponseHeadInput {
+  statusCode: number;
+  statusText: string;
+  headers: readonly string[];
+  requestId: string;
+  /** 'length' keeps the app's Content-Length, 'chunked' re-chunks, 'none' has no body, 'eof' closes. */
+  framing: ResponseFraming;
+  /** Connection header to add: 'close', 'keep-alive' (HTTP/1.0 client) or none. */
+  connection: '' | 'close' | 'keep-alive';
+}
+
+export type ResponseFraming = 'length' | 'chunked' | 'none' | 'eof';
+
+/** The response head for the client. */
+export function clientResponseHead(input: ResponseHeadInput): string {
+  const raw = input.headers;
+  const named = connectionTokens(raw);
+  let head = `HTTP/1.1 ${input.statusCode} ${input.statusText}\r\n`;
+  for (let index = 0; index < raw.length; index += 2) {
+    const name = raw[index] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || (named !== undefined && named.has(lower))) continue;
+    if (lower === 'content-length' && input.framing !== 'length') continue;
+    head += `${name}: ${raw[index + 1] as string}\r\n`;
+  }
+  head += `x-request-id: ${input.requestId}\r\n`;
+  if (input.framing === 'chunked') head += 'transfer-encoding: chunked\r\n';
+  if (input.connection !== '') head += `connection: ${input.connection}\r\n`;
+  return `${head}\r\n`;
+}
+
+/** An interim (1xx) response head for the client, hop-by-hop headers dropped. */
+export function interimHead(statusCode: number, statusText: string, headers: readonly string[]): string {
+  const named = connectionTokens(headers);
+  let head = `HTTP/1.1 ${statusCode} ${statusText}\r\n`;
+  for (let index = 0; index < headers.length; index += 2) {
+    const name = headers[index] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (named !== undefined && named.has(lower))) continue;
+    head += `${name}: ${headers[index + 1] as string}\r\n`;
+  }
+  return `${head}\r\n`;
+}
+
+/** The 101 head for the client: the app's headers with Connection/Upgrade kept. */
+export function switchingProtocolsHead(statusText: string, headers: readonly string[], requestId: string): string {
+  let head = `HTTP/1.1 101 ${statusText}\r\n`;
+  for (let index = 0; index < headers.length; index += 2) {
+    const name = headers[index] as string;
+    if (name.toLowerCase() === 'x-request-id') continue;
+    head += `${name}: ${headers[index + 1] as string}\r\n`;
+  }
+  return `${head}x-request-id: ${requestId}\r\n\r\n`;
+}
+
+/** Seconds from an app's `Keep-Alive: timeout=N` hint, else undefined. */
+export function keepAliveHintMs(headers: readonly string[]): number | undefined {
+  const value = headerValue(headers, 'keep-alive');
+  if (value === undefined) return undefined;
+  const match = /(?:^|[\s,;])timeout\s*=\s*(\d+)/i.exec(value);
+  return match === null ? undefined : Number(match[1]) * 1000;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}
+
+/** Whether `text` holds a control character (HTAB allowed when `allowTab`) or DEL. */
+export function hasControlCharacter(text: string, allowTab: boolean): boolean {
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if ((code < 0x20 && !(allowTab && code === 0x09)) || code === 0x7f) return true;
+  }
+  return false;
+}

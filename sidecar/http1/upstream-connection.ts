@@ -1,0 +1,313 @@
+/**
+ * One TCP connection to the app with its response parser: one request in flight at a time, handed
+ * back to the pool only after a response that ended cleanly (complete, keep-alive, request fully
+ * sent, not a byte more). Any framing anomaly destroys it instead.
+ */
+import { connect, type Socket } from 'node:net';
+import { BadGatewayError, classifyUpstreamError } from '../errors.js';
+import { keepAliveHintMs } from './heads.js';
+import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HttpParser, RESPONSE, type ParserSink } from './llhttp.js';
+
+/** What the connection reports to the exchange using it. */
+export interface UpstreamUser {
+  /** The final response head; returns HEAD_BODY, HEAD_NO_BODY or -1 to refuse it (invalid-response). */
+  onResponseHead(parser: HttpParser): number;
+  /** An interim 1xx response (not 101); false refuses it (invalid-response). */
+  onInterim(parser: HttpParser): boolean;
+  onResponseBody(piece: Buffer): void;
+  onResponseEnd(): void;
+  /** A 101: the socket is the exchange's now, with the bytes that followed the head. */
+  onUpgrade(socket: Socket, rest: Buffer): void;
+  /** Failed; `received` tells whether any response byte arrived. */
+  onUpstreamError(error: BadGatewayError, received: boolean): void;
+  onUpstreamDrain(): void;
+  /** One read from the app was parsed (a head held back to join its body goes out now). */
+  onChunkParsed(): void;
+}
+
+/** What the connection needs from its pool. */
+export interface ConnectionOwner {
+  readonly maxHeaderSize: number;
+  release(connection: UpstreamConnection, hintMs: number | undefined): void;
+  forget(connection: UpstreamConnection): void;
+}
+
+const TIMER_NONE = 0;
+const TIMER_CONNECT = 1;
+const TIMER_RESPONSE = 2;
+const TIMER_BODY = 3;
+const TIMER_IDLE = 4;
+
+function onTimer(connection: UpstreamConnection): void {
+  connection.timerFired();
+}
+
+export class UpstreamConnection implements ParserSink {
+  readonly socket: Socket;
+  private readonly parser: HttpParser;
+  private user: UpstreamUser | null = null;
+  connected = false;
+  /** Requests this connection has completed; above 0 it is a reused connection. */
+  served = 0;
+  private received = 0;
+  /** The request (head and body) was written completely. */
+  private requestSent = false;
+  /** The final response head arrived. */
+  private responding = false;
+  private interim = false;
+  private upgrading = false;
+  private done = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerKind = TIMER_NONE;
+  private responseMs = 0;
+  private bodyIdleMs = 0;
+  private lastError: Error | null = null;
+  private bodyPaused = false;
+
+  constructor(private readonly owner: ConnectionOwner, host: string, port: number) {
+    this.parser = new HttpParser(RESPONSE, this, owner.maxHeaderSize);
+    this.socket = connect({ host, port, noDelay: true });
+    this.socket.on('connect', this.onConnect);
+    this.socket.on('data', this.onData);
+    this.socket.on('end', this.onEnd);
+    this.socket.on('error', this.onError);
+    this.socket.on('close', this.onClose);
+    this.socket.on('drain', this.onDrain);
+  }
+
+  /**
+   * Sends a request head for `user`; with a body, the caller then writes it and calls
+   * requestComplete(). The response timeout runs from the end of the request.
+   */
+  start(user: UpstreamUser, head: string, withBody: boolean, connectMs: number, responseMs: number, bodyIdleMs: number): void {
+    this.user = user;
+    this.received = 0;
+    this.requestSent = !withBody;
+    this.responding = false;
+    this.bodyPaused = false;
+    this.done = false;
+    this.interim = false;
+    this.responseMs = responseMs;
+    this.bodyIdleMs = bodyIdleMs;
+    if (!this.connected) this.arm(TIMER_CONNECT, connectMs);
+    else if (this.requestSent) this.arm(TIMER_RESPONSE, responseMs);
+    this.socket.write(head, 'latin1');
+  }
+
+  /** The request's last bytes (`tail`, possibly empty); the response timeout starts once they are flushed. */
+  requestComplete(tail: Buffer): void {
+    this.socket.write(tail, this.onRequestFlushed);
+  }
+
+  private readonly onRequestFlushed = (error?: Error | null): void => {
+    if (error !== undefined && error !== null) return;
+    this.requestSent = true;
+    if (this.connected && !this.responding && this.user !== null) this.arm(TIMER_RESPONSE, this.responseMs);
+  };
+
+  write(data: Buffer | string): boolean {
+    return this.socket.write(data);
+  }
+
+  /** The exchange stopped using the connection before its end (client gone): never reused. */
+  abandon(): void {
+    this.user = null;
+    this.destroy();
+  }
+
+  /** Stops reading (the client is slow); the body-idle clock stops too: the app is not stalling. */
+  pause(): void {
+    this.socket.pause();
+    if (this.timerKind === TIMER_BODY) {
+      this.disarm();
+      this.bodyPaused = true;
+    }
+  }
+
+  resume(): void {
+    this.socket.resume();
+    if (this.bodyPaused) {
+      this.bodyPaused = false;
+      if (this.user !== null) this.arm(TIMER_BODY, this.bodyIdleMs);
+    }
+  }
+
+  destroy(): void {
+    this.disarm();
+    this.socket.destroy();
+  }
+
+  /** Idle in the pool until `ms` passes. */
+  idleFor(ms: number): void {
+    this.arm(TIMER_IDLE, ms);
+  }
+
+  takeFromPool(): void {
+    this.disarm();
+  }
+
+  private arm(kind: number, ms: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerKind = kind;
+    this.timer = setTimeout(onTimer, ms, this);
+    this.timer.unref();
+  }
+
+  private disarm(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerKind = TIMER_NONE;
+  }
+
+  timerFired(): void {
+    const kind = this.timerKind;
+    this.timer = null;
+    this.timerKind = TIMER_NONE;
+    switch (kind) {
+      case TIMER_CONNECT:
+        this.fail(new BadGatewayError('connect-failed', 'connection_timeout', 'connect timeout'));
+        return;
+      case TIMER_RESPONSE:
+        this.fail(new BadGatewayError('timeout', 'http_response_timeout', 'no response head in time'));
+        return;
+      case TIMER_BODY:
+        this.fail(new BadGatewayError('body-timeout', 'http_response_timeout', 'response body stalled'));
+        return;
+      case TIMER_IDLE:
+        this.socket.destroy();
+        return;
+    }
+  }
+
+  private fail(error: BadGatewayError): void {
+    const user = this.user;
+    this.user = null;
+    this.destroy();
+    if (user !== null) user.onUpstreamError(error, this.received > 0);
+  }
+
+  private readonly onConnect = (): void => {
+    this.connected = true;
+    if (this.timerKind !== TIMER_CONNECT) return;
+    if (this.requestSent) this.arm(TIMER_RESPONSE, this.responseMs);
+    else this.disarm();
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.user === null) {
+      // Bytes nobody asked for: the connection's framing can no longer be trusted.
+      this.destroy();
+      return;
+    }
+    this.received += chunk.length;
+    const result = this.parser.execute(chunk);
+    if (this.user === null) return;
+    if (result === ERROR_OK) {
+      this.user.onChunkParsed();
+      return;
+    }
+    if (result === ERROR_PAUSED && this.done) {
+      this.finishResponse(this.parser.consumed === chunk.length && this.parser.keepAlive);
+      return;
+    }
+    if (result === ERROR_PAUSED_UPGRADE && this.upgrading) {
+      this.handOver(chunk.subarray(this.parser.consumed));
+      return;
+    }
+    this.fail(new BadGatewayError('invalid-response', 'http_protocol_error', `${this.parser.errorCode}: ${this.parser.errorReason}`));
+  };
+
+  private finishResponse(reusable: boolean): void {
+    const user = this.user as UpstreamUser;
+    this.user = null;
+    this.disarm();
+    this.served += 1;
+    if (reusable && this.requestSent) {
+      this.parser.resume();
+      this.owner.release(this, keepAliveHintMs(this.parser.headers));
+    } else {
+      this.destroy();
+    }
+    user.onResponseEnd();
+  }
+
+  private handOver(rest: Buffer): void {
+    const user = this.user as UpstreamUser;
+    this.user = null;
+    this.disarm();
+    this.socket.off('connect', this.onConnect);
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    this.socket.off('error', this.onError);
+    this.socket.off('close', this.onClose);
+    this.socket.off('drain', this.onDrain);
+    this.parser.close();
+    this.owner.forget(this);
+    user.onUpgrade(this.socket, rest);
+  }
+
+  private readonly onEnd = (): void => {
+    if (this.user === null) return;
+    if (this.received > 0 && !this.done) {
+      const result = this.parser.finish();
+      if ((result === ERROR_OK || result === ERROR_PAUSED) && this.done) {
+        this.finishResponse(false);
+        return;
+      }
+    }
+    this.fail(new BadGatewayError('reset', 'connection_terminated', this.received > 0 ? 'closed mid-response' : 'closed before responding'));
+  };
+
+  private readonly onError = (error: Error): void => {
+    this.lastError = error;
+  };
+
+  private readonly onClose = (): void => {
+    this.disarm();
+    this.parser.close();
+    this.owner.forget(this);
+    if (this.user !== null) {
+      this.fail(this.lastError === null
+        ? new BadGatewayError('reset', 'connection_terminated', 'connection closed')
+        : classifyUpstreamError(this.lastError));
+    }
+  };
+
+  private readonly onDrain = (): void => {
+    this.user?.onUpstreamDrain();
+  };
+
+  // ParserSink: called from inside parser.execute.
+
+  onHead(parser: HttpParser): number {
+    const user = this.user;
+    if (user === null) return -1;
+    const status = parser.statusCode;
+    if (status >= 100 && status < 200 && status !== 101) {
+      this.interim = true;
+      return user.onInterim(parser) ? 0 : -1;
+    }
+    const answer = user.onResponseHead(parser);
+    if (answer < 0) return -1;
+    this.upgrading = status === 101;
+    this.responding = true;
+    if (this.bodyIdleMs > 0) this.arm(TIMER_BODY, this.bodyIdleMs);
+    else this.disarm();
+    return answer;
+  }
+
+  onBody(piece: Buffer): void {
+    if (this.timer !== null) this.timer.refresh();
+    this.user?.onResponseBody(piece);
+  }
+
+  onMessageComplete(): number {
+    if (this.interim) {
+      this.interim = false;
+      return 0;
+    }
+    if (this.upgrading) return 0;
+    this.done = true;
+    return ERROR_PAUSED;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Keep-alive connections to the app: most recently used first, at most MAX_IDLE kept idle, each
+ * given up before the app would close it (our idle timeout, or the app's `Keep-Alive: timeout=`
+ * hint minus a margin). Reusing a connection the app is closing is the most common sporadic 502 in
+ * real clusters; the exchange's safe retry covers the race that remains.
+ */
+import { parseDuration } from '../../api/duration.js';
+import type { Timeouts } from '../../api/schema.js';
+import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.js';
+
+/** Subtracted from an app's Keep-Alive hint, so we give up a connection before the app does. */
+const KEEP_ALIVE_SAFETY_MS = 500;
+/** Idle connections kept beyond this many are closed when released. */
+const MAX_IDLE = 1024;
+/** Between two body pieces of a response, when the policy does not say. */
+const DEFAULT_RESPONSE_BODY_IDLE_MS = 60_000;
+
+export class UpstreamPool implements ConnectionOwner {
+  readonly connectMs: number;
+  readonly responseMs: number;
+  readonly responseBodyIdleMs: number;
+  private readonly idleMs: number;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly open = new Set<UpstreamConnection>();
+  private closing = false;
+  private closed: (() => void) | null = null;
+
+  constructor(upstream: URL, readonly timeouts: Readonly<Timeouts>, readonly maxHeaderSize: number) {
+    this.connectMs = parseDuration(timeouts.connect);
+    this.responseMs = parseDuration(timeouts.response);
+    this.idleMs = Math.max(1, parseDuration(timeouts.idle));
+    const bodyIdle = (timeouts as { responseBodyIdle?: string }).responseBodyIdle;
+    this.responseBodyIdleMs = bodyIdle === undefined ? DEFAULT_RESPONSE_BODY_IDLE_MS : parseDuration(bodyIdle);
+    this.host = upstream.hostname.replace(/^\[|\]$/g, '');
+    this.port = upstream.port === '' ? 80 : Number(upstream.port);
+  }
+
+  /** An idle connection, or a new one; `fresh` always opens a new one (a retry). */
+  acquire(fresh: boolean): UpstreamConnection {
+    if (!fresh) {
+      const pooled = this.idle.pop();
+      if (pooled !== undefined) {
+        pooled.takeFromPool();
+        return pooled;
+      }
+    }
+    const connection = new UpstreamConnection(this, this.host, this.port);
+    this.open.add(connection);
+    return connection;
+  }
+
+  release(connection: UpstreamConnection, hintMs: number | undefined): void {
+    const idleMs = hintMs === undefined ? this.idleMs : Math.min(this.idleMs, hintMs - KEEP_ALIVE_SAFETY_MS);
+    if (this.closing || idleMs <= 0 || this.idle.length >= MAX_IDLE) {
+      connection.destroy();
+      return;
+    }
+    connection.idleFor(idleMs);
+    this.idle.push(connection);
+  }
+
+  forget(connection: UpstreamConnection): void {
+    this.open.delete(connection);
+    const index = this.idle.lastIndexOf(connection);
+    if (index >= 0) this.idle.splice(index, 1);
+    if (this.closing && this.open.size === 0 && this.closed !== null) this.closed();
+  }
+
+  /** Closes idle connections now and the others as their requests end (a pool replaced by a reload). */
+  close(): Promise<void> {
+    this.closing = true;
+    for (const connection of this.idle.splice(0)) connection.destroy();
+    if (this.open.size === 0) return Promise.resolve();
+    return new Promise((resolve) => { this.closed = resolve; });
+  }
+
+  /** Aborts everything at once. */
+  destroy(): Promise<void> {
+    const done = this.close();
+    for (const connection of [...this.open]) connection.destroy();
+    return done;
+  }
+}

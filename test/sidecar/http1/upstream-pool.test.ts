@@ -1,0 +1,121 @@
+/**
+ * The upstream keep-alive pool: connections are reused after clean responses, never after a
+ * framing anomaly or `Connection: close`, and carry one request at a time.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { request } from 'undici';
+import { startSidecar, type Harness } from '../../support/sidecar-harness.js';
+
+/** A raw app: answers each GET head with `answer(n)` (n counts requests), counting connections. */
+class CountingApp {
+  connections = 0;
+  requests = 0;
+  /** Most requests one connection had outstanding at once (1 when the pool never pipelines). */
+  maxOutstanding = 0;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly answer: (n: number) => string, private readonly delayMs = 0) {
+    this.server = createServer((socket) => {
+      this.connections += 1;
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => undefined);
+      let buffered = '';
+      let outstanding = 0;
+      socket.on('data', (data: Buffer) => {
+        buffered += data.toString('latin1');
+        while (buffered.includes('\r\n\r\n')) {
+          buffered = buffered.slice(buffered.indexOf('\r\n\r\n') + 4);
+          this.requests += 1;
+          outstanding += 1;
+          this.maxOutstanding = Math.max(this.maxOutstanding, outstanding);
+          const text = this.answer(this.requests);
+          setTimeout(() => {
+            outstanding -= 1;
+            if (!socket.destroyed) socket.write(text);
+          }, this.delayMs);
+        }
+      });
+    });
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
+
+let app: CountingApp | undefined;
+let sidecar: Harness | undefined;
+afterEach(async () => {
+  await sidecar?.close();
+  await app?.close();
+  sidecar = undefined;
+  app = undefined;
+});
+
+async function get(url: string, method = 'GET'): Promise<number> {
+  const response = await request(url, { method, reset: true });
+  await response.body.text();
+  return response.statusCode;
+}
+
+async function setup(answer: (n: number) => string, delayMs = 0): Promise<{ app: CountingApp; url: string }> {
+  app = new CountingApp(answer, delayMs);
+  const upstream = await app.start();
+  sidecar = await startSidecar(upstream, { circuitBreaker: { volumeThreshold: 1_000_000 }, timeouts: { idle: '30s' } });
+  return { app, url: sidecar.url };
+}
+
+describe('upstream pool', () => {
+  it('reuses one connection for sequential requests', async () => {
+    const { app, url } = await setup(() => OK);
+    for (let index = 0; index < 5; index += 1) expect(await get(url)).toBe(200);
+    expect([app.requests, app.connections]).toEqual([5, 1]);
+  });
+
+  it('never reuses a connection after bytes beyond the response', async () => {
+    const { app, url } = await setup(() => `${OK}X`);
+    expect([await get(url), await get(url), await get(url)]).toEqual([200, 200, 200]);
+    expect([app.requests, app.connections]).toEqual([3, 3]);
+  });
+
+  it('never reuses a connection the app asked to close', async () => {
+    const { app, url } = await setup(() => 'HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok');
+    expect([await get(url), await get(url)]).toEqual([200, 200]);
+    expect(app.connections).toBe(2);
+  });
+
+  it('never reuses a connection after a body sent to HEAD', async () => {
+    const { app, url } = await setup(() => `${OK}`);
+    expect(await get(url, 'HEAD')).toBe(200); // the app sends "ok" after a HEAD response head
+    expect(await get(url)).toBe(200);
+    expect(app.connections).toBe(2);
+  });
+
+  it('reuses after an HTTP/1.0 response only when it said keep-alive', async () => {
+    const { app, url } = await setup((n) => (n === 1 ? 'HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok' : OK));
+    expect([await get(url), await get(url), await get(url)]).toEqual([200, 200, 200]);
+    expect(app.connections).toBe(2);
+  });
+
+  it('sends one request at a time per connection, opening more for concurrent requests', async () => {
+    const { app, url } = await setup(() => OK, 50);
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => get(url)));
+    expect(statuses).toEqual(Array.from({ length: 8 }, () => 200));
+    expect(app.maxOutstanding).toBe(1);
+    expect(app.connections).toBe(8);
+    // Those connections are pooled: a second wave opens none.
+    await Promise.all(Array.from({ length: 8 }, () => get(url)));
+    expect(app.connections).toBe(8);
+  });
+});
