@@ -108,6 +108,35 @@ describe('client side: requests the sidecar forwards', () => {
   });
 });
 
+describe('client side: a client that goes away', () => {
+  async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    return condition();
+  }
+
+  it.each([
+    ['closes mid-body', 'PUT /upload HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\nabc', 'end'],
+    ['resets mid-body', 'PUT /upload HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\nabc', 'reset'],
+    ['resets while waiting for the response', 'GET /slow HTTP/1.1\r\nhost: x\r\n\r\n', 'reset'],
+  ] as const)('a client that %s: the app\'s connection is aborted, nothing counted against the app, kind reset', async (_name, request, how) => {
+    const app = await fixtures.rawUpstream(async (connection) => { await connection.nextRequest(); });
+    const sidecar = await fixtures.sidecar(app.url, CONFORMANCE_POLICY);
+    for (let index = 0; index < 2; index += 1) {
+      const client = await RawClient.open(sidecar.address.port);
+      await client.write(request);
+      expect(await waitFor(() => app.connections === index + 1, 2_000)).toBe(true);
+      if (how === 'end') client.end();
+      else client.reset();
+    }
+    expect(await waitFor(() => app.openConnections === 0, 3_000)).toBe(true);
+    expect(sidecar.proxy.breakerState()).toBe('closed');
+    expect(sidecar.metrics.requests.filter((entry) => entry.code >= 500)).toEqual([]);
+    expect(await waitFor(() => sidecar.metrics.clientConnectionErrors.length === 2, 2_000)).toBe(true);
+    expect(sidecar.metrics.clientConnectionErrors).toEqual(['reset', 'reset']);
+  });
+});
+
 describe('client side: Expect: 100-continue', () => {
   it.each([
     ['a small body', 5],
