@@ -18,7 +18,7 @@ export type Reason =
   | 'body-truncated'
   /** The app's response body paused longer than timeouts.responseBodyIdle. */
   | 'body-timeout'
-  /** The client sent what must not or cannot be forwarded (400, 417, 501, 431); never the app's fault. */
+  /** The client sent what must not or cannot be forwarded (400, 417, 431, 501, 505); never the app's fault. */
   | 'client-refused'
   /** The client's request head or body stopped arriving (408); never the app's fault. */
   | 'client-timeout';

@@ -1,16 +1,8 @@
 /**
- * Types for the files the sidecar imports from inside undici and prom-client instead of their
- * index modules (see http1/llhttp.ts and metrics.ts for why). Each file's `module.exports` is the
+ * Types for the files the sidecar imports from inside prom-client instead of their
+ * index modules (see metrics.ts for why). Each file's `module.exports` is the
  * class or function its package's index re-exports under the same name.
  */
-declare module 'undici/lib/llhttp/llhttp-wasm.js' {
-  const wasm: Buffer;
-  export default wasm;
-}
-declare module 'undici/lib/llhttp/llhttp_simd-wasm.js' {
-  const wasm: Buffer;
-  export default wasm;
-}
 declare module 'prom-client/lib/registry.js' {
   const Registry: typeof import('prom-client').Registry;
   export default Registry;

@@ -66,6 +66,7 @@ const TEXTS: Readonly<Record<number, string>> = {
   417: 'Expectation Failed',
   431: 'Request Header Fields Too Large',
   501: 'Not Implemented',
+  505: 'HTTP Version Not Supported',
 };
 
 /**

@@ -203,6 +203,8 @@ export class ClientConnection implements ParserSink, ExchangeClient {
     this.keepAlive = parser.keepAlive && !this.host.isDraining();
     const checked = checkRequest(parser.method, parser.target, parser.versionMajor, parser.versionMinor, headers);
     if (isRefusal(checked)) {
+      // A version the sidecar does not speak is bytes it cannot parse as a request of its own.
+      if (checked.status === 505) this.host.clientError('malformed', { detail: checked.detail, requestId });
       if (this.host.accessLog) this.host.logger.info({ method: parser.method, status: checked.status, reason: 'client-refused', detail: checked.detail, requestId }, 'request');
       this.refuse(checked.status, requestId, 'client-refused');
       return -1;
@@ -341,6 +343,18 @@ export class ClientConnection implements ParserSink, ExchangeClient {
   }
 
   private readonly onEnd = (): void => {
+    if (this.closing) return;
+    if (this.inBody || this.inHead) {
+      // Gone mid-request: the rest can never arrive, and the app's connection is aborted.
+      this.host.clientError('reset', { requestId: this.requestId });
+      this.closing = true;
+      const exchange = this.exchange;
+      this.exchange = null;
+      exchange?.clientGone();
+      this.disarm();
+      this.socket.destroy();
+      return;
+    }
     // The client sent everything it will send; answer what is in flight, then close.
     if (this.exchange === null && !this.waiting) this.close();
     else this.keepAlive = false;

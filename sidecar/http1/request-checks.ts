@@ -40,7 +40,7 @@ function checkCodings(codings: string, http10: boolean): Refusal | undefined {
 }
 
 export function checkRequest(method: string, target: string, versionMajor: number, versionMinor: number, headers: readonly string[]): CheckedRequest | Refusal {
-  if (versionMajor !== 1 || versionMinor > 1) return { status: 400, detail: 'only HTTP/1.0 and HTTP/1.1 are spoken' };
+  if (versionMajor !== 1 || versionMinor > 1) return { status: 505, detail: 'only HTTP/1.0 and HTTP/1.1 are spoken' };
   const http10 = versionMinor === 0;
   if (method === 'CONNECT') return { status: 501, detail: 'CONNECT is not forwarded' };
   const hosts = headerCount(headers, 'host');

@@ -100,6 +100,11 @@ export class RawClient {
   destroy(): void {
     this.socket.destroy();
   }
+
+  /** Closes with a TCP RST. */
+  reset(): void {
+    this.socket.resetAndDestroy();
+  }
 }
 
 /** One connection: writes `payload`, waits for the close (or `timeoutMs`), returns the reply. */

@@ -8,6 +8,8 @@ import { readMessages, type RawMessage } from './raw-http.js';
 
 export interface UpstreamConnection {
   readonly socket: Socket;
+  /** Every request head received so far on this connection (bodies possibly incomplete). */
+  requests(): RawMessage[];
   /** The next complete request (head and framed body) on this connection. */
   nextRequest(): Promise<RawMessage>;
   write(bytes: string | Buffer): Promise<void>;

@@ -4,6 +4,7 @@
  * breaker and metrics see what the app really did.
  */
 import { describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
 import { closedPort } from '../../support/faulty-upstream.js';
 import { RawClient, rawExchange, type RawReply } from '../../support/raw-client.js';
 import { answerEach } from '../../support/raw-upstream.js';
@@ -131,4 +132,48 @@ describe('app side: what the app answered', () => {
       client.destroy();
     }
   });
+
+  it('applies backpressure: a client that does not read holds the app back, then gets every byte', async () => {
+    const total = 128 * 1024 * 1024;
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    let written = 0;
+    const app = await fixtures.rawUpstream(async (connection) => {
+      await connection.nextRequest();
+      await connection.write(`HTTP/1.1 200 OK\r\ncontent-length: ${total}\r\n\r\n`);
+      while (written < total && !connection.socket.destroyed) {
+        await connection.write(piece);
+        written += piece.length;
+      }
+    });
+    const sidecar = await fixtures.sidecar(app.url, { ...CONFORMANCE_POLICY, timeouts: { ...CONFORMANCE_POLICY.timeouts, responseBodyIdle: '30s' } });
+    const client = connect(sidecar.address.port, '127.0.0.1');
+    try {
+      let received = 0;
+      client.on('error', () => undefined);
+      await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+      client.write(GET);
+      await new Promise<void>((resolve) => client.once('readable', () => resolve()));
+      client.pause();
+      // Wait until the app can write no more (bounded); without backpressure it writes it all.
+      for (let checks = 0; checks < 40; checks += 1) {
+        const before = written;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        if (written === before || written >= total) break;
+      }
+      // Kernel and stream buffers on both sockets hold some megabytes; never the whole body.
+      expect(written).toBeLessThan(total / 2);
+      const done = new Promise<void>((resolve) => {
+        client.on('data', (data: Buffer) => {
+          received += data.length;
+          if (received >= total) resolve();
+        });
+        client.on('close', () => resolve());
+      });
+      client.resume();
+      await done;
+      expect(received).toBeGreaterThan(total);
+    } finally {
+      client.destroy();
+    }
+  }, 60_000);
 });

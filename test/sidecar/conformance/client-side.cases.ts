@@ -9,7 +9,7 @@ export interface RefusedCase {
   name: string;
   /** Exactly the bytes the client writes. */
   request: string;
-  status: 400 | 408 | 417 | 431 | 501;
+  status: 400 | 408 | 417 | 431 | 501 | 505;
 }
 
 const BIG = 'a'.repeat(17 * 1024);
@@ -20,8 +20,9 @@ export const REFUSED: readonly RefusedCase[] = [
   { name: 'two spaces in the request line', request: 'GET  / HTTP/1.1\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'a lower-case version', request: 'GET / http/1.1\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'a space in the target', request: 'GET /a b HTTP/1.1\r\nhost: x\r\n\r\n', status: 400 },
-  { name: 'HTTP/2.0 in an HTTP/1 request line', request: 'GET / HTTP/2.0\r\nhost: x\r\n\r\n', status: 400 },
-  { name: 'HTTP/3 in the request line', request: 'GET / HTTP/3\r\nhost: x\r\n\r\n', status: 400 },
+  { name: 'HTTP/2.0 in an HTTP/1 request line', request: 'GET / HTTP/2.0\r\nhost: x\r\n\r\n', status: 505 },
+  { name: 'HTTP/0.9 with a version', request: 'GET / HTTP/0.9\r\nhost: x\r\n\r\n', status: 505 },
+  { name: 'a malformed version (HTTP/3)', request: 'GET / HTTP/3\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'obs-fold', request: 'GET / HTTP/1.1\r\nhost: x\r\nx-a: 1\r\n  folded\r\n\r\n', status: 400 },
   { name: 'bare LF line endings', request: 'GET / HTTP/1.1\nhost: x\n\n', status: 400 },
   { name: 'a bare CR inside the head', request: 'GET / HTTP/1.1\r\nhost: x\rx-a: 1\r\n\r\n', status: 400 },

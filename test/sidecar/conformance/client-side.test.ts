@@ -23,6 +23,12 @@ async function setup(config: unknown = CONFORMANCE_POLICY) {
   return { app, sidecar };
 }
 
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  return condition();
+}
+
 /** A 503 the breaker counts: two of them open the circuit of CONFORMANCE_POLICY. */
 const FAILING_APP = answerEach('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\n\r\ndown');
 
@@ -102,6 +108,55 @@ describe('client side: requests the sidecar forwards', () => {
       await client.write('GET /2 HTTP/1.1\r\nhost: x\r\n\r\n');
       const reply = await client.responses(2);
       expect([reply.closed, reply.responses.map((response) => response.status)]).toEqual([false, [200, 200]]);
+    } finally {
+      client.destroy();
+    }
+  });
+});
+
+describe('client side: a client that goes away', () => {
+  it.each([
+    ['closes mid-body', 'PUT /upload HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\nabc', 'end'],
+    ['resets mid-body', 'PUT /upload HTTP/1.1\r\nhost: x\r\ncontent-length: 10\r\n\r\nabc', 'reset'],
+    ['resets while waiting for the response', 'GET /slow HTTP/1.1\r\nhost: x\r\n\r\n', 'reset'],
+  ] as const)('a client that %s: the app\'s connection is aborted, nothing counted against the app, kind reset', async (_name, request, how) => {
+    const app = await fixtures.rawUpstream(async (connection) => { await connection.nextRequest(); });
+    const sidecar = await fixtures.sidecar(app.url, CONFORMANCE_POLICY);
+    for (let index = 0; index < 2; index += 1) {
+      const client = await RawClient.open(sidecar.address.port);
+      await client.write(request);
+      expect(await waitUntil(() => app.connections === index + 1, 2_000)).toBe(true);
+      if (how === 'end') client.end();
+      else client.reset();
+    }
+    expect(await waitUntil(() => app.openConnections === 0, 3_000)).toBe(true);
+    expect(sidecar.proxy.breakerState()).toBe('closed');
+    expect(sidecar.metrics.requests.filter((entry) => entry.code >= 500)).toEqual([]);
+    expect(await waitUntil(() => sidecar.metrics.clientConnectionErrors.length === 2, 2_000)).toBe(true);
+    expect(sidecar.metrics.clientConnectionErrors).toEqual(['reset', 'reset']);
+  });
+});
+
+describe('client side: a malformed chunk after the app answered', () => {
+  it('closes the client connection, aborts the app\'s, counts nothing against the app', async () => {
+    const app = await fixtures.rawUpstream(async (connection) => {
+      // Answer as soon as the head is in, before the body: a streaming app.
+      while (!connection.socket.destroyed && !connection.requests().some((request) => request.headComplete)) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await connection.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n');
+    });
+    const sidecar = await fixtures.sidecar(app.url, CONFORMANCE_POLICY);
+    const client = await RawClient.open(sidecar.address.port);
+    try {
+      await client.write('POST /stream HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n');
+      await client.until((reply) => reply.messages.length > 0, 3_000);
+      await client.write('zz\r\n');
+      const reply = await client.closed(3_000);
+      expect([reply.responses[0]?.status, reply.responses[0]?.complete, reply.closed]).toEqual([200, false, true]);
+      expect(await waitUntil(() => app.openConnections === 0, 2_000)).toBe(true);
+      expect(sidecar.proxy.breakerState()).toBe('closed');
+      expectOneRequestMetric(sidecar, 200, 'client-refused');
     } finally {
       client.destroy();
     }

@@ -58,6 +58,24 @@ describe('request body idle timeout', () => {
   });
 });
 
+describe('request head timeout', () => {
+  it('a head that stops arriving: 408 client-timeout at the 15 s head timeout, closed, counted as header-timeout', async () => {
+    const app = await fixtures.rawUpstream();
+    const sidecar = await fixtures.sidecar(app.url, CONFORMANCE_POLICY);
+    const client = await RawClient.open(sidecar.address.port);
+    try {
+      await client.write('GET / HTTP/1.1\r\nhost: x\r\n');
+      const reply = await client.closed(25_000);
+      expectSidecarAnswer(onlyResponse(reply), 408, 'client-timeout', 'http_request_error');
+      expect(app.requests).toEqual([]);
+      expectOneRequestMetric(sidecar, 408, 'client-timeout');
+      expect(sidecar.metrics.clientConnectionErrors).toEqual(['header-timeout']);
+    } finally {
+      client.destroy();
+    }
+  }, 40_000);
+});
+
 describe('response body idle timeout', () => {
   it('a body that stalls after the head: the client connection is aborted, counted as body-timeout', async () => {
     const app = await fixtures.rawUpstream(async (connection) => {
