@@ -5,10 +5,18 @@
 import type { AddressInfo } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
 import type { Logger } from '../api/logger.js';
+import type { LimiterState } from './overload/limiter.js';
 
-export type { Logger };
+export type { Logger, LimiterState };
 
-export type Reason = 'connect-failed' | 'timeout' | 'reset' | 'invalid-response' | 'circuit-open';
+export type Reason = 'connect-failed' | 'timeout' | 'reset' | 'invalid-response' | 'circuit-open' | 'overloaded';
+
+/** The overload limiter's gauges, read when metrics are scraped. */
+export interface OverloadGauges {
+  readonly limit: number;
+  readonly inFlight: number;
+  readonly queued: number;
+}
 
 /** Breaker states as exported by badgateway_circuit_state (0 closed, 1 half-open, 2 open). */
 export type CircuitState = 'closed' | 'half-open' | 'open';
@@ -24,6 +32,12 @@ export interface SidecarMetrics {
   shadowTrip(): void;
   reusedSocketFailure(): void;
   configReload(result: 'success' | 'error'): void;
+  /** A request shed by the limiter (enforce), or one it would have shed (shadow). */
+  overloadShed(mode: 'enforce' | 'shadow'): void;
+  /** Time a request waited in the limiter's queue, granted or shed. */
+  overloadQueueWait(seconds: number): void;
+  /** Where the limit, in-flight and queued gauges are read from. */
+  overloadGauges(read: () => OverloadGauges): void;
 }
 
 /** Where the data path reads the current configuration; swapped atomically on hot reload. */
@@ -47,6 +61,8 @@ export interface ProxyServer {
   /** Call after the ConfigSource changed; rebuilds the breaker/pool only where their settings changed. */
   applyConfig(): void;
   breakerState(): CircuitState;
+  /** The overload limiter's settings and counters, for the admin server's /config. */
+  overloadState(): LimiterState;
   /** Stop accepting, answer idle keep-alive connections with Connection: close, wait for in-flight up to timeoutMs. */
   drain(timeoutMs: number): Promise<{ completed: boolean }>;
   close(): Promise<void>;

@@ -20,6 +20,7 @@ const EXPLANATIONS: Readonly<Record<Reason, string>> = {
   reset: 'The application closed the connection before answering.',
   'invalid-response': 'The application sent a response that could not be understood.',
   'circuit-open': 'The application is failing; requests are paused for a moment to let it recover.',
+  overloaded: 'The application is busy with as much work as it can serve; this request was turned away so the others stay fast.',
 };
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -6,7 +6,7 @@ import type { SidecarConfig } from '../api/schema.js';
 import type { Reason } from './contracts.js';
 
 /** Every reason the sidecar reports in x-badgateway-reason (the design's failure table). */
-export const REASONS: readonly Reason[] = ['connect-failed', 'timeout', 'reset', 'invalid-response', 'circuit-open'];
+export const REASONS: readonly Reason[] = ['connect-failed', 'timeout', 'reset', 'invalid-response', 'circuit-open', 'overloaded'];
 
 /** RFC 9209 proxy error types the sidecar emits in Proxy-Status. */
 export const PROXY_ERROR_TYPES = [
@@ -17,6 +17,7 @@ export const PROXY_ERROR_TYPES = [
   'http_response_timeout',
   'http_protocol_error',
   'connection_terminated',
+  'connection_limit_reached',
 ] as const;
 export type ProxyErrorType = (typeof PROXY_ERROR_TYPES)[number];
 
@@ -79,6 +80,8 @@ export function statusFor(reason: Reason, config: Readonly<SidecarConfig>): numb
       return config.timeoutStatus;
     case 'circuit-open':
       return config.openStatus;
+    case 'overloaded':
+      return 503;
     default:
       return 502;
   }

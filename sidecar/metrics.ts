@@ -12,7 +12,7 @@ import collectDefaultMetrics from 'prom-client/lib/defaultMetrics.js';
 import Gauge from 'prom-client/lib/gauge.js';
 import Histogram from 'prom-client/lib/histogram.js';
 import Registry from 'prom-client/lib/registry.js';
-import type { CircuitState, Reason, SidecarMetrics } from './contracts.js';
+import type { CircuitState, OverloadGauges, Reason, SidecarMetrics } from './contracts.js';
 
 const STATE_VALUE: Readonly<Record<CircuitState, number>> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -35,10 +35,18 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
   private readonly shadowTrips = new Counter({ name: 'badgateway_shadow_trips_total', help: 'Times the breaker would have opened in shadow mode.', registers: [this.registry] });
   private readonly reusedSocketFailures = new Counter({ name: 'badgateway_reused_socket_failures_total', help: 'Pooled upstream connections found closed by the app (keep-alive race), recovered by a retry.', registers: [this.registry] });
 
+  private readOverload: () => OverloadGauges = () => ({ limit: 0, inFlight: 0, queued: 0 });
+  private readonly overloadLimit: InstanceType<typeof Gauge> = new Gauge({ name: 'badgateway_overload_limit', help: 'Requests the overload limiter lets the app have in flight now (0 while overload.mode is off).', registers: [this.registry], collect: (): void => this.overloadLimit.set(this.readOverload().limit) });
+  private readonly overloadInFlight: InstanceType<typeof Gauge> = new Gauge({ name: 'badgateway_overload_inflight', help: 'Requests the overload limiter counts as in flight at the app.', registers: [this.registry], collect: (): void => this.overloadInFlight.set(this.readOverload().inFlight) });
+  private readonly overloadQueued: InstanceType<typeof Gauge> = new Gauge({ name: 'badgateway_overload_queued', help: 'Requests waiting in the overload limiter\'s queue.', registers: [this.registry], collect: (): void => this.overloadQueued.set(this.readOverload().queued) });
+  private readonly overloadWait = new Histogram({ name: 'badgateway_overload_queue_wait_seconds', help: 'Time requests waited in the overload queue, granted or shed.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
+  private readonly overloadSheds = new Counter({ name: 'badgateway_overload_shed_total', help: 'Requests shed by the overload limiter (mode enforce), or that it would have shed (mode shadow).', labelNames: ['mode'] as const, registers: [this.registry] });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
     this.state.set(0);
     for (const result of ['success', 'error'] as const) this.reloads.inc({ result }, 0);
+    for (const mode of ['enforce', 'shadow'] as const) this.overloadSheds.inc({ mode }, 0);
   }
 
   request(code: number, reason: Reason | ''): void {
@@ -84,6 +92,18 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
 
   configReload(result: 'success' | 'error'): void {
     this.reloads.inc({ result });
+  }
+
+  overloadShed(mode: 'enforce' | 'shadow'): void {
+    this.overloadSheds.inc({ mode });
+  }
+
+  overloadQueueWait(seconds: number): void {
+    this.overloadWait.observe(seconds);
+  }
+
+  overloadGauges(read: () => OverloadGauges): void {
+    this.readOverload = read;
   }
 
   text(): Promise<string> {

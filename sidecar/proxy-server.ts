@@ -13,9 +13,11 @@ import { createServer } from './node-http.js';
 import { answerClientError } from './proxy/client-errors.js';
 import { Exchange, type ExchangeHost } from './proxy/exchange.js';
 import { requestIdOf } from './proxy/headers.js';
-import { buildRouteState, retryAfterFor, type RouteState } from './proxy/route-state.js';
+import { buildRouteState, overloadRetryAfter, retryAfterFor, type RouteState } from './proxy/route-state.js';
 import { tunnelUpgrade } from './proxy/upgrade.js';
 import { createUpstreamPool, type UpstreamPool } from './proxy/upstream-pool.js';
+import { ConcurrencyLimiter, type LimiterState, type Permit } from './overload/limiter.js';
+import { QueuedRequest } from './overload/queued-request.js';
 
 const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 /** Longer than the idle timeouts of the load balancers usually in front, so they close first. */
@@ -46,6 +48,8 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
   private readonly server: Server;
   private readonly maxHeaderSize: number;
   private state: RouteState;
+  /** One limiter for the proxy's life: reloads reconfigure it, so its counts and queue carry over. */
+  private readonly limiter: ConcurrencyLimiter;
   private draining = false;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -57,6 +61,11 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
     const config = options.config.current();
     this.state = buildRouteState(config, this.newBreaker(config), this.newPool(config));
+    this.limiter = new ConcurrencyLimiter(this.state.overload, {
+      shed: (mode) => this.metrics.overloadShed(mode),
+      queueWait: (seconds) => this.metrics.overloadQueueWait(seconds),
+    });
+    this.metrics.overloadGauges(() => this.limiter.state());
     this.server = createServer({
       maxHeaderSize: this.maxHeaderSize,
       headersTimeout: CLIENT_HEADERS_TIMEOUT_MS,
@@ -83,23 +92,58 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const state = this.state;
     const requestId = requestIdOf(req.headers['x-request-id']);
+    // The open circuit answers first; only then does the limiter count the request.
+    if (state.breaker.rejects()) return this.answerCircuitOpen(state, req, res, requestId);
+    const admission = this.limiter.acquire(req.url ?? '/');
+    if (admission === 'shed') return this.answerOverloaded(state, req, res, requestId);
+    this.inFlight += 1;
+    if (admission === 'wait') this.limiter.enqueue(new QueuedRequest(this, req, res, requestId));
+    else this.forward(req, res, requestId, admission);
+  };
+
+  /** Sends an admitted request upstream (at once, or when the limiter grants a queued one). */
+  forward(req: IncomingMessage, res: ServerResponse, requestId: string, permit: Permit): void {
+    const state = this.state;
     const ticket = state.breaker.admit();
     if (ticket === null) {
-      const status = state.config.openStatus;
-      writeErrorResponse(res, state.pages, req.headers.accept, {
-        status,
-        reason: 'circuit-open',
-        proxyError: 'destination_unavailable',
-        requestId,
-        retryAfterSeconds: retryAfterFor(state),
-        close: this.draining,
-      });
-      this.metrics.request(status, 'circuit-open');
+      permit.release();
+      this.answerCircuitOpen(state, req, res, requestId);
+      this.exchangeDone();
       return;
     }
-    this.inFlight += 1;
-    new Exchange(this, state, req, res, requestId, ticket).start();
-  };
+    new Exchange(this, state, req, res, requestId, ticket, permit).start();
+  }
+
+  /** A queued request the limiter shed (its wait ran out, or the queue shrank). */
+  shedQueued(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+    this.answerOverloaded(this.state, req, res, requestId);
+    this.exchangeDone();
+  }
+
+  private answerCircuitOpen(state: RouteState, req: IncomingMessage, res: ServerResponse, requestId: string): void {
+    const status = state.config.openStatus;
+    writeErrorResponse(res, state.pages, req.headers.accept, {
+      status,
+      reason: 'circuit-open',
+      proxyError: 'destination_unavailable',
+      requestId,
+      retryAfterSeconds: retryAfterFor(state),
+      close: this.draining,
+    });
+    this.metrics.request(status, 'circuit-open');
+  }
+
+  private answerOverloaded(state: RouteState, req: IncomingMessage, res: ServerResponse, requestId: string): void {
+    writeErrorResponse(res, state.pages, req.headers.accept, {
+      status: 503,
+      reason: 'overloaded',
+      proxyError: 'connection_limit_reached',
+      requestId,
+      retryAfterSeconds: overloadRetryAfter(state),
+      close: this.draining,
+    });
+    this.metrics.request(503, 'overloaded');
+  }
 
   isDraining(): boolean {
     return this.draining;
@@ -131,6 +175,7 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
     const breaker = sameBreakerSettings(previous.config.circuitBreaker, next.circuitBreaker) ? previous.breaker : this.newBreaker(next);
     const pool = sameTimeouts(previous.config, next) ? previous.pool : this.newPool(next);
     this.state = buildRouteState(next, breaker, pool);
+    this.limiter.configure(this.state.overload);
     if (breaker !== previous.breaker) previous.breaker.close();
     if (pool !== previous.pool) void previous.pool.close();
     this.logger.info({ breakerKept: breaker === previous.breaker, poolKept: pool === previous.pool }, 'configuration applied');
@@ -138,6 +183,10 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
 
   breakerState(): CircuitState {
     return this.state.breaker.state();
+  }
+
+  overloadState(): LimiterState {
+    return this.limiter.state();
   }
 
   async drain(timeoutMs: number): Promise<{ completed: boolean }> {
@@ -159,6 +208,7 @@ class SidecarProxy implements ProxyServer, ExchangeHost {
 
   async close(): Promise<void> {
     this.draining = true;
+    this.limiter.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.state.breaker.close();

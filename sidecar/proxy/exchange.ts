@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Logger, Reason, SidecarMetrics } from '../contracts.js';
 import type { BreakerTicket } from '../breaker.js';
+import type { Permit } from '../overload/limiter.js';
 import { writeErrorResponse } from '../error-pages.js';
 import { classifyUpstreamError, isRetriable, statusFor } from '../errors.js';
 import { clientResponseHeaders, hasRequestBody, isIdempotent, upstreamRequestHeaders } from './headers.js';
@@ -41,6 +42,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly res: ServerResponse,
     private readonly requestId: string,
     private readonly ticket: BreakerTicket,
+    private readonly permit: Permit,
   ) {
     const withBody = hasRequestBody(req);
     this.replayable = !withBody && isIdempotent(req.method);
@@ -69,6 +71,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.responded = true;
     this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
     this.ticket.settle(!this.state.failureStatusCodes.has(statusCode));
+    this.permit.responded();
     if (this.attempts > 0) this.host.metrics.reusedSocketFailure();
     const outgoing = clientResponseHeaders(headers, this.requestId, this.host.isDraining());
     if (statusMessage !== undefined && statusMessage !== '') this.res.writeHead(statusCode, statusMessage, outgoing);
@@ -102,6 +105,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.ticket.settle(false);
+    if (failure.reason === 'timeout') this.permit.responded(); // a slow app is what the limiter must see
     this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
     const status = statusFor(failure.reason, this.state.config);
     writeErrorResponse(this.res, this.state.pages, this.req.headers.accept, {
@@ -141,6 +145,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.finished = true;
     this.res.off('drain', this.onClientDrain);
     if (!this.res.writableFinished) this.controller?.abort(new Error('client went away'));
+    this.permit.release();
     this.host.exchangeDone();
   };
 }

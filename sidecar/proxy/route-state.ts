@@ -6,6 +6,8 @@ import { parseDuration } from '../../api/duration.js';
 import type { SidecarConfig } from '../../api/schema.js';
 import type { Breaker } from '../breaker.js';
 import { ErrorPages } from '../error-pages.js';
+import { limiterSettings } from '../overload/settings.js';
+import type { LimiterSettings } from '../overload/limiter.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 export interface RouteState {
@@ -17,6 +19,7 @@ export interface RouteState {
   /** Fixed Retry-After seconds from the policy, else undefined (time left until the trial). */
   readonly retryAfterSeconds: number | undefined;
   readonly retryAttempts: number;
+  readonly overload: LimiterSettings;
 }
 
 export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breaker, pool: UpstreamPool): RouteState {
@@ -28,7 +31,13 @@ export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breake
     failureStatusCodes: new Set(config.circuitBreaker.failureStatusCodes),
     retryAfterSeconds: config.retryAfter === undefined ? undefined : Math.max(0, Math.ceil(parseDuration(config.retryAfter) / 1000)),
     retryAttempts: config.retry.attempts,
+    overload: limiterSettings(config.overload),
   };
+}
+
+/** Retry-After for a shed request: the policy's retryAfter, else one second. */
+export function overloadRetryAfter(state: RouteState): number {
+  return state.retryAfterSeconds ?? 1;
 }
 
 export function retryAfterFor(state: RouteState): number {

@@ -1,5 +1,5 @@
 /** An in-memory SidecarMetrics, so tests can assert what the data path reported. */
-import type { CircuitState, Reason, SidecarMetrics } from '../../sidecar/contracts.js';
+import type { CircuitState, OverloadGauges, Reason, SidecarMetrics } from '../../sidecar/contracts.js';
 
 export class RecordingMetrics implements SidecarMetrics {
   readonly requests: { code: number; reason: Reason | '' }[] = [];
@@ -9,6 +9,9 @@ export class RecordingMetrics implements SidecarMetrics {
   shadowTrips = 0;
   reusedSocketFailures = 0;
   reloads: ('success' | 'error')[] = [];
+  readonly sheds: ('enforce' | 'shadow')[] = [];
+  readonly queueWaits: number[] = [];
+  overload: () => OverloadGauges = () => ({ limit: 0, inFlight: 0, queued: 0 });
 
   request(code: number, reason: Reason | ''): void {
     this.requests.push({ code, reason });
@@ -30,5 +33,14 @@ export class RecordingMetrics implements SidecarMetrics {
   }
   configReload(result: 'success' | 'error'): void {
     this.reloads.push(result);
+  }
+  overloadShed(mode: 'enforce' | 'shadow'): void {
+    this.sheds.push(mode);
+  }
+  overloadQueueWait(seconds: number): void {
+    this.queueWaits.push(seconds);
+  }
+  overloadGauges(read: () => OverloadGauges): void {
+    this.overload = read;
   }
 }
