@@ -68,6 +68,12 @@ export function toStructural(input: unknown): JsonSchema {
       );
       continue;
     }
+    if ((key === 'exclusiveMinimum' || key === 'exclusiveMaximum') && typeof value === 'number') {
+      // OpenAPI v3.0 (and so Kubernetes) takes these as booleans that qualify minimum/maximum.
+      result[key === 'exclusiveMinimum' ? 'minimum' : 'maximum'] = value;
+      result[key] = true;
+      continue;
+    }
     if (key === 'items') {
       result.items = toStructural(value);
       continue;
