@@ -106,8 +106,8 @@ export class ConcurrencyLimiter {
     this.prefixPriority = settings.priorityPaths.filter((path) => path.endsWith('/'));
     this.queue.setTimeout(settings.queueTimeoutMs);
     if (settings.mode !== 'enforce') this.queue.grantAll(() => this.take());
+    this.pump(); // a higher limit first: waiters it admits are not shed by a smaller queue
     this.queue.shrinkTo(settings.queueSize, (waiter) => this.shedQueued(waiter));
-    this.pump();
   }
 
   limit(): number {
