@@ -133,6 +133,11 @@ export class ConcurrencyLimiter {
     this.queue.push(waiter);
   }
 
+  /** A queued request whose client left: out of the queue, neither granted nor counted as shed. */
+  cancel(waiter: Waiter): void {
+    this.queue.remove(waiter);
+  }
+
   state(): LimiterState {
     return {
       mode: this.settings.mode,

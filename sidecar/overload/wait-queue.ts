@@ -46,6 +46,17 @@ export class WaitQueue<T> {
     return entry === undefined ? undefined : { waiter: entry.waiter, waitedMs: performance.now() - entry.enqueuedAt };
   }
 
+  /** Takes `waiter` out without telling it (its request ended while it waited); false if absent. */
+  remove(waiter: QueuedWaiter<T>): boolean {
+    for (let index = this.head; index < this.entries.length; index += 1) {
+      if ((this.entries[index] as Entry<T>).waiter !== waiter) continue;
+      this.entries.splice(index, 1);
+      if (this.length === 0) this.reset();
+      return true;
+    }
+    return false;
+  }
+
   /** Grants every waiter, oldest first (the queue is being switched off). */
   grantAll(permit: () => T): void {
     for (let entry = this.take(); entry !== undefined; entry = this.take()) entry.waiter.granted(permit());
