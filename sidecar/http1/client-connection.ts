@@ -8,7 +8,7 @@ import type { AccessLogSampler } from '../access-log-sampler.js';
 import type { BreakerTicket } from '../breaker.js';
 import type { ClientConnectionErrorKind, Logger, Reason, SidecarMetrics } from '../contracts.js';
 import { rawErrorResponse } from '../error-pages.js';
-import type { ConcurrencyLimiter, Permit, Waiter } from '../overload/limiter.js';
+import { NO_PERMIT, type ConcurrencyLimiter, type Permit, type Waiter } from '../overload/limiter.js';
 import { clientErrorResponse } from './answers.js';
 import { Exchange, type ExchangeClient, type ExchangeHost, type ExchangeRequest } from './exchange.js';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, headerValue, isIdempotent, requestIdOf, upstreamRequestHead } from './heads.js';
@@ -248,9 +248,10 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
     else this.disarm();
     const bodyUnread = checked.hasBody || checked.expectContinue;
     if (state.breaker.rejects()) return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'circuit-open');
-    const admission = this.host.limiter.acquire(parser.target);
-    if (admission === 'shed') return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'overloaded');
     const upgrade = parser.upgrade && !this.http10;
+    // A tunnel's lifetime says nothing about the app's request latency: never limited or counted.
+    const admission = upgrade ? NO_PERMIT : this.host.limiter.acquire(parser.target);
+    if (admission === 'shed') return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'overloaded');
     const head = upstreamRequestHead({
       method: parser.method,
       target: checked.target,

@@ -49,7 +49,8 @@ export interface LimiterState {
   readonly adaptive?: ReturnType<GradientController['snapshot']>;
 }
 
-const NO_PERMIT: Permit = Object.freeze({ responded: () => undefined, release: () => undefined });
+/** The permit of a request the limiter does not count (mode off, priority paths, tunnels). */
+export const NO_PERMIT: Permit = Object.freeze({ responded: () => undefined, release: () => undefined });
 
 class CountedPermit implements Permit {
   private readonly startedAt: number;

@@ -137,4 +137,18 @@ describe('overload on the llhttp path: a queued request', () => {
     expect(app.seen.map((request) => request.url)).toEqual(['/first']);
     await until(() => sidecar.proxy.overloadState().inFlight === 0, 'the permits released');
   });
+
+  it('never holds back an upgrade (WebSocket) request: tunnels bypass the limiter', async () => {
+    const app = await heldApp();
+    const sidecar = await fixtures.sidecar(app.url, enforce(1, { size: 0 }));
+    const held = fetchText(`${sidecar.url}/held`);
+    await until(() => app.heldCount === 1, 'the only slot taken');
+    const client = await rawClient(sidecar.url);
+    client.socket.write('GET /ws HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n');
+    await until(() => app.seen.includes('/ws'), 'the upgrade request at the app');
+    expect(client.received).toBe('');
+    expect(sidecar.metrics.sheds).toEqual([]);
+    app.release();
+    await held;
+  });
 });
