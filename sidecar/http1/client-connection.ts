@@ -46,6 +46,7 @@ const TIMER_BODY = 2;
 const TIMER_KEEP_ALIVE = 3;
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+const NO_BYTES = Buffer.alloc(0);
 
 function onTimer(connection: ClientConnection): void {
   connection.timerFired();
@@ -387,7 +388,8 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
     const rest = this.leftover;
     this.leftover = null;
     this.socket.resume();
-    if (rest !== null) this.feed(rest);
+    // Even with no new bytes: a request without a body completes only when the parser runs on.
+    this.feed(rest ?? NO_BYTES);
   }
 
   onBody(piece: Buffer): void {

@@ -65,6 +65,24 @@ describe('overload on the llhttp path: a queued request', () => {
     await until(() => sidecar.proxy.overloadState().inFlight === 0, 'the permits released');
   });
 
+  it('without a body, once admitted, completes and keeps its connection for the next request', async () => {
+    const app = await heldApp();
+    const sidecar = await fixtures.sidecar(app.url, enforce(1, { size: 1, timeout: '10s' }));
+    const first = fetchText(`${sidecar.url}/first`);
+    await until(() => app.heldCount === 1, 'the first request at the app');
+    const client = await rawClient(sidecar.url);
+    client.socket.write('GET /queued HTTP/1.1\r\nhost: x\r\n\r\n');
+    await until(() => sidecar.proxy.overloadState().queued === 1, 'the request queued');
+    app.release();
+    await until(() => client.received.includes('done\n'), 'the queued request answered');
+    await sleep(50);
+    expect(client.ended).toBe(false);
+    client.socket.write('GET /again HTTP/1.1\r\nhost: x\r\n\r\n');
+    await until(() => client.received.split('HTTP/1.1 200 ').length === 3, 'the next request on the same connection');
+    expect(app.seen).toEqual(['/first', '/queued', '/again']);
+    expect((await first).status).toBe(200);
+  });
+
   it('leaves its body unread while it waits and, shed, closes the connection', async () => {
     const app = await heldApp();
     const sidecar = await fixtures.sidecar(app.url, enforce(1, { size: 1, timeout: '150ms' }));
