@@ -28,8 +28,9 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     for (const target of ['| direct |', '| nginx |', '| haproxy |', '| sidecar |', 'sidecar (circuit open)', 'node:http static 502', "node:http, the sidecar's 502 bytes"]) expect(text).toContain(target);
     expect(text).toMatch(/vs a bare node:http server sending the sidecar's own 502 \(the same headers and page\): \*\*\d+\.\d\d×\*\*/);
     expect(text).toMatch(/\| 64 \| 1k \| \d+\.\d\d× \|/);
-    // Node's own proxying ceiling beside the sidecar: its ratio to nginx and the sidecar's to it.
-    expect(text).toMatch(/\| 64 \| 100k \|( \d+\.\d\d× \|){6}$/m);
+    // Seven ratios: req/s and p99 against nginx and HAProxy, CPU per request against nginx, and
+    // Node's own proxying ceiling beside the sidecar (its ratio to nginx, the sidecar's to it).
+    expect(text).toMatch(/\| 64 \| 100k \|( \d+\.\d\d× \|){7}$/m);
     // Healthy rows measure real 200s: every one ends with "| <socket errors> | 0 |" (no non-2xx).
     const healthyRows = text.split('## Fast failure')[0]!.split('\n').filter((line) => /^\| (64|512) \| (1k|100k) \| (direct|nginx|haproxy|node:http \+ undici|sidecar) \|/.test(line));
     expect(healthyRows).toHaveLength(20);
