@@ -21,6 +21,21 @@ type JsonSchema = { [key: string]: unknown };
 
 const DROPPED_KEYWORDS = new Set(['$id', 'uniqueItems', '$schema']);
 
+/** A union of string literals and integers, e.g. `limit: adaptive | 20`. */
+function isIntOrString(options: JsonSchema[]): boolean {
+  const isString = (option: JsonSchema) => typeof option.const === 'string' || option.type === 'string';
+  return options.some(isString) && options.some((option) => option.type === 'integer')
+    && options.every((option) => isString(option) || option.type === 'integer');
+}
+
+/** Kubernetes allows `type` inside anyOf only here, and only as one integer and one string branch. */
+function intOrStringBranches(options: JsonSchema[]): JsonSchema[] {
+  const integer = options.find((option) => option.type === 'integer') as JsonSchema;
+  const literals = options.filter((option) => typeof option.const === 'string').map((option) => option.const);
+  const string = options.find((option) => option.type === 'string');
+  return [toStructural(integer), string === undefined ? { type: 'string', enum: literals } : toStructural(string)];
+}
+
 export function toStructural(input: unknown): JsonSchema {
   const schema = input as JsonSchema;
   const options = schema.anyOf as JsonSchema[] | undefined;
@@ -28,6 +43,11 @@ export function toStructural(input: unknown): JsonSchema {
     const values = options.map((option) => option.const);
     const type = values.every((value) => typeof value === 'number' && Number.isInteger(value)) ? 'integer' : typeof values[0];
     const result: JsonSchema = { type, enum: values };
+    for (const key of ['description', 'default'] as const) if (key in schema) result[key] = schema[key];
+    return result;
+  }
+  if (options !== undefined && isIntOrString(options)) {
+    const result: JsonSchema = { 'x-kubernetes-int-or-string': true, anyOf: intOrStringBranches(options) };
     for (const key of ['description', 'default'] as const) if (key in schema) result[key] = schema[key];
     return result;
   }
@@ -46,6 +66,12 @@ export function toStructural(input: unknown): JsonSchema {
       result.properties = Object.fromEntries(
         Object.entries(value as JsonSchema).map(([name, child]) => [name, toStructural(child)]),
       );
+      continue;
+    }
+    if ((key === 'exclusiveMinimum' || key === 'exclusiveMaximum') && typeof value === 'number') {
+      // OpenAPI v3.0 (and so Kubernetes) takes these as booleans that qualify minimum/maximum.
+      result[key === 'exclusiveMinimum' ? 'minimum' : 'maximum'] = value;
+      result[key] = true;
       continue;
     }
     if (key === 'items') {

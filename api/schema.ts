@@ -86,6 +86,45 @@ export const ErrorPageSchema = Type.Object(
 /** An error page as the sidecar reads it: always an inline body. */
 export const ResolvedErrorPageSchema = Type.Object({ ...pageFields, body: PageBody }, { additionalProperties: false });
 
+export const OverloadQueueSchema = Type.Object(
+  {
+    size: Type.Integer({ minimum: 0, maximum: 100_000, default: 100, description: 'Requests that may wait for a slot; 0 sheds at once.' }),
+    timeout: Duration('250ms', 'Longest wait in the queue before the request is shed.'),
+  },
+  { additionalProperties: false, default: {}, description: 'Short bursts wait here instead of being shed.' },
+);
+
+export const AdaptiveLimitSchema = Type.Object(
+  {
+    minLimit: Type.Integer({ minimum: 1, maximum: 100_000, default: 3, description: 'Lowest limit; also the concurrency while minRTT is re-measured.' }),
+    maxLimit: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: 'Highest limit.' }),
+    smoothing: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.2, description: 'Weight of each new limit against the previous one (1: no smoothing).' }),
+    minRttInterval: Duration('60s', 'How often the app\'s unloaded round-trip time is measured again at minLimit concurrency.'),
+  },
+  { additionalProperties: false, default: {}, description: 'The gradient controller behind limit: adaptive.' },
+);
+
+/** A fixed limit or the literal 'adaptive'; the CRD generator renders it as x-kubernetes-int-or-string. */
+const OverloadLimit = Type.Union(
+  [Type.Literal('adaptive'), Type.Integer({ minimum: 1, maximum: 100_000 })],
+  { default: 'adaptive', description: 'Requests the app may have in flight: adaptive (follows the app\'s latency) or a fixed number.' },
+);
+
+export const OverloadSchema = Type.Object(
+  {
+    mode: OneOf(['off', 'shadow', 'enforce'] as const, { default: 'off', description: 'off, shadow (count would-be sheds, shed nothing) or enforce (503 overloaded).' }),
+    limit: OverloadLimit,
+    queue: OverloadQueueSchema,
+    adaptive: AdaptiveLimitSchema,
+    priorityPaths: Type.Array(Type.String({ pattern: '^/', maxLength: 1024 }), {
+      default: ['/healthz', '/readyz', '/livez'],
+      maxItems: 50,
+      description: 'Request paths that bypass the limiter (health checks); an entry ending in / matches the paths under it.',
+    }),
+  },
+  { additionalProperties: false, default: {}, description: 'Concurrency limiter in front of the app; sheds with a fast 503 when it is full.' },
+);
+
 const behaviourFields = {
   timeouts: TimeoutsSchema,
   circuitBreaker: CircuitBreakerSchema,
@@ -93,6 +132,7 @@ const behaviourFields = {
   openStatus: OneOf([502, 503] as const, { default: 502, description: 'Status while the circuit is open.' }),
   timeoutStatus: OneOf([504, 502] as const, { default: 504, description: 'Status on a response timeout.' }),
   retryAfter: Type.Optional(Duration(undefined, 'Retry-After on fast failures; default is the time left until the next trial.')),
+  overload: OverloadSchema,
 };
 
 export const TargetRefSchema = Type.Object(
@@ -139,6 +179,7 @@ export const SidecarConfigSchema = Type.Object(
 
 export type Timeouts = Static<typeof TimeoutsSchema>;
 export type CircuitBreakerSettings = Static<typeof CircuitBreakerSchema>;
+export type OverloadSettings = Static<typeof OverloadSchema>;
 export type ErrorPage = Static<typeof ErrorPageSchema>;
 export type ResolvedErrorPage = Static<typeof ResolvedErrorPageSchema>;
 export type LabelSelector = Static<typeof LabelSelectorSchema>;

@@ -34,6 +34,15 @@ function show(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/** One branch of a union, for "is not X or Y" messages. */
+function describeOption(option: { const?: unknown; type?: unknown; minimum?: unknown; maximum?: unknown }): string {
+  if ('const' in option) return show(option.const);
+  if (option.type === 'integer') {
+    return option.minimum === undefined || option.maximum === undefined ? 'an integer' : `an integer from ${String(option.minimum)} to ${String(option.maximum)}`;
+  }
+  return `a ${String(option.type)}`;
+}
+
 function describe(error: ValueError): string {
   const schema = error.schema as Record<string, unknown>;
   switch (error.type) {
@@ -45,6 +54,7 @@ function describe(error: ValueError): string {
       if (options.length > 0 && options.every((option) => 'const' in option)) {
         return `${show(error.value)} is not one of ${options.map((option) => show(option.const)).join(', ')}`;
       }
+      if (options.length > 0) return `${show(error.value)} is not ${options.map(describeOption).join(' or ')}`;
       return `${show(error.value)} is not valid here`;
     }
     case ValueErrorType.ObjectAdditionalProperties:
@@ -53,6 +63,10 @@ function describe(error: ValueError): string {
       return 'is required';
     case ValueErrorType.Integer:
       return `${show(error.value)} is not an integer`;
+    case ValueErrorType.NumberExclusiveMinimum:
+      return `${show(error.value)} must be above ${String(schema.exclusiveMinimum)}`;
+    case ValueErrorType.Number:
+      return `${show(error.value)} is not a number`;
     case ValueErrorType.IntegerMinimum:
     case ValueErrorType.NumberMinimum:
       return `${show(error.value)} is below the minimum ${String(schema.minimum)}`;
@@ -103,7 +117,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-type Behaviour = Pick<SidecarConfig, 'timeouts' | 'circuitBreaker'> & {
+type Behaviour = Pick<SidecarConfig, 'timeouts' | 'circuitBreaker' | 'overload'> & {
   errorPages: readonly { status: number; contentType: string; body?: string }[];
 };
 
@@ -121,6 +135,7 @@ export function semanticProblems(config: Behaviour, root: string): string[] {
   if (parseDuration(config.timeouts.requestBodyIdle) === 0) problems.push(`${at('timeouts.requestBodyIdle')}: must be longer than 0`);
   if (parseDuration(config.timeouts.responseBodyIdle) === 0) problems.push(`${at('timeouts.responseBodyIdle')}: must be longer than 0`);
   if (parseDuration(config.circuitBreaker.rollingWindow) < 100) problems.push(`${at('circuitBreaker.rollingWindow')}: must be at least 100ms`);
+  problems.push(...overloadProblems(config.overload, at));
   const statuses = new Set<string>();
   config.errorPages.forEach((page, index) => {
     const key = `${page.status} ${page.contentType}`;
@@ -130,6 +145,17 @@ export function semanticProblems(config: Behaviour, root: string): string[] {
       problems.push(`${at(`errorPages[${index}].body`)}: is larger than ${MAX_ERROR_PAGE_BYTES} bytes`);
     }
   });
+  return problems;
+}
+
+function overloadProblems(overload: SidecarConfig['overload'], at: (field: string) => string): string[] {
+  const problems: string[] = [];
+  const { minLimit, maxLimit, minRttInterval } = overload.adaptive;
+  if (minLimit > maxLimit) problems.push(`${at('overload.adaptive.minLimit')}: ${minLimit} is above overload.adaptive.maxLimit (${maxLimit})`);
+  if (parseDuration(minRttInterval) < 1000) problems.push(`${at('overload.adaptive.minRttInterval')}: must be at least 1s`);
+  if (overload.queue.size > 0 && parseDuration(overload.queue.timeout) === 0) {
+    problems.push(`${at('overload.queue.timeout')}: must be longer than 0 when overload.queue.size is above 0 (set size: 0 to shed at once)`);
+  }
   return problems;
 }
 

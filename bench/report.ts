@@ -1,4 +1,6 @@
 /** Renders bench/RESULTS.md: tables, the ratios the README quotes, machine facts and commands. */
+import type { OverloadResults } from './overload.ts';
+import { renderOverload } from './overload-report.ts';
 
 interface TargetStats { rps: number; p50: number; p99: number; errors: number; non2xx: number; /** CPU µs per request of the target's process(es). */ cpu: number }
 
@@ -18,6 +20,7 @@ export interface Results {
   /** The same targets over one connection: per-request latency without queueing. */
   fastFailureUnsaturated: ({ name: string } & TargetStats)[];
   blackhole: { name: string; requests: number; waitedFullTimeout: number; p50: number; p99: number; statuses: Record<string, number> }[];
+  overload?: OverloadResults;
   /** MiB. idleAnon: private memory only (no mapped node binary); nodeBaseline: a bare node:http server, idle. */
   memory: { idle: number; idleAnon: number; loaded: number; nodeBaseline: number };
   /** With the compile cache the image bakes in (tools/warm-compile-cache.ts). */
@@ -97,6 +100,8 @@ export function renderResults(results: Results): string {
     lines.push(`| ${row.name} | ${row.requests} | ${row.waitedFullTimeout} | ${n(row.p50, 2)} | ${n(row.p99, 1)} | ${Object.entries(row.statuses).map(([code, count]) => `${code}×${count}`).join(' ')} |`);
   }
   lines.push('', 'Sidecar policy: `volumeThreshold: 10`, `resetTimeout: 5s`; nginx: `max_fails=1 fail_timeout=5s` (a single server is never marked down by nginx); HAProxy: `observe layer7 error-limit 10 on-error mark-down`.');
+
+  if (results.overload !== undefined) lines.push(...renderOverload(results.overload));
 
   lines.push('', '## Sidecar footprint', '', '| measure | value |', '|---|---|');
   lines.push(

@@ -14,6 +14,8 @@ import { haproxyConfig, nginxProxyConfig, nginxUpstreamConfig, WRK_JSON_SCRIPT, 
 import { cpuMicros, fixedRate, freePort, median, percentile, rssMiB, start, stopAll, timeToAnswer, toolVersion, waitForPort, wrk, type FixedRateResult, type WrkResult } from './processes.ts';
 import { waitForReady } from '../tools/wait-for-ready.ts';
 import { NODE_UNDICI_PROXY, renderResults, type Results } from './report.ts';
+import { runOverload } from './overload.ts';
+import { renderOverload } from './overload-report.ts';
 
 const smoke = process.argv.includes('--smoke');
 const outIndex = process.argv.indexOf('--out');
@@ -89,9 +91,18 @@ function sidecar(upstreamPort: number, config: object, env: NodeJS.ProcessEnv = 
 
 const allocated: number[] = [];
 const ports = { next: () => allocated.shift() as number };
-for (let index = 0; index < 48; index += 1) allocated.push(await freePort());
+for (let index = 0; index < 64; index += 1) allocated.push(await freePort());
+
+/** `--only-overload`: just the overload scenario, e.g. while tuning the limiter. */
+const overloadOnly = process.argv.includes('--only-overload');
+const overloadContext = () => ({ smoke, seconds: SECONDS, dir, root, nextPort: ports.next, sidecar });
 
 async function main(): Promise<void> {
+  if (overloadOnly) {
+    writeFileSync(outFile, `# Benchmark results: overload only\n\n${machineFacts().date}\n${renderOverload(await runOverload(overloadContext())).join('\n')}\n`);
+    process.stdout.write(`bench: wrote ${outFile}\n`);
+    return;
+  }
   const p: Ports = {
     upstream: ports.next(), nginxProxy: ports.next(), nginxStatic502: ports.next(), haproxy: ports.next(),
     blackhole: ports.next(), nginxBlackhole: ports.next(), haproxyBlackhole: ports.next(),
@@ -227,6 +238,8 @@ async function main(): Promise<void> {
     });
   }
   for (const socket of held) socket.destroy();
+
+  results.overload = await runOverload(overloadContext());
 
   // Start-to-ready, alternating with Node's own floor: a bare node:http server until it listens.
   const readies: number[] = [];

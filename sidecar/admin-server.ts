@@ -7,12 +7,13 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { AddressInfo } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
 import { createServer } from './node-http.js';
-import type { CircuitState } from './contracts.js';
+import type { CircuitState, LimiterState } from './contracts.js';
 
 export interface AdminState {
   ready(): boolean;
   config(): Readonly<SidecarConfig>;
   breakerState(): CircuitState;
+  overloadState(): LimiterState;
 }
 
 /** What the admin server needs from the metrics registry. */
@@ -63,7 +64,7 @@ export function createAdminServer(state: AdminState, metrics: MetricsText): Admi
     reply(res, 200, metrics.contentType, await metrics.text());
   });
   app.get('/config', (_req, res) => {
-    reply(res, 200, 'application/json; charset=utf-8', JSON.stringify({ config: state.config(), circuit: state.breakerState() }));
+    reply(res, 200, 'application/json; charset=utf-8', JSON.stringify({ config: state.config(), circuit: state.breakerState(), overload: state.overloadState() }));
   });
   app.use((_req: Request, res: Response) => {
     reply(res, 404, TEXT, 'not found\n');

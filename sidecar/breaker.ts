@@ -18,6 +18,8 @@ export interface BreakerTicket {
 export interface Breaker {
   /** A ticket to forward the request, or null when the request must be answered as circuit-open. */
   admit(): BreakerTicket | null;
+  /** Whether admit() would answer circuit-open now, without counting a request. */
+  rejects(): boolean;
   state(): CircuitState;
   /** Milliseconds until the next half-open trial while open, else 0. */
   msUntilTrial(): number;
@@ -98,6 +100,7 @@ export function createBreaker(
       circuit.fire(ticket).catch(ignore);
       return ticket;
     },
+    rejects: () => !shadow && !circuit.closed && !circuit.pendingClose,
     state: () => current,
     msUntilTrial(): number {
       if (current !== 'open') return 0;

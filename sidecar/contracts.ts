@@ -5,8 +5,9 @@
 import type { AddressInfo } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
 import type { Logger } from '../api/logger.js';
+import type { LimiterState } from './overload/limiter.js';
 
-export type { Logger };
+export type { Logger, LimiterState };
 
 /**
  * Why the sidecar answered (x-badgateway-reason) or, after a response head, why it aborted
@@ -21,10 +22,19 @@ export type Reason =
   /** The client sent what must not or cannot be forwarded (400, 417, 431, 501, 505); never the app's fault. */
   | 'client-refused'
   /** The client's request head or body stopped arriving (408); never the app's fault. */
-  | 'client-timeout';
+  | 'client-timeout'
+  /** The overload limiter shed the request (503) before it reached the app; never the app's fault. */
+  | 'overloaded';
 
 /** badgateway_client_connection_errors_total{kind}: client connections that ended badly. */
 export type ClientConnectionErrorKind = 'header-timeout' | 'body-timeout' | 'malformed' | 'reset';
+
+/** The overload limiter's gauges, read when metrics are scraped. */
+export interface OverloadGauges {
+  readonly limit: number;
+  readonly inFlight: number;
+  readonly queued: number;
+}
 
 /** Breaker states as exported by badgateway_circuit_state (0 closed, 1 half-open, 2 open). */
 export type CircuitState = 'closed' | 'half-open' | 'open';
@@ -44,6 +54,12 @@ export interface SidecarMetrics {
   configReload(result: 'success' | 'error'): void;
   /** An access-log line the sampler left out (sidecar/access-log-sampler.ts). */
   accessLogSkipped?(reason: Reason): void;
+  /** A request shed by the limiter (enforce), or one it would have shed (shadow). */
+  overloadShed(mode: 'enforce' | 'shadow'): void;
+  /** Time a request waited in the limiter's queue, granted or shed. */
+  overloadQueueWait(seconds: number): void;
+  /** Where the limit, in-flight and queued gauges are read from. */
+  overloadGauges(read: () => OverloadGauges): void;
 }
 
 /** Where the data path reads the current configuration; swapped atomically on hot reload. */
@@ -67,6 +83,8 @@ export interface ProxyServer {
   /** Call after the ConfigSource changed; rebuilds the breaker/pool only where their settings changed. */
   applyConfig(): void;
   breakerState(): CircuitState;
+  /** The overload limiter's settings and counters, for the admin server's /config. */
+  overloadState(): LimiterState;
   /** Stop accepting, answer idle keep-alive connections with Connection: close, wait for in-flight up to timeoutMs. */
   drain(timeoutMs: number): Promise<{ completed: boolean }>;
   close(): Promise<void>;

@@ -23,6 +23,7 @@ const EXPLANATIONS: Readonly<Record<Reason, string>> = {
   'body-timeout': 'The application stopped sending its response for too long.',
   'client-refused': 'The request cannot be forwarded as sent.',
   'client-timeout': 'The request did not arrive in time.',
+  overloaded: 'The application is busy with as much work as it can serve; this request was turned away so the others stay fast.',
 };
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -8,7 +8,7 @@ import type { ClientConnectionErrorKind, Reason } from './contracts.js';
 /** Every reason the sidecar reports in x-badgateway-reason (the design's failure table). */
 export const REASONS: readonly Reason[] = [
   'connect-failed', 'timeout', 'reset', 'invalid-response', 'circuit-open',
-  'body-truncated', 'body-timeout', 'client-refused', 'client-timeout',
+  'body-truncated', 'body-timeout', 'client-refused', 'client-timeout', 'overloaded',
 ];
 
 /** Reasons that say the client, not the app, was at fault: never a breaker failure. */
@@ -27,6 +27,7 @@ export const PROXY_ERROR_TYPES = [
   'http_protocol_error',
   'connection_terminated',
   'http_request_error',
+  'connection_limit_reached',
 ] as const;
 export type ProxyErrorType = (typeof PROXY_ERROR_TYPES)[number];
 
@@ -89,6 +90,8 @@ export function statusFor(reason: Reason, config: Readonly<SidecarConfig>): numb
       return config.timeoutStatus;
     case 'circuit-open':
       return config.openStatus;
+    case 'overloaded':
+      return 503;
     default:
       return 502;
   }

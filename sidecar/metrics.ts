@@ -13,7 +13,7 @@ import Gauge from 'prom-client/lib/gauge.js';
 import Histogram from 'prom-client/lib/histogram.js';
 import Registry from 'prom-client/lib/registry.js';
 import { CLIENT_CONNECTION_ERROR_KINDS } from './errors.js';
-import type { CircuitState, ClientConnectionErrorKind, Reason, SidecarMetrics } from './contracts.js';
+import type { CircuitState, ClientConnectionErrorKind, OverloadGauges, Reason, SidecarMetrics } from './contracts.js';
 
 const STATE_VALUE: Readonly<Record<CircuitState, number>> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -49,6 +49,12 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
       }
     },
   });
+  private readOverload: () => OverloadGauges = () => ({ limit: 0, inFlight: 0, queued: 0 });
+  private readonly overloadLimit: InstanceType<typeof Gauge> = new Gauge({ name: 'badgateway_overload_limit', help: 'Requests the overload limiter lets the app have in flight now (0 while overload.mode is off).', registers: [this.registry], collect: (): void => this.overloadLimit.set(this.readOverload().limit) });
+  private readonly overloadInFlight: InstanceType<typeof Gauge> = new Gauge({ name: 'badgateway_overload_inflight', help: 'Requests the overload limiter counts as in flight at the app.', registers: [this.registry], collect: (): void => this.overloadInFlight.set(this.readOverload().inFlight) });
+  private readonly overloadQueued: InstanceType<typeof Gauge> = new Gauge({ name: 'badgateway_overload_queued', help: 'Requests waiting in the overload limiter\'s queue.', registers: [this.registry], collect: (): void => this.overloadQueued.set(this.readOverload().queued) });
+  private readonly overloadWait = new Histogram({ name: 'badgateway_overload_queue_wait_seconds', help: 'Time requests waited in the overload queue, granted or shed.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
+  private readonly overloadSheds = new Counter({ name: 'badgateway_overload_shed_total', help: 'Requests shed by the overload limiter (mode enforce), or that it would have shed (mode shadow).', labelNames: ['mode'] as const, registers: [this.registry] });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -58,6 +64,7 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
     // Present from the start, so increase() over a scrape window counts the first transition too.
     for (const to of ['closed', 'half-open', 'open'] as const) this.transitions.inc({ to }, 0);
     for (const kind of CLIENT_CONNECTION_ERROR_KINDS) this.clientConnectionErrors.inc({ kind }, 0);
+    for (const mode of ['enforce', 'shadow'] as const) this.overloadSheds.inc({ mode }, 0);
   }
 
   request(code: number, reason: Reason | ''): void {
@@ -113,6 +120,18 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
     const entry = this.skippedLines.get(reason);
     if (entry === undefined) this.skippedLines.set(reason, { count: 1, reported: 0 });
     else entry.count += 1;
+  }
+
+  overloadShed(mode: 'enforce' | 'shadow'): void {
+    this.overloadSheds.inc({ mode });
+  }
+
+  overloadQueueWait(seconds: number): void {
+    this.overloadWait.observe(seconds);
+  }
+
+  overloadGauges(read: () => OverloadGauges): void {
+    this.readOverload = read;
   }
 
   text(): Promise<string> {

@@ -11,6 +11,7 @@ import type { CircuitState, ClientConnectionErrorKind, Logger, ProxyOptions, Pro
 import { ClientConnection, type ConnectionHost } from './http1/client-connection.js';
 import { buildRouteState, type RouteState } from './http1/route-state.js';
 import { UpstreamPool } from './http1/upstream-pool.js';
+import { ConcurrencyLimiter, type LimiterState } from './overload/limiter.js';
 
 const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 /**
@@ -40,6 +41,8 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
   private readonly server: Server;
   private readonly connections = new Set<ClientConnection>();
   private state: RouteState;
+  /** One limiter for the proxy's life: reloads reconfigure it, so its counts and queue carry over. */
+  readonly limiter: ConcurrencyLimiter;
   private draining = false;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -54,6 +57,11 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     this.upstreamAuthority = options.upstream.host;
     const config = options.config.current();
     this.state = buildRouteState(config, this.newBreaker(config), this.newPool(config));
+    this.limiter = new ConcurrencyLimiter(this.state.overload, {
+      shed: (mode) => this.metrics.overloadShed(mode),
+      queueWait: (seconds) => this.metrics.overloadQueueWait(seconds),
+    });
+    this.metrics.overloadGauges(() => this.limiter.state());
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
   }
 
@@ -120,6 +128,7 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     const breaker = sameBreakerSettings(previous.config.circuitBreaker, next.circuitBreaker) ? previous.breaker : this.newBreaker(next);
     const pool = sameTimeouts(previous.config, next) ? previous.pool : this.newPool(next);
     this.state = buildRouteState(next, breaker, pool);
+    this.limiter.configure(this.state.overload);
     if (breaker !== previous.breaker) previous.breaker.close();
     if (pool !== previous.pool) void previous.pool.close();
     this.logger.info({ breakerKept: breaker === previous.breaker, poolKept: pool === previous.pool }, 'configuration applied');
@@ -127,6 +136,10 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
 
   breakerState(): CircuitState {
     return this.state.breaker.state();
+  }
+
+  overloadState(): LimiterState {
+    return this.limiter.state();
   }
 
   private closeIdleConnections(): void {
@@ -152,6 +165,7 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
 
   async close(): Promise<void> {
     this.draining = true;
+    this.limiter.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of this.connections) connection.socket.destroy();
     await closed;

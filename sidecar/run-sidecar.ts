@@ -62,7 +62,7 @@ export async function runSidecar(options: SidecarOptions): Promise<RunningSideca
   const metrics = new PrometheusSidecarMetrics();
   const proxy = createProxyServer({ upstream: options.upstream, config, metrics, logger: logger.child({ subsystem: 'proxy' }) });
   let ready = false;
-  const admin = createAdminServer({ ready: () => ready, config: () => config.current(), breakerState: () => proxy.breakerState() }, metrics);
+  const admin = createAdminServer({ ready: () => ready, config: () => config.current(), breakerState: () => proxy.breakerState(), overloadState: () => proxy.overloadState() }, metrics);
 
   const proxyAddress = await proxy.listen(options.listen.host, options.listen.port);
   const adminAddress = await admin.listen(options.admin.host, options.admin.port);

@@ -1,7 +1,7 @@
 /**
  * `badgateway demo`: a sample app with the sidecar in front, steady traffic through it, and a
- * switch (keys or HTTP) to make the app healthy, failing, hanging or down — the fast branded 502
- * shows up within seconds, no cluster needed.
+ * switch (keys or HTTP) to make the app healthy, failing, hanging, down or overloaded — the fast
+ * branded 502 (or the limiter's 503) shows up within seconds, no cluster needed.
  */
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { silentLogger, type Logger } from '../../api/logger.js';
 import { runSidecar, type RunningSidecar } from '../run-sidecar.js';
+import { BurstTraffic } from './burst-traffic.js';
 import { APP_MODES, SampleApp, type AppMode } from './sample-app.js';
 
 export interface DemoOptions {
@@ -27,6 +28,7 @@ export interface DemoOptions {
 const DEMO_POLICY = {
   timeouts: { connect: '500ms', response: '2s', idle: '4s' },
   circuitBreaker: { volumeThreshold: 5, errorThresholdPercentage: 50, rollingWindow: '5s', resetTimeout: '5s' },
+  overload: { mode: 'enforce', limit: 'adaptive', queue: { size: 16, timeout: '100ms' } },
   errorPages: [{
     status: 502,
     contentType: 'text/html',
@@ -34,22 +36,30 @@ const DEMO_POLICY = {
   }],
 };
 
+/** Responses of the last five seconds, counted per second so a burst costs no more than a trickle. */
 class TrafficCounter {
-  private window: { at: number; status: number; reason: string }[] = [];
+  private readonly seconds = new Map<number, Map<string, number>>();
 
   record(status: number, reason: string): void {
-    const now = Date.now();
-    this.window.push({ at: now, status, reason });
-    while (this.window.length > 0 && (this.window[0] as { at: number }).at < now - 5000) this.window.shift();
+    const second = Math.floor(Date.now() / 1000);
+    let counts = this.seconds.get(second);
+    if (counts === undefined) {
+      counts = new Map();
+      this.seconds.set(second, counts);
+      for (const old of this.seconds.keys()) if (old < second - 4) this.seconds.delete(old);
+    }
+    const key = reason === '' ? String(status) : `${status} ${reason}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
   }
 
   summary(): string {
-    const counts = new Map<string, number>();
-    for (const entry of this.window) {
-      const key = entry.reason === '' ? String(entry.status) : `${entry.status} ${entry.reason}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+    const oldest = Math.floor(Date.now() / 1000) - 4;
+    const totals = new Map<string, number>();
+    for (const [second, counts] of this.seconds) {
+      if (second < oldest) continue;
+      for (const [key, count] of counts) totals.set(key, (totals.get(key) ?? 0) + count);
     }
-    return [...counts].sort().map(([key, count]) => `${key}×${count}`).join('  ') || 'no traffic yet';
+    return [...totals].sort().map(([key, count]) => `${key}×${count}`).join('  ') || 'no traffic yet';
   }
 }
 
@@ -72,19 +82,27 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const adminUrl = `http://127.0.0.1:${sidecar.adminAddress.port}`;
   const counter = new TrafficCounter();
   let circuit = 'closed';
+  let limiter = '';
+  // In overload mode many clients at once, so the limiter has something to shed.
+  const burst = new BurstTraffic(proxyUrl, (status, reason) => counter.record(status, reason));
+  const switchMode = async (mode: AppMode): Promise<void> => {
+    await app.setMode(mode);
+    if (mode === 'overload') burst.start();
+    else await burst.stop();
+  };
 
   const control: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://demo');
     const wanted = url.searchParams.get('set');
     if (req.method === 'POST' && url.pathname === '/_demo/mode' && APP_MODES.includes(wanted as AppMode)) {
-      void app.setMode(wanted as AppMode).then(() => {
+      void switchMode(wanted as AppMode).then(() => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ mode: app.currentMode() }));
       });
       return;
     }
     res.writeHead(url.pathname === '/_demo/mode' ? 400 : 200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ mode: app.currentMode(), circuit, last5s: counter.summary(), modes: APP_MODES }));
+    res.end(JSON.stringify({ mode: app.currentMode(), circuit, limiter, last5s: counter.summary(), modes: APP_MODES }));
   });
   await new Promise<void>((resolve) => control.listen(options.controlPort, '127.0.0.1', resolve));
   const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
@@ -94,8 +112,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     'badgateway demo — a sample app with the badgateway sidecar in front of it',
     `  through the sidecar:  ${proxyUrl}/            (open it in a browser, or: curl -i ${proxyUrl}/)`,
     `  sidecar admin:        ${adminUrl}/metrics  ${adminUrl}/config`,
-    `  switch the app:       curl -X POST '${controlUrl}/_demo/mode?set=down'   (healthy | failing | hanging | down)`,
-    options.interactive ? '  keys:                 [h]ealthy  [f]ailing  [s]tuck/hanging  [d]own  [q]uit' : '',
+    `  switch the app:       curl -X POST '${controlUrl}/_demo/mode?set=down'   (healthy | failing | hanging | down | overload)`,
+    options.interactive ? '  keys:                 [h]ealthy  [f]ailing  [s]tuck/hanging  [d]own  [o]verloaded  [q]uit' : '',
     '',
   ].filter((line) => line !== '').join('\n') + '\n\n');
 
@@ -111,8 +129,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
   const status = setInterval(() => {
     void request(`${adminUrl}/config`).then(async (response) => {
-      circuit = ((await response.body.json()) as { circuit: string }).circuit;
-      const line = `app: ${app.currentMode().padEnd(7)} | circuit: ${circuit.padEnd(9)} | last 5s: ${counter.summary()}`;
+      const state = (await response.body.json()) as { circuit: string; overload: { limit: number; inFlight: number; queued: number } };
+      circuit = state.circuit;
+      limiter = `limit ${state.overload.limit}, in flight ${state.overload.inFlight}, queued ${state.overload.queued}`;
+      const line = `app: ${app.currentMode().padEnd(8)} | circuit: ${circuit.padEnd(9)} | limiter: ${limiter} | last 5s: ${counter.summary()}`;
       if (options.interactive) out.write(`\r\u001b[2K${line}`);
       else out.write(`${line}\n`);
     }, () => undefined);
@@ -128,8 +148,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       process.stdin.resume();
       process.stdin.on('data', (data) => {
         const key = String(data).toLowerCase();
-        const mode = ({ h: 'healthy', f: 'failing', s: 'hanging', d: 'down' } as Record<string, AppMode>)[key];
-        if (mode !== undefined) void app.setMode(mode);
+        const mode = ({ h: 'healthy', f: 'failing', s: 'hanging', d: 'down', o: 'overload' } as Record<string, AppMode>)[key];
+        if (mode !== undefined) void switchMode(mode);
         if (key === 'q' || data[0] === 3) resolve();
       });
     }
@@ -143,6 +163,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   }
   out.write('\nstopping…\n');
   await client.close();
+  await burst.close();
   await new Promise<void>((resolve) => control.close(() => resolve()));
   await sidecar.shutdown();
   await app.stop();

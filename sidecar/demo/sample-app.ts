@@ -1,8 +1,12 @@
-/** The demo's stand-in for the user's app: healthy, failing (500s), hanging, or down (port closed). */
+/**
+ * The demo's stand-in for the user's app: healthy, failing (500s), hanging, down (port closed), or
+ * overloaded (latency grows with its concurrent requests, sidecar/demo/load-latency.ts).
+ */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { DEFAULT_LOAD_MODEL, latencyAt } from './load-latency.js';
 
-export const APP_MODES = ['healthy', 'failing', 'hanging', 'down'] as const;
+export const APP_MODES = ['healthy', 'failing', 'hanging', 'down', 'overload'] as const;
 export type AppMode = (typeof APP_MODES)[number];
 
 export class SampleApp {
@@ -10,6 +14,8 @@ export class SampleApp {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private port = 0;
+  private inFlight = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   currentMode(): AppMode {
     return this.mode;
@@ -21,6 +27,18 @@ export class SampleApp {
       if (this.mode === 'failing') {
         res.writeHead(503, { 'content-type': 'text/plain' });
         res.end('app: database unavailable\n');
+        return;
+      }
+      if (this.mode === 'overload') {
+        this.inFlight += 1;
+        res.once('close', () => { this.inFlight -= 1; });
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end(`hello from the busy app (${this.inFlight} requests in progress)\n`);
+        }, latencyAt(DEFAULT_LOAD_MODEL, this.inFlight));
+        timer.unref();
+        this.timers.add(timer);
         return;
       }
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -45,6 +63,8 @@ export class SampleApp {
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.server = undefined;

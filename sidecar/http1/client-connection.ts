@@ -5,13 +5,16 @@
  */
 import type { Socket } from 'node:net';
 import type { AccessLogSampler } from '../access-log-sampler.js';
+import type { BreakerTicket } from '../breaker.js';
 import type { ClientConnectionErrorKind, Logger, Reason, SidecarMetrics } from '../contracts.js';
+import { rawErrorResponse } from '../error-pages.js';
+import { NO_PERMIT, type ConcurrencyLimiter, type Permit, type Waiter } from '../overload/limiter.js';
 import { clientErrorResponse } from './answers.js';
-import { Exchange, type ExchangeClient, type ExchangeHost } from './exchange.js';
+import { Exchange, type ExchangeClient, type ExchangeHost, type ExchangeRequest } from './exchange.js';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, headerValue, isIdempotent, requestIdOf, upstreamRequestHead } from './heads.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HttpParser, REQUEST, type ParserSink } from './llhttp.js';
 import { checkRequest, isRefusal } from './request-checks.js';
-import { retryAfterFor, type RouteState } from './route-state.js';
+import { overloadRetryAfter, retryAfterFor, type RouteState } from './route-state.js';
 import { traceIdOf } from './trace-context.js';
 
 /** What a client connection needs from the server that accepted it. */
@@ -23,6 +26,8 @@ export interface ConnectionHost extends ExchangeHost {
   readonly upstreamAuthority: string;
   /** The open circuit's access-log lines, rate-limited so an outage cannot flood the log. */
   readonly fastFailureLog: AccessLogSampler;
+  /** Admission after the breaker: a permit, 'shed' (503 overloaded) or 'wait' in its queue. */
+  readonly limiter: ConcurrencyLimiter;
   routeState(): RouteState;
   exchangeStarted(): void;
   connectionClosed(connection: ClientConnection): void;
@@ -41,12 +46,30 @@ const TIMER_BODY = 2;
 const TIMER_KEEP_ALIVE = 3;
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+const NO_BYTES = Buffer.alloc(0);
 
 function onTimer(connection: ClientConnection): void {
   connection.timerFired();
 }
 
-export class ClientConnection implements ParserSink, ExchangeClient {
+/** A request waiting in the limiter's queue: its head is parsed, its body (if any) not read. */
+interface QueuedRequest {
+  readonly request: ExchangeRequest;
+  /** A body or a 100-continue is still due from the client: an answer without the app closes. */
+  readonly bodyUnread: boolean;
+  /** The limiter's grant, taken up in the next turn of the event loop (see granted()). */
+  permit: Permit | null;
+}
+
+function admitLater(connection: ClientConnection, queued: QueuedRequest): void {
+  connection.admitQueued(queued);
+}
+
+function shedLater(connection: ClientConnection, queued: QueuedRequest): void {
+  connection.settleQueued(queued, 'overloaded');
+}
+
+export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
   private readonly parser: HttpParser;
   private readonly clientAddress: string;
   private exchange: Exchange | null = null;
@@ -66,6 +89,8 @@ export class ClientConnection implements ParserSink, ExchangeClient {
   private timerKind = TIMER_NONE;
   private bodyIdleMs = 0;
   private bodyPaused = false;
+  /** Set while the request waits for the limiter; the parser is paused after its head. */
+  private queued: QueuedRequest | null = null;
 
   constructor(private readonly host: ConnectionHost, readonly socket: Socket) {
     this.parser = new HttpParser(REQUEST, this, host.maxHeaderSize);
@@ -163,6 +188,16 @@ export class ClientConnection implements ParserSink, ExchangeClient {
     if (result === ERROR_OK) return;
     if (result === ERROR_PAUSED || result === ERROR_PAUSED_UPGRADE) {
       if (this.closing) return;
+      if (this.queued !== null) {
+        // Paused after a queued request's head: more bytes (its body) wait in the socket. With
+        // none, reading goes on, so a client that leaves is seen (and leaves the queue) at once.
+        const rest = chunk.subarray(this.parser.consumed);
+        if (rest.length > 0) {
+          this.leftover = rest;
+          this.socket.pause();
+        }
+        return;
+      }
       if (this.exchange === null && result === ERROR_PAUSED_UPGRADE) {
         this.close(); // an upgrade request answered here (open circuit)
         return;
@@ -214,14 +249,12 @@ export class ClientConnection implements ParserSink, ExchangeClient {
     this.bodyIdleMs = state.requestBodyIdleMs;
     if (checked.hasBody) this.arm(TIMER_BODY, state.requestBodyIdleMs);
     else this.disarm();
-    const ticket = state.breaker.admit();
-    if (ticket === null) {
-      // A body that was never asked for (or is still to come) is not read: the connection closes.
-      if (checked.hasBody || checked.expectContinue) this.keepAlive = false;
-      this.answerOpenCircuit(state, parser, requestId, traceId);
-      return this.closing ? -1 : HEAD_BODY;
-    }
+    const bodyUnread = checked.hasBody || checked.expectContinue;
+    if (state.breaker.rejects()) return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'circuit-open');
     const upgrade = parser.upgrade && !this.http10;
+    // A tunnel's lifetime says nothing about the app's request latency: never limited or counted.
+    const admission = upgrade ? NO_PERMIT : this.host.limiter.acquire(parser.target);
+    if (admission === 'shed') return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'overloaded');
     const head = upstreamRequestHead({
       method: parser.method,
       target: checked.target,
@@ -232,7 +265,7 @@ export class ClientConnection implements ParserSink, ExchangeClient {
       bodyFraming: checked.chunked ? BODY_CHUNKED : headerValue(headers, 'content-length') === undefined ? BODY_NONE : BODY_LENGTH,
       upgrade,
     });
-    const exchange = new Exchange(this.host, this, state, {
+    const request: ExchangeRequest = {
       method: parser.method,
       target: parser.target,
       requestId,
@@ -244,25 +277,121 @@ export class ClientConnection implements ParserSink, ExchangeClient {
       upgrade,
       replayable: !checked.hasBody && !upgrade && isIdempotent(parser.method),
       expectContinue: checked.expectContinue && !this.http10,
-    }, ticket);
-    this.exchange = exchange;
+    };
+    if (admission === 'wait') {
+      // No body is read and no 100 Continue sent before the limiter admits the request.
+      this.queued = { request, bodyUnread, permit: null };
+      this.disarm();
+      this.waiting = true;
+      this.host.exchangeStarted(); // a drain waits for it like for a request in flight
+      this.host.limiter.enqueue(this);
+      return ERROR_PAUSED;
+    }
+    const ticket = state.breaker.admit();
+    if (ticket === null) {
+      admission.release();
+      return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'circuit-open');
+    }
     this.host.exchangeStarted();
-    if (checked.expectContinue && !this.http10) this.socket.write(CONTINUE, 'latin1');
-    exchange.start();
+    this.startExchange(state, request, ticket, admission);
     return HEAD_BODY;
   }
 
-  private answerOpenCircuit(state: RouteState, parser: HttpParser, requestId: string, traceId: string | undefined): void {
-    const status = state.config.openStatus;
+  private startExchange(state: RouteState, request: ExchangeRequest, ticket: BreakerTicket, permit: Permit): void {
+    const exchange = new Exchange(this.host, this, state, request, ticket, permit);
+    this.exchange = exchange;
+    if (request.expectContinue) this.socket.write(CONTINUE, 'latin1');
+    exchange.start();
+  }
+
+  /** The open circuit's or the limiter's answer, given while the request's head is parsed. */
+  private answerAtHead(state: RouteState, parser: HttpParser, bodyUnread: boolean, requestId: string, traceId: string | undefined, reason: 'circuit-open' | 'overloaded'): number {
+    // A body that was never asked for (or is still to come) is not read: the connection closes.
+    if (bodyUnread) this.keepAlive = false;
+    this.answerWithoutApp(state, reason, parser.method, parser.target, headerValue(parser.headers, 'accept'), requestId, traceId);
+    return this.closing ? -1 : HEAD_BODY;
+  }
+
+  private answerWithoutApp(state: RouteState, reason: 'circuit-open' | 'overloaded', method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined): void {
     const close = !this.keepAlive;
-    this.socket.write(state.openCircuit.answer(requestId, traceId, headerValue(parser.headers, 'accept'), retryAfterFor(state), close, parser.method === 'HEAD'));
-    this.host.metrics.request(status, 'circuit-open');
-    if (this.host.accessLog) this.host.fastFailureLog.log(this.host.logger, { method: parser.method, path: parser.target, status, reason: 'circuit-open', requestId, traceId });
+    const head = method === 'HEAD';
+    let status: number;
+    if (reason === 'circuit-open') {
+      status = state.config.openStatus;
+      this.socket.write(state.openCircuit.answer(requestId, traceId, accept, retryAfterFor(state), close, head));
+    } else {
+      status = 503;
+      this.socket.write(rawErrorResponse(state.pages, accept, {
+        status, reason, proxyError: 'connection_limit_reached', requestId, traceId, retryAfterSeconds: overloadRetryAfter(state), close,
+      }, head));
+    }
+    this.host.metrics.request(status, reason);
+    if (this.host.accessLog) this.host.fastFailureLog.log(this.host.logger, { method, path, status, reason, requestId, traceId });
     if (close) {
       this.closing = true;
       this.disarm();
       this.socket.end();
     }
+  }
+
+  // Waiter: the limiter's verdict on a queued request, acted on in a later turn: never inside
+  // another connection's parse (a release there grants this one), and after the breaker has
+  // counted the outcome that freed the slot, so a circuit it opened answers this request.
+
+  granted(permit: Permit): void {
+    const queued = this.queued;
+    if (queued === null) {
+      permit.release();
+      return;
+    }
+    queued.permit = permit;
+    setImmediate(admitLater, this, queued).unref();
+  }
+
+  shed(): void {
+    const queued = this.queued;
+    if (queued !== null) setImmediate(shedLater, this, queued).unref();
+  }
+
+  /** @internal — from admitLater. */
+  admitQueued(queued: QueuedRequest): void {
+    if (this.queued !== queued) return; // the client left meanwhile (onClose released the permit)
+    const permit = queued.permit as Permit;
+    const state = this.host.routeState();
+    const ticket = state.breaker.admit();
+    if (ticket === null) {
+      permit.release();
+      this.settleQueued(queued, 'circuit-open');
+      return;
+    }
+    this.queued = null;
+    const request = queued.request;
+    this.startExchange(state, request, ticket, permit);
+    if (request.hasBody) this.arm(TIMER_BODY, this.bodyIdleMs);
+    this.resumeParsing();
+  }
+
+  /** @internal — a queued request answered without the app (shed, or the circuit opened while it waited). */
+  settleQueued(queued: QueuedRequest, reason: 'circuit-open' | 'overloaded'): void {
+    if (this.queued !== queued) return;
+    this.queued = null;
+    this.host.exchangeDone();
+    if (this.closing || this.socket.destroyed) return;
+    const request = queued.request;
+    if (queued.bodyUnread) this.keepAlive = false;
+    this.answerWithoutApp(this.host.routeState(), reason, request.method, request.target, request.accept, request.requestId, request.traceId);
+    if (!this.closing) this.resumeParsing();
+  }
+
+  /** Parsing goes on after the head the queue held: the body, then the next request. */
+  private resumeParsing(): void {
+    this.waiting = false;
+    this.parser.resume();
+    const rest = this.leftover;
+    this.leftover = null;
+    this.socket.resume();
+    // Even with no new bytes: a request without a body completes only when the parser runs on.
+    this.feed(rest ?? NO_BYTES);
   }
 
   onBody(piece: Buffer): void {
@@ -355,8 +484,10 @@ export class ClientConnection implements ParserSink, ExchangeClient {
       this.socket.destroy();
       return;
     }
+    // A request still waiting for the limiter is abandoned, as nginx treats a client's FIN.
+    if (this.queued !== null) this.socket.destroy();
     // The client sent everything it will send; answer what is in flight, then close.
-    if (this.exchange === null && !this.waiting) this.close();
+    else if (this.exchange === null && !this.waiting) this.close();
     else this.keepAlive = false;
   };
 
@@ -365,6 +496,14 @@ export class ClientConnection implements ParserSink, ExchangeClient {
 
   private readonly onClose = (): void => {
     this.disarm();
+    const queued = this.queued;
+    if (queued !== null) {
+      // The client left while its request waited: out of the queue, and a grant already made is returned.
+      this.queued = null;
+      this.host.limiter.cancel(this);
+      queued.permit?.release();
+      this.host.exchangeDone();
+    }
     if (!this.closing && (this.exchange !== null || this.inBody || this.inHead || this.waiting)) this.host.clientError('reset', { requestId: this.requestId });
     const exchange = this.exchange;
     this.exchange = null;

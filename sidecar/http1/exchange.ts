@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net';
 import type { BreakerTicket } from '../breaker.js';
 import type { Logger, Reason, SidecarMetrics } from '../contracts.js';
+import type { Permit } from '../overload/limiter.js';
 import { rawErrorResponse } from '../error-pages.js';
 import { BadGatewayError, isRetriable, statusFor } from '../errors.js';
 import { clientResponseHead, hasControlCharacter, headerValue, interimHead, joinedValues, switchingProtocolsHead, type ResponseFraming } from './heads.js';
@@ -78,6 +79,8 @@ export class Exchange implements UpstreamUser {
     private readonly state: RouteState,
     private readonly request: ExchangeRequest,
     private readonly ticket: BreakerTicket,
+    /** The limiter's slot: a response head (or timeout) is its RTT sample; the end frees it. */
+    private readonly permit: Permit,
   ) {}
 
   start(): void {
@@ -124,6 +127,7 @@ export class Exchange implements UpstreamUser {
     this.upstream?.abandon();
     this.upstream = null;
     this.ticket.settle(true); // the client left; that says nothing about the app
+    this.permit.release();
     this.host.exchangeDone();
   }
 
@@ -156,6 +160,7 @@ export class Exchange implements UpstreamUser {
     if (codings !== undefined && codings.trim().toLowerCase() !== 'chunked') return -1;
     this.status = status;
     this.responded = true;
+    this.permit.responded();
     this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
     if (this.attempts > 0) this.host.metrics.reusedSocketFailure();
     if (status === 101) {
@@ -247,6 +252,7 @@ export class Exchange implements UpstreamUser {
     this.finished = true;
     this.host.metrics.request(101, '');
     if (this.host.accessLog) this.log(101, '');
+    this.permit.release();
     this.host.exchangeDone();
   }
 
@@ -261,6 +267,7 @@ export class Exchange implements UpstreamUser {
       const reason: Reason = error.reason === 'reset' || error.reason === 'connect-failed' ? 'body-truncated' : error.reason;
       this.host.metrics.request(this.status, reason);
       if (this.host.accessLog) this.log(this.status, reason, error);
+      this.permit.release();
       this.host.exchangeDone();
       return;
     }
@@ -270,6 +277,7 @@ export class Exchange implements UpstreamUser {
       return;
     }
     this.ticket.settle(false);
+    if (error.reason === 'timeout') this.permit.responded(); // a slow app is what the limiter must see
     if (!this.responded) this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
     this.pendingHead = null;
     const status = statusFor(error.reason, this.state.config);
@@ -289,6 +297,7 @@ export class Exchange implements UpstreamUser {
     this.finished = true;
     this.host.metrics.request(status, reason);
     if (this.host.accessLog) this.log(status, reason, error);
+    this.permit.release();
     this.host.exchangeDone();
     this.client.exchangeFinished(close);
   }

@@ -7,6 +7,8 @@ import type { SidecarConfig } from '../../api/schema.js';
 import type { Breaker } from '../breaker.js';
 import { ErrorPages } from '../error-pages.js';
 import { OpenCircuitAnswers } from './answers.js';
+import { limiterSettings } from '../overload/settings.js';
+import type { LimiterSettings } from '../overload/limiter.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
 /** Between two pieces of a request body, when the policy does not say (nginx's client_body_timeout). */
@@ -23,6 +25,7 @@ export interface RouteState {
   readonly retryAfterSeconds: number | undefined;
   readonly retryAttempts: number;
   readonly requestBodyIdleMs: number;
+  readonly overload: LimiterSettings;
 }
 
 export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breaker, pool: UpstreamPool): RouteState {
@@ -38,7 +41,13 @@ export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breake
     retryAfterSeconds: config.retryAfter === undefined ? undefined : Math.max(0, Math.ceil(parseDuration(config.retryAfter) / 1000)),
     retryAttempts: config.retry.attempts,
     requestBodyIdleMs: requestBodyIdle === undefined ? DEFAULT_REQUEST_BODY_IDLE_MS : parseDuration(requestBodyIdle),
+    overload: limiterSettings(config.overload),
   };
+}
+
+/** Retry-After for a shed request: the policy's retryAfter, else one second. */
+export function overloadRetryAfter(state: RouteState): number {
+  return state.retryAfterSeconds ?? 1;
 }
 
 export function retryAfterFor(state: RouteState): number {

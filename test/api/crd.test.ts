@@ -16,6 +16,7 @@ describe('generateCrd', () => {
 
   it('is a structural schema: every node typed, no keywords the API server forbids', () => {
     walk(root, (node, path) => {
+      if (node['x-kubernetes-int-or-string'] === true) return; // checked below
       expect({ path, type: node.type }).toEqual({ path, type: expect.any(String) });
       for (const forbidden of ['anyOf', 'const', 'patternProperties', 'uniqueItems', '$id']) {
         expect({ path, has: forbidden in node }).toEqual({ path, has: false });
@@ -30,6 +31,16 @@ describe('generateCrd', () => {
     expect(spec.properties!.circuitBreaker!.properties!.mode).toMatchObject({ type: 'string', enum: ['enforce', 'shadow'] });
     expect(spec.properties!.targetRef!.properties!.kind).toMatchObject({ type: 'string', enum: ['Deployment'] });
     expect(spec.properties!.timeouts).toMatchObject({ default: {} });
+  });
+
+  it('renders a union of a literal and an integer as int-or-string, the only anyOf Kubernetes allows', () => {
+    const limit = root.properties!.spec!.properties!.overload!.properties!.limit!;
+    expect(limit).toEqual({
+      'x-kubernetes-int-or-string': true,
+      anyOf: [{ type: 'integer', minimum: 1, maximum: 100_000 }, { type: 'string', enum: ['adaptive'] }],
+      default: 'adaptive',
+      description: expect.any(String),
+    });
   });
 
   it('does not require fields that have defaults', () => {

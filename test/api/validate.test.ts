@@ -19,6 +19,13 @@ describe('validatePolicySpec', () => {
       retry: { attempts: 1 },
       openStatus: 502,
       timeoutStatus: 504,
+      overload: {
+        mode: 'off',
+        limit: 'adaptive',
+        queue: { size: 100, timeout: '250ms' },
+        adaptive: { minLimit: 3, maxLimit: 1000, smoothing: 0.2, minRttInterval: '60s' },
+        priorityPaths: ['/healthz', '/readyz', '/livez'],
+      },
       errorPages: [],
     });
     expect(Object.isFrozen(result.value.timeouts)).toBe(true);
@@ -87,6 +94,40 @@ describe('validatePolicySpec', () => {
       expect(result.ok).toBe(false);
       expect(result.problems[0]).toMatch(/^spec: .* is not an object$/);
     }
+  });
+});
+
+describe('validatePolicySpec: overload', () => {
+  it('accepts adaptive or a fixed limit', () => {
+    for (const limit of ['adaptive', 1, 250]) {
+      const result = validatePolicySpec({ overload: { mode: 'enforce', limit } });
+      expect({ limit, ok: result.ok }).toEqual({ limit, ok: true });
+    }
+  });
+
+  it('names each bad overload field', () => {
+    const problems = (input: unknown) => {
+      const result = validatePolicySpec(input);
+      return result.ok ? [] : result.problems;
+    };
+    expect(problems({ overload: { mode: 'on' } })).toEqual(['spec.overload.mode: "on" is not one of "off", "shadow", "enforce"']);
+    expect(problems({ overload: { limit: 'auto' } })).toEqual(['spec.overload.limit: "auto" is not "adaptive" or an integer from 1 to 100000']);
+    expect(problems({ overload: { limit: 0 } })).toEqual(['spec.overload.limit: 0 is not "adaptive" or an integer from 1 to 100000']);
+    expect(problems({ overload: { queue: { size: -1 } } })).toEqual(['spec.overload.queue.size: -1 is below the minimum 0']);
+    expect(problems({ overload: { queue: { timeout: 'soon' } } })).toEqual(['spec.overload.queue.timeout: "soon" is not a duration (e.g. 250ms, 1s, 2m)']);
+    expect(problems({ overload: { adaptive: { smoothing: 0 } } })).toEqual(['spec.overload.adaptive.smoothing: 0 must be above 0']);
+    expect(problems({ overload: { priorityPaths: ['healthz'] } })).toEqual(['spec.overload.priorityPaths[0]: "healthz" does not match ^/']);
+    expect(problems({ overload: { burst: 3 } })).toEqual(['spec.overload.burst: unknown field']);
+  });
+
+  it('checks the relations between overload fields', () => {
+    const result = validatePolicySpec({ overload: { adaptive: { minLimit: 50, maxLimit: 10, minRttInterval: '500ms' }, queue: { size: 5, timeout: '0' } } });
+    expect(result.ok ? [] : result.problems).toEqual([
+      'spec.overload.adaptive.minLimit: 50 is above overload.adaptive.maxLimit (10)',
+      'spec.overload.adaptive.minRttInterval: must be at least 1s',
+      'spec.overload.queue.timeout: must be longer than 0 when overload.queue.size is above 0 (set size: 0 to shed at once)',
+    ]);
+    expect(validatePolicySpec({ overload: { queue: { size: 0, timeout: '0' } } }).ok).toBe(true);
   });
 });
 

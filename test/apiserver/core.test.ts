@@ -81,6 +81,24 @@ describe('test API server through @kubernetes/client-node', () => {
     expect(afterSpec.status).toEqual({ observedGeneration: 1 }); // status is ignored on the main resource
   });
 
+  it('validates the overload section from the generated CRD: int-or-string limit, exclusive minimum', async () => {
+    await installPolicyCrd(server);
+    const create = (name: string, overload: unknown) => clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'shop', body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name }, spec: { overload } } }) as Promise<Record<string, any>>;
+    const fixed = await create('fixed', { mode: 'enforce', limit: 20 });
+    expect(fixed.spec.overload).toMatchObject({ mode: 'enforce', limit: 20, queue: { size: 100, timeout: '250ms' } });
+    expect((await create('adaptive', {})).spec.overload.limit).toBe('adaptive');
+    for (const [name, overload, message] of [
+      ['word', { limit: 'auto' }, 'spec.overload.limit: Unsupported value: \\"auto\\"'],
+      ['zero', { limit: 0 }, 'spec.overload.limit in body should be greater than or equal to 1'],
+      ['list', { limit: [1] }, 'spec.overload.limit in body must be of type integer or string'],
+      ['smooth', { adaptive: { smoothing: 0 } }, 'spec.overload.adaptive.smoothing in body should be greater than 0'],
+    ] as const) {
+      const rejected = await create(name, overload).catch((error: unknown) => error);
+      expect({ name, status: apiStatus(rejected) }).toEqual({ name, status: 422 });
+      expect(String((rejected as { body?: unknown }).body)).toContain(message);
+    }
+  });
+
   it('keeps finalized objects until the finalizer goes, and garbage-collects owned objects', async () => {
     const owner = await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: { metadata: { name: 'owner', finalizers: ['test/hold'] } } });
     await clients.core.createNamespacedConfigMap({ namespace: 'shop', body: { metadata: { name: 'owned', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata!.uid!, controller: true }] } } });

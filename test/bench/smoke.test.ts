@@ -40,6 +40,11 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     for (const row of healthyRows) expect(row).toMatch(/\| \d+ \| 0 \|$/);
     expect(text).toMatch(/Open circuit, one connection: p99 \*\*\d+\.\d{3} ms\*\*/);
     expect(text).toMatch(/\| of which private \(RssAnon.*\| \d+\.\d MiB \|/);
+    // The overload scenario: every target at 4x in the smoke run, and the verdict lines.
+    expect(text).toContain('## Overload');
+    for (const target of ['direct', 'sidecar, overload enforce (adaptive, default queue)', 'sidecar, overload off', 'nginx']) expect(text).toContain(`| 4× | ${target} |`);
+    expect(text).toMatch(/\| 4× \| haproxy \(maxconn 8, maxqueue 100, timeout queue 250ms\) \| \d+ \|/);
+    expect(text).toMatch(/goodput \*\*\d+ %\*\* of capacity/);
     // nginx's master stops its workers after it exits; give them a moment.
     for (let waited = 0; waited < 5_000 && nginxWorkers() > nginxWorkersBefore; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(nginxWorkers()).toBe(nginxWorkersBefore);

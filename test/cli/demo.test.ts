@@ -29,4 +29,21 @@ describe('badgateway demo', () => {
     demo.child.kill('SIGTERM');
     expect(await demo.exited).toBe(0);
   });
+
+  it('overload mode: many clients at an app that slows with concurrency get 503 overloaded, the circuit stays closed', async () => {
+    const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
+    const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
+    stops.push(() => demo.child.kill('SIGKILL'));
+    await eventually(async () => (await request(`http://127.0.0.1:${port}/`)).statusCode === 200, 15_000, 'demo up');
+    expect(demo.output()).toContain('(healthy | failing | hanging | down | overload)');
+
+    const switched = await request(`http://127.0.0.1:${controlPort}/_demo/mode?set=overload`, { method: 'POST' });
+    expect(await switched.body.json()).toEqual({ mode: 'overload' });
+    await eventually(() => /app: overload .*\| limiter: limit \d+, in flight \d+, queued \d+ \| last 5s: .*503 overloaded×\d+/.test(demo.output()), 20_000, 'sheds on the status line');
+    const state = await (await request(`http://127.0.0.1:${controlPort}/`)).body.json() as { circuit: string };
+    expect(state.circuit).toBe('closed');
+
+    demo.child.kill('SIGTERM');
+    expect(await demo.exited).toBe(0);
+  }, 60_000);
 });

@@ -54,6 +54,16 @@ const nearValidPolicy = fc.record(
     openStatus: maybe(mostly(fc.constantFrom(502, 503), status)),
     timeoutStatus: maybe(mostly(fc.constantFrom(504, 502), status)),
     retryAfter: maybe(duration),
+    overload: maybe(mostly(fc.record(
+      {
+        mode: maybe(mostly(fc.constantFrom('off', 'shadow', 'enforce'), fc.oneof(fc.constant(false), fc.jsonValue()))),
+        limit: maybe(mostly(fc.oneof(fc.constant('adaptive'), fc.integer({ min: 1, max: 500 })), fc.oneof(fc.constantFrom(0, 'auto', '20', 1.5), fc.jsonValue()))),
+        queue: maybe(fc.record({ size: maybe(integer(0, 1000)), timeout: maybe(duration) }, { requiredKeys: [] })),
+        adaptive: maybe(fc.record({ minLimit: maybe(integer(1, 50)), maxLimit: maybe(integer(1, 5000)), smoothing: maybe(mostly(fc.double({ min: 0.01, max: 1, noNaN: true }), fc.oneof(fc.constant(0), fc.double()))), minRttInterval: maybe(duration) }, { requiredKeys: [] })),
+        priorityPaths: maybe(fc.array(mostly(fc.constantFrom('/healthz', '/internal/'), fc.oneof(fc.constant('healthz'), fc.jsonValue())), { maxLength: 3 })),
+      },
+      { requiredKeys: [] },
+    ), fc.jsonValue())),
   },
   { requiredKeys: [] },
 );

@@ -1,5 +1,5 @@
 /** An in-memory SidecarMetrics, so tests can assert what the data path reported. */
-import type { CircuitState, ClientConnectionErrorKind, Reason, SidecarMetrics } from '../../sidecar/contracts.js';
+import type { CircuitState, ClientConnectionErrorKind, OverloadGauges, Reason, SidecarMetrics } from '../../sidecar/contracts.js';
 
 export class RecordingMetrics implements SidecarMetrics {
   readonly requests: { code: number; reason: Reason | '' }[] = [];
@@ -11,6 +11,9 @@ export class RecordingMetrics implements SidecarMetrics {
   reloads: ('success' | 'error')[] = [];
   accessLogSkips: Reason[] = [];
   readonly clientConnectionErrors: ClientConnectionErrorKind[] = [];
+  readonly sheds: ('enforce' | 'shadow')[] = [];
+  readonly queueWaits: number[] = [];
+  overload: () => OverloadGauges = () => ({ limit: 0, inFlight: 0, queued: 0 });
 
   request(code: number, reason: Reason | ''): void {
     this.requests.push({ code, reason });
@@ -38,5 +41,14 @@ export class RecordingMetrics implements SidecarMetrics {
   }
   accessLogSkipped(reason: Reason): void {
     this.accessLogSkips.push(reason);
+  }
+  overloadShed(mode: 'enforce' | 'shadow'): void {
+    this.sheds.push(mode);
+  }
+  overloadQueueWait(seconds: number): void {
+    this.queueWaits.push(seconds);
+  }
+  overloadGauges(read: () => OverloadGauges): void {
+    this.overload = read;
   }
 }

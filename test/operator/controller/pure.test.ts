@@ -5,6 +5,7 @@ import { renderPolicy } from '../../../operator/controller/render.js';
 import { bypassingServices } from '../../../operator/controller/bypass.js';
 import { isInjected } from '../../../operator/controller/target-state.js';
 import { resolveTargets } from '../../../operator/controller/targets.js';
+import { validateSidecarConfig } from '../../../api/validate.js';
 
 describe('conditions', () => {
   it('moves lastTransitionTime only when the status flips', () => {
@@ -29,6 +30,22 @@ describe('renderPolicy', () => {
     expect(config.timeouts.response).toBe('5s');
     expect(config.circuitBreaker.resetTimeout).toBe('15s');
     expect(renderPolicy({ timeouts: { response: '5s' }, targetRef: { name: 'other' } }, 'default', none)).toMatchObject({ hash: result.hash });
+  });
+  it('renders the overload section, defaults filled, for the sidecar to read back', () => {
+    const result = renderPolicy({ overload: { mode: 'enforce', limit: 40, queue: { size: 0 }, priorityPaths: ['/ping'] } }, 'default', none);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(JSON.parse(result.json).overload).toEqual({
+      mode: 'enforce',
+      limit: 40,
+      queue: { size: 0, timeout: '250ms' },
+      adaptive: { minLimit: 3, maxLimit: 1000, smoothing: 0.2, minRttInterval: '60s' },
+      priorityPaths: ['/ping'],
+    });
+    expect(validateSidecarConfig(JSON.parse(result.json)).ok).toBe(true);
+    const bad = renderPolicy({ overload: { adaptive: { minLimit: 9, maxLimit: 4 } } }, 'default', none);
+    expect(bad).toMatchObject({ ok: false, reason: 'InvalidSpec' });
+    if (!bad.ok) expect(bad.message).toContain('spec.overload.adaptive.minLimit');
   });
   it('names the field of a semantic problem', () => {
     const result = renderPolicy({ timeouts: { response: '30s' }, circuitBreaker: { resetTimeout: '1s' } }, 'default', none);

@@ -37,6 +37,14 @@ export function defaultAndPrune(schema: Schema | undefined, value: any): any {
 export function validate(schema: Schema | undefined, value: any, path: string, problems: FieldProblem[]): void {
   if (schema === undefined || value === undefined) return;
   const actual = typeOf(value);
+  if (schema['x-kubernetes-int-or-string'] === true) {
+    if (actual !== 'integer' && actual !== 'string') {
+      problems.push({ field: path, message: `Invalid value: "${actual}": ${path} in body must be of type integer or string: "${actual}"` });
+      return;
+    }
+    const branch = (schema.anyOf as Schema[] | undefined)?.find((option) => option.type === actual);
+    if (branch !== undefined) validate(branch, value, path, problems);
+  }
   if (schema.type !== undefined && !(schema.type === actual || (schema.type === 'number' && actual === 'integer'))) {
     problems.push({ field: path, message: `Invalid value: "${actual}": ${path} in body must be of type ${schema.type}: "${actual}"` });
     return;
@@ -45,7 +53,8 @@ export function validate(schema: Schema | undefined, value: any, path: string, p
     problems.push({ field: path, message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${schema.enum.map((option: unknown) => `"${String(option)}"`).join(', ')}` });
   }
   if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) problems.push({ field: path, message: `Invalid value: ${value}: ${path} in body should be greater than or equal to ${schema.minimum}` });
+    if (schema.exclusiveMinimum === true && value <= schema.minimum) problems.push({ field: path, message: `Invalid value: ${value}: ${path} in body should be greater than ${schema.minimum}` });
+    else if (schema.minimum !== undefined && value < schema.minimum) problems.push({ field: path, message: `Invalid value: ${value}: ${path} in body should be greater than or equal to ${schema.minimum}` });
     if (schema.maximum !== undefined && value > schema.maximum) problems.push({ field: path, message: `Invalid value: ${value}: ${path} in body should be less than or equal to ${schema.maximum}` });
   }
   if (typeof value === 'string') {
