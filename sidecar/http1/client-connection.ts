@@ -4,72 +4,26 @@
  * (slowloris), body-idle and keep-alive timeouts; requests that must not be forwarded answered here.
  */
 import type { Socket } from 'node:net';
-import type { AccessLogSampler } from '../access-log-sampler.js';
 import type { BreakerTicket } from '../breaker.js';
-import type { ClientConnectionErrorKind, Logger, Reason, SidecarMetrics } from '../contracts.js';
-import { rawErrorResponse } from '../error-pages.js';
-import { NO_PERMIT, type ConcurrencyLimiter, type Permit, type Waiter } from '../overload/limiter.js';
+import type { Reason } from '../contracts.js';
+import { NO_PERMIT, type Permit, type Waiter } from '../overload/limiter.js';
+import { answerWithoutApp, type AnswerWithoutAppReason } from './answer-without-app.js';
 import { clientErrorResponse } from './answers.js';
-import { Exchange, type ExchangeClient, type ExchangeHost, type ExchangeRequest } from './exchange.js';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, headerValue, isIdempotent, requestIdOf, upstreamRequestHead } from './heads.js';
+import type { ConnectionHost } from './connection-host.js';
+import { ConnectionTimer, HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIVE, type TimerOwner } from './connection-timer.js';
+import { Exchange, type ExchangeClient, type ExchangeRequest } from './exchange.js';
+import { forwardedRequest } from './forwarded-request.js';
+import { headerValue, requestIdOf } from './heads.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HttpParser, REQUEST, type ParserSink } from './llhttp.js';
+import { admitInNextTurn, shedInNextTurn, type QueueOwner, type QueuedRequest } from './queued-request.js';
 import { checkRequest, isRefusal } from './request-checks.js';
-import { overloadRetryAfter, retryAfterFor, type RouteState } from './route-state.js';
+import type { RouteState } from './route-state.js';
 import { traceIdOf } from './trace-context.js';
-
-/** What a client connection needs from the server that accepted it. */
-export interface ConnectionHost extends ExchangeHost {
-  readonly metrics: SidecarMetrics;
-  readonly logger: Logger;
-  readonly maxHeaderSize: number;
-  /** host[:port] of the app, the Host of HTTP/1.0 requests that came without one. */
-  readonly upstreamAuthority: string;
-  /** The open circuit's access-log lines, rate-limited so an outage cannot flood the log. */
-  readonly fastFailureLog: AccessLogSampler;
-  /** Admission after the breaker: a permit, 'shed' (503 overloaded) or 'wait' in its queue. */
-  readonly limiter: ConcurrencyLimiter;
-  routeState(): RouteState;
-  exchangeStarted(): void;
-  connectionClosed(connection: ClientConnection): void;
-  /** A per-connection client problem (timeout, reset, malformed request), counted and logged at debug. */
-  clientError(kind: ClientConnectionErrorKind, detail: object): void;
-}
-
-/** Longer than the idle timeouts of the load balancers usually in front, so they close first. */
-const KEEP_ALIVE_MS = 65_000;
-/** Slowloris guard: the whole request head must arrive within this. */
-const HEAD_TIMEOUT_MS = 15_000;
-
-const TIMER_NONE = 0;
-const TIMER_HEAD = 1;
-const TIMER_BODY = 2;
-const TIMER_KEEP_ALIVE = 3;
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const NO_BYTES = Buffer.alloc(0);
 
-function onTimer(connection: ClientConnection): void {
-  connection.timerFired();
-}
-
-/** A request waiting in the limiter's queue: its head is parsed, its body (if any) not read. */
-interface QueuedRequest {
-  readonly request: ExchangeRequest;
-  /** A body or a 100-continue is still due from the client: an answer without the app closes. */
-  readonly bodyUnread: boolean;
-  /** The limiter's grant, taken up in the next turn of the event loop (see granted()). */
-  permit: Permit | null;
-}
-
-function admitLater(connection: ClientConnection, queued: QueuedRequest): void {
-  connection.admitQueued(queued);
-}
-
-function shedLater(connection: ClientConnection, queued: QueuedRequest): void {
-  connection.settleQueued(queued, 'overloaded');
-}
-
-export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
+export class ClientConnection implements ParserSink, ExchangeClient, Waiter, TimerOwner, QueueOwner {
   private readonly parser: HttpParser;
   private readonly clientAddress: string;
   private exchange: Exchange | null = null;
@@ -85,8 +39,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
   private leftover: Buffer | null = null;
   private closing = false;
   private tunnelled = false;
-  private timer: NodeJS.Timeout | null = null;
-  private timerKind = TIMER_NONE;
+  private readonly timer = new ConnectionTimer(this);
   private bodyIdleMs = 0;
   private bodyPaused = false;
   /** Set while the request waits for the limiter; the parser is paused after its head. */
@@ -101,7 +54,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
     socket.on('drain', this.onDrain);
-    this.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
+    this.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
   }
 
   /** Whether no request is in progress (a drain closes such connections at once). */
@@ -114,23 +67,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
     this.socket.end();
   }
 
-  private arm(kind: number, ms: number): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timerKind = kind;
-    this.timer = setTimeout(onTimer, ms, this);
-    this.timer.unref();
-  }
-
-  private disarm(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerKind = TIMER_NONE;
-  }
-
-  timerFired(): void {
-    const kind = this.timerKind;
-    this.timer = null;
-    this.timerKind = TIMER_NONE;
+  timerFired(kind: number): void {
     if (kind === TIMER_KEEP_ALIVE) {
       this.closing = true;
       this.socket.destroy();
@@ -146,7 +83,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
   /** Answers a request the sidecar will not forward, then closes. */
   private refuse(status: number, requestId: string, reason: Reason): void {
     this.closing = true;
-    this.disarm();
+    this.timer.disarm();
     this.host.metrics.request(status, reason);
     if (this.socket.writable) this.socket.end(clientErrorResponse(status, requestId), 'latin1');
     else this.socket.destroy();
@@ -167,7 +104,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
     this.host.metrics.request(exchange.answeredStatus(), reason);
     exchange.clientGone();
     this.closing = true;
-    this.disarm();
+    this.timer.disarm();
     this.socket.destroy();
   }
 
@@ -178,7 +115,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
       this.socket.pause();
       return;
     }
-    if (this.timerKind === TIMER_KEEP_ALIVE) this.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
+    if (this.timer.kind === TIMER_KEEP_ALIVE) this.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
     if (!this.inBody) this.inHead = true;
     this.feed(chunk);
   };
@@ -247,41 +184,19 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
     this.inBody = true;
     this.bodyPaused = false;
     this.bodyIdleMs = state.requestBodyIdleMs;
-    if (checked.hasBody) this.arm(TIMER_BODY, state.requestBodyIdleMs);
-    else this.disarm();
+    if (checked.hasBody) this.timer.arm(TIMER_BODY, state.requestBodyIdleMs);
+    else this.timer.disarm();
     const bodyUnread = checked.hasBody || checked.expectContinue;
     if (state.breaker.rejects()) return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'circuit-open');
     const upgrade = parser.upgrade && !this.http10;
     // A tunnel's lifetime says nothing about the app's request latency: never limited or counted.
     const admission = upgrade ? NO_PERMIT : this.host.limiter.acquire(parser.target);
     if (admission === 'shed') return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'overloaded');
-    const head = upstreamRequestHead({
-      method: parser.method,
-      target: checked.target,
-      headers,
-      authority: checked.authority ?? (this.http10 && headerValue(headers, 'host') === undefined ? this.host.upstreamAuthority : undefined),
-      requestId,
-      clientAddress: this.clientAddress,
-      bodyFraming: checked.chunked ? BODY_CHUNKED : headerValue(headers, 'content-length') === undefined ? BODY_NONE : BODY_LENGTH,
-      upgrade,
-    });
-    const request: ExchangeRequest = {
-      method: parser.method,
-      target: parser.target,
-      requestId,
-      traceId,
-      accept: headerValue(headers, 'accept'),
-      head,
-      hasBody: checked.hasBody,
-      chunked: checked.chunked,
-      upgrade,
-      replayable: !checked.hasBody && !upgrade && isIdempotent(parser.method),
-      expectContinue: checked.expectContinue && !this.http10,
-    };
+    const request = forwardedRequest(parser, checked, this.http10, upgrade, requestId, traceId, this.clientAddress, this.host.upstreamAuthority);
     if (admission === 'wait') {
       // No body is read and no 100 Continue sent before the limiter admits the request.
       this.queued = { request, bodyUnread, permit: null };
-      this.disarm();
+      this.timer.disarm();
       this.waiting = true;
       this.host.exchangeStarted(); // a drain waits for it like for a request in flight
       this.host.limiter.enqueue(this);
@@ -305,38 +220,24 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
   }
 
   /** The open circuit's or the limiter's answer, given while the request's head is parsed. */
-  private answerAtHead(state: RouteState, parser: HttpParser, bodyUnread: boolean, requestId: string, traceId: string | undefined, reason: 'circuit-open' | 'overloaded'): number {
+  private answerAtHead(state: RouteState, parser: HttpParser, bodyUnread: boolean, requestId: string, traceId: string | undefined, reason: AnswerWithoutAppReason): number {
     // A body that was never asked for (or is still to come) is not read: the connection closes.
     if (bodyUnread) this.keepAlive = false;
     this.answerWithoutApp(state, reason, parser.method, parser.target, headerValue(parser.headers, 'accept'), requestId, traceId);
     return this.closing ? -1 : HEAD_BODY;
   }
 
-  private answerWithoutApp(state: RouteState, reason: 'circuit-open' | 'overloaded', method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined): void {
+  private answerWithoutApp(state: RouteState, reason: AnswerWithoutAppReason, method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined): void {
     const close = !this.keepAlive;
-    const head = method === 'HEAD';
-    let status: number;
-    if (reason === 'circuit-open') {
-      status = state.config.openStatus;
-      this.socket.write(state.openCircuit.answer(requestId, traceId, accept, retryAfterFor(state), close, head));
-    } else {
-      status = 503;
-      this.socket.write(rawErrorResponse(state.pages, accept, {
-        status, reason, proxyError: 'connection_limit_reached', requestId, traceId, retryAfterSeconds: overloadRetryAfter(state), close,
-      }, head));
-    }
-    this.host.metrics.request(status, reason);
-    if (this.host.accessLog) this.host.fastFailureLog.log(this.host.logger, { method, path, status, reason, requestId, traceId });
+    answerWithoutApp(this.host, this.socket, state, reason, method, path, accept, requestId, traceId, close);
     if (close) {
       this.closing = true;
-      this.disarm();
+      this.timer.disarm();
       this.socket.end();
     }
   }
 
-  // Waiter: the limiter's verdict on a queued request, acted on in a later turn: never inside
-  // another connection's parse (a release there grants this one), and after the breaker has
-  // counted the outcome that freed the slot, so a circuit it opened answers this request.
+  // Waiter: the limiter's verdict on a queued request, acted on in a later turn (queued-request.ts says why).
 
   granted(permit: Permit): void {
     const queued = this.queued;
@@ -344,16 +245,15 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
       permit.release();
       return;
     }
-    queued.permit = permit;
-    setImmediate(admitLater, this, queued).unref();
+    admitInNextTurn(this, queued, permit);
   }
 
   shed(): void {
     const queued = this.queued;
-    if (queued !== null) setImmediate(shedLater, this, queued).unref();
+    if (queued !== null) shedInNextTurn(this, queued);
   }
 
-  /** @internal — from admitLater. */
+  /** @internal — from queued-request's next turn. */
   admitQueued(queued: QueuedRequest): void {
     if (this.queued !== queued) return; // the client left meanwhile (onClose released the permit)
     const permit = queued.permit as Permit;
@@ -367,12 +267,12 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
     this.queued = null;
     const request = queued.request;
     this.startExchange(state, request, ticket, permit);
-    if (request.hasBody) this.arm(TIMER_BODY, this.bodyIdleMs);
+    if (request.hasBody) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
     this.resumeParsing();
   }
 
   /** @internal — a queued request answered without the app (shed, or the circuit opened while it waited). */
-  settleQueued(queued: QueuedRequest, reason: 'circuit-open' | 'overloaded'): void {
+  settleQueued(queued: QueuedRequest, reason: AnswerWithoutAppReason): void {
     if (this.queued !== queued) return;
     this.queued = null;
     this.host.exchangeDone();
@@ -395,19 +295,19 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
   }
 
   onBody(piece: Buffer): void {
-    if (this.timerKind === TIMER_BODY && this.timer !== null) this.timer.refresh();
+    this.timer.refreshBody();
     const exchange = this.exchange;
     if (exchange !== null && !exchange.requestBody(piece)) {
       // The app reads slowly: stop reading the client, and its body-idle clock with it.
       this.socket.pause();
-      if (this.timerKind === TIMER_BODY) this.disarm();
+      if (this.timer.kind === TIMER_BODY) this.timer.disarm();
       this.bodyPaused = true;
     }
   }
 
   onMessageComplete(): number {
     this.inBody = false;
-    if (this.timerKind === TIMER_BODY) this.disarm();
+    if (this.timer.kind === TIMER_BODY) this.timer.disarm();
     const exchange = this.exchange;
     if (exchange !== null) {
       exchange.requestEnd();
@@ -420,7 +320,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
       this.socket.end();
       return ERROR_PAUSED;
     }
-    this.arm(TIMER_KEEP_ALIVE, KEEP_ALIVE_MS);
+    this.timer.arm(TIMER_KEEP_ALIVE, KEEP_ALIVE_MS);
     return ERROR_OK;
   }
 
@@ -430,7 +330,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
     this.exchange = null;
     if (close || this.inBody || !this.keepAlive || this.host.isDraining()) {
       this.closing = true;
-      this.disarm();
+      this.timer.disarm();
       this.socket.end();
       return;
     }
@@ -439,7 +339,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
     this.parser.resume();
     const rest = this.leftover;
     this.leftover = null;
-    this.arm(rest === null ? TIMER_KEEP_ALIVE : TIMER_HEAD, rest === null ? KEEP_ALIVE_MS : HEAD_TIMEOUT_MS);
+    this.timer.arm(rest === null ? TIMER_KEEP_ALIVE : TIMER_HEAD, rest === null ? KEEP_ALIVE_MS : HEAD_TIMEOUT_MS);
     this.socket.resume();
     if (rest !== null) this.feed(rest);
   }
@@ -449,14 +349,14 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
     this.socket.resume();
     if (this.bodyPaused) {
       this.bodyPaused = false;
-      if (this.inBody) this.arm(TIMER_BODY, this.bodyIdleMs);
+      if (this.inBody) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
     }
   }
 
   takeForTunnel(): Buffer | null {
     this.tunnelled = true;
     this.exchange = null;
-    this.disarm();
+    this.timer.disarm();
     this.socket.off('data', this.onData);
     this.socket.off('end', this.onEnd);
     this.socket.off('error', this.onError);
@@ -480,7 +380,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
       const exchange = this.exchange;
       this.exchange = null;
       exchange?.clientGone();
-      this.disarm();
+      this.timer.disarm();
       this.socket.destroy();
       return;
     }
@@ -495,7 +395,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter {
   private readonly onError = (): void => undefined;
 
   private readonly onClose = (): void => {
-    this.disarm();
+    this.timer.disarm();
     const queued = this.queued;
     if (queued !== null) {
       // The client left while its request waited: out of the queue, and a grant already made is returned.
