@@ -10,7 +10,7 @@ import { NO_PERMIT, type Permit, type Waiter } from '../overload/limiter.js';
 import { answerWithoutApp, type AnswerWithoutAppReason } from './answer-without-app.js';
 import { clientErrorResponse } from './answers.js';
 import type { ConnectionHost } from './connection-host.js';
-import { ConnectionTimer, HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIVE, type TimerOwner } from './connection-timer.js';
+import { ConnectionTimer, HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, LINGER_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIVE, TIMER_LINGER, type TimerOwner } from './connection-timer.js';
 import { Exchange, type ExchangeClient, type ExchangeRequest } from './exchange.js';
 import { forwardedRequest } from './forwarded-request.js';
 import { headerValue, requestIdOf } from './heads.js';
@@ -63,12 +63,30 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   }
 
   close(): void {
+    this.hangUp();
+  }
+
+  /**
+   * Ends the connection after `last` (if any). Reading resumes: a socket paused with bytes in its
+   * buffer would never see the client's FIN or reset, and Node destroys it only once both sides
+   * ended, so its fd would stay open. The linger timer destroys it if the client never closes.
+   */
+  private hangUp(last?: string): void {
     this.closing = true;
-    this.socket.end();
+    this.leftover = null;
+    if (!this.socket.writable) {
+      this.timer.disarm();
+      this.socket.destroy();
+      return;
+    }
+    if (last === undefined) this.socket.end();
+    else this.socket.end(last, 'latin1');
+    this.socket.resume();
+    this.timer.arm(TIMER_LINGER, LINGER_MS);
   }
 
   timerFired(kind: number): void {
-    if (kind === TIMER_KEEP_ALIVE) {
+    if (kind === TIMER_KEEP_ALIVE || kind === TIMER_LINGER) {
       this.closing = true;
       this.socket.destroy();
     } else if (kind === TIMER_HEAD) {
@@ -82,11 +100,8 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
 
   /** Answers a request the sidecar will not forward, then closes. */
   private refuse(status: number, requestId: string, reason: Reason): void {
-    this.closing = true;
-    this.timer.disarm();
     this.host.metrics.request(status, reason);
-    if (this.socket.writable) this.socket.end(clientErrorResponse(status, requestId), 'latin1');
-    else this.socket.destroy();
+    this.hangUp(clientErrorResponse(status, requestId));
   }
 
   /**
@@ -230,11 +245,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   private answerWithoutApp(state: RouteState, reason: AnswerWithoutAppReason, method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined): void {
     const close = !this.keepAlive;
     answerWithoutApp(this.host, this.socket, state, reason, method, path, accept, requestId, traceId, close);
-    if (close) {
-      this.closing = true;
-      this.timer.disarm();
-      this.socket.end();
-    }
+    if (close) this.hangUp();
   }
 
   // Waiter: the limiter's verdict on a queued request, acted on in a later turn (queued-request.ts says why).
@@ -317,7 +328,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
       }
     }
     if (this.closing) {
-      this.socket.end();
+      this.hangUp();
       return ERROR_PAUSED;
     }
     this.timer.arm(TIMER_KEEP_ALIVE, KEEP_ALIVE_MS);
@@ -329,9 +340,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   exchangeFinished(close: boolean): void {
     this.exchange = null;
     if (close || this.inBody || !this.keepAlive || this.host.isDraining()) {
-      this.closing = true;
-      this.timer.disarm();
-      this.socket.end();
+      this.hangUp();
       return;
     }
     if (!this.waiting) return;
