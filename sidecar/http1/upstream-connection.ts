@@ -137,8 +137,13 @@ export class UpstreamConnection implements ParserSink {
     this.socket.destroy();
   }
 
-  /** Idle in the pool until `ms` passes. */
+  /**
+   * Idle in the pool until `ms` passes. It reads on: a connection paused for a slow client on the
+   * response's last piece would otherwise be reused paused, and the next response never read.
+   */
   idleFor(ms: number): void {
+    this.bodyPaused = false;
+    this.socket.resume();
     this.arm(TIMER_IDLE, ms);
   }
 
