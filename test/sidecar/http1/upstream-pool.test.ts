@@ -5,7 +5,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { request } from 'undici';
-import { startSidecar, type Harness } from '../../support/sidecar-harness.js';
+import type { UpstreamConnection, UpstreamUser } from '../../../sidecar/http1/upstream-connection.js';
+import { HEAD_BODY } from '../../../sidecar/http1/llhttp.js';
+import { UpstreamPool } from '../../../sidecar/http1/upstream-pool.js';
+import { sidecarConfig, startSidecar, type Harness } from '../../support/sidecar-harness.js';
 
 /** A raw app: answers each GET head with `answer(n)` (n counts requests), counting connections. */
 class CountingApp {
@@ -117,5 +120,35 @@ describe('upstream pool', () => {
     // Those connections are pooled: a second wave opens none.
     await Promise.all(Array.from({ length: 8 }, () => get(url)));
     expect(app.connections).toBe(8);
+  });
+
+  it('a connection paused on its response\'s last piece (a slow client) reads again once pooled', async () => {
+    app = new CountingApp(() => OK);
+    const pool = new UpstreamPool(new URL(await app.start()), sidecarConfig({}).timeouts, 16 * 1024);
+    /** One GET over `connection`; `pause` stops reading at every body piece, as the exchange does when its client backs up. */
+    const exchange = (connection: UpstreamConnection, pause: boolean) => new Promise<string>((resolve) => {
+      const user: UpstreamUser = {
+        onResponseHead: () => HEAD_BODY,
+        onInterim: () => false,
+        onResponseBody: () => { if (pause) connection.pause(); },
+        onResponseEnd: () => resolve('complete'),
+        onUpgrade: () => resolve('upgrade'),
+        onUpstreamError: (error) => resolve(error.reason),
+        onUpstreamDrain: () => undefined,
+        onChunkParsed: () => undefined,
+      };
+      connection.start(user, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n', false, 1_000, 1_000, 1_000);
+    });
+    try {
+      const first = pool.acquire(false);
+      expect(await exchange(first, true)).toBe('complete');
+      const second = pool.acquire(false);
+      expect(second).toBe(first);
+      // Reused while still paused, the response would never be read: a timeout after 1 s.
+      expect(await exchange(second, false)).toBe('complete');
+      expect(app.requests).toBe(2);
+    } finally {
+      await pool.destroy();
+    }
   });
 });
