@@ -1,24 +1,13 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { Agent, request } from 'undici';
 import { eventually } from '../support/cli.js';
-import { LoadedApp } from '../support/loaded-app.js';
+import { loadedAppFixtures, type LoadedApp } from '../support/loaded-app.js';
 import { fetchText, sidecarFixtures } from '../support/sidecar-harness.js';
 
 const fixtures = sidecarFixtures();
-const apps: LoadedApp[] = [];
-afterEach(async () => {
-  for (const app of apps.splice(0)) {
-    app.release();
-    await app.close();
-  }
-});
-
-async function app(hold = false): Promise<LoadedApp> {
-  const started = await new LoadedApp({ capacity: 4, serviceMs: 20, degradation: 0.25 }).start();
-  started.hold = hold;
-  apps.push(started);
-  return started;
-}
+const loadedApps = loadedAppFixtures();
+/** The default model: capacity 4, 20 ms each, 25 % slower per capacity's worth of excess. */
+const app = (hold = false): Promise<LoadedApp> => loadedApps.start(hold);
 
 const until = (check: () => boolean, what: string) => eventually(check, 10_000, what);
 const breaker = { circuitBreaker: { volumeThreshold: 4, errorThresholdPercentage: 50, resetTimeout: '10s', rollingWindow: '10s' }, timeouts: { response: '2s' } };

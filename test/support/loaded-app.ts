@@ -2,6 +2,7 @@
  * A real app on 127.0.0.1 that slows down with concurrent work (sidecar/demo/load-latency.ts), or
  * holds every request until the test lets go. `/healthz` always answers at once.
  */
+import { afterEach } from '@jest/globals';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { latencyAt, type LoadModel } from '../../sidecar/demo/load-latency.js';
@@ -69,4 +70,26 @@ export class LoadedApp {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/**
+ * Per-test loaded apps: `start(hold)` starts one (the default model; `hold` keeps every request
+ * until released); each is released and closed after the test.
+ */
+export function loadedAppFixtures(): { start(hold?: boolean): Promise<LoadedApp> } {
+  const started: LoadedApp[] = [];
+  afterEach(async () => {
+    for (const app of started.splice(0)) {
+      app.release();
+      await app.close();
+    }
+  });
+  return {
+    async start(hold = false) {
+      const app = await new LoadedApp().start();
+      app.hold = hold;
+      started.push(app);
+      return app;
+    },
+  };
 }

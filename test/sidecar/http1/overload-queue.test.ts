@@ -7,26 +7,16 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../../support/cli.js';
-import { LoadedApp } from '../../support/loaded-app.js';
+import { loadedAppFixtures, type LoadedApp } from '../../support/loaded-app.js';
 import { fetchText, sidecarFixtures } from '../../support/sidecar-harness.js';
 
 const fixtures = sidecarFixtures();
-const apps: LoadedApp[] = [];
+const loadedApps = loadedAppFixtures();
+const heldApp = (): Promise<LoadedApp> => loadedApps.start(true);
 const sockets: Socket[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const socket of sockets.splice(0)) socket.destroy();
-  for (const app of apps.splice(0)) {
-    app.release();
-    await app.close();
-  }
 });
-
-async function heldApp(): Promise<LoadedApp> {
-  const app = await new LoadedApp().start();
-  app.hold = true;
-  apps.push(app);
-  return app;
-}
 
 const enforce = (limit: number, queue: { size: number; timeout?: string }) => ({ overload: { mode: 'enforce', limit, queue } });
 const until = (check: () => boolean, what: string) => eventually(check, 10_000, what);
