@@ -6,6 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { BadGatewayError, classifyUpstreamError } from '../errors.js';
 import { keepAliveHintMs } from './heads.js';
+import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HttpParser, RESPONSE, type ParserSink } from './llhttp.js';
 
 /** What the connection reports to the exchange using it. */
@@ -32,17 +33,12 @@ export interface ConnectionOwner {
   forget(connection: UpstreamConnection): void;
 }
 
-const TIMER_NONE = 0;
 const TIMER_CONNECT = 1;
 const TIMER_RESPONSE = 2;
 const TIMER_BODY = 3;
 const TIMER_IDLE = 4;
 
-function onTimer(connection: UpstreamConnection): void {
-  connection.timerFired();
-}
-
-export class UpstreamConnection implements ParserSink {
+export class UpstreamConnection implements ParserSink, TimerOwner {
   readonly socket: Socket;
   private readonly parser: HttpParser;
   private user: UpstreamUser | null = null;
@@ -57,8 +53,7 @@ export class UpstreamConnection implements ParserSink {
   private interim = false;
   private upgrading = false;
   private done = false;
-  private timer: NodeJS.Timeout | null = null;
-  private timerKind = TIMER_NONE;
+  private readonly timer = new DeadlineTimer(this);
   private responseMs = 0;
   private bodyIdleMs = 0;
   private lastError: Error | null = null;
@@ -94,9 +89,15 @@ export class UpstreamConnection implements ParserSink {
     this.socket.write(head, 'latin1');
   }
 
-  /** The request's last bytes (`tail`, possibly empty); the response timeout starts once they are flushed. */
+  /**
+   * The request's last bytes (`tail`, possibly empty); the response timeout starts once they are
+   * flushed. A request without a body was complete with its head, and an empty tail with nothing
+   * still buffered is flushed already: neither costs a write.
+   */
   requestComplete(tail: Buffer): void {
-    this.socket.write(tail, this.onRequestFlushed);
+    if (this.requestSent) return;
+    if (tail.length === 0 && this.socket.writableLength === 0) this.onRequestFlushed();
+    else this.socket.write(tail, this.onRequestFlushed);
   }
 
   private readonly onRequestFlushed = (error?: Error | null): void => {
@@ -118,7 +119,7 @@ export class UpstreamConnection implements ParserSink {
   /** Stops reading (the client is slow); the body-idle clock stops too: the app is not stalling. */
   pause(): void {
     this.socket.pause();
-    if (this.timerKind === TIMER_BODY) {
+    if (this.timer.kind === TIMER_BODY) {
       this.disarm();
       this.bodyPaused = true;
     }
@@ -133,7 +134,7 @@ export class UpstreamConnection implements ParserSink {
   }
 
   destroy(): void {
-    this.disarm();
+    this.timer.cancel();
     this.socket.destroy();
   }
 
@@ -152,22 +153,14 @@ export class UpstreamConnection implements ParserSink {
   }
 
   private arm(kind: number, ms: number): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timerKind = kind;
-    this.timer = setTimeout(onTimer, ms, this);
-    this.timer.unref();
+    this.timer.arm(kind, ms);
   }
 
   private disarm(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerKind = TIMER_NONE;
+    this.timer.disarm();
   }
 
-  timerFired(): void {
-    const kind = this.timerKind;
-    this.timer = null;
-    this.timerKind = TIMER_NONE;
+  timerFired(kind: number): void {
     switch (kind) {
       case TIMER_CONNECT:
         this.fail(new BadGatewayError('connect-failed', 'connection_timeout', 'connect timeout'));
@@ -193,7 +186,7 @@ export class UpstreamConnection implements ParserSink {
 
   private readonly onConnect = (): void => {
     this.connected = true;
-    if (this.timerKind !== TIMER_CONNECT) return;
+    if (this.timer.kind !== TIMER_CONNECT) return;
     if (this.requestSent) this.arm(TIMER_RESPONSE, this.responseMs);
     else this.disarm();
   };
@@ -268,7 +261,7 @@ export class UpstreamConnection implements ParserSink {
   };
 
   private readonly onClose = (): void => {
-    this.disarm();
+    this.timer.cancel();
     this.parser.close();
     this.owner.forget(this);
     if (this.user !== null) {
@@ -302,7 +295,7 @@ export class UpstreamConnection implements ParserSink {
   }
 
   onBody(piece: Buffer): void {
-    if (this.timer !== null) this.timer.refresh();
+    this.timer.restart();
     this.user?.onResponseBody(piece);
   }
 
