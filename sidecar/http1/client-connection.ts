@@ -130,9 +130,12 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
       this.socket.pause();
       return;
     }
-    if (this.timer.kind === TIMER_KEEP_ALIVE) this.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
+    const wasIdle = this.timer.kind === TIMER_KEEP_ALIVE;
     if (!this.inBody) this.inHead = true;
     this.feed(chunk);
+    // A head still incomplete after this read has HEAD_TIMEOUT_MS from its first bytes (slowloris);
+    // one that completed re-armed the timer itself, so the usual request costs no timer here.
+    if (wasIdle && this.inHead && this.timer.kind === TIMER_KEEP_ALIVE) this.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
   };
 
   private feed(chunk: Buffer): void {
@@ -306,7 +309,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   }
 
   onBody(piece: Buffer): void {
-    this.timer.refreshBody();
+    if (this.timer.kind === TIMER_BODY) this.timer.restart();
     const exchange = this.exchange;
     if (exchange !== null && !exchange.requestBody(piece)) {
       // The app reads slowly: stop reading the client, and its body-idle clock with it.
@@ -365,7 +368,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   takeForTunnel(): Buffer | null {
     this.tunnelled = true;
     this.exchange = null;
-    this.timer.disarm();
+    this.timer.cancel();
     this.socket.off('data', this.onData);
     this.socket.off('end', this.onEnd);
     this.socket.off('error', this.onError);
@@ -404,7 +407,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   private readonly onError = (): void => undefined;
 
   private readonly onClose = (): void => {
-    this.timer.disarm();
+    this.timer.cancel();
     const queued = this.queued;
     if (queued !== null) {
       // The client left while its request waited: out of the queue, and a grant already made is returned.
