@@ -56,15 +56,17 @@ export interface ExchangeRequest {
 
 
 /**
- * A response head and a first body piece up to this size go out as one buffer: copying a few KiB
- * costs less than Node's corked two-part write (an array of chunks, a writev request).
+ * A body piece up to this size goes out in one buffer with the head or chunk framing around it:
+ * copying a few KiB costs less than Node's corked multi-part write (an array of chunks, a writev).
  */
-const JOIN_HEAD_LIMIT = 16_384;
+const JOIN_LIMIT = 16_384;
 
-function joined(head: string, piece: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(head.length + piece.length);
-  out.write(head, 0, 'latin1');
-  piece.copy(out, head.length);
+/** `before` (latin1), the piece, and a chunk's closing CRLF when `chunked`, in one new buffer. */
+function joined(before: string, piece: Buffer, chunked: boolean): Buffer {
+  const out = Buffer.allocUnsafe(before.length + piece.length + (chunked ? 2 : 0));
+  out.write(before, 0, 'latin1');
+  piece.copy(out, before.length);
+  if (chunked) CRLF.copy(out, before.length + piece.length);
   return out;
 }
 
@@ -102,7 +104,7 @@ export class Exchange implements UpstreamUser {
 
   private send(fresh: boolean): void {
     const pool = this.state.pool;
-    const upstream = pool.acquire(fresh);
+    const upstream = pool.acquire(fresh, this.request.upgrade);
     this.upstream = upstream;
     upstream.start(this, this.request.head, this.request.hasBody, pool.connectMs, pool.responseMs, pool.responseBodyIdleMs);
   }
@@ -199,29 +201,29 @@ export class Exchange implements UpstreamUser {
     return this.request.method === 'HEAD' ? HEAD_NO_BODY : HEAD_BODY;
   }
 
+  /**
+   * A piece of the app's body: a view into the upstream's reused read buffer, valid only during
+   * this call. A write Node cannot finish at once keeps the bytes it was given, so every write
+   * here is of a copy: the piece with what precedes it (the held-back head, a chunk size line)
+   * and follows it in one buffer when small, the piece alone otherwise.
+   */
   onResponseBody(piece: Buffer): void {
     if (this.finished) return;
     const socket = this.client.socket;
     const head = this.pendingHead;
-    let more: boolean;
-    if (this.framing === 'chunked') {
-      socket.cork();
-      if (head !== null) socket.write(head, 'latin1');
-      socket.write(`${piece.length.toString(16)}\r\n`, 'latin1');
-      socket.write(piece);
-      more = socket.write(CRLF);
-      socket.uncork();
-    } else if (head !== null && piece.length <= JOIN_HEAD_LIMIT) {
-      more = socket.write(joined(head, piece));
-    } else if (head !== null) {
-      socket.cork();
-      socket.write(head, 'latin1');
-      more = socket.write(piece);
-      socket.uncork();
-    } else {
-      more = socket.write(piece);
-    }
     this.pendingHead = null;
+    const chunked = this.framing === 'chunked';
+    const before = chunked ? `${head ?? ''}${piece.length.toString(16)}\r\n` : head;
+    let more: boolean;
+    if (piece.length <= JOIN_LIMIT) {
+      more = socket.write(joined(before ?? '', piece, chunked));
+    } else {
+      socket.cork();
+      if (before !== null) socket.write(before, 'latin1');
+      more = socket.write(Buffer.from(piece));
+      if (chunked) more = socket.write(CRLF);
+      socket.uncork();
+    }
     if (!more) this.upstream?.pause();
   }
 

@@ -15,6 +15,7 @@ export interface UpstreamUser {
   onResponseHead(parser: HttpParser): number;
   /** An interim 1xx response (not 101); false refuses it (invalid-response). */
   onInterim(parser: HttpParser): boolean;
+  /** A piece of body, a view into a read buffer reused once this returns: write or copy it. */
   onResponseBody(piece: Buffer): void;
   onResponseEnd(): void;
   /** A 101: the socket is the exchange's now, with the bytes that followed the head. */
@@ -32,6 +33,9 @@ export interface ConnectionOwner {
   release(connection: UpstreamConnection, hintMs: number | undefined): void;
   forget(connection: UpstreamConnection): void;
 }
+
+/** Node's own read size; shared by every upstream socket that reads into a reused buffer. */
+const READ_BUFFER = Buffer.allocUnsafe(65_536);
 
 const TIMER_CONNECT = 1;
 const TIMER_RESPONSE = 2;
@@ -59,11 +63,16 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   private lastError: Error | null = null;
   private bodyPaused = false;
 
-  constructor(private readonly owner: ConnectionOwner, host: string, port: number) {
+  /**
+   * `reuseReads`: the socket reads into the process's one reused read buffer (nothing read is kept
+   * past the read; no Buffer and no stream machinery per read). A connection that may become a
+   * tunnel (an upgrade request) reads as a plain stream, since piping needs 'data' events.
+   */
+  constructor(private readonly owner: ConnectionOwner, host: string, port: number, reuseReads: boolean) {
     this.parser = new HttpParser(RESPONSE, this, owner.maxHeaderSize);
-    this.socket = connect({ host, port, noDelay: true });
+    this.socket = connect({ host, port, noDelay: true, onread: reuseReads ? { buffer: READ_BUFFER, callback: this.onRead } : undefined });
     this.socket.on('connect', this.onConnect);
-    this.socket.on('data', this.onData);
+    if (!reuseReads) this.socket.on('data', this.onData);
     this.socket.on('end', this.onEnd);
     this.socket.on('error', this.onError);
     this.socket.on('close', this.onClose);
@@ -191,6 +200,11 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     else this.disarm();
   };
 
+  private readonly onRead = (length: number, buffer: Uint8Array): boolean => {
+    this.onData((buffer as Buffer).subarray(0, length));
+    return true; // go on reading: pause() stops it when the client is slow
+  };
+
   private readonly onData = (chunk: Buffer): void => {
     if (this.user === null) {
       // Bytes nobody asked for: the connection's framing can no longer be trusted.
@@ -209,7 +223,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
       return;
     }
     if (result === ERROR_PAUSED_UPGRADE && this.upgrading) {
-      this.handOver(chunk.subarray(this.parser.consumed));
+      this.handOver(Buffer.from(chunk.subarray(this.parser.consumed)));
       return;
     }
     this.fail(new BadGatewayError('invalid-response', 'http_protocol_error', `${this.parser.errorCode}: ${this.parser.errorReason}`));

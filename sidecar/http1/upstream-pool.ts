@@ -37,16 +37,19 @@ export class UpstreamPool implements ConnectionOwner {
     this.port = upstream.port === '' ? 80 : Number(upstream.port);
   }
 
-  /** An idle connection, or a new one; `fresh` always opens a new one (a retry). */
-  acquire(fresh: boolean): UpstreamConnection {
-    if (!fresh) {
+  /**
+   * An idle connection, or a new one; `fresh` always opens a new one (a retry). A request that may
+   * become a tunnel (`upgrade`) gets a new connection that reads as a stream (UpstreamConnection).
+   */
+  acquire(fresh: boolean, upgrade = false): UpstreamConnection {
+    if (!fresh && !upgrade) {
       const pooled = this.idle.pop();
       if (pooled !== undefined) {
         pooled.takeFromPool();
         return pooled;
       }
     }
-    const connection = new UpstreamConnection(this, this.host, this.port);
+    const connection = new UpstreamConnection(this, this.host, this.port, !upgrade);
     this.open.add(connection);
     return connection;
   }
