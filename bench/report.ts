@@ -1,6 +1,7 @@
 /** Renders bench/RESULTS.md: tables, the ratios the README quotes, machine facts and commands. */
 import type { OverloadResults } from './overload.ts';
 import { renderOverload } from './overload-report.ts';
+import { renderTargets } from './targets-report.ts';
 
 interface TargetStats { rps: number; p50: number; p99: number; errors: number; non2xx: number; /** CPU µs per request of the target's process(es). */ cpu: number }
 
@@ -48,6 +49,8 @@ export function renderResults(results: Results): string {
   lines.push(`${results.machine.date} · ${results.machine.cores} cores (${results.machine.cpu}) · Node ${results.machine.node} · ${results.machine.nginx} · ${results.machine.haproxy} · ${results.machine.wrk}`, '');
   lines.push('Everything runs on this one machine on loopback: the load generator, the upstream (nginx serving a static file) and the proxies share its cores, so absolute numbers are low and noisy; **ratios measured in the same run** are what to compare. ' +
     `Each figure is the median of ${results.rounds} alternating round(s) of ${results.seconds} s.`, '');
+
+  if (!results.smoke) lines.push(...renderTargets(results));
 
   lines.push('## Healthy proxying', '', '| connections | body | target | req/s | p50 ms | p99 ms | CPU µs/request | socket errors | non-2xx |', '|---|---|---|---|---|---|---|---|---|');
   for (const row of results.healthy) {

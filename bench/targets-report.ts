@@ -1,0 +1,100 @@
+/**
+ * The data path's targets (issue 18), checked against one run's figures: each cell says met or
+ * missed, and a missed one says what is known about why, so RESULTS.md never needs hand edits.
+ */
+import type { Results } from './report.ts';
+import { NODE_UNDICI_PROXY } from './report.ts';
+
+interface TargetLine {
+  target: string;
+  measured: string;
+  met: boolean | undefined;
+  /** Shown when the target is missed (or cannot be judged). */
+  why: string;
+}
+
+const x = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '—');
+
+const WHY = {
+  cpu: 'About 40 % of the sidecar\'s CPU per request is the kernel (two reads and two writes on loopback, the same calls nginx makes); the rest is Node\'s per-write and per-read machinery (a write request and a Writable per write, a Readable per client read), llhttp\'s callbacks and our exchange. Profiles show no function of ours above 2 %. docs/performance.md, "The data path".',
+  undici: 'The reference row is a bare `Pool.dispatch` passing raw headers, leaner than the probe\'s node:http + undici proxy the target was set against (0.24× nginx then; 0.4–0.55× here), so 2.4× it would mean about 1× nginx.',
+  bigBodies: 'At 100 KiB the work is copying bytes through two sockets, where nginx\'s single process and Node\'s both sit near the loopback\'s cost; the ratio moves ±0.2× between runs on this 2-core machine, where wrk (one thread, ~400 MB/s) shares the cores with both proxies.',
+  p99: 'Every wrk connection is always busy, so p99 is queueing: at 512 connections of 100 KiB, nginx\'s own p99 swings from 0.2 s to over 1 s between runs on this machine (wrk\'s single thread saturates).',
+  fixedRate: 'At a fixed rate the sidecar\'s event loop adds its per-request CPU to each request; what it adds above nginx\'s is the CPU-per-request gap above.',
+  openCircuit: 'The open circuit answers in 15–25 µs of CPU per request; nginx\'s `return 502` costs about 10. Node\'s per-read and per-write machinery is most of the difference.',
+  oneConnection: 'One wrk connection on a shared 2-core machine measures scheduling more than the proxy: nginx\'s own p99 here is of the same order.',
+  memory: 'At 512 connections with 100 KiB responses about 50 MiB are response bytes in flight (Buffers queued on client sockets) plus V8\'s young generation (2 × 4 MiB semi-spaces) and 1,024 sockets.',
+};
+
+export function renderTargets(results: Results): string[] {
+  const cell = (connections: number, body: string) => results.healthy.find((row) => row.connections === connections && row.body === body)?.targets;
+  const rows: TargetLine[] = [];
+  const c64 = cell(64, '1k');
+  if (c64?.sidecar !== undefined && c64.nginx !== undefined) {
+    const vsNginx = c64.sidecar.rps / c64.nginx.rps;
+    const reference = c64[NODE_UNDICI_PROXY];
+    const vsUndici = reference === undefined ? NaN : c64.sidecar.rps / reference.rps;
+    const cpu = c64.sidecar.cpu / c64.nginx.cpu;
+    rows.push(
+      { target: '64 connections, 1 KiB: ≥ 0.6× nginx req/s', measured: x(vsNginx), met: vsNginx >= 0.6, why: WHY.cpu },
+      { target: '64 connections, 1 KiB: ≥ 2.4× the node:http + undici reference', measured: x(vsUndici), met: vsUndici >= 2.4, why: WHY.undici },
+      { target: '64 connections, 1 KiB: CPU per request ≤ 1.8× nginx\'s', measured: `${x(cpu)} (${c64.sidecar.cpu.toFixed(0)} µs against ${c64.nginx.cpu.toFixed(0)})`, met: cpu <= 1.8, why: WHY.cpu },
+    );
+  }
+  for (const [connections, body, goal] of [[64, '100k', 1.0], [512, '1k', 0.5], [512, '100k', 0.9]] as const) {
+    const targets = cell(connections, body);
+    if (targets?.sidecar === undefined || targets.nginx === undefined) continue;
+    const value = targets.sidecar.rps / targets.nginx.rps;
+    rows.push({ target: `${connections} connections, ${body === '1k' ? '1 KiB' : '100 KiB'}: ≥ ${goal.toFixed(1)}× nginx req/s`, measured: x(value), met: value >= goal, why: body === '1k' ? WHY.cpu : WHY.bigBodies });
+  }
+  for (const row of results.healthy) {
+    const { sidecar, nginx } = row.targets;
+    if (sidecar === undefined || nginx === undefined) continue;
+    const value = sidecar.p99 / nginx.p99;
+    rows.push({ target: `p99 ≤ 2× nginx's: ${row.connections} connections, ${row.body === '1k' ? '1 KiB' : '100 KiB'}`, measured: `${x(value)} (${sidecar.p99.toFixed(1)} ms against ${nginx.p99.toFixed(1)})`, met: value <= 2, why: WHY.p99 });
+  }
+  for (const row of results.fixedRate) {
+    const sidecar = row.targets.sidecar;
+    const nginx = row.targets.nginx;
+    if (sidecar === undefined || nginx === undefined) continue;
+    const comparable = nginx.addedP99 > 0;
+    rows.push({
+      target: `added p99 at ${row.rate} req/s ≤ 1.5× nginx's`,
+      measured: `+${sidecar.addedP99.toFixed(2)} ms against nginx's ${nginx.addedP99 >= 0 ? '+' : ''}${nginx.addedP99.toFixed(2)} ms${comparable ? ` (${x(sidecar.addedP99 / nginx.addedP99)})` : ''}`,
+      met: comparable ? sidecar.addedP99 <= 1.5 * nginx.addedP99 : undefined,
+      why: comparable ? WHY.fixedRate : 'nginx\'s added p99 is within the noise of going direct, so no ratio can be formed; the absolute figures are what there is.',
+    });
+  }
+  const open = results.fastFailure.find((row) => row.name === 'sidecar (circuit open)');
+  const nginx502 = results.fastFailure.find((row) => row.name === 'nginx return 502');
+  if (open !== undefined && nginx502 !== undefined) {
+    const value = open.rps / nginx502.rps;
+    rows.push({ target: 'open circuit: ≥ 0.5× nginx `return 502` req/s', measured: x(value), met: value >= 0.5, why: WHY.openCircuit });
+  }
+  const openOne = results.fastFailureUnsaturated.find((row) => row.name === 'sidecar (circuit open)');
+  const nginxOne = results.fastFailureUnsaturated.find((row) => row.name === 'nginx return 502');
+  if (openOne !== undefined) {
+    rows.push({ target: 'open circuit, one connection: p99 < 0.5 ms', measured: `${openOne.p99.toFixed(3)} ms (nginx \`return 502\`: ${nginxOne?.p99.toFixed(3) ?? '—'} ms)`, met: openOne.p99 < 0.5, why: WHY.oneConnection });
+  }
+  if (Number.isFinite(results.memory.loaded)) {
+    rows.push({ target: 'RSS under 512 connections ≤ 120 MiB', measured: `${results.memory.loaded.toFixed(1)} MiB`, met: results.memory.loaded <= 120, why: WHY.memory });
+  }
+  rows.push({
+    target: 'idle RSS no worse than before the data path (67.5 MiB, 22.5 private)',
+    measured: `${results.memory.idle.toFixed(1)} MiB, ${results.memory.idleAnon.toFixed(1)} private`,
+    met: results.memory.idle <= 67.5 && results.memory.idleAnon <= 22.5,
+    why: 'Run-to-run spread of idle RSS is about ±2 MiB.',
+  });
+
+  const lines = ['## Data-path targets (issue 18)', '', 'Checked against this run\'s figures; a missed target says what is known about why.', '', '| target | measured | |', '|---|---|---|'];
+  for (const row of rows) lines.push(`| ${row.target} | ${row.measured} | ${row.met === undefined ? 'not comparable' : row.met ? 'met' : 'missed'} |`);
+  const missed = rows.filter((row) => row.met !== true);
+  if (missed.length > 0) {
+    lines.push('', 'Why:', '');
+    const reasons = new Map<string, string[]>();
+    for (const row of missed) reasons.set(row.why, [...(reasons.get(row.why) ?? []), row.target]);
+    for (const [why, targets] of reasons) lines.push(`- ${targets.join('; ')}: ${why}`);
+  }
+  lines.push('');
+  return lines;
+}

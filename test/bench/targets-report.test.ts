@@ -1,0 +1,48 @@
+import { describe, expect, it } from '@jest/globals';
+import { NODE_UNDICI_PROXY, type Results } from '../../bench/report.ts';
+import { renderTargets } from '../../bench/targets-report.ts';
+
+const stats = (rps: number, p99: number, cpu: number) => ({ rps, p50: p99 / 2, p99, errors: 0, non2xx: 0, cpu });
+
+function results(sidecarRps: number): Results {
+  const cell = (connections: number, body: string) => ({
+    connections, body,
+    targets: { nginx: stats(10_000, 10, 30), [NODE_UNDICI_PROXY]: stats(4_000, 20, 90), sidecar: stats(sidecarRps, 15, 50) },
+  });
+  return {
+    smoke: false, rounds: 3, seconds: 5,
+    healthy: [cell(64, '1k'), cell(64, '100k'), cell(512, '1k'), cell(512, '100k')],
+    fixedRate: [{ rate: 1000, targets: { nginx: { p50: 1, p99: 3, addedP50: 0.3, addedP99: -0.1, requests: 1, errors: 0 }, sidecar: { p50: 1, p99: 3, addedP50: 0.5, addedP99: 1, requests: 1, errors: 0 } } }],
+    fastFailure: [{ name: 'sidecar (circuit open)', ...stats(30_000, 3, 20) }, { name: 'nginx return 502', ...stats(50_000, 2, 10) }],
+    fastFailureUnsaturated: [{ name: 'sidecar (circuit open)', ...stats(9_000, 0.3, 0) }],
+    blackhole: [],
+    memory: { idle: 64, idleAnon: 19, loaded: 130, nodeBaseline: 47 },
+    readyMs: 200, readyUncachedMs: 230, nodeReadyMs: 70, nodeOptions: '', environment: {}, args: [],
+    machine: { cores: 2, cpu: 'x', node: 'v24', nginx: 'n', haproxy: 'h', wrk: 'w', date: 'd' },
+  };
+}
+
+const rowOf = (lines: string[], start: string) => lines.find((line) => line.startsWith(`| ${start}`));
+
+describe('bench targets section', () => {
+  it('marks each target met or missed from the run\'s own figures, and explains the missed ones', () => {
+    const lines = renderTargets(results(7_000));
+    expect(rowOf(lines, '64 connections, 1 KiB: ≥ 0.6× nginx req/s')).toMatch(/0\.70× \| met/);
+    expect(rowOf(lines, '64 connections, 1 KiB: ≥ 2.4×')).toMatch(/1\.75× \| missed/);
+    expect(rowOf(lines, '64 connections, 100 KiB: ≥ 1.0×')).toMatch(/missed/);
+    expect(rowOf(lines, 'RSS under 512 connections')).toMatch(/130\.0 MiB \| missed/);
+    expect(rowOf(lines, 'added p99 at 1000 req/s')).toMatch(/not comparable/);
+    expect(rowOf(lines, 'open circuit, one connection')).toMatch(/met/);
+    expect(lines.join('\n')).toMatch(/Why:[\s\S]*64 connections, 1 KiB: ≥ 2\.4× the node:http \+ undici reference: The reference row/);
+  });
+
+  it('says nothing under "Why" when every target is met', () => {
+    const all = results(12_000);
+    all.healthy = all.healthy.map((row) => ({ ...row, targets: { ...row.targets, [NODE_UNDICI_PROXY]: stats(4_000, 20, 90), sidecar: stats(12_000, 15, 40) } }));
+    all.fixedRate = [];
+    all.memory.loaded = 110;
+    const lines = renderTargets(all);
+    expect(lines.filter((line) => line.includes('| missed'))).toEqual([]);
+    expect(lines).not.toContain('Why:');
+  });
+});
