@@ -9,6 +9,7 @@
  * the sink call (the sink writes or copies them).
  */
 import { createRequire } from 'node:module';
+import { HeadSpans, SPAN_FIELD, SPAN_STATUS, SPAN_TARGET, SPAN_VALUE, type HeadText } from './head-spans.js';
 
 /**
  * The WebAssembly bytes are required at run time, not imported: a bundler's ESM interop
@@ -81,7 +82,7 @@ const imports = {
       (current as HttpParser).sink.onBody((currentChunk as Buffer).subarray(start, start + length));
       return 0;
     },
-    wasm_on_message_complete: (): number => (current as HttpParser).sink.onMessageComplete(),
+    wasm_on_message_complete: (): number => (current as HttpParser).completeMessage(),
   },
 };
 
@@ -129,7 +130,7 @@ function copyIn(chunk: Buffer): void {
   inputView.set(chunk);
 }
 
-export class HttpParser {
+export class HttpParser implements HeadText {
   private ptr: number;
   /** Request: method name; response: ''. */
   method = '';
@@ -144,7 +145,10 @@ export class HttpParser {
   keepAlive = false;
   /** Bytes of the current head so far, against maxHeadSize. */
   private headSize = 0;
-  private inValue = false;
+  /** @internal — HeadText's: the last head piece was a value. */
+  inValue = false;
+  private targetStarted = false;
+  private readonly spans = new HeadSpans();
   /** Set when the head passed maxHeadSize; execute then reports ERROR_USER. */
   headOverflow = false;
   /** Bytes of the chunk consumed before a pause, an upgrade or an error. */
@@ -171,6 +175,8 @@ export class HttpParser {
     let result: number;
     try {
       result = llhttp.llhttp_execute(this.ptr, inputPtr, chunk.length);
+      // A head not complete at the end of this read: its pieces so far become strings now.
+      if (this.spans.pending) this.spans.flushInto(this, chunk);
     } finally {
       current = null;
       currentChunk = null;
@@ -229,40 +235,41 @@ export class HttpParser {
     this.headers = [];
     this.headSize = 0;
     this.inValue = false;
+    this.targetStarted = false;
     return 0;
   }
 
   addTarget(start: number, length: number): number {
-    const chunk = currentChunk as Buffer;
     // llhttp skips repeated spaces before the target; RFC 9112 §3 allows exactly one.
-    if (this.target === '' && start >= 2 && chunk[start - 2] === 0x20) return -1;
-    this.target += chunk.toString('latin1', start, start + length);
+    if (!this.targetStarted && start >= 2 && (currentChunk as Buffer)[start - 2] === 0x20) return -1;
+    this.targetStarted = true;
+    this.spans.add(SPAN_TARGET, start, length);
     return this.grow(length);
   }
 
   addStatusText(start: number, length: number): number {
-    this.statusText += (currentChunk as Buffer).toString('latin1', start, start + length);
+    this.spans.add(SPAN_STATUS, start, length);
     return this.grow(length);
   }
 
   addField(start: number, length: number): number {
-    const text = (currentChunk as Buffer).toString('latin1', start, start + length);
-    if (this.inValue || this.headers.length === 0) {
-      this.headers.push(text, '');
-      this.inValue = false;
-    } else {
-      this.headers[this.headers.length - 2] += text;
-    }
+    this.spans.add(SPAN_FIELD, start, length);
     return this.grow(length + 4);
   }
 
   addValue(start: number, length: number): number {
-    this.headers[this.headers.length - 1] += (currentChunk as Buffer).toString('latin1', start, start + length);
-    this.inValue = true;
+    this.spans.add(SPAN_VALUE, start, length);
     return this.grow(length);
   }
 
+  /** Trailer fields (after a chunked body) join the message's header list, as they arrive. */
+  completeMessage(): number {
+    if (this.spans.pending && currentChunk !== null) this.spans.flushInto(this, currentChunk);
+    return this.sink.onMessageComplete();
+  }
+
   completeHead(): number {
+    if (this.spans.pending) this.spans.flushInto(this, currentChunk as Buffer);
     const ptr = this.ptr;
     if (this.kind === REQUEST) this.method = METHOD_NAMES[llhttp.llhttp_get_method(ptr)] as string;
     else this.statusCode = llhttp.llhttp_get_status_code(ptr);
