@@ -20,28 +20,43 @@ export interface HeadText {
   inValue: boolean;
 }
 
+/** Room for a head of this many pieces before the spans array grows (kept for the parser's life). */
+const INITIAL_PIECES = 32;
+
 export class HeadSpans {
   /** [kind, start, length, kind, start, length, ...], in the order llhttp reported them. */
-  private readonly spans: number[] = [];
+  private spans = new Int32Array(INITIAL_PIECES * 3);
+  private used = 0;
 
   get pending(): boolean {
-    return this.spans.length > 0;
+    return this.used > 0;
   }
 
   add(kind: number, start: number, length: number): void {
-    this.spans.push(kind, start, length);
+    let spans = this.spans;
+    const used = this.used;
+    if (used === spans.length) {
+      spans = new Int32Array(used * 2);
+      spans.set(this.spans);
+      this.spans = spans;
+    }
+    spans[used] = kind;
+    spans[used + 1] = start;
+    spans[used + 2] = length;
+    this.used = used + 3;
   }
 
   /** Appends every recorded piece to `head`, decoded from `chunk`, and forgets them. */
   flushInto(head: HeadText, chunk: Buffer): void {
     const spans = this.spans;
+    const used = this.used;
     const from = spans[1] as number;
-    const text = chunk.toString('latin1', from, (spans[spans.length - 2] as number) + (spans[spans.length - 1] as number));
-    for (let index = 0; index < spans.length; index += 3) {
+    const text = chunk.toString('latin1', from, (spans[used - 2] as number) + (spans[used - 1] as number));
+    for (let index = 0; index < used; index += 3) {
       const start = (spans[index + 1] as number) - from;
       appendPiece(head, spans[index] as number, text.slice(start, start + (spans[index + 2] as number)));
     }
-    spans.length = 0;
+    this.used = 0;
   }
 }
 
