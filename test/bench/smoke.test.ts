@@ -10,14 +10,23 @@ if (missing.length > 0) {
   // stderr, not console.log: jest drops console output of suites whose tests were all skipped.
   process.stderr.write(`bench smoke SKIPPED: ${missing.join(', ')} not installed (apt-get update && apt-get install -y nginx-light haproxy wrk)\n`);
 }
-function nginxWorkers(): number {
-  return Number(spawnSync('pgrep', ['-c', '-f', '^nginx: worker process'], { encoding: 'utf8' }).stdout.trim() || 0);
+/**
+ * nginx workers whose master is gone: what a bench that kills nginx's master leaves running.
+ * Workers of other nginx instances on the machine (another bench, a developer's nginx) have a
+ * live master as their parent and are not counted.
+ */
+function orphanedNginxWorkers(): number {
+  const rows = spawnSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).stdout.split('\n')
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line)).filter((match) => match !== null)
+    .map((match) => ({ pid: match[1] as string, ppid: match[2] as string, args: match[3] as string }));
+  const masters = new Set(rows.filter((row) => row.args.startsWith('nginx: master process')).map((row) => row.pid));
+  return rows.filter((row) => row.args.startsWith('nginx: worker process') && !masters.has(row.ppid)).length;
 }
 const describeIfTools = missing.length === 0 ? describe : describe.skip;
 
 describeIfTools('bench smoke run (checks the harness, never speed)', () => {
   it('measures every scenario against nginx and HAProxy, writes the results and leaves no process behind', async () => {
-    const nginxWorkersBefore = nginxWorkers();
+    const orphansBefore = orphanedNginxWorkers();
     const directory = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
     const out = join(directory, 'RESULTS.md');
     const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke', '--out', out], { encoding: 'utf8', timeout: 120_000 });
@@ -46,7 +55,7 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     expect(text).toMatch(/\| 4× \| haproxy \(maxconn 8, maxqueue 100, timeout queue 250ms\) \| \d+ \|/);
     expect(text).toMatch(/goodput \*\*\d+ %\*\* of capacity/);
     // nginx's master stops its workers after it exits; give them a moment.
-    for (let waited = 0; waited < 5_000 && nginxWorkers() > nginxWorkersBefore; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(nginxWorkers()).toBe(nginxWorkersBefore);
+    for (let waited = 0; waited < 5_000 && orphanedNginxWorkers() > orphansBefore; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(orphanedNginxWorkers()).toBe(orphansBefore);
   }, 180_000);
 });
