@@ -6,14 +6,15 @@
 import { connect, type Socket } from 'node:net';
 import { BadGatewayError, classifyUpstreamError } from '../errors.js';
 import { keepAliveHintMs } from './heads.js';
-import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HttpParser, RESPONSE, type ParserSink } from './llhttp.js';
+import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, RESPONSE, type MessageParser, type ParserSink } from './llhttp.js';
+import { newParser } from './parser-choice.js';
 
 /** What the connection reports to the exchange using it. */
 export interface UpstreamUser {
   /** The final response head; returns HEAD_BODY, HEAD_NO_BODY or -1 to refuse it (invalid-response). */
-  onResponseHead(parser: HttpParser): number;
+  onResponseHead(parser: MessageParser): number;
   /** An interim 1xx response (not 101); false refuses it (invalid-response). */
-  onInterim(parser: HttpParser): boolean;
+  onInterim(parser: MessageParser): boolean;
   onResponseBody(piece: Buffer): void;
   onResponseEnd(): void;
   /** A 101: the socket is the exchange's now, with the bytes that followed the head. */
@@ -44,7 +45,7 @@ function onTimer(connection: UpstreamConnection): void {
 
 export class UpstreamConnection implements ParserSink {
   readonly socket: Socket;
-  private readonly parser: HttpParser;
+  private readonly parser: MessageParser;
   private user: UpstreamUser | null = null;
   connected = false;
   /** Requests this connection has completed; above 0 it is a reused connection. */
@@ -65,7 +66,7 @@ export class UpstreamConnection implements ParserSink {
   private bodyPaused = false;
 
   constructor(private readonly owner: ConnectionOwner, host: string, port: number) {
-    this.parser = new HttpParser(RESPONSE, this, owner.maxHeaderSize);
+    this.parser = newParser(RESPONSE, this, owner.maxHeaderSize);
     this.socket = connect({ host, port, noDelay: true });
     this.socket.on('connect', this.onConnect);
     this.socket.on('data', this.onData);
@@ -284,7 +285,7 @@ export class UpstreamConnection implements ParserSink {
 
   // ParserSink: called from inside parser.execute.
 
-  onHead(parser: HttpParser): number {
+  onHead(parser: MessageParser): number {
     const user = this.user;
     if (user === null) return -1;
     const status = parser.statusCode;
