@@ -7,14 +7,15 @@ import { connect, type Socket } from 'node:net';
 import { BadGatewayError, classifyUpstreamError } from '../errors.js';
 import { keepAliveHintMs } from './heads.js';
 import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
-import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HttpParser, RESPONSE, type ParserSink } from './llhttp.js';
+import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, RESPONSE, type MessageParser, type ParserSink } from './llhttp.js';
+import { newParser } from './parser-choice.js';
 
 /** What the connection reports to the exchange using it. */
 export interface UpstreamUser {
   /** The final response head; returns HEAD_BODY, HEAD_NO_BODY or -1 to refuse it (invalid-response). */
-  onResponseHead(parser: HttpParser): number;
+  onResponseHead(parser: MessageParser): number;
   /** An interim 1xx response (not 101); false refuses it (invalid-response). */
-  onInterim(parser: HttpParser): boolean;
+  onInterim(parser: MessageParser): boolean;
   /** A piece of body, a view into a read buffer reused once this returns: write or copy it. */
   onResponseBody(piece: Buffer): void;
   onResponseEnd(): void;
@@ -44,7 +45,7 @@ const TIMER_IDLE = 4;
 
 export class UpstreamConnection implements ParserSink, TimerOwner {
   readonly socket: Socket;
-  private readonly parser: HttpParser;
+  private readonly parser: MessageParser;
   private user: UpstreamUser | null = null;
   connected = false;
   /** Requests this connection has completed; above 0 it is a reused connection. */
@@ -69,7 +70,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
    * tunnel (an upgrade request) reads as a plain stream, since piping needs 'data' events.
    */
   constructor(private readonly owner: ConnectionOwner, host: string, port: number, reuseReads: boolean) {
-    this.parser = new HttpParser(RESPONSE, this, owner.maxHeaderSize);
+    this.parser = newParser(RESPONSE, this, owner.maxHeaderSize);
     this.socket = connect({ host, port, noDelay: true, onread: reuseReads ? { buffer: READ_BUFFER, callback: this.onRead } : undefined });
     this.socket.on('connect', this.onConnect);
     if (!reuseReads) this.socket.on('data', this.onData);
@@ -291,7 +292,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
 
   // ParserSink: called from inside parser.execute.
 
-  onHead(parser: HttpParser): number {
+  onHead(parser: MessageParser): number {
     const user = this.user;
     if (user === null) return -1;
     const status = parser.statusCode;

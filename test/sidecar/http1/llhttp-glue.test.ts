@@ -4,7 +4,10 @@
  * path expects.
  */
 import { describe, expect, it } from '@jest/globals';
-import { ERROR_OK, ERROR_PAUSED, HEAD_BODY, HttpParser, REQUEST, RESPONSE, type ParserSink } from '../../../sidecar/http1/llhttp.js';
+import { ERROR_OK, ERROR_PAUSED, HEAD_BODY, HttpParser, REQUEST, RESPONSE, type MessageParser, type ParserSink } from '../../../sidecar/http1/llhttp.js';
+import { NativeParser } from '../../../sidecar/http1/native-parser.js';
+
+type ParserClass = new (kind: typeof REQUEST | typeof RESPONSE, sink: ParserSink, maxHeadSize: number) => MessageParser;
 
 interface Parsed {
   method: string;
@@ -22,7 +25,7 @@ class Collector implements ParserSink {
   private body: Buffer[] = [];
   pauseAfterEach = false;
 
-  onHead(parser: HttpParser): number {
+  onHead(parser: MessageParser): number {
     this.messages.push({
       method: parser.method, target: parser.target, status: parser.statusCode, statusText: parser.statusText,
       headers: [...parser.headers], keepAlive: parser.keepAlive, upgrade: parser.upgrade, body: '',
@@ -41,9 +44,9 @@ class Collector implements ParserSink {
   }
 }
 
-function parseIn(kind: typeof REQUEST | typeof RESPONSE, pieces: Buffer[], maxHeadSize = 16 * 1024): { messages: Parsed[]; results: number[] } {
+function parseIn(Parser: ParserClass, kind: typeof REQUEST | typeof RESPONSE, pieces: Buffer[], maxHeadSize = 16 * 1024): { messages: Parsed[]; results: number[] } {
   const sink = new Collector();
-  const parser = new HttpParser(kind, sink, maxHeadSize);
+  const parser = new Parser(kind, sink, maxHeadSize);
   const results = pieces.map((piece) => parser.execute(piece));
   parser.close();
   return { messages: sink.messages, results };
@@ -58,8 +61,9 @@ const REQUESTS = Buffer.from(
   'latin1',
 );
 
-describe('llhttp glue', () => {
-  const whole = parseIn(REQUEST, [REQUESTS]);
+// The WebAssembly glue of the data path, and native-parser.ts's experiment (Node's binding for heads).
+describe.each([['llhttp glue (WebAssembly)', HttpParser], ['native heads parser (experiment)', NativeParser]] as [string, ParserClass][])('%s', (_name, Parser) => {
+  const whole = parseIn(Parser, REQUEST, [REQUESTS]);
 
   it('parses pipelined requests: methods, targets, every field (more than 32, empty values, repeats), bodies', () => {
     expect(whole.results).toEqual([ERROR_OK]);
@@ -75,20 +79,20 @@ describe('llhttp glue', () => {
 
   it('gives the same messages for every split of the bytes into two reads', () => {
     for (let offset = 1; offset < REQUESTS.length; offset += 1) {
-      const split = parseIn(REQUEST, [REQUESTS.subarray(0, offset), REQUESTS.subarray(offset)]);
+      const split = parseIn(Parser, REQUEST, [REQUESTS.subarray(0, offset), REQUESTS.subarray(offset)]);
       expect({ offset, messages: split.messages }).toEqual({ offset, messages: whole.messages });
     }
   });
 
   it('gives the same messages when fed one byte at a time', () => {
     const bytes = Array.from({ length: REQUESTS.length }, (_, index) => REQUESTS.subarray(index, index + 1));
-    expect(parseIn(REQUEST, bytes).messages).toEqual(whole.messages);
+    expect(parseIn(Parser, REQUEST, bytes).messages).toEqual(whole.messages);
   });
 
   it('pauses after a message when asked and reports how much it consumed', () => {
     const sink = new Collector();
     sink.pauseAfterEach = true;
-    const parser = new HttpParser(REQUEST, sink, 16 * 1024);
+    const parser = new Parser(REQUEST, sink, 16 * 1024);
     let rest = REQUESTS;
     const targets: string[] = [];
     for (let guard = 0; rest.length > 0 && guard < 10; guard += 1) {
@@ -103,7 +107,7 @@ describe('llhttp glue', () => {
 
   it('reports a head over the limit as HPE_HEADER_OVERFLOW', () => {
     const sink = new Collector();
-    const parser = new HttpParser(REQUEST, sink, 1024);
+    const parser = new Parser(REQUEST, sink, 1024);
     const result = parser.execute(Buffer.from(`GET / HTTP/1.1\r\nHost: a\r\nx-big: ${'a'.repeat(2000)}\r\n\r\n`));
     parser.close();
     expect([result === ERROR_OK, parser.errorCode]).toEqual([false, 'HPE_HEADER_OVERFLOW']);
@@ -117,7 +121,7 @@ describe('llhttp glue', () => {
       'GET  / HTTP/1.1\r\nHost: a\r\n\r\n',
     ]) {
       const sink = new Collector();
-      const parser = new HttpParser(REQUEST, sink, 16 * 1024);
+      const parser = new Parser(REQUEST, sink, 16 * 1024);
       const result = parser.execute(Buffer.from(text));
       parser.close();
       expect({ text, failed: result !== ERROR_OK && result !== ERROR_PAUSED, named: parser.errorCode.startsWith('HPE_') }).toEqual({ text, failed: true, named: true });
@@ -126,7 +130,7 @@ describe('llhttp glue', () => {
 
   it('parses responses: status, reason phrase, interim responses, a close-delimited body', () => {
     const sink = new Collector();
-    const parser = new HttpParser(RESPONSE, sink, 16 * 1024);
+    const parser = new Parser(RESPONSE, sink, 16 * 1024);
     const result = parser.execute(Buffer.from('HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 Fine Thanks\r\nX-A: 1\r\n\r\nuntil the end'));
     const finished = parser.finish();
     parser.close();
