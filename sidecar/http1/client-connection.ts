@@ -14,8 +14,7 @@ import { ConnectionTimer, HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, LINGER_MS, TIMER_BODY,
 import { Exchange, type ExchangeClient, type ExchangeRequest } from './exchange.js';
 import { forwardedRequest } from './forwarded-request.js';
 import { headerValue, requestIdOf } from './heads.js';
-import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, REQUEST, type MessageParser, type ParserSink } from './llhttp.js';
-import { newParser } from './parser-choice.js';
+import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HttpParser, REQUEST, type MessageParser, type ParserSink } from './llhttp.js';
 import { admitInNextTurn, shedInNextTurn, type QueueOwner, type QueuedRequest } from './queued-request.js';
 import { checkRequest, isRefusal } from './request-checks.js';
 import type { RouteState } from './route-state.js';
@@ -47,7 +46,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   private queued: QueuedRequest | null = null;
 
   constructor(private readonly host: ConnectionHost, readonly socket: Socket) {
-    this.parser = newParser(REQUEST, this, host.maxHeaderSize);
+    this.parser = new HttpParser(REQUEST, this, host.maxHeaderSize);
     this.clientAddress = socket.remoteAddress ?? 'unknown';
     socket.setNoDelay(true);
     socket.on('data', this.onData);

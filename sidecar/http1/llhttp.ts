@@ -41,8 +41,8 @@ export const ERROR_CB_MESSAGE_COMPLETE = 18;
 export const ERROR_INVALID_EOF_STATE = 14;
 
 /**
- * The parser surface the data path uses, whichever implementation frames the messages (this
- * WebAssembly glue, or native-parser.ts's experiment). The head fields describe the message whose
+ * The parser surface the data path uses (an experiment framed heads with Node's native binding
+ * behind it; docs/performance.md, "Which parser, and why"). The head fields describe the message whose
  * head was last completed; `headers` is replaced (never mutated) when the next message begins.
  */
 export interface MessageParser {

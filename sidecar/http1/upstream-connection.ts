@@ -7,8 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { BadGatewayError, classifyUpstreamError } from '../errors.js';
 import { keepAliveHintMs } from './heads.js';
 import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
-import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, RESPONSE, type MessageParser, type ParserSink } from './llhttp.js';
-import { newParser } from './parser-choice.js';
+import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HttpParser, RESPONSE, type MessageParser, type ParserSink } from './llhttp.js';
 
 /** What the connection reports to the exchange using it. */
 export interface UpstreamUser {
@@ -70,7 +69,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
    * tunnel (an upgrade request) reads as a plain stream, since piping needs 'data' events.
    */
   constructor(private readonly owner: ConnectionOwner, host: string, port: number, reuseReads: boolean) {
-    this.parser = newParser(RESPONSE, this, owner.maxHeaderSize);
+    this.parser = new HttpParser(RESPONSE, this, owner.maxHeaderSize);
     this.socket = connect({ host, port, noDelay: true, onread: reuseReads ? { buffer: READ_BUFFER, callback: this.onRead } : undefined });
     this.socket.on('connect', this.onConnect);
     if (!reuseReads) this.socket.on('data', this.onData);

@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { ERROR_OK, ERROR_PAUSED, HEAD_BODY, HttpParser, REQUEST, RESPONSE, type MessageParser, type ParserSink } from '../../../sidecar/http1/llhttp.js';
-import { NativeParser } from '../../../sidecar/http1/native-parser.js';
 
 type ParserClass = new (kind: typeof REQUEST | typeof RESPONSE, sink: ParserSink, maxHeadSize: number) => MessageParser;
 
@@ -61,8 +60,7 @@ const REQUESTS = Buffer.from(
   'latin1',
 );
 
-// The WebAssembly glue of the data path, and native-parser.ts's experiment (Node's binding for heads).
-describe.each([['llhttp glue (WebAssembly)', HttpParser], ['native heads parser (experiment)', NativeParser]] as [string, ParserClass][])('%s', (_name, Parser) => {
+describe.each([['llhttp glue (WebAssembly)', HttpParser]] as [string, ParserClass][])('%s', (_name, Parser) => {
   const whole = parseIn(Parser, REQUEST, [REQUESTS]);
 
   it('parses pipelined requests: methods, targets, every field (more than 32, empty values, repeats), bodies', () => {
