@@ -202,12 +202,12 @@ export class Exchange implements UpstreamUser {
   }
 
   /**
-   * A piece of the app's body: a view into the upstream's reused read buffer, valid only during
-   * this call. A write Node cannot finish at once keeps the bytes it was given, so every write
-   * here is of a copy: the piece with what precedes it (the held-back head, a chunk size line)
-   * and follows it in one buffer when small, the piece alone otherwise.
+   * A piece of the app's body. Unless `owned`, it is a view into the upstream's reused read
+   * buffer, valid only during this call, and a write Node cannot finish at once keeps the bytes it
+   * was given: so what is written is a copy. Small pieces go out in one buffer with what precedes
+   * (the held-back head, a chunk size line) and follows them; large ones alone.
    */
-  onResponseBody(piece: Buffer): void {
+  onResponseBody(piece: Buffer, owned: boolean): void {
     if (this.finished) return;
     const socket = this.client.socket;
     const head = this.pendingHead;
@@ -220,7 +220,7 @@ export class Exchange implements UpstreamUser {
     } else {
       socket.cork();
       if (before !== null) socket.write(before, 'latin1');
-      more = socket.write(Buffer.from(piece));
+      more = socket.write(owned ? piece : Buffer.from(piece));
       if (chunked) more = socket.write(CRLF);
       socket.uncork();
     }

@@ -193,6 +193,24 @@ export function switchingProtocolsHead(statusText: string, headers: readonly str
   return `${head}x-request-id: ${requestId}\r\n\r\n`;
 }
 
+/**
+ * The body length to count when a message is framed by exactly one plain Content-Length and no
+ * Transfer-Encoding; -1 otherwise (the parser frames it, or refuses it).
+ */
+export function countableContentLength(headers: readonly string[]): number {
+  let length = -1;
+  for (let index = 0; index < headers.length; index += 2) {
+    const name = headers[index] as string;
+    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return -1;
+    if (name.length !== 14 || name.toLowerCase() !== 'content-length') continue;
+    if (length >= 0) return -1;
+    const value = headers[index + 1] as string;
+    if (!/^\d{1,15}$/.test(value)) return -1;
+    length = Number(value);
+  }
+  return length;
+}
+
 /** Seconds from an app's `Keep-Alive: timeout=N` hint, else undefined. */
 export function keepAliveHintMs(headers: readonly string[]): number | undefined {
   const value = headerValue(headers, 'keep-alive');

@@ -5,9 +5,9 @@
  */
 import { connect, type Socket } from 'node:net';
 import { BadGatewayError, classifyUpstreamError } from '../errors.js';
-import { keepAliveHintMs } from './heads.js';
+import { countableContentLength, keepAliveHintMs } from './heads.js';
 import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
-import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HttpParser, RESPONSE, type MessageParser, type ParserSink } from './llhttp.js';
+import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HEAD_NO_BODY, HttpParser, RESPONSE, type MessageParser, type ParserSink } from './llhttp.js';
 
 /** What the connection reports to the exchange using it. */
 export interface UpstreamUser {
@@ -15,8 +15,11 @@ export interface UpstreamUser {
   onResponseHead(parser: MessageParser): number;
   /** An interim 1xx response (not 101); false refuses it (invalid-response). */
   onInterim(parser: MessageParser): boolean;
-  /** A piece of body, a view into a read buffer reused once this returns: write or copy it. */
-  onResponseBody(piece: Buffer): void;
+  /**
+   * A piece of body. `owned`: it lies in a buffer read for it alone, which may be kept (written
+   * as is); otherwise it is a view into a read buffer reused once this returns: copy what is kept.
+   */
+  onResponseBody(piece: Buffer, owned: boolean): void;
   onResponseEnd(): void;
   /** A 101: the socket is the exchange's now, with the bytes that followed the head. */
   onUpgrade(socket: Socket, rest: Buffer): void;
@@ -35,7 +38,13 @@ export interface ConnectionOwner {
 }
 
 /** Node's own read size; shared by every upstream socket that reads into a reused buffer. */
-const READ_BUFFER = Buffer.allocUnsafe(65_536);
+const READ_SIZE = 65_536;
+const READ_BUFFER = Buffer.allocUnsafe(READ_SIZE);
+/**
+ * With at least this much of a counted body still to come, the next read goes into a buffer of its
+ * own, which the exchange writes to the client as is: no copy of large bodies.
+ */
+const OWN_READ_MIN = 16_384;
 
 const TIMER_CONNECT = 1;
 const TIMER_RESPONSE = 2;
@@ -62,6 +71,11 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   private bodyIdleMs = 0;
   private lastError: Error | null = null;
   private bodyPaused = false;
+  /**
+   * Bytes of a Content-Length body still to come. They are counted here, not by the parser: no
+   * copy into WebAssembly memory, and large ones are read into buffers of their own.
+   */
+  private bodyLeft = 0;
 
   /**
    * `reuseReads`: the socket reads into the process's one reused read buffer (nothing read is kept
@@ -70,7 +84,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
    */
   constructor(private readonly owner: ConnectionOwner, host: string, port: number, reuseReads: boolean) {
     this.parser = new HttpParser(RESPONSE, this, owner.maxHeaderSize);
-    this.socket = connect({ host, port, noDelay: true, onread: reuseReads ? { buffer: READ_BUFFER, callback: this.onRead } : undefined });
+    this.socket = connect({ host, port, noDelay: true, onread: reuseReads ? { buffer: this.nextReadBuffer, callback: this.onRead } : undefined });
     this.socket.on('connect', this.onConnect);
     if (!reuseReads) this.socket.on('data', this.onData);
     this.socket.on('end', this.onEnd);
@@ -90,6 +104,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     this.responding = false;
     this.bodyPaused = false;
     this.done = false;
+    this.bodyLeft = 0;
     this.interim = false;
     this.responseMs = responseMs;
     this.bodyIdleMs = bodyIdleMs;
@@ -200,22 +215,36 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     else this.disarm();
   };
 
+  /** Called by Node after each read: where the next read goes. */
+  private readonly nextReadBuffer = (): Uint8Array => {
+    return this.bodyLeft >= OWN_READ_MIN ? Buffer.allocUnsafe(Math.min(READ_SIZE, this.bodyLeft)) : READ_BUFFER;
+  };
+
   private readonly onRead = (length: number, buffer: Uint8Array): boolean => {
-    this.onData((buffer as Buffer).subarray(0, length));
+    this.onData((buffer as Buffer).subarray(0, length), buffer !== READ_BUFFER);
     return true; // go on reading: pause() stops it when the client is slow
   };
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** `owned`: the chunk lies in a buffer read for it alone (not the shared read buffer). */
+  private readonly onData = (chunk: Buffer, owned = true): void => {
     if (this.user === null) {
       // Bytes nobody asked for: the connection's framing can no longer be trusted.
       this.destroy();
       return;
     }
     this.received += chunk.length;
+    if (this.bodyLeft > 0) {
+      this.countBody(chunk, owned);
+      return;
+    }
     const result = this.parser.execute(chunk);
     if (this.user === null) return;
     if (result === ERROR_OK) {
       this.user.onChunkParsed();
+      return;
+    }
+    if (result === ERROR_PAUSED && this.bodyLeft > 0) {
+      this.countBody(chunk.subarray(this.parser.consumed), owned);
       return;
     }
     if (result === ERROR_PAUSED && this.done) {
@@ -228,6 +257,23 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     }
     this.fail(new BadGatewayError('invalid-response', 'http_protocol_error', `${this.parser.errorCode}: ${this.parser.errorReason}`));
   };
+
+  /** Body bytes of a counted Content-Length body; any byte beyond it means the app is not to be trusted. */
+  private countBody(bytes: Buffer, owned: boolean): void {
+    const user = this.user as UpstreamUser;
+    if (bytes.length === 0) {
+      user.onChunkParsed();
+      return;
+    }
+    const left = this.bodyLeft;
+    const piece = bytes.length <= left ? bytes : bytes.subarray(0, left);
+    this.bodyLeft = left - piece.length;
+    this.timer.restart();
+    user.onResponseBody(piece, owned);
+    if (this.user === null || this.bodyLeft > 0) return;
+    this.done = true;
+    this.finishResponse(piece.length === bytes.length && this.parser.keepAlive);
+  }
 
   private finishResponse(reusable: boolean): void {
     const user = this.user as UpstreamUser;
@@ -260,7 +306,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
 
   private readonly onEnd = (): void => {
     if (this.user === null) return;
-    if (this.received > 0 && !this.done) {
+    if (this.received > 0 && !this.done && this.bodyLeft === 0) {
       const result = this.parser.finish();
       if ((result === ERROR_OK || result === ERROR_PAUSED) && this.done) {
         this.finishResponse(false);
@@ -305,12 +351,21 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     this.responding = true;
     if (this.bodyIdleMs > 0) this.arm(TIMER_BODY, this.bodyIdleMs);
     else this.disarm();
+    // A Content-Length body is counted by us (the parser is told there is none and pauses at its
+    // end); 204 and 304 have no body whatever their Content-Length says.
+    if (answer === HEAD_BODY && status !== 101 && status !== 204 && status !== 304) {
+      const length = countableContentLength(parser.headers);
+      if (length > 0) {
+        this.bodyLeft = length;
+        return HEAD_NO_BODY;
+      }
+    }
     return answer;
   }
 
   onBody(piece: Buffer): void {
     this.timer.restart();
-    this.user?.onResponseBody(piece);
+    this.user?.onResponseBody(piece, false);
   }
 
   onMessageComplete(): number {
@@ -319,6 +374,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
       return 0;
     }
     if (this.upgrading) return 0;
+    if (this.bodyLeft > 0) return ERROR_PAUSED; // the counted body follows
     this.done = true;
     return ERROR_PAUSED;
   }

@@ -91,5 +91,7 @@ export const APP_CASES: readonly AppCase[] = [
   { name: 'an HTTP/1.0 response with a close-delimited body', answer: onRequest('HTTP/1.0 200 OK\r\n\r\nold style', 'close'), outcome: { kind: 'app', status: 200, body: 'old style' }, breaker: 'success' },
   { name: 'a 204 followed by stray bytes', answer: 'HTTP/1.1 204 No Content\r\n\r\nstray', outcome: { kind: 'app', status: 204, body: '' }, breaker: 'success' },
   { name: 'a 304', answer: 'HTTP/1.1 304 Not Modified\r\netag: "x"\r\n\r\n', outcome: { kind: 'app', status: 304, body: '' }, breaker: 'success' },
+  { name: 'a 304 with the Content-Length of the representation (no body follows)', answer: 'HTTP/1.1 304 Not Modified\r\ncontent-length: 10\r\n\r\n', outcome: { kind: 'app', status: 304, body: '' }, breaker: 'success' },
+  { name: 'a 204 with a Content-Length (no body follows)', answer: 'HTTP/1.1 204 No Content\r\ncontent-length: 10\r\n\r\n', outcome: { kind: 'app', status: 204, body: '' }, breaker: 'success' },
   { name: 'a HEAD response with a Content-Length and no body', request: 'HEAD / HTTP/1.1\r\nhost: app.example\r\n\r\n', answer: 'HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n', outcome: { kind: 'app', status: 200, body: '' }, breaker: 'success' },
 ];

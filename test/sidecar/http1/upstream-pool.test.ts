@@ -10,7 +10,10 @@ import { HEAD_BODY } from '../../../sidecar/http1/llhttp.js';
 import { UpstreamPool } from '../../../sidecar/http1/upstream-pool.js';
 import { sidecarConfig, startSidecar, type Harness } from '../../support/sidecar-harness.js';
 
-/** A raw app: answers each GET head with `answer(n)` (n counts requests), counting connections. */
+/**
+ * A raw app: answers each GET head with `answer(n)` (n counts requests), counting connections; an
+ * array answer is written piece by piece, PIECE_GAP_MS apart (separate reads at the sidecar).
+ */
 class CountingApp {
   connections = 0;
   requests = 0;
@@ -19,7 +22,7 @@ class CountingApp {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
-  constructor(private readonly answer: (n: number) => string, private readonly delayMs = 0) {
+  constructor(private readonly answer: (n: number) => string | string[], private readonly delayMs = 0) {
     this.server = createServer((socket) => {
       this.connections += 1;
       this.sockets.add(socket);
@@ -37,7 +40,8 @@ class CountingApp {
           const text = this.answer(this.requests);
           setTimeout(() => {
             outstanding -= 1;
-            if (!socket.destroyed) socket.write(text);
+            const pieces = typeof text === 'string' ? [text] : text;
+            pieces.forEach((piece, index) => setTimeout(() => { if (!socket.destroyed) socket.write(piece); }, index * PIECE_GAP_MS));
           }, this.delayMs);
         }
       });
@@ -56,6 +60,7 @@ class CountingApp {
 }
 
 const OK = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok';
+const PIECE_GAP_MS = 15;
 
 let app: CountingApp | undefined;
 let sidecar: Harness | undefined;
@@ -72,7 +77,7 @@ async function get(url: string, method = 'GET'): Promise<number> {
   return response.statusCode;
 }
 
-async function setup(answer: (n: number) => string, delayMs = 0): Promise<{ app: CountingApp; url: string }> {
+async function setup(answer: (n: number) => string | string[], delayMs = 0): Promise<{ app: CountingApp; url: string }> {
   app = new CountingApp(answer, delayMs);
   const upstream = await app.start();
   sidecar = await startSidecar(upstream, { circuitBreaker: { volumeThreshold: 1_000_000 }, timeouts: { idle: '30s' } });
@@ -84,6 +89,24 @@ describe('upstream pool', () => {
     const { app, url } = await setup(() => OK);
     for (let index = 0; index < 5; index += 1) expect(await get(url)).toBe(200);
     expect([app.requests, app.connections]).toEqual([5, 1]);
+  });
+
+  it('delivers a Content-Length body that arrives over several reads whole, then reuses the connection', async () => {
+    const { app, url } = await setup(() => ['HTTP/1.1 200 OK\r\ncontent-length: 30\r\n\r\n', 'a'.repeat(10), 'b'.repeat(10), 'c'.repeat(10)]);
+    for (let index = 0; index < 3; index += 1) {
+      const response = await request(url, { reset: true });
+      expect([response.statusCode, await response.body.text()]).toEqual([200, `${'a'.repeat(10)}${'b'.repeat(10)}${'c'.repeat(10)}`]);
+    }
+    expect([app.requests, app.connections]).toEqual([3, 1]);
+  });
+
+  it('never reuses a connection when bytes beyond a Content-Length body arrive with its last piece', async () => {
+    const { app, url } = await setup(() => ['HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nab', 'cdX']);
+    for (let index = 0; index < 2; index += 1) {
+      const response = await request(url, { reset: true });
+      expect([response.statusCode, await response.body.text()]).toEqual([200, 'abcd']);
+    }
+    expect(app.connections).toBe(2);
   });
 
   it('never reuses a connection after bytes beyond the response', async () => {
