@@ -264,7 +264,10 @@ async function main(): Promise<void> {
   results.nodeReadyMs = median(nodeReadies);
 
   writeFileSync(outFile, renderResults(results));
-  process.stdout.write(`bench: wrote ${outFile}\n`);
+  // The figures themselves, so the page can be rendered again (bench/render.ts) when its text changes.
+  const jsonFile = outFile.replace(/\.md$/, '') + '.json';
+  writeFileSync(jsonFile, `${JSON.stringify(results, null, 1)}\n`);
+  process.stdout.write(`bench: wrote ${outFile} and ${jsonFile}\n`);
 }
 
 function summarize(runs: Record<string, (WrkResult & { cpu?: number })[]>): Record<string, { rps: number; p50: number; p99: number; errors: number; non2xx: number; cpu: number }> {

@@ -16,14 +16,14 @@ interface TargetLine {
 const x = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '—');
 
 const WHY = {
-  cpu: 'About 40 % of the sidecar\'s CPU per request is the kernel (two reads and two writes on loopback, the same calls nginx makes); the rest is Node\'s per-write and per-read machinery (a write request and a Writable per write, a Readable per client read), llhttp\'s callbacks and our exchange. Profiles show no function of ours above 2 %. docs/performance.md, "The data path".',
+  cpu: 'About 40 % of the sidecar\'s CPU per request is the kernel (two reads and two writes on loopback, the calls nginx makes too). The rest is spread thin: Node\'s machinery per write (a write request, a Writable, a nextTick) and per client read (a Buffer, a Readable push, a \'data\' event), llhttp\'s callbacks, opossum\'s promise, the heads; no function of ours is above 2 % of a profile. docs/performance.md, "The data path", lists what each change gained.',
   undici: 'The reference row is a bare `Pool.dispatch` passing raw headers, leaner than the probe\'s node:http + undici proxy the target was set against (0.24× nginx then; 0.4–0.55× here), so 2.4× it would mean about 1× nginx.',
-  bigBodies: 'At 100 KiB the work is copying bytes through two sockets, where nginx\'s single process and Node\'s both sit near the loopback\'s cost; the ratio moves ±0.2× between runs on this 2-core machine, where wrk (one thread, ~400 MB/s) shares the cores with both proxies.',
-  p99: 'Every wrk connection is always busy, so p99 is queueing: at 512 connections of 100 KiB, nginx\'s own p99 swings from 0.2 s to over 1 s between runs on this machine (wrk\'s single thread saturates).',
-  fixedRate: 'At a fixed rate the sidecar\'s event loop adds its per-request CPU to each request; what it adds above nginx\'s is the CPU-per-request gap above.',
-  openCircuit: 'The open circuit answers in 15–25 µs of CPU per request; nginx\'s `return 502` costs about 10. Node\'s per-read and per-write machinery is most of the difference.',
-  oneConnection: 'One wrk connection on a shared 2-core machine measures scheduling more than the proxy: nginx\'s own p99 here is of the same order.',
-  memory: 'At 512 connections with 100 KiB responses about 50 MiB are response bytes in flight (Buffers queued on client sockets) plus V8\'s young generation (2 × 4 MiB semi-spaces) and 1,024 sockets.',
+  bigBodies: 'At 100 KiB most of the work is the kernel copying bytes through two sockets, for nginx as for the sidecar; the ratio moves by ±0.2× between runs on this 2-core machine, where wrk (one thread, ~400 MB/s) shares the cores with both proxies (a side-by-side A/B on the same day measured 1.08–1.15× at 64 connections).',
+  p99: 'Every wrk connection is always busy, so p99 is queueing. At 512 connections the sidecar\'s pool of app connections has emptied between its rounds (`timeouts.idle` 4s, rounds about 20 s apart), so a round opens 512 app connections at once, and some of those rounds show a tail of 0.2–1 s; rounds on a warm pool measured p99 56–85 ms against nginx\'s 97. nginx\'s own p99 at 512 connections of 100 KiB swings from 0.2 s to over 1 s between runs.',
+  fixedRate: 'The sidecar allocates about 8 KB per proxied request, so at 5,000 req/s V8 scavenges its young generation every ~75 ms, 0.7–3 ms each, and the requests arriving meanwhile wait: that is its p99. The node:http + undici reference adds as much (see the table below).',
+  openCircuit: 'The open circuit runs at a bare node:http server\'s speed (the fast-failure table: about 1.0× a node:http server sending the same 502 bytes); nginx\'s `return 502` is twice Node\'s floor on this machine.',
+  oneConnection: 'Over one connection every target\'s p99 here is 0.3–0.6 ms, a bare node:http server\'s included, and the sidecar\'s p50 is about 40 µs: the tail is the shared machine\'s scheduling, not the answer.',
+  memory: 'At 512 connections with 100 KiB responses about 50 MiB are response bytes in flight (queued on client sockets), plus V8\'s young generation (2 × 4 MiB semi-spaces), 1,024 sockets and the old generation\'s headroom (it grows to 4× the live heap before a full collection, docs/performance.md item 20).',
 };
 
 export function renderTargets(results: Results): string[] {

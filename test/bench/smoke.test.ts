@@ -32,6 +32,11 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke', '--out', out], { encoding: 'utf8', timeout: 120_000 });
     expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
     const text = readFileSync(out, 'utf8');
+    // The saved figures render the same page again (bench/render.ts).
+    const rendered = join(directory, 'again.md');
+    const render = spawnSync(process.execPath, [join(repoRoot, 'bench', 'render.ts'), join(directory, 'RESULTS.json'), rendered], { encoding: 'utf8' });
+    expect({ status: render.status, stderr: render.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(readFileSync(rendered, 'utf8')).toBe(text);
     rmSync(directory, { recursive: true, force: true });
     for (const heading of ['## Healthy proxying', '## Fast failure', '## Fast failure, one connection', '## Black-holed upstream', '## Sidecar footprint']) expect(text).toContain(heading);
     for (const target of ['| direct |', '| nginx |', '| haproxy |', '| sidecar |', 'sidecar (circuit open)', 'node:http static 502', "node:http, the sidecar's 502 bytes"]) expect(text).toContain(target);
