@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../support/cli.js';
 
-const missing = ['nginx', 'haproxy', 'wrk'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+const missing = ['nginx', 'haproxy', 'wrk', 'h2load'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 if (missing.length > 0) {
   // stderr, not console.log: jest drops console output of suites whose tests were all skipped.
-  process.stderr.write(`bench smoke SKIPPED: ${missing.join(', ')} not installed (apt-get update && apt-get install -y nginx-light haproxy wrk)\n`);
+  process.stderr.write(`bench smoke SKIPPED: ${missing.join(', ')} not installed (apt-get update && apt-get install -y nginx-light haproxy wrk nghttp2-client)\n`);
 }
 /**
  * nginx workers whose master is gone: what a bench that kills nginx's master leaves running.
