@@ -109,7 +109,9 @@ describe('overload: shadow and off', () => {
 
   it('off (the default) limits nothing', async () => {
     const app = await heldApp();
-    const sidecar = await fixtures.sidecar(app.url);
+    // Twenty connects at once: on a loaded machine a lost SYN costs 1 s, the default connect
+    // timeout, and a 502 here would read as a limit. The overload settings stay the default.
+    const sidecar = await fixtures.sidecar(app.url, { timeouts: { connect: '5s' } });
     const all = Array.from({ length: 20 }, () => fetchText(sidecar.url));
     await until(() => app.heldCount === 20, 'twenty requests at the app');
     app.release();
