@@ -26,12 +26,12 @@ describe('DeadlineTimer', () => {
   it('a later deadline armed over an earlier one waits for the later one (the Timeout reschedules)', async () => {
     const { timer, fired } = recorder();
     timer.arm(FIRST, 20);
-    timer.arm(SECOND, 120);
-    await sleep(60);
+    timer.arm(SECOND, 400);
+    await sleep(100);
     expect(fired).toEqual([]);
-    await sleep(120);
+    await sleep(400);
     expect(fired.map((entry) => entry.kind)).toEqual([SECOND]);
-    expect(fired[0]?.at).toBeGreaterThanOrEqual(120);
+    expect(fired[0]?.at).toBeGreaterThanOrEqual(400);
   });
 
   it('an earlier deadline armed over a later one fires on time', async () => {
@@ -44,15 +44,18 @@ describe('DeadlineTimer', () => {
   });
 
   it('restart() moves the deadline by the armed duration; disarm() and cancel() mean it never fires', async () => {
-    const { timer, fired } = recorder();
-    timer.arm(FIRST, 60);
-    await sleep(40);
+    const { timer, fired, started } = recorder();
+    timer.arm(FIRST, 300);
+    await sleep(100);
+    // A sleep may end a fraction of a millisecond early on performance.now()'s clock: the
+    // deadline counts from the restart itself.
+    const restartedAt = performance.now() - started;
     timer.restart();
-    await sleep(40);
+    await sleep(100);
     expect(fired).toEqual([]);
-    await sleep(80);
+    await sleep(400);
     expect(fired.map((entry) => entry.kind)).toEqual([FIRST]);
-    expect(fired[0]?.at).toBeGreaterThanOrEqual(100);
+    expect(fired[0]?.at).toBeGreaterThanOrEqual(restartedAt + 300);
 
     timer.arm(SECOND, 20);
     timer.disarm();
