@@ -14,7 +14,7 @@ import { ConnectionTimer, HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, LINGER_MS, TIMER_BODY,
 import { Exchange, type ExchangeClient, type ExchangeRequest } from './exchange.js';
 import { forwardedRequest } from './forwarded-request.js';
 import { headerValue, requestIdOf } from './heads.js';
-import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HttpParser, REQUEST, type MessageParser, type ParserSink } from './llhttp.js';
+import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HttpParser, REQUEST, type ParserSink } from './llhttp.js';
 import { admitInNextTurn, shedInNextTurn, type QueueOwner, type QueuedRequest } from './queued-request.js';
 import { checkRequest, isRefusal } from './request-checks.js';
 import type { RouteState } from './route-state.js';
@@ -24,7 +24,7 @@ const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const NO_BYTES = Buffer.alloc(0);
 
 export class ClientConnection implements ParserSink, ExchangeClient, Waiter, TimerOwner, QueueOwner {
-  private readonly parser: MessageParser;
+  private readonly parser: HttpParser;
   private readonly clientAddress: string;
   private exchange: Exchange | null = null;
   private requestId = '';
@@ -181,7 +181,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
 
   // ParserSink: called from inside parser.execute.
 
-  onHead(parser: MessageParser): number {
+  onHead(parser: HttpParser): number {
     if (this.closing) return -1;
     this.inHead = false;
     const state = this.host.routeState();
@@ -238,7 +238,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   }
 
   /** The open circuit's or the limiter's answer, given while the request's head is parsed. */
-  private answerAtHead(state: RouteState, parser: MessageParser, bodyUnread: boolean, requestId: string, traceId: string | undefined, reason: AnswerWithoutAppReason): number {
+  private answerAtHead(state: RouteState, parser: HttpParser, bodyUnread: boolean, requestId: string, traceId: string | undefined, reason: AnswerWithoutAppReason): number {
     // A body that was never asked for (or is still to come) is not read: the connection closes.
     if (bodyUnread) this.keepAlive = false;
     this.answerWithoutApp(state, reason, parser.method, parser.target, headerValue(parser.headers, 'accept'), requestId, traceId);

@@ -11,7 +11,7 @@ import type { Permit } from '../overload/limiter.js';
 import { rawErrorResponse } from '../error-pages.js';
 import { BadGatewayError, isRetriable, statusFor } from '../errors.js';
 import { clientResponseHead, hasControlCharacter, headerValue, interimHead, joinedValues, switchingProtocolsHead, type ResponseFraming } from './heads.js';
-import { HEAD_BODY, HEAD_NO_BODY, type MessageParser } from './llhttp.js';
+import { HEAD_BODY, HEAD_NO_BODY, type HttpParser } from './llhttp.js';
 import type { RouteState } from './route-state.js';
 import type { UpstreamConnection, UpstreamUser } from './upstream-connection.js';
 
@@ -154,7 +154,7 @@ export class Exchange implements UpstreamUser {
     this.client.resumeReading();
   }
 
-  onInterim(parser: MessageParser): boolean {
+  onInterim(parser: HttpParser): boolean {
     if (hasControlCharacter(parser.statusText, true)) return false;
     // A 100 answers an Expect the sidecar already answered itself; unasked for, it is invalid.
     if (parser.statusCode === 100) return this.request.expectContinue;
@@ -167,7 +167,7 @@ export class Exchange implements UpstreamUser {
     return this.status;
   }
 
-  onResponseHead(parser: MessageParser): number {
+  onResponseHead(parser: HttpParser): number {
     const status = parser.statusCode;
     if (status < 100 || status > 599 || (status === 101 && !this.request.upgrade) || hasControlCharacter(parser.statusText, true)) return -1;
     const codings = joinedValues(parser.headers, 'transfer-encoding');

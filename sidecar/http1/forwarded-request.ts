@@ -1,14 +1,14 @@
 /** A checked request head turned into what an exchange forwards to the app. */
 import type { ExchangeRequest } from './exchange.js';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, headerValue, isIdempotent, upstreamRequestHead } from './heads.js';
-import type { MessageParser } from './llhttp.js';
+import type { HttpParser } from './llhttp.js';
 import type { CheckedRequest } from './request-checks.js';
 
 /**
  * `defaultAuthority` is the app's host[:port], the Host given to an HTTP/1.0 request that came
  * without one.
  */
-export function forwardedRequest(parser: MessageParser, checked: CheckedRequest, http10: boolean, upgrade: boolean, requestId: string, traceId: string | undefined, clientAddress: string, defaultAuthority: string): ExchangeRequest {
+export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, http10: boolean, upgrade: boolean, requestId: string, traceId: string | undefined, clientAddress: string, defaultAuthority: string): ExchangeRequest {
   const headers = parser.headers;
   const head = upstreamRequestHead({
     method: parser.method,

@@ -33,43 +33,9 @@ export const ERROR_USER = 24;
 export const HEAD_BODY = 0;
 export const HEAD_NO_BODY = 1;
 
-/** llhttp's HPE_CB_HEADERS_COMPLETE: on_headers_complete refused the head. */
-export const ERROR_CB_HEADERS_COMPLETE = 17;
-/** llhttp's HPE_CB_MESSAGE_COMPLETE. */
-export const ERROR_CB_MESSAGE_COMPLETE = 18;
-/** llhttp's HPE_INVALID_EOF_STATE: the peer closed in the middle of a message. */
-export const ERROR_INVALID_EOF_STATE = 14;
-
-/**
- * The parser surface the data path uses (an experiment framed heads with Node's native binding
- * behind it; docs/performance.md, "Which parser, and why"). The head fields describe the message whose
- * head was last completed; `headers` is replaced (never mutated) when the next message begins.
- */
-export interface MessageParser {
-  readonly kind: typeof REQUEST | typeof RESPONSE;
-  readonly method: string;
-  readonly target: string;
-  readonly statusCode: number;
-  readonly statusText: string;
-  readonly versionMajor: number;
-  readonly versionMinor: number;
-  readonly headers: string[];
-  readonly upgrade: boolean;
-  readonly keepAlive: boolean;
-  readonly headOverflow: boolean;
-  readonly consumed: number;
-  readonly errorCode: string;
-  readonly errorReason: string;
-  execute(chunk: Buffer): number;
-  finish(): number;
-  resume(): void;
-  needsEof(): boolean;
-  close(): void;
-}
-
 export interface ParserSink {
   /** The head is complete; the parser's fields describe it. Returns HEAD_BODY or HEAD_NO_BODY. */
-  onHead(parser: MessageParser): number;
+  onHead(parser: HttpParser): number;
   /** A piece of decoded body, a view into the chunk being parsed. */
   onBody(piece: Buffer): void;
   /** The message ended; return ERROR_PAUSED to stop parsing right after it. */
@@ -146,18 +112,7 @@ function cString(ptr: number): string {
 }
 
 /** Method names by llhttp's method index (0 DELETE ... 46 QUERY), read once from the parser itself. */
-export const METHOD_NAMES: readonly string[] = Array.from({ length: 47 }, (_, index) => cString(llhttp.llhttp_method_name(index)));
-
-let errnoNames: Map<string, number> | null = null;
-
-/** The llhttp errno named `name` (as the native binding reports errors), ERROR_USER if unknown. */
-export function errnoOf(name: string): number {
-  if (errnoNames === null) {
-    errnoNames = new Map();
-    for (let errno = 0; errno <= 32; errno += 1) errnoNames.set(cString(llhttp.llhttp_errno_name(errno)), errno);
-  }
-  return errnoNames.get(name) ?? ERROR_USER;
-}
+const METHOD_NAMES: readonly string[] = Array.from({ length: 47 }, (_, index) => cString(llhttp.llhttp_method_name(index)));
 
 /** One input buffer inside the WebAssembly memory, grown as needed, shared by every parser. */
 let inputPtr = 0;
@@ -175,7 +130,7 @@ function copyIn(chunk: Buffer): void {
   inputView.set(chunk);
 }
 
-export class HttpParser implements HeadText, MessageParser {
+export class HttpParser implements HeadText {
   private ptr: number;
   /** Request: method name; response: ''. */
   method = '';

@@ -7,14 +7,14 @@ import { connect, type Socket } from 'node:net';
 import { BadGatewayError, classifyUpstreamError } from '../errors.js';
 import { countableContentLength, keepAliveHintMs } from './heads.js';
 import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
-import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HEAD_NO_BODY, HttpParser, RESPONSE, type MessageParser, type ParserSink } from './llhttp.js';
+import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HEAD_NO_BODY, HttpParser, RESPONSE, type ParserSink } from './llhttp.js';
 
 /** What the connection reports to the exchange using it. */
 export interface UpstreamUser {
   /** The final response head; returns HEAD_BODY, HEAD_NO_BODY or -1 to refuse it (invalid-response). */
-  onResponseHead(parser: MessageParser): number;
+  onResponseHead(parser: HttpParser): number;
   /** An interim 1xx response (not 101); false refuses it (invalid-response). */
-  onInterim(parser: MessageParser): boolean;
+  onInterim(parser: HttpParser): boolean;
   /**
    * A piece of body. `owned`: it lies in a buffer read for it alone, which may be kept (written
    * as is); otherwise it is a view into a read buffer reused once this returns: copy what is kept.
@@ -53,7 +53,7 @@ const TIMER_IDLE = 4;
 
 export class UpstreamConnection implements ParserSink, TimerOwner {
   readonly socket: Socket;
-  private readonly parser: MessageParser;
+  private readonly parser: HttpParser;
   private user: UpstreamUser | null = null;
   connected = false;
   /** Requests this connection has completed; above 0 it is a reused connection. */
@@ -108,8 +108,8 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     this.interim = false;
     this.responseMs = responseMs;
     this.bodyIdleMs = bodyIdleMs;
-    if (!this.connected) this.arm(TIMER_CONNECT, connectMs);
-    else if (this.requestSent) this.arm(TIMER_RESPONSE, responseMs);
+    if (!this.connected) this.timer.arm(TIMER_CONNECT, connectMs);
+    else if (this.requestSent) this.timer.arm(TIMER_RESPONSE, responseMs);
     this.socket.write(head, 'latin1');
   }
 
@@ -127,7 +127,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   private readonly onRequestFlushed = (error?: Error | null): void => {
     if (error !== undefined && error !== null) return;
     this.requestSent = true;
-    if (this.connected && !this.responding && this.user !== null) this.arm(TIMER_RESPONSE, this.responseMs);
+    if (this.connected && !this.responding && this.user !== null) this.timer.arm(TIMER_RESPONSE, this.responseMs);
   };
 
   write(data: Buffer | string): boolean {
@@ -144,7 +144,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   pause(): void {
     this.socket.pause();
     if (this.timer.kind === TIMER_BODY) {
-      this.disarm();
+      this.timer.disarm();
       this.bodyPaused = true;
     }
   }
@@ -153,7 +153,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     this.socket.resume();
     if (this.bodyPaused) {
       this.bodyPaused = false;
-      if (this.user !== null) this.arm(TIMER_BODY, this.bodyIdleMs);
+      if (this.user !== null) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
     }
   }
 
@@ -169,18 +169,10 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   idleFor(ms: number): void {
     this.bodyPaused = false;
     this.socket.resume();
-    this.arm(TIMER_IDLE, ms);
+    this.timer.arm(TIMER_IDLE, ms);
   }
 
   takeFromPool(): void {
-    this.disarm();
-  }
-
-  private arm(kind: number, ms: number): void {
-    this.timer.arm(kind, ms);
-  }
-
-  private disarm(): void {
     this.timer.disarm();
   }
 
@@ -211,8 +203,8 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   private readonly onConnect = (): void => {
     this.connected = true;
     if (this.timer.kind !== TIMER_CONNECT) return;
-    if (this.requestSent) this.arm(TIMER_RESPONSE, this.responseMs);
-    else this.disarm();
+    if (this.requestSent) this.timer.arm(TIMER_RESPONSE, this.responseMs);
+    else this.timer.disarm();
   };
 
   /** Called by Node after each read: where the next read goes. */
@@ -278,7 +270,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   private finishResponse(reusable: boolean): void {
     const user = this.user as UpstreamUser;
     this.user = null;
-    this.disarm();
+    this.timer.disarm();
     this.served += 1;
     if (reusable && this.requestSent) {
       this.parser.resume();
@@ -292,7 +284,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   private handOver(rest: Buffer): void {
     const user = this.user as UpstreamUser;
     this.user = null;
-    this.disarm();
+    this.timer.disarm();
     this.socket.off('connect', this.onConnect);
     this.socket.off('data', this.onData);
     this.socket.off('end', this.onEnd);
@@ -337,7 +329,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
 
   // ParserSink: called from inside parser.execute.
 
-  onHead(parser: MessageParser): number {
+  onHead(parser: HttpParser): number {
     const user = this.user;
     if (user === null) return -1;
     const status = parser.statusCode;
@@ -349,8 +341,8 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     if (answer < 0) return -1;
     this.upgrading = status === 101;
     this.responding = true;
-    if (this.bodyIdleMs > 0) this.arm(TIMER_BODY, this.bodyIdleMs);
-    else this.disarm();
+    if (this.bodyIdleMs > 0) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
+    else this.timer.disarm();
     // A Content-Length body is counted by us (the parser is told there is none and pauses at its
     // end); 204 and 304 have no body whatever their Content-Length says.
     if (answer === HEAD_BODY && status !== 101 && status !== 204 && status !== 304) {
