@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../../support/cli.js';
 import { loadedAppFixtures, type LoadedApp } from '../../support/loaded-app.js';
-import { fetchText, sidecarFixtures } from '../../support/sidecar-harness.js';
+import { fetchText, sidecarFixtures, type Harness } from '../../support/sidecar-harness.js';
 
 const fixtures = sidecarFixtures();
 const loadedApps = loadedAppFixtures();
@@ -22,6 +22,18 @@ const enforce = (limit: number, queue: { size: number; timeout?: string }) => ({
 const until = (check: () => boolean, what: string) => eventually(check, 10_000, what);
 
 /** A raw client connection that keeps everything it received and whether the sidecar ended it. */
+/**
+ * A sidecar that forwards one request at a time (`queue` behind it), its one slot taken by a
+ * request to `path` that the app holds until released.
+ */
+async function slotTaken(queue: { size: number; timeout?: string }, path: string): Promise<{ app: LoadedApp; sidecar: Harness; first: ReturnType<typeof fetchText> }> {
+  const app = await heldApp();
+  const sidecar = await fixtures.sidecar(app.url, enforce(1, queue));
+  const first = fetchText(`${sidecar.url}${path}`);
+  await until(() => app.heldCount === 1, `${path} at the app`);
+  return { app, sidecar, first };
+}
+
 async function rawClient(url: string) {
   const { port } = new URL(url);
   const socket = connect(Number(port), '127.0.0.1');
@@ -37,10 +49,7 @@ async function rawClient(url: string) {
 
 describe('overload on the llhttp path: a queued request', () => {
   it('gets no 100 Continue before it is admitted, then sends its body to the app', async () => {
-    const app = await heldApp();
-    const sidecar = await fixtures.sidecar(app.url, enforce(1, { size: 1, timeout: '10s' }));
-    const first = fetchText(`${sidecar.url}/first`);
-    await until(() => app.heldCount === 1, 'the first request at the app');
+    const { app, sidecar, first } = await slotTaken({ size: 1, timeout: '10s' }, '/first');
     const client = await rawClient(sidecar.url);
     client.socket.write('POST /queued HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n');
     await until(() => sidecar.proxy.overloadState().queued === 1, 'the POST queued');
@@ -56,10 +65,7 @@ describe('overload on the llhttp path: a queued request', () => {
   });
 
   it('without a body, once admitted, completes and keeps its connection for the next request', async () => {
-    const app = await heldApp();
-    const sidecar = await fixtures.sidecar(app.url, enforce(1, { size: 1, timeout: '10s' }));
-    const first = fetchText(`${sidecar.url}/first`);
-    await until(() => app.heldCount === 1, 'the first request at the app');
+    const { app, sidecar, first } = await slotTaken({ size: 1, timeout: '10s' }, '/first');
     const client = await rawClient(sidecar.url);
     client.socket.write('GET /queued HTTP/1.1\r\nhost: x\r\n\r\n');
     await until(() => sidecar.proxy.overloadState().queued === 1, 'the request queued');
@@ -74,10 +80,7 @@ describe('overload on the llhttp path: a queued request', () => {
   });
 
   it('leaves its body unread while it waits and, shed, closes the connection', async () => {
-    const app = await heldApp();
-    const sidecar = await fixtures.sidecar(app.url, enforce(1, { size: 1, timeout: '150ms' }));
-    const held = fetchText(sidecar.url);
-    await until(() => app.heldCount === 1, 'one request at the app');
+    const { app, sidecar, first: held } = await slotTaken({ size: 1, timeout: '150ms' }, '/');
     const client = await rawClient(sidecar.url);
     client.socket.write('POST /waits HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello');
     await until(() => client.ended, 'the sidecar closed the connection');
@@ -92,10 +95,7 @@ describe('overload on the llhttp path: a queued request', () => {
   });
 
   it('without a body, shed from the queue, keeps the connection for the next request', async () => {
-    const app = await heldApp();
-    const sidecar = await fixtures.sidecar(app.url, enforce(1, { size: 1, timeout: '100ms' }));
-    const held = fetchText(sidecar.url);
-    await until(() => app.heldCount === 1, 'one request at the app');
+    const { app, sidecar, first: held } = await slotTaken({ size: 1, timeout: '100ms' }, '/');
     const client = await rawClient(sidecar.url);
     client.socket.write('GET /one HTTP/1.1\r\nhost: x\r\n\r\nGET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
     await until(() => client.received.includes('ok\n'), 'the pipelined health check answered after the shed');
@@ -107,10 +107,7 @@ describe('overload on the llhttp path: a queued request', () => {
   });
 
   it('leaves the queue when its client disconnects, and its place goes to the next request', async () => {
-    const app = await heldApp();
-    const sidecar = await fixtures.sidecar(app.url, enforce(1, { size: 1, timeout: '10s' }));
-    const first = fetchText(`${sidecar.url}/first`);
-    await until(() => app.heldCount === 1, 'the first request at the app');
+    const { app, sidecar, first } = await slotTaken({ size: 1, timeout: '10s' }, '/first');
     const client = await rawClient(sidecar.url);
     client.socket.write('GET /gone HTTP/1.1\r\nhost: x\r\n\r\n');
     await until(() => sidecar.proxy.overloadState().queued === 1, 'the request queued');
@@ -147,10 +144,7 @@ describe('overload on the llhttp path: a queued request', () => {
   });
 
   it('never holds back an upgrade (WebSocket) request: tunnels bypass the limiter', async () => {
-    const app = await heldApp();
-    const sidecar = await fixtures.sidecar(app.url, enforce(1, { size: 0 }));
-    const held = fetchText(`${sidecar.url}/held`);
-    await until(() => app.heldCount === 1, 'the only slot taken');
+    const { app, sidecar, first: held } = await slotTaken({ size: 0 }, '/held');
     const client = await rawClient(sidecar.url);
     client.socket.write('GET /ws HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n');
     await until(() => app.seen.includes('/ws'), 'the upgrade request at the app');
