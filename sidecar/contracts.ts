@@ -75,7 +75,11 @@ export interface ProxyOptions {
   logger: Logger;
   /** Bounded request head size in bytes (default 16 KiB). */
   maxHeaderSize?: number;
+  /** What the app speaks: HTTP/1.1 (default) or HTTP/2 with prior knowledge (--app-protocol). */
+  appProtocol?: AppProtocol;
 }
+
+export type AppProtocol = 'http1' | 'h2c';
 
 /** The proxy's listening server, built by sidecar/proxy-server.ts. */
 export interface ProxyServer {

@@ -26,6 +26,11 @@ const EXPLANATIONS: Readonly<Record<Reason, string>> = {
   overloaded: 'The application is busy with as much work as it can serve; this request was turned away so the others stay fast.',
 };
 
+/** One sentence on what went wrong, for answers without a page (a gRPC status message). */
+export function explanationOf(reason: Reason): string {
+  return EXPLANATIONS[reason];
+}
+
 const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function escapeHtml(text: string): string {

@@ -97,6 +97,24 @@ export function statusFor(reason: Reason, config: Readonly<SidecarConfig>): numb
   }
 }
 
+/**
+ * The gRPC status a gRPC client gets for each reason (the design's gRPC column; docs/errors.md):
+ * 14 UNAVAILABLE where a retry elsewhere or later may succeed, 4 DEADLINE_EXCEEDED for time
+ * running out, 13 INTERNAL where the bytes themselves were wrong.
+ */
+export const GRPC_STATUS: Readonly<Record<Reason, number>> = {
+  'connect-failed': 14,
+  reset: 14,
+  'circuit-open': 14,
+  overloaded: 14,
+  timeout: 4,
+  'invalid-response': 13,
+  'body-truncated': 14,
+  'body-timeout': 4,
+  'client-refused': 13,
+  'client-timeout': 4,
+};
+
 /** A connection-level failure that a fresh connection may not repeat (the keep-alive race). */
 export function isRetriable(error: BadGatewayError): boolean {
   return error.reason === 'reset';

@@ -1,5 +1,6 @@
 /**
- * The sidecar's listening proxy: raw `net` sockets framed by llhttp (sidecar/http1/) in front of one
+ * The sidecar's listening proxy: raw `net` sockets framed by llhttp (sidecar/http1/), or by
+ * node:http2 when a connection opens with the h2c preface (sidecar/http2/), in front of one
  * upstream, one breaker and one connection pool per configuration. The open-circuit path answers
  * from precomputed bytes without touching the upstream.
  */
@@ -10,8 +11,16 @@ import { createBreaker, sameBreakerSettings, type Breaker } from './breaker.js';
 import type { CircuitState, ClientConnectionErrorKind, Logger, ProxyOptions, ProxyServer } from './contracts.js';
 import { ClientConnection } from './http1/client-connection.js';
 import type { ConnectionHost } from './http1/connection-host.js';
+import { HEAD_TIMEOUT_MS, TIMER_HEAD } from './http1/connection-timer.js';
 import { buildRouteState, type RouteState } from './http1/route-state.js';
 import { UpstreamPool } from './http1/upstream-pool.js';
+import type { AppCall, AppCallOwner, AppRequest } from './http2/app-call.js';
+import { AppSessions } from './http2/app-sessions.js';
+import { Http2ClientSide } from './http2/client-side.js';
+import { H2AppCall } from './http2/h2-app-call.js';
+import { Http1AppCall } from './http2/http1-app-call.js';
+import { sniffProtocol, type Protocol, type SniffOwner } from './http2/preface.js';
+import type { StreamHost } from './http2/stream-host.js';
 import { ConcurrencyLimiter, type LimiterState } from './overload/limiter.js';
 
 const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
@@ -32,7 +41,7 @@ function sameTimeouts(a: Readonly<SidecarConfig>, b: Readonly<SidecarConfig>): b
   return JSON.stringify(a.timeouts) === JSON.stringify(b.timeouts);
 }
 
-class SidecarProxy implements ProxyServer, ConnectionHost {
+class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwner {
   readonly metrics;
   readonly logger;
   readonly accessLog: boolean;
@@ -41,6 +50,11 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
   private readonly debugLog: boolean;
   private readonly server: Server;
   private readonly connections = new Set<ClientConnection>();
+  /** Connections whose first bytes have not said yet which protocol they speak. */
+  private readonly undecided = new Set<Socket>();
+  private readonly http2: Http2ClientSide;
+  /** The h2c sessions to the app, when --app-protocol is h2c. */
+  private readonly appSessions: AppSessions | null;
   private state: RouteState;
   /** One limiter for the proxy's life: reloads reconfigure it, so its counts and queue carry over. */
   readonly limiter: ConcurrencyLimiter;
@@ -63,6 +77,8 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
       queueWait: (seconds) => this.metrics.overloadQueueWait(seconds),
     });
     this.metrics.overloadGauges(() => this.limiter.state());
+    this.http2 = new Http2ClientSide(this, this.maxHeaderSize);
+    this.appSessions = options.appProtocol === 'h2c' ? new AppSessions(options.upstream.origin) : null;
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
   }
 
@@ -79,8 +95,31 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
       socket.destroy();
       return;
     }
-    this.connections.add(new ClientConnection(this, socket));
+    this.undecided.add(socket);
+    sniffProtocol(socket, this, HEAD_TIMEOUT_MS);
   };
+
+  decided(socket: Socket, protocol: Protocol, expired: boolean): void {
+    this.undecided.delete(socket);
+    if (protocol === 'h2c') {
+      this.http2.accept(socket);
+      return;
+    }
+    const connection = new ClientConnection(this, socket);
+    this.connections.add(connection);
+    // A client silent (or stuck inside the preface) until the head timeout gets HTTP/1.1's 408.
+    if (expired) connection.timerFired(TIMER_HEAD);
+    else socket.resume();
+  }
+
+  abandoned(socket: Socket): void {
+    this.undecided.delete(socket);
+  }
+
+  appCall(owner: AppCallOwner, request: AppRequest, state: RouteState): AppCall {
+    if (this.appSessions !== null) return new H2AppCall(owner, this.appSessions, request, state.pool);
+    return new Http1AppCall(owner, state.pool, request, state.retryAttempts);
+  }
 
   routeState(): RouteState {
     return this.state;
@@ -145,6 +184,8 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
 
   private closeIdleConnections(): void {
     for (const connection of this.connections) if (connection.idle) connection.close();
+    for (const socket of this.undecided) socket.destroy();
+    this.http2.drain();
   }
 
   async drain(timeoutMs: number): Promise<{ completed: boolean }> {
@@ -160,7 +201,10 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
         resolve(true);
       });
     });
-    if (!completed) for (const connection of this.connections) connection.socket.destroy();
+    if (!completed) {
+      for (const connection of this.connections) connection.socket.destroy();
+      this.http2.destroy();
+    }
     return { completed };
   }
 
@@ -169,8 +213,11 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     this.limiter.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of this.connections) connection.socket.destroy();
+    for (const socket of this.undecided) socket.destroy();
+    this.http2.destroy();
     await closed;
     this.state.breaker.close();
+    this.appSessions?.destroy();
     await this.state.pool.destroy();
   }
 }

@@ -21,6 +21,8 @@ export interface RouteState {
   readonly breaker: Breaker;
   readonly pool: UpstreamPool;
   readonly failureStatusCodes: ReadonlySet<number>;
+  /** gRPC statuses (trailers or Trailers-Only headers) that count as breaker failures. */
+  readonly failureGrpcCodes: ReadonlySet<number>;
   /** Fixed Retry-After seconds from the policy, else undefined (time left until the trial). */
   readonly retryAfterSeconds: number | undefined;
   readonly retryAttempts: number;
@@ -38,6 +40,7 @@ export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breake
     breaker,
     pool,
     failureStatusCodes: new Set(config.circuitBreaker.failureStatusCodes),
+    failureGrpcCodes: new Set(config.circuitBreaker.failureGrpcCodes),
     retryAfterSeconds: config.retryAfter === undefined ? undefined : Math.max(0, Math.ceil(parseDuration(config.retryAfter) / 1000)),
     retryAttempts: config.retry.attempts,
     requestBodyIdleMs: requestBodyIdle === undefined ? DEFAULT_REQUEST_BODY_IDLE_MS : parseDuration(requestBodyIdle),
