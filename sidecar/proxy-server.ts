@@ -7,21 +7,23 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
 import { createAccessLogSampler } from './access-log-sampler.js';
-import { createBreaker, sameBreakerSettings, type Breaker } from './breaker.js';
+import { createBreaker, sameBreakerSettings, type Breaker, type BreakerTicket } from './breaker.js';
 import type { CircuitState, ClientConnectionErrorKind, Logger, ProxyOptions, ProxyServer } from './contracts.js';
 import { ClientConnection } from './http1/client-connection.js';
 import type { ConnectionHost } from './http1/connection-host.js';
 import { HEAD_TIMEOUT_MS, TIMER_HEAD } from './http1/connection-timer.js';
+import { Exchange, type ClientExchange, type ExchangeClient, type ExchangeRequest } from './http1/exchange.js';
 import { buildRouteState, type RouteState } from './http1/route-state.js';
 import { UpstreamPool } from './http1/upstream-pool.js';
 import type { AppCall, AppCallOwner, AppRequest } from './http2/app-call.js';
 import { AppSessions } from './http2/app-sessions.js';
 import { Http2ClientSide } from './http2/client-side.js';
 import { H2AppCall } from './http2/h2-app-call.js';
+import { H2cAppExchange } from './http2/http1-client-exchange.js';
 import { Http1AppCall } from './http2/http1-app-call.js';
 import { sniffProtocol, type Protocol, type SniffOwner } from './http2/preface.js';
 import type { StreamHost } from './http2/stream-host.js';
-import { ConcurrencyLimiter, type LimiterState } from './overload/limiter.js';
+import { ConcurrencyLimiter, type LimiterState, type Permit } from './overload/limiter.js';
 
 const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 /**
@@ -114,6 +116,11 @@ class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwne
 
   abandoned(socket: Socket): void {
     this.undecided.delete(socket);
+  }
+
+  newExchange(client: ExchangeClient, state: RouteState, request: ExchangeRequest, ticket: BreakerTicket, permit: Permit): ClientExchange {
+    if (this.appSessions !== null) return new H2cAppExchange(this, client, state, request, ticket, permit, this.appSessions);
+    return new Exchange(this, client, state, request, ticket, permit);
   }
 
   appCall(owner: AppCallOwner, request: AppRequest, state: RouteState): AppCall {

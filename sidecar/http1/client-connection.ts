@@ -11,7 +11,7 @@ import { answerWithoutApp, type AnswerWithoutAppReason } from './answer-without-
 import { clientErrorResponse } from './answers.js';
 import type { ConnectionHost } from './connection-host.js';
 import { ConnectionTimer, HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, LINGER_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIVE, TIMER_LINGER, type TimerOwner } from './connection-timer.js';
-import { Exchange, type ExchangeClient, type ExchangeRequest } from './exchange.js';
+import type { ClientExchange, ExchangeClient, ExchangeRequest } from './exchange.js';
 import { forwardedRequest } from './forwarded-request.js';
 import { headerValue, requestIdOf } from './heads.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HttpParser, REQUEST, type ParserSink } from './llhttp.js';
@@ -26,7 +26,7 @@ const NO_BYTES = Buffer.alloc(0);
 export class ClientConnection implements ParserSink, ExchangeClient, Waiter, TimerOwner, QueueOwner {
   private readonly parser: HttpParser;
   private readonly clientAddress: string;
-  private exchange: Exchange | null = null;
+  private exchange: ClientExchange | null = null;
   private requestId = '';
   /** Bytes of a request head arrived and its head is not complete yet. */
   private inHead = false;
@@ -231,7 +231,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   }
 
   private startExchange(state: RouteState, request: ExchangeRequest, ticket: BreakerTicket, permit: Permit): void {
-    const exchange = new Exchange(this.host, this, state, request, ticket, permit);
+    const exchange = this.host.newExchange(this, state, request, ticket, permit);
     this.exchange = exchange;
     if (request.expectContinue) this.socket.write(CONTINUE, 'latin1');
     exchange.start();

@@ -2,8 +2,10 @@
 import type { AccessLogSampler } from '../access-log-sampler.js';
 import type { ClientConnectionErrorKind, Logger, SidecarMetrics } from '../contracts.js';
 import type { ConcurrencyLimiter } from '../overload/limiter.js';
+import type { BreakerTicket } from '../breaker.js';
+import type { Permit } from '../overload/limiter.js';
 import type { ClientConnection } from './client-connection.js';
-import type { ExchangeHost } from './exchange.js';
+import type { ClientExchange, ExchangeClient, ExchangeHost, ExchangeRequest } from './exchange.js';
 import type { RouteState } from './route-state.js';
 
 export interface ConnectionHost extends ExchangeHost {
@@ -17,6 +19,8 @@ export interface ConnectionHost extends ExchangeHost {
   /** Admission after the breaker: a permit, 'shed' (503 overloaded) or 'wait' in its queue. */
   readonly limiter: ConcurrencyLimiter;
   routeState(): RouteState;
+  /** The exchange for the app's protocol: HTTP/1.1 (Exchange) or h2c. */
+  newExchange(client: ExchangeClient, state: RouteState, request: ExchangeRequest, ticket: BreakerTicket, permit: Permit): ClientExchange;
   exchangeStarted(): void;
   connectionClosed(connection: ClientConnection): void;
   /** A per-connection client problem (timeout, reset, malformed request), counted and logged at debug. */

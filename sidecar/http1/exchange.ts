@@ -52,6 +52,25 @@ export interface ExchangeRequest {
   replayable: boolean;
   /** The client sent Expect: 100-continue (the sidecar answered it; the app's 100 is dropped). */
   expectContinue: boolean;
+  /**
+   * For an h2c app, which gets no `head`: the origin-form target, the authority, and the client's
+   * raw headers (the parser's list, valid until parsing resumes after this request's head).
+   */
+  originTarget: string;
+  authority: string;
+  headers: readonly string[];
+  contentLength: string | undefined;
+}
+
+/** What a client connection drives: an Exchange, or one to an h2c app (sidecar/http2/). */
+export interface ClientExchange {
+  start(): void;
+  requestBody(piece: Buffer): boolean;
+  requestEnd(): void;
+  hasAnswered(): boolean;
+  answeredStatus(): number;
+  clientGone(): void;
+  onClientDrain(): void;
 }
 
 
@@ -74,7 +93,7 @@ const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 const CRLF = Buffer.from('\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
 
-export class Exchange implements UpstreamUser {
+export class Exchange implements UpstreamUser, ClientExchange {
   private upstream: UpstreamConnection | null = null;
   private readonly startedAt = performance.now();
   private attempts = 0;

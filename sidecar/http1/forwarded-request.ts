@@ -10,11 +10,12 @@ import type { CheckedRequest } from './request-checks.js';
  */
 export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, http10: boolean, upgrade: boolean, requestId: string, traceId: string | undefined, clientAddress: string, defaultAuthority: string): ExchangeRequest {
   const headers = parser.headers;
+  const host = headerValue(headers, 'host');
   const head = upstreamRequestHead({
     method: parser.method,
     target: checked.target,
     headers,
-    authority: checked.authority ?? (http10 && headerValue(headers, 'host') === undefined ? defaultAuthority : undefined),
+    authority: checked.authority ?? (http10 && host === undefined ? defaultAuthority : undefined),
     requestId,
     clientAddress,
     bodyFraming: checked.chunked ? BODY_CHUNKED : headerValue(headers, 'content-length') === undefined ? BODY_NONE : BODY_LENGTH,
@@ -32,5 +33,9 @@ export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, ht
     upgrade,
     replayable: !checked.hasBody && !upgrade && isIdempotent(parser.method),
     expectContinue: checked.expectContinue && !http10,
+    originTarget: checked.target,
+    authority: checked.authority ?? host ?? defaultAuthority,
+    headers,
+    contentLength: headerValue(headers, 'content-length'),
   };
 }
