@@ -80,10 +80,13 @@ export class StreamExchange implements AppCallOwner, Waiter {
     }
     this.ticket = ticket;
     this.permit = permit;
-    this.forward();
+    // In the next turn: a stream its client reset in the same read (rapid reset, CVE-2023-44487)
+    // is closed by then and never reaches the app.
+    setImmediate(this.forward);
   }
 
-  private forward(): void {
+  private readonly forward = (): void => {
+    if (this.finished) return;
     const stream = this.stream;
     const hasBody = !stream.endAfterHeaders;
     const call = this.host.appCall(this, {
@@ -108,7 +111,7 @@ export class StreamExchange implements AppCallOwner, Waiter {
     stream.on('drain', this.onClientDrain);
     call.start();
     stream.resume();
-  }
+  };
 
   // Waiter: the limiter's verdict, acted on in a later turn like HTTP/1.1's queued requests.
 
@@ -156,9 +159,9 @@ export class StreamExchange implements AppCallOwner, Waiter {
       this.host.exchangeDone();
       return;
     }
-    if (this.finished || this.call === null) return;
-    this.call.cancel();
-    this.ticket?.settle(true);
+    if (this.finished || this.ticket === null) return;
+    this.call?.cancel();
+    this.ticket.settle(true);
     this.end(this.responded ? this.status : 0, '', new Error('the client cancelled the stream'), false);
   };
 
@@ -180,6 +183,9 @@ export class StreamExchange implements AppCallOwner, Waiter {
     this.headEnded = endStream;
     this.headGrpcStatus = grpcStatusOf(incoming);
     this.permit?.responded();
+    // A gRPC call with its head is a stream now (server or bidirectional streaming may last for
+    // hours): like an upgrade, it no longer holds a slot of the limiter.
+    if (this.grpc) this.permit?.release();
     this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
     if (this.stream.destroyed) return;
     this.stream.respond(headers, endStream ? { endStream: true } : { waitForTrailers: true });
