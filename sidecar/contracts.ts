@@ -43,6 +43,11 @@ export type CircuitState = 'closed' | 'half-open' | 'open';
 export interface SidecarMetrics {
   /** One per finished client request; reason is '' for responses the app itself sent. */
   request(code: number, reason: Reason | ''): void;
+  /**
+   * One per finished HTTP/2 stream (besides request()): `grpc` for gRPC calls with the status the
+   * client got (the app's, or the sidecar's own), `http` for other requests with an empty status.
+   */
+  http2Request?(kind: 'grpc' | 'http', grpcStatus: string): void;
   /** Time from sending the request upstream to its response head (or failure). */
   upstreamDuration(seconds: number): void;
   circuitState(state: CircuitState): void;

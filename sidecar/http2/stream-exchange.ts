@@ -8,7 +8,7 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { BreakerTicket } from '../breaker.js';
 import type { Reason } from '../contracts.js';
-import { BadGatewayError, circuitOpenError, statusFor } from '../errors.js';
+import { BadGatewayError, circuitOpenError, GRPC_STATUS, statusFor } from '../errors.js';
 import { isIdempotent, requestIdOf } from '../http1/heads.js';
 import { overloadRetryAfter, retryAfterFor, type RouteState } from '../http1/route-state.js';
 import { traceIdOf } from '../http1/trace-context.js';
@@ -40,6 +40,8 @@ export class StreamExchange implements AppCallOwner, Waiter {
   private status = 0;
   private headGrpcStatus: number | undefined;
   private outTrailers: OutgoingHttpHeaders = {};
+  /** The gRPC status the client got, the app's or the sidecar's own (for the metric). */
+  private sentGrpcStatus: number | undefined;
   private finished = false;
   private deadline: NodeJS.Timeout | null = null;
 
@@ -199,6 +201,7 @@ export class StreamExchange implements AppCallOwner, Waiter {
   appEnd(trailers: IncomingHttpHeaders | undefined): void {
     if (this.finished) return;
     const grpcStatus = grpcStatusOf(trailers) ?? this.headGrpcStatus;
+    this.sentGrpcStatus = grpcStatus;
     const failed = this.state.failureStatusCodes.has(this.status) || (grpcStatus !== undefined && this.state.failureGrpcCodes.has(grpcStatus));
     this.ticket?.settle(!failed);
     if (trailers !== undefined) this.outTrailers = trailersFor(trailers);
@@ -218,6 +221,7 @@ export class StreamExchange implements AppCallOwner, Waiter {
 
   /** The app's call failed (or the deadline ran out): the answer before a head, trailers or RST_STREAM after. */
   private fail(error: BadGatewayError, counted: boolean): void {
+    this.sentGrpcStatus = GRPC_STATUS[error.reason];
     if (error.reason === 'timeout' && counted) this.permit?.responded();
     if (!this.responded) {
       this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
@@ -249,7 +253,8 @@ export class StreamExchange implements AppCallOwner, Waiter {
     answerStream(this.stream, state.pages, { ...this.answerFor(reason, error.proxyError, status), retryAfterSeconds, pushbackMs }, this.grpc, this.method === 'HEAD');
     this.stream.resume(); // a body nobody will read is discarded, not left in the window
     this.finished = true;
-    this.host.metrics.request(status, reason);
+    this.sentGrpcStatus = GRPC_STATUS[reason];
+    this.count(status, reason);
     if (this.host.accessLog) this.host.fastFailureLog.log(this.host.logger, { method: this.method, path: this.path, status, reason, requestId: this.requestId, traceId: this.traceId });
   }
 
@@ -259,16 +264,22 @@ export class StreamExchange implements AppCallOwner, Waiter {
       this.stream.respond({ ':status': status, 'x-request-id': this.requestId, 'x-badgateway-reason': 'client-refused', 'proxy-status': 'badgateway; error=http_request_error' }, { endStream: true });
     }
     this.finished = true;
-    this.host.metrics.request(status, 'client-refused');
+    this.sentGrpcStatus = GRPC_STATUS['client-refused'];
+    this.count(status, 'client-refused');
   }
 
   private end(status: number, reason: Reason | '', error: Error | undefined, counted: boolean): void {
     this.finished = true;
     if (this.deadline !== null) clearTimeout(this.deadline);
-    if (counted) this.host.metrics.request(status, reason);
+    if (counted) this.count(status, reason);
     if (this.host.accessLog) this.log(status, reason, error);
     this.permit?.release();
     this.host.exchangeDone();
+  }
+
+  private count(status: number, reason: Reason | ''): void {
+    this.host.metrics.request(status, reason);
+    this.host.metrics.http2Request?.(this.grpc ? 'grpc' : 'http', this.grpc && this.sentGrpcStatus !== undefined ? String(this.sentGrpcStatus) : '');
   }
 
   private log(status: number, reason: Reason | '', error?: Error): void {
@@ -280,7 +291,7 @@ export class StreamExchange implements AppCallOwner, Waiter {
       reason,
       upstreamMs: Math.round((performance.now() - this.startedAt) * 100) / 100,
       requestId: this.requestId,
-      ...(this.grpc ? { grpc: true } : {}),
+      ...(this.grpc ? { grpcStatus: this.sentGrpcStatus } : {}),
       ...(this.traceId === undefined ? {} : { traceId: this.traceId }),
       ...(error === undefined ? {} : { error: error.message }),
     }, 'request');

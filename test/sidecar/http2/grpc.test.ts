@@ -32,6 +32,7 @@ describe('gRPC through the sidecar to an h2c app', () => {
     expect(seen?.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(seen?.body.subarray(5).toString()).toBe('ping');
     expect(sidecar.metrics.requests).toEqual([{ code: 200, reason: '' }]);
+    expect(sidecar.metrics.http2Requests).toEqual([{ kind: 'grpc', grpcStatus: '0' }]);
   });
 
   it('keeps the app\'s Trailers-Only answer Trailers-Only, and counts grpc-status 14 as a breaker failure', async () => {
@@ -71,6 +72,7 @@ describe('gRPC through the sidecar to an h2c app', () => {
     expect(reply.headEnded).toBe(true);
     expect(reply.headers).toMatchObject({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14', 'x-badgateway-reason': 'connect-failed', 'proxy-status': 'badgateway; error=connection_refused' });
     expect(sidecar.metrics.requests).toEqual([{ code: 502, reason: 'connect-failed' }]);
+    expect(sidecar.metrics.http2Requests).toEqual([{ kind: 'grpc', grpcStatus: '14' }]);
   });
 
   it('ends an expired grpc-timeout in DEADLINE_EXCEEDED and counts nothing against the app', async () => {
@@ -135,7 +137,20 @@ describe('gRPC through the sidecar to an h2c app', () => {
     const sidecar = await h2.sidecar(app.url, noTrip, 'h2c');
     const reply = await h2Request(h2.client(sidecar.url), { ':path': '/page', 'x-request-id': 'plain-1' });
     expect(reply.headers[':status']).toBe(200);
+    expect(sidecar.metrics.http2Requests).toEqual([{ kind: 'http', grpcStatus: '' }]);
     expect(reply.body.toString()).toBe('hello over h2c');
     expect(app.seen[0]?.headers['x-request-id']).toBe('plain-1');
+  });
+});
+
+describe('badgateway_http2_requests_total', () => {
+  it('is exported by kind and the gRPC status the client got', async () => {
+    const { PrometheusSidecarMetrics } = await import('../../../sidecar/metrics.js');
+    const metrics = new PrometheusSidecarMetrics({ processMetrics: false });
+    metrics.http2Request('grpc', '14');
+    metrics.http2Request('http', '');
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('badgateway_http2_requests_total{kind="grpc",grpc_status="14"} 1');
+    expect(text).toContain('badgateway_http2_requests_total{kind="http",grpc_status=""} 1');
   });
 });
