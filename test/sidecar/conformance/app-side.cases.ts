@@ -86,6 +86,9 @@ export const APP_CASES: readonly AppCase[] = [
   { name: 'a malformed chunk mid-body', answer: onRequest('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n', 'stall'), outcome: { kind: 'aborted', status: 200, reason: 'invalid-response' }, breaker: 'failure' },
   { name: 'a body that stalls longer than timeouts.responseBodyIdle', answer: onRequest('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc', 'stall'), outcome: { kind: 'aborted', status: 200, reason: 'body-timeout' }, breaker: 'failure' },
 
+  // Connection cannot nominate the framing away: the body keeps its Content-Length.
+  { name: 'Connection naming Content-Length', answer: 'HTTP/1.1 200 OK\r\nconnection: content-length\r\ncontent-length: 2\r\n\r\nok', outcome: { kind: 'app', status: 200, body: 'ok' }, breaker: 'success' },
+
   // Bodies framed by the close, and bodiless responses.
   { name: 'a close-delimited HTTP/1.1 body', answer: onRequest('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end', 'close'), outcome: { kind: 'app', status: 200, body: 'until the end' }, breaker: 'success' },
   { name: 'an HTTP/1.0 response with a close-delimited body', answer: onRequest('HTTP/1.0 200 OK\r\n\r\nold style', 'close'), outcome: { kind: 'app', status: 200, body: 'old style' }, breaker: 'success' },

@@ -4,6 +4,8 @@
  */
 import { expect } from '@jest/globals';
 import { field, fieldValues, type RawMessage } from '../../support/raw-http.js';
+import { CONNECTION_NOMINATIONS } from './connection-nominations.cases.js';
+import { onlyRequest } from './conformance.js';
 
 export interface RefusedCase {
   name: string;
@@ -63,17 +65,12 @@ export interface ForwardedCase {
   app(requests: RawMessage[]): void;
 }
 
-function one(requests: RawMessage[]): RawMessage {
-  expect(requests).toHaveLength(1);
-  return requests[0] as RawMessage;
-}
-
 export const FORWARDED: readonly ForwardedCase[] = [
   {
     name: 'absolute-form is rewritten to origin-form, its authority becoming Host',
     request: 'GET http://other.example/a?b=1 HTTP/1.1\r\nhost: ignored.example\r\n\r\n',
     app: (requests) => {
-      const request = one(requests);
+      const request = onlyRequest(requests);
       expect([request.target, fieldValues(request, 'host')]).toEqual(['/a?b=1', ['other.example']]);
     },
   },
@@ -81,7 +78,7 @@ export const FORWARDED: readonly ForwardedCase[] = [
     name: 'absolute-form with a port and an empty path becomes "/" with that Host',
     request: 'GET http://other.example:8080 HTTP/1.1\r\nhost: other.example:8080\r\n\r\n',
     app: (requests) => {
-      const request = one(requests);
+      const request = onlyRequest(requests);
       expect([request.target, fieldValues(request, 'host')]).toEqual(['/', ['other.example:8080']]);
     },
   },
@@ -89,7 +86,7 @@ export const FORWARDED: readonly ForwardedCase[] = [
     name: 'OPTIONS * is forwarded in asterisk-form',
     request: 'OPTIONS * HTTP/1.1\r\nhost: app.example\r\n\r\n',
     app: (requests) => {
-      const request = one(requests);
+      const request = onlyRequest(requests);
       expect([request.method, request.target]).toEqual(['OPTIONS', '*']);
     },
   },
@@ -97,7 +94,7 @@ export const FORWARDED: readonly ForwardedCase[] = [
     name: 'an HTTP/1.0 request without Host gets the upstream authority as Host',
     request: 'GET /old HTTP/1.0\r\n\r\n',
     app: (requests) => {
-      const request = one(requests);
+      const request = onlyRequest(requests);
       expect(request.target).toBe('/old');
       expect(fieldValues(request, 'host')).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+$/)]);
     },
@@ -106,7 +103,7 @@ export const FORWARDED: readonly ForwardedCase[] = [
     name: 'Expect: 100-continue in HTTP/1.0 is ignored and not forwarded',
     request: 'POST / HTTP/1.0\r\nhost: app.example\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\nab',
     app: (requests) => {
-      const request = one(requests);
+      const request = onlyRequest(requests);
       expect([field(request, 'expect'), request.body.toString()]).toEqual([undefined, 'ab']);
     },
   },
@@ -115,7 +112,7 @@ export const FORWARDED: readonly ForwardedCase[] = [
     request: 'GET / HTTP/1.1\r\nhost: app.example\r\nconnection: keep-alive, x-secret\r\nx-secret: 1\r\nkeep-alive: timeout=5\r\n'
       + 'proxy-connection: keep-alive\r\nproxy-authorization: Basic eDp5\r\nte: trailers\r\ntrailer: x-t\r\nx-kept: yes\r\n\r\n',
     app: (requests) => {
-      const names = one(requests).fields.map(([name]) => name.toLowerCase());
+      const names = onlyRequest(requests).fields.map(([name]) => name.toLowerCase());
       for (const name of ['x-secret', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer']) expect(names).not.toContain(name);
       expect(names).toContain('x-kept');
     },
@@ -124,30 +121,30 @@ export const FORWARDED: readonly ForwardedCase[] = [
     name: 'X-Forwarded-For is appended with the client address',
     request: 'GET / HTTP/1.1\r\nhost: app.example\r\nx-forwarded-for: 203.0.113.7\r\nx-forwarded-for: 198.51.100.1\r\n\r\n',
     app: (requests) => {
-      expect(fieldValues(one(requests), 'x-forwarded-for')).toEqual(['203.0.113.7, 198.51.100.1, 127.0.0.1']);
+      expect(fieldValues(onlyRequest(requests), 'x-forwarded-for')).toEqual(['203.0.113.7, 198.51.100.1, 127.0.0.1']);
     },
   },
   {
     name: 'a valid X-Request-Id is kept',
     request: 'GET / HTTP/1.1\r\nhost: app.example\r\nx-request-id: abc-123\r\n\r\n',
-    app: (requests) => { expect(fieldValues(one(requests), 'x-request-id')).toEqual(['abc-123']); },
+    app: (requests) => { expect(fieldValues(onlyRequest(requests), 'x-request-id')).toEqual(['abc-123']); },
   },
   {
     name: 'an invalid X-Request-Id is replaced',
     request: `GET / HTTP/1.1\r\nhost: app.example\r\nx-request-id: ${'z'.repeat(300)}\r\n\r\n`,
     app: (requests) => {
-      expect(fieldValues(one(requests), 'x-request-id')).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+      expect(fieldValues(onlyRequest(requests), 'x-request-id')).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/)]);
     },
   },
   {
     name: 'a Content-Length body arrives exactly',
     request: 'POST /upload HTTP/1.1\r\nhost: app.example\r\ncontent-length: 5\r\n\r\nhello',
-    app: (requests) => { expect(one(requests).body.toString()).toBe('hello'); },
+    app: (requests) => { expect(onlyRequest(requests).body.toString()).toBe('hello'); },
   },
   {
     name: 'a chunked body arrives exactly',
     request: 'POST /upload HTTP/1.1\r\nhost: app.example\r\ntransfer-encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n',
-    app: (requests) => { expect(one(requests).body.toString()).toBe('hello'); },
+    app: (requests) => { expect(onlyRequest(requests).body.toString()).toBe('hello'); },
   },
   {
     name: 'pipelined requests are each forwarded once, in order',
@@ -155,4 +152,5 @@ export const FORWARDED: readonly ForwardedCase[] = [
     responses: 3,
     app: (requests) => { expect(requests.map((request) => `${request.method} ${request.target}`)).toEqual(['GET /one', 'GET /two', 'HEAD /three']); },
   },
+  ...CONNECTION_NOMINATIONS,
 ];
