@@ -16,6 +16,7 @@ import { forwardedRequest } from './forwarded-request.js';
 import { headerValue, requestIdOf } from './heads.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HttpParser, REQUEST, type ParserSink } from './llhttp.js';
 import { admitInNextTurn, shedInNextTurn, type QueueOwner, type QueuedRequest } from './queued-request.js';
+import { parserRefusalStatus } from './parser-refusal.js';
 import { checkRequest, isRefusal } from './request-checks.js';
 import type { RouteState } from './route-state.js';
 import { traceIdOf } from './trace-context.js';
@@ -170,13 +171,13 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
       return;
     }
     if (this.closing) return;
-    this.malformed();
+    this.malformed(chunk);
   }
 
-  private malformed(): void {
-    const code = this.parser.errorCode;
-    this.host.clientError('malformed', { code, reason: this.parser.errorReason });
-    this.abortExchange('client-refused', code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
+  /** The parser refused `chunk`'s bytes. */
+  private malformed(chunk: Buffer): void {
+    this.host.clientError('malformed', { code: this.parser.errorCode, reason: this.parser.errorReason });
+    this.abortExchange('client-refused', parserRefusalStatus(this.parser, chunk));
   }
 
   // ParserSink: called from inside parser.execute.

@@ -11,20 +11,31 @@ export interface RefusedCase {
   name: string;
   /** Exactly the bytes the client writes. */
   request: string;
-  status: 400 | 408 | 417 | 431 | 501 | 505;
+  status: 400 | 408 | 414 | 417 | 431 | 501 | 505;
 }
 
 const BIG = 'a'.repeat(17 * 1024);
 
 export const REFUSED: readonly RefusedCase[] = [
   { name: 'a request head over 16 KiB', request: `GET / HTTP/1.1\r\nhost: x\r\nx-big: ${BIG}\r\n\r\n`, status: 431 },
+  { name: 'a request target over 16 KiB', request: `GET /${'a'.repeat(20 * 1024)} HTTP/1.1\r\nhost: x\r\n\r\n`, status: 414 },
   { name: 'garbage instead of a request line', request: 'HELLO\r\n\r\n', status: 400 },
+  { name: 'an unknown method token (FROBNICATE)', request: 'FROBNICATE / HTTP/1.1\r\nhost: x\r\n\r\n', status: 501 },
+  { name: 'an unknown method token (FOO)', request: 'FOO /a HTTP/1.1\r\nhost: x\r\n\r\n', status: 501 },
+  { name: 'an unknown method that extends a known one (PATCHY)', request: 'PATCHY / HTTP/1.1\r\nhost: x\r\n\r\n', status: 501 },
+  { name: 'a lower-case method (get: methods are case-sensitive tokens)', request: 'get / HTTP/1.1\r\nhost: x\r\n\r\n', status: 501 },
+  { name: 'an RTSP method in an HTTP request (DESCRIBE)', request: 'DESCRIBE / HTTP/1.1\r\nhost: x\r\n\r\n', status: 501 },
+  { name: 'a method with a character no token has', request: 'GE/T / HTTP/1.1\r\nhost: x\r\n\r\n', status: 400 },
+  { name: 'no method at all', request: ' / HTTP/1.1\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'two spaces in the request line', request: 'GET  / HTTP/1.1\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'a lower-case version', request: 'GET / http/1.1\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'a space in the target', request: 'GET /a b HTTP/1.1\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'HTTP/2.0 in an HTTP/1 request line', request: 'GET / HTTP/2.0\r\nhost: x\r\n\r\n', status: 505 },
   { name: 'HTTP/0.9 with a version', request: 'GET / HTTP/0.9\r\nhost: x\r\n\r\n', status: 505 },
+  { name: 'a higher minor version (HTTP/1.2)', request: 'GET / HTTP/1.2\r\nhost: x\r\n\r\n', status: 505 },
+  { name: 'a version llhttp does not know (HTTP/3.0)', request: 'GET / HTTP/3.0\r\nhost: x\r\n\r\n', status: 505 },
   { name: 'a malformed version (HTTP/3)', request: 'GET / HTTP/3\r\nhost: x\r\n\r\n', status: 400 },
+  { name: 'a malformed minor version (HTTP/1.x)', request: 'GET / HTTP/1.x\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'obs-fold', request: 'GET / HTTP/1.1\r\nhost: x\r\nx-a: 1\r\n  folded\r\n\r\n', status: 400 },
   { name: 'bare LF line endings', request: 'GET / HTTP/1.1\nhost: x\n\n', status: 400 },
   { name: 'a bare CR inside the head', request: 'GET / HTTP/1.1\r\nhost: x\rx-a: 1\r\n\r\n', status: 400 },
