@@ -45,6 +45,9 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   private bodyPaused = false;
   /** Set while the request waits for the limiter; the parser is paused after its head. */
   private queued: QueuedRequest | null = null;
+  /** Whether the peer is a trusted proxy, as of `trustedAs` (asked again after a reload). */
+  private trustedAs: RouteState | null = null;
+  private trustedPeer = false;
 
   constructor(private readonly host: ConnectionHost, readonly socket: Socket) {
     this.parser = new HttpParser(REQUEST, this, host.maxHeaderSize);
@@ -211,7 +214,11 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
     // A tunnel's lifetime says nothing about the app's request latency: never limited or counted.
     const admission = upgrade ? NO_PERMIT : this.host.limiter.acquire(parser.target);
     if (admission === 'shed') return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'overloaded');
-    const request = forwardedRequest(parser, checked, this.http10, upgrade, requestId, traceId, this.clientAddress, this.host.upstreamAuthority);
+    if (this.trustedAs !== state) {
+      this.trustedAs = state;
+      this.trustedPeer = state.trustedProxies.trusts(this.clientAddress);
+    }
+    const request = forwardedRequest(parser, checked, this.http10, upgrade, requestId, traceId, this.clientAddress, this.host.upstreamAuthority, this.trustedPeer);
     if (admission === 'wait') {
       // No body is read and no 100 Continue sent before the limiter admits the request.
       this.queued = { request, bodyUnread, permit: null };

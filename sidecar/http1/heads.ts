@@ -1,6 +1,7 @@
 /**
  * Message heads built as one string each, from llhttp's raw header lists: hop-by-hop headers
- * (RFC 9110 §7.6.1, plus those Connection may name) dropped both ways, X-Forwarded-* set,
+ * (RFC 9110 §7.6.1, plus those Connection may name) dropped both ways, X-Forwarded-For appended,
+ * X-Forwarded-Proto/-Host set (kept as sent only from a trusted proxy),
  * X-Request-Id kept or generated, framing headers written by us for the body as we forward it.
  */
 import { randomUUID } from 'node:crypto';
@@ -103,6 +104,8 @@ export interface RequestHeadInput {
   bodyFraming: number;
   /** Keep Connection: upgrade and Upgrade (an upgrade request). */
   upgrade: boolean;
+  /** The peer is a trusted proxy: its X-Forwarded-Proto and X-Forwarded-Host are kept. */
+  trustForwarded: boolean;
 }
 
 /** The request head for the app. */
@@ -137,9 +140,11 @@ export function upstreamRequestHead(input: RequestHeadInput): string {
         forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
         continue;
       case 'x-forwarded-proto':
+        if (!input.trustForwarded) continue;
         forwardedProto = true;
         break;
       case 'x-forwarded-host':
+        if (!input.trustForwarded) continue;
         forwardedHost = true;
         break;
     }

@@ -6,6 +6,7 @@ import { expect } from '@jest/globals';
 import { field, fieldValues, type RawMessage } from '../../support/raw-http.js';
 import { CONNECTION_NOMINATIONS } from './connection-nominations.cases.js';
 import { onlyRequest } from './conformance.js';
+import { FORWARDED_TRUST } from './forwarded-trust.cases.js';
 
 export interface RefusedCase {
   name: string;
@@ -70,6 +71,8 @@ export const REFUSED: readonly RefusedCase[] = [
 export interface ForwardedCase {
   name: string;
   request: string;
+  /** The sidecar's configuration, CONFORMANCE_POLICY by default. */
+  policy?: object;
   /** How many final responses the client must get. */
   responses?: number;
   /** Checks on what the app received (complete requests, in order). */
@@ -164,4 +167,5 @@ export const FORWARDED: readonly ForwardedCase[] = [
     app: (requests) => { expect(requests.map((request) => `${request.method} ${request.target}`)).toEqual(['GET /one', 'GET /two', 'HEAD /three']); },
   },
   ...CONNECTION_NOMINATIONS,
+  ...FORWARDED_TRUST,
 ];
