@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { BreakerTicket } from '../breaker.js';
 import type { Reason } from '../contracts.js';
 import { NO_PERMIT, type Permit, type Waiter } from '../overload/limiter.js';
+import type { TrustedProxies } from '../trusted-proxies.js';
 import { answerWithoutApp, type AnswerWithoutAppReason } from './answer-without-app.js';
 import { clientErrorResponse } from './answers.js';
 import type { ConnectionHost } from './connection-host.js';
@@ -45,8 +46,8 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   private bodyPaused = false;
   /** Set while the request waits for the limiter; the parser is paused after its head. */
   private queued: QueuedRequest | null = null;
-  /** Whether the peer is a trusted proxy, as of `trustedAs` (asked again after a reload). */
-  private trustedAs: RouteState | null = null;
+  /** Whether the peer is a trusted proxy, as `trustedBy` says (asked again after a reload). */
+  private trustedBy: TrustedProxies | null = null;
   private trustedPeer = false;
 
   constructor(private readonly host: ConnectionHost, readonly socket: Socket) {
@@ -214,8 +215,8 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
     // A tunnel's lifetime says nothing about the app's request latency: never limited or counted.
     const admission = upgrade ? NO_PERMIT : this.host.limiter.acquire(parser.target);
     if (admission === 'shed') return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'overloaded');
-    if (this.trustedAs !== state) {
-      this.trustedAs = state;
+    if (this.trustedBy !== state.trustedProxies) {
+      this.trustedBy = state.trustedProxies;
       this.trustedPeer = state.trustedProxies.trusts(this.clientAddress);
     }
     const request = forwardedRequest(parser, checked, this.http10, upgrade, requestId, traceId, this.clientAddress, this.host.upstreamAuthority, this.trustedPeer);
