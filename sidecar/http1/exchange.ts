@@ -60,6 +60,8 @@ export interface ExchangeRequest {
   authority: string;
   headers: readonly string[];
   contentLength: string | undefined;
+  /** The client is a trusted proxy: its X-Forwarded-Proto and X-Forwarded-Host are kept. */
+  trustForwarded: boolean;
 }
 
 /** What a client connection drives: an Exchange, or one to an h2c app (sidecar/http2/). */

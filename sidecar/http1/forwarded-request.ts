@@ -38,5 +38,6 @@ export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, ht
     authority: checked.authority ?? host ?? defaultAuthority,
     headers,
     contentLength: headerValue(headers, 'content-length'),
+    trustForwarded,
   };
 }

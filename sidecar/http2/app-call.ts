@@ -19,6 +19,8 @@ export interface AppRequest {
   contentLength: string | undefined;
   /** Safe to send again after a connection failure with no response byte (idempotent, no body). */
   replayable: boolean;
+  /** The client is a trusted proxy (policy trustedProxies): its X-Forwarded-Proto and -Host are kept. */
+  trustForwarded: boolean;
 }
 
 /** What a call reports, in order: at most one head, body pieces, then an end or a failure. */

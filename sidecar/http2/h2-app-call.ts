@@ -51,7 +51,7 @@ export class H2AppCall implements AppCall, TimerOwner {
   private lastError: Error | null = null;
 
   constructor(private readonly owner: AppCallOwner, private readonly sessions: AppSessions, private readonly request: AppRequest, private readonly timings: AppTimings) {
-    this.headers = appRequestHeaders(request.raw, request, request.requestId, request.clientAddress);
+    this.headers = appRequestHeaders(request.raw, request, request.requestId, request.clientAddress, request.trustForwarded);
   }
 
   start(): void {

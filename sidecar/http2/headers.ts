@@ -26,8 +26,11 @@ function dropped(lower: string, value: string, named: Set<string> | undefined): 
   return HOP_BY_HOP.has(lower) || (named !== undefined && named.has(lower)) || lower === 'x-request-id';
 }
 
-/** The request headers for an h2c app, from an HTTP/2 or HTTP/1.1 client's raw headers. */
-export function appRequestHeaders(raw: readonly string[], target: RequestTarget, requestId: string, clientAddress: string): OutgoingHttpHeaders {
+/**
+ * The request headers for an h2c app, from an HTTP/2 or HTTP/1.1 client's raw headers; a client's
+ * X-Forwarded-Proto and -Host are kept only when `trustForwarded` (a trusted proxy).
+ */
+export function appRequestHeaders(raw: readonly string[], target: RequestTarget, requestId: string, clientAddress: string, trustForwarded: boolean): OutgoingHttpHeaders {
   const named = connectionTokens(raw);
   const headers: OutgoingHttpHeaders = { ':method': target.method, ':path': target.path, ':scheme': 'http', ':authority': target.authority };
   let forwardedFor: string | undefined;
@@ -35,6 +38,7 @@ export function appRequestHeaders(raw: readonly string[], target: RequestTarget,
     const lower = (raw[index] as string).toLowerCase();
     const value = raw[index + 1] as string;
     if (lower.startsWith(':') || lower === 'host' || lower === 'expect' || dropped(lower, value, named)) continue;
+    if (!trustForwarded && (lower === 'x-forwarded-proto' || lower === 'x-forwarded-host')) continue;
     if (lower === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
     else add(headers, lower, value);
   }

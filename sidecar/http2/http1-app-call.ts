@@ -35,6 +35,7 @@ export class Http1AppCall implements AppCall, UpstreamUser {
       clientAddress: request.clientAddress,
       bodyFraming: this.chunked ? BODY_CHUNKED : request.hasBody ? BODY_LENGTH : BODY_NONE,
       upgrade: false,
+      trustForwarded: request.trustForwarded,
     });
   }
 

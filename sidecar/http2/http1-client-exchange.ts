@@ -54,6 +54,7 @@ export class H2cAppExchange implements ClientExchange, AppCallOwner {
       hasBody: request.hasBody,
       contentLength: request.contentLength,
       replayable: request.replayable,
+      trustForwarded: request.trustForwarded,
     }, state.pool);
   }
 

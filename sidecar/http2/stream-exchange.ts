@@ -91,16 +91,18 @@ export class StreamExchange implements AppCallOwner, Waiter {
     if (this.finished) return;
     const stream = this.stream;
     const hasBody = !stream.endAfterHeaders;
+    const clientAddress = stream.session?.socket?.remoteAddress ?? 'unknown';
     const call = this.host.appCall(this, {
       method: this.method,
       path: this.path,
       authority: one(this.headers[':authority']) ?? one(this.headers.host) ?? this.host.upstreamAuthority,
       raw: withoutPseudoHeaders(this.raw),
       requestId: this.requestId,
-      clientAddress: stream.session?.socket?.remoteAddress ?? 'unknown',
+      clientAddress,
       hasBody,
       contentLength: one(this.headers['content-length']),
       replayable: !hasBody && isIdempotent(this.method),
+      trustForwarded: this.state.trustedProxies.trusts(clientAddress),
     }, this.state);
     this.call = call;
     const timeoutMs = this.grpc ? grpcTimeoutMs(one(this.headers['grpc-timeout'])) : undefined;
@@ -112,6 +114,8 @@ export class StreamExchange implements AppCallOwner, Waiter {
     stream.on('end', this.onClientEnd);
     stream.on('drain', this.onClientDrain);
     call.start();
+    // An empty body's end may have been read already (Node reads an ended stream's end at once).
+    if (hasBody && stream.readableEnded) call.end();
     stream.resume();
   };
 

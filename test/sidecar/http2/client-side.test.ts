@@ -34,6 +34,21 @@ describe('h2c with prior knowledge on the proxy port, HTTP/1.1 app', () => {
     expect(seen['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('keeps X-Forwarded-Proto and -Host only from a trusted proxy, on HTTP/1.1 and h2c apps alike', async () => {
+    const upstream = await fixtures.upstream();
+    const app = await h2.app();
+    const claims = { ':path': '/', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.example', ':authority': 'shop.example' };
+    for (const trustedProxies of [[], ['127.0.0.1/32']]) {
+      const toHttp1 = await h2.sidecar(upstream.url, { ...noTrip, trustedProxies });
+      const toH2c = await h2.sidecar(app.url, { ...noTrip, trustedProxies }, 'h2c');
+      await h2Request(h2.client(toHttp1.url), claims);
+      await h2Request(h2.client(toH2c.url), claims);
+    }
+    const seen = [upstream.seen[0]?.headers, app.seen[0]?.headers, upstream.seen[1]?.headers, app.seen[1]?.headers];
+    expect(seen.map((headers) => headers?.['x-forwarded-proto'])).toEqual(['http', 'http', 'https', 'https']);
+    expect(seen.map((headers) => headers?.['x-forwarded-host'])).toEqual(['shop.example', 'shop.example', 'evil.example', 'evil.example']);
+  });
+
   it('streams a request body without a length to the app chunked', async () => {
     const upstream = await fixtures.upstream();
     upstream.mode = { kind: 'echo' };

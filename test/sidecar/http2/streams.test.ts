@@ -36,6 +36,19 @@ describe('HTTP/2 streams through the sidecar', () => {
     expect((await done).trailers?.['grpc-status']).toBe('0');
   });
 
+  it('an empty client stream (no DATA before END_STREAM) still reaches the app\'s end', async () => {
+    const app = await h2.app();
+    app.handler = (stream) => {
+      stream.resume();
+      stream.on('end', () => stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0' }, { endStream: true }));
+    };
+    const sidecar = await h2.sidecar(app.url, noTrip, 'h2c');
+    const call = h2.client(sidecar.url).request(grpcHeaders('/svc/Empty'));
+    call.end(); // HEADERS, then an empty DATA frame with END_STREAM
+    const head = await new Promise<Record<string, unknown>>((resolve) => call.once('response', resolve));
+    expect(head['grpc-status']).toBe('0');
+  });
+
   it('backpressure: a client that stops reading stops the app; every byte arrives once it reads again', async () => {
     const app = await h2.app();
     const total = 32 * 1024 * 1024;
