@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import type { BadGatewayError } from '../errors.js';
 import { isRetriable } from '../errors.js';
+import { writeChunk } from '../http1/chunked-write.js';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, headerValue, upstreamRequestHead } from '../http1/heads.js';
 import { HEAD_BODY, HEAD_NO_BODY, type HttpParser } from '../http1/llhttp.js';
 import type { UpstreamConnection, UpstreamUser } from '../http1/upstream-connection.js';
@@ -14,7 +15,6 @@ import type { AppCall, AppCallOwner, AppRequest } from './app-call.js';
 import { clientHeadersFromHttp1 } from './headers.js';
 
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
-const CRLF = Buffer.from('\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
 
 export class Http1AppCall implements AppCall, UpstreamUser {
@@ -53,14 +53,7 @@ export class Http1AppCall implements AppCall, UpstreamUser {
   body(piece: Buffer): boolean {
     const upstream = this.upstream;
     if (upstream === null || this.done) return true;
-    if (!this.chunked) return upstream.write(piece);
-    const socket = upstream.socket;
-    socket.cork();
-    socket.write(`${piece.length.toString(16)}\r\n`, 'latin1');
-    socket.write(piece);
-    const more = socket.write(CRLF);
-    socket.uncork();
-    return more;
+    return this.chunked ? writeChunk(upstream.socket, piece) : upstream.write(piece);
   }
 
   end(): void {

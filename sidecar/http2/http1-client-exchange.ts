@@ -12,6 +12,7 @@ import type { Reason } from '../contracts.js';
 import { rawErrorResponse } from '../error-pages.js';
 import { statusFor, type BadGatewayError } from '../errors.js';
 import type { ClientExchange, ExchangeClient, ExchangeHost, ExchangeRequest } from '../http1/exchange.js';
+import { writeChunk } from '../http1/chunked-write.js';
 import { clientResponseHead, type ResponseFraming } from '../http1/heads.js';
 import type { RouteState } from '../http1/route-state.js';
 import type { Permit } from '../overload/limiter.js';
@@ -22,7 +23,6 @@ import { H2AppCall } from './h2-app-call.js';
 import { rawListOf } from './headers.js';
 
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
-const CRLF = '\r\n';
 
 export class H2cAppExchange implements ClientExchange, AppCallOwner {
   private readonly call: AppCall;
@@ -121,13 +121,7 @@ export class H2cAppExchange implements ClientExchange, AppCallOwner {
   appBody(piece: Buffer): boolean {
     if (this.finished || this.framing === 'none') return true;
     const socket = this.client.socket;
-    if (this.framing !== 'chunked') return socket.write(piece);
-    socket.cork();
-    socket.write(`${piece.length.toString(16)}${CRLF}`, 'latin1');
-    socket.write(piece);
-    const more = socket.write(CRLF, 'latin1');
-    socket.uncork();
-    return more;
+    return this.framing === 'chunked' ? writeChunk(socket, piece) : socket.write(piece);
   }
 
   appEnd(trailers: IncomingHttpHeaders | undefined): void {
