@@ -253,7 +253,8 @@ export class StreamExchange implements AppCallOwner, Waiter {
     const status = statusFor(reason, state.config);
     const error = reason === 'circuit-open' ? circuitOpenError() : new BadGatewayError('overloaded', 'connection_limit_reached', 'overloaded');
     const retryAfterSeconds = reason === 'circuit-open' ? retryAfterFor(state) : overloadRetryAfter(state);
-    const pushbackMs = state.retryAfterSeconds !== undefined ? state.retryAfterSeconds * 1000 : reason === 'circuit-open' ? state.breaker.msUntilTrial() : 1000;
+    // In milliseconds where Retry-After has whole seconds: exactly until the breaker's next trial.
+    const pushbackMs = reason === 'circuit-open' && state.retryAfterSeconds === undefined ? state.breaker.msUntilTrial() : retryAfterSeconds * 1000;
     answerStream(this.stream, state.pages, { ...this.answerFor(reason, error.proxyError, status), retryAfterSeconds, pushbackMs }, this.grpc, this.method === 'HEAD');
     this.stream.resume(); // a body nobody will read is discarded, not left in the window
     this.finished = true;

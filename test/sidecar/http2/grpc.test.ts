@@ -54,6 +54,19 @@ describe('gRPC through the sidecar to an h2c app', () => {
     expect(app.seen).toHaveLength(1);
   });
 
+  it('answers overload with UNAVAILABLE and the policy\'s retryAfter as pushback', async () => {
+    const app = await h2.app();
+    app.handler = () => undefined; // holds the one slot
+    const sidecar = await h2.sidecar(app.url, { ...noTrip, retryAfter: '3s', overload: { mode: 'enforce', limit: 1, queue: { size: 0 } } }, 'h2c');
+    const client = h2.client(sidecar.url);
+    const held = client.request(grpcHeaders('/svc/Hold'));
+    held.end(grpcFrame(''));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const shed = await h2Request(client, grpcHeaders('/svc/M'), grpcFrame(''));
+    expect(shed.headers).toMatchObject({ 'grpc-status': '14', 'x-badgateway-reason': 'overloaded', 'proxy-status': 'badgateway; error=connection_limit_reached', 'grpc-retry-pushback-ms': '3000' });
+    held.close();
+  });
+
   it('does not count grpc-status codes outside failureGrpcCodes', async () => {
     const app = await h2.app();
     app.handler = unary(5, 'not found');
