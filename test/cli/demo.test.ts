@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { request } from 'undici';
 import { closedPort } from '../support/faulty-upstream.js';
-import { eventually, startCli } from '../support/cli.js';
+import { eventually, runCli, startCli } from '../support/cli.js';
 
 const stops: (() => void)[] = [];
 afterEach(() => {
@@ -35,7 +35,7 @@ describe('badgateway demo', () => {
     const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
     stops.push(() => demo.child.kill('SIGKILL'));
     await eventually(async () => (await request(`http://127.0.0.1:${port}/`)).statusCode === 200, 15_000, 'demo up');
-    expect(demo.output()).toContain('(healthy | failing | hanging | down | overload)');
+    expect(demo.output()).toContain('(healthy | failing | stuck | down | overload)');
 
     const switched = await request(`http://127.0.0.1:${controlPort}/_demo/mode?set=overload`, { method: 'POST' });
     expect(await switched.body.json()).toEqual({ mode: 'overload' });
@@ -46,4 +46,41 @@ describe('badgateway demo', () => {
     demo.child.kill('SIGTERM');
     expect(await demo.exited).toBe(0);
   }, 60_000);
+
+  it('its switch speaks the key names, says what is wrong with a bad one, and reads with GET', async () => {
+    const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
+    const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
+    stops.push(() => demo.child.kill('SIGKILL'));
+    const mode = `http://127.0.0.1:${controlPort}/_demo/mode`;
+    await eventually(async () => (await request(mode)).statusCode === 200, 15_000, 'GET /_demo/mode answers the state');
+    expect(await (await request(mode)).body.json()).toMatchObject({ mode: 'healthy', modes: ['healthy', 'failing', 'stuck', 'down', 'overload'] });
+
+    const stuck = await request(`${mode}?set=stuck`, { method: 'POST' });
+    expect([stuck.statusCode, await stuck.body.json()]).toEqual([200, { mode: 'stuck' }]);
+    const bad = await request(`${mode}?set=sleepy`, { method: 'POST' });
+    expect([bad.statusCode, await bad.body.json()]).toEqual([400, expect.objectContaining({ error: 'set: "sleepy" is not a mode; modes: healthy, failing, stuck, down, overload' })]);
+    const missing = await request(mode, { method: 'POST' });
+    expect([missing.statusCode, (await missing.body.json() as { error: string }).error]).toEqual([400, 'set: null is not a mode; modes: healthy, failing, stuck, down, overload']);
+    demo.child.kill('SIGTERM');
+    expect(await demo.exited).toBe(0);
+  });
+
+  it('a circuit still open from the last mode is explained on the status line', async () => {
+    const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
+    const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
+    stops.push(() => demo.child.kill('SIGKILL'));
+    await eventually(async () => (await request(`http://127.0.0.1:${port}/`)).statusCode === 200, 15_000, 'demo up');
+    await request(`http://127.0.0.1:${controlPort}/_demo/mode?set=down`, { method: 'POST' });
+    await eventually(async () => (await request(`http://127.0.0.1:${port}/`)).headers['x-badgateway-reason'] === 'circuit-open', 15_000, 'circuit open');
+    await request(`http://127.0.0.1:${controlPort}/_demo/mode?set=overload`, { method: 'POST' });
+    await eventually(() => /app: overload .*circuit: (open|half-open).*the circuit opened while the app failed; it closes after the next trial request succeeds/.test(demo.output()), 15_000, 'the note on the status line');
+    demo.child.kill('SIGTERM');
+    expect(await demo.exited).toBe(0);
+  }, 45_000);
+
+  it('--help names each default once', async () => {
+    const help = await runCli(['demo', '--help']);
+    expect(help.stdout).toMatch(/--duration <duration> +stop after this long \(default: until q or Ctrl-C\)\n/);
+    expect(help.stdout.match(/default/g)).toHaveLength(4); // one per option: --port, --admin-port, --control-port, --duration
+  });
 });
