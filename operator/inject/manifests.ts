@@ -40,13 +40,17 @@ function injectObject(object: Record<string, unknown>, context: InjectContext, p
   }
   if (object.kind !== 'Deployment') return object;
   const deployment = structuredClone(object) as V1Deployment;
-  deployment.metadata = { ...deployment.metadata, annotations: { ...deployment.metadata?.annotations, [ANNOTATIONS.inject]: 'true' } };
+  // Asking for injection is what running `inject` says, unless the manifest opted out explicitly.
+  const optedOut = deployment.metadata?.annotations?.[ANNOTATIONS.inject];
+  if (optedOut === undefined) deployment.metadata = { ...deployment.metadata, annotations: { ...deployment.metadata?.annotations, [ANNOTATIONS.inject]: 'true' } };
   const policyName = policyFor(deployment, policies) ?? context.policyName;
   const result = injectDeployment(deployment, { ...context, ...(policyName === undefined ? {} : { policyName }) });
-  const name = `deployment/${deployment.metadata.name ?? '?'}`;
+  const name = `deployment/${deployment.metadata?.name ?? '?'}`;
   const configured = policyName === undefined ? '' : ` (policy ${policyName})`;
-  lines.push(result.injectable ? `${name} injected${configured}` : `${name} skipped: ${result.reasons.join('; ')}`);
-  return (result.injectable ? result.deployment : object) as Record<string, unknown>;
+  const optOut = optedOut === undefined || optedOut === 'true' ? [] : [`${ANNOTATIONS.inject} is ${JSON.stringify(optedOut)}`];
+  lines.push(result.injectable ? `${name} injected${configured}` : `${name} skipped: ${[...optOut, ...result.reasons].join('; ')}`);
+  // A skipped Deployment is passed through as written, except that an opt-out removes a sidecar injected before.
+  return (result.injectable || result.patch.length > 0 ? result.deployment : object) as Record<string, unknown>;
 }
 
 /** A document as written, without its own `---` (the output adds one between documents). */
