@@ -90,6 +90,8 @@ describe('badgateway check', () => {
     expect({ code: format.code, stderr: format.stderr }).toEqual({ code: 2, stderr: 'badgateway: --output: "yaml" is not text or json\n' });
     const kubeconfig = await runCli(['check', '--kubeconfig', '/nonexistent/kubeconfig'], { timeoutMs: 90_000 });
     expect({ code: kubeconfig.code, stderr: kubeconfig.stderr }).toEqual({ code: 2, stderr: 'badgateway: --kubeconfig: /nonexistent/kubeconfig does not exist\n' });
+    const environment = await runCli(['check'], { env: { KUBECONFIG: '/nonexistent/kubeconfig' }, timeoutMs: 90_000 });
+    expect({ code: environment.code, stderr: environment.stderr }).toEqual({ code: 2, stderr: 'badgateway: cannot read the kubeconfig (KUBECONFIG=/nonexistent/kubeconfig): ENOENT\n' });
   }, 240_000);
 
   it('on an empty cluster: fails on the CRD and the operator, with hints, exit 1', async () => {
