@@ -84,7 +84,7 @@ describe('helm chart', () => {
       'apps/deployments: list,watch,patch',
       '/services: list,watch',
       'events.k8s.io/events: create',
-      'admissionregistration.k8s.io/mutatingwebhookconfigurations: get,patch',
+      'admissionregistration.k8s.io/mutatingwebhookconfigurations: get,list,watch,patch',
     ]);
     expect(find(objects, 'ClusterRole').rules.at(-1).resourceNames).toEqual(['bgw-badgateway']);
     const namespaced = find(objects, 'Role');
