@@ -7,6 +7,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ANNOTATIONS, API_GROUP_VERSION, POLICY_KIND } from '../../api/names.js';
+import { yamlProblem } from '../../api/yaml-problem.js';
 import { injectDeployment, type InjectContext } from './inject.js';
 import { effectivePolicyName, type PolicyLike } from './policy-match.js';
 
@@ -63,7 +64,7 @@ export function injectManifests(text: string, context: InjectContext): ManifestR
   const parts: string[] = [];
   const documents = parseAllDocuments(text);
   for (const document of documents) {
-    if (document.errors.length > 0) throw new Error(`invalid YAML: ${document.errors[0]!.message.split('\n')[0]}`);
+    if (document.errors.length > 0) throw new Error(`invalid YAML: ${yamlProblem(document.errors[0]!.message)}`);
   }
   const objects = documents.map((document) => document.toJS() as unknown);
   const policies = objects

@@ -74,7 +74,7 @@ describe('badgateway inject', () => {
   it('bad input exits 2 with one line', async () => {
     const bad = await runCli(['inject'], { input: 'a: [unclosed' });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^badgateway: stdin: invalid YAML/);
+    expect(bad.stderr).toMatch(/^badgateway: stdin: invalid YAML: .* at line 1, column 13\n$/);
     const version = await runCli(['inject', '--kube-version', 'latest'], { input });
     expect(version.code).toBe(2);
     expect(version.stderr).toMatch(/^badgateway: --kube-version: "latest" is not a Kubernetes version/);
