@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- custom objects and events come back as untyped JSON */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { silentLogger } from '../../../api/logger.js';
+import { capturingLogger } from '../../support/capturing-logger.js';
 import { DEFAULT_INJECTION_SETTINGS } from '../../../operator/inject/settings.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../../operator/kube/clients.js';
 import { runOperator, type RunningOperator } from '../../../operator/run-operator.js';
@@ -26,9 +27,9 @@ afterEach(async () => {
   await server.close();
 });
 
-async function start(identity: string): Promise<RunningOperator> {
+async function start(identity: string, logger = silentLogger()): Promise<RunningOperator> {
   const operator = await runOperator({
-    clients, identity, logger: silentLogger(), host: '127.0.0.1', metricsPort: 0,
+    clients, identity, logger, host: '127.0.0.1', metricsPort: 0,
     ownNamespace: LEASE.namespace, webhook: false, maxConcurrentReconciles: 2, injection: DEFAULT_INJECTION_SETTINGS,
     leaderElection: { leaseName: LEASE.name, leaseNamespace: LEASE.namespace, leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 200 },
   });
@@ -44,6 +45,19 @@ const leaderEvents = async (): Promise<any[]> =>
   (await clients.events.listNamespacedEvent({ namespace: LEASE.namespace })).items.filter((event) => event.reason === 'LeaderElected');
 const rendered = async (name: string): Promise<string | undefined> =>
   (await clients.core.readNamespacedConfigMap({ name: `badgateway-${name}`, namespace: 'default' }).catch(() => undefined))?.data?.['policy.json'];
+
+describe('runOperator shutting down', () => {
+  it('with its API server going away at the same time (kill %1 %2): no watch failure logged', async () => {
+    const { lines, logger } = capturingLogger('operator');
+    const operator = await start('replica-a', logger);
+    await eventually(() => operator.isLeader(), 20_000, 'leading');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the watches are established
+    running.splice(running.indexOf(operator), 1);
+    await Promise.all([operator.close(), server.close()]);
+    expect(lines.filter((line) => line.level === 'warn').map((line) => line.msg)).not.toContain('watch failed; restarting');
+    server = await startTestApiServer(); // for afterEach
+  });
+});
 
 describe('runOperator with leader election', () => {
   it('one leader reconciles, records LeaderElected on the Lease, releases the Lease on close, and the follower takes over', async () => {
