@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { repoRoot } from '../support/cli.js';
 import { closedPort } from '../support/faulty-upstream.js';
+import { generatedMetricList, METRICS_BEGIN, METRICS_END } from '../support/metric-list.js';
 import { renderChart } from '../support/helm.js';
 import { kubectlPath } from '../support/tools.js';
 import { runInUserShell, userShellPath } from '../support/user-shell.js';
@@ -53,6 +54,15 @@ describe('docs/observability.md', () => {
     const section = doc.slice(doc.indexOf('## Dashboard'), doc.indexOf('## Alerts'));
     const listed = [...section.matchAll(/^- \*\*[^*]+\*\*(?: \([^)]*\))?: ([\s\S]*?)\.$/gm)].flatMap((match) => (match[1] as string).replace(/\s*\n\s*/g, ' ').split('; '));
     expect(listed).toEqual(panels.map((title) => title.replace('Upstream latency', 'Upstream latency (p50, p95, p99)')));
+  });
+
+  it('its metric list is the one generated from the sidecar\'s and the operator\'s registries', () => {
+    const generated = generatedMetricList();
+    const start = doc.indexOf(METRICS_BEGIN);
+    const end = doc.indexOf(METRICS_END) + METRICS_END.length;
+    if (process.env.UPDATE_DOCS === '1') writeFileSync(join(repoRoot, 'docs', 'observability.md'), start < 0 ? doc : doc.slice(0, start) + generated + doc.slice(end));
+    expect(start).toBeGreaterThan(0);
+    expect(doc.slice(start, end)).toBe(generated);
   });
 
   it('its kubectl plugin recipe runs the CLI on Node.js 24 from a user\'s shell', async () => {
