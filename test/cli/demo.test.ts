@@ -8,11 +8,17 @@ afterEach(() => {
   for (const stop of stops.splice(0)) stop();
 });
 
+/** The demo on free ports for a minute, killed after the test if it is still running. */
+async function startDemo() {
+  const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
+  const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
+  stops.push(() => demo.child.kill('SIGKILL'));
+  return { demo, port, controlPort };
+}
+
 describe('badgateway demo', () => {
   it('serves the app, then the branded fast 502 once the app is switched down', async () => {
-    const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
-    const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
-    stops.push(() => demo.child.kill('SIGKILL'));
+    const { demo, port, controlPort } = await startDemo();
     const proxy = `http://127.0.0.1:${port}/`;
     await eventually(async () => (await request(proxy)).statusCode === 200, 15_000, 'demo up');
     expect(demo.output()).toContain(`through the sidecar:  http://127.0.0.1:${port}/`);
@@ -31,9 +37,7 @@ describe('badgateway demo', () => {
   });
 
   it('overload mode: many clients at an app that slows with concurrency get 503 overloaded, the circuit stays closed', async () => {
-    const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
-    const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
-    stops.push(() => demo.child.kill('SIGKILL'));
+    const { demo, port, controlPort } = await startDemo();
     await eventually(async () => (await request(`http://127.0.0.1:${port}/`)).statusCode === 200, 15_000, 'demo up');
     expect(demo.output()).toContain('(healthy | failing | stuck | down | overload)');
 
@@ -48,9 +52,7 @@ describe('badgateway demo', () => {
   }, 60_000);
 
   it('its switch speaks the key names, says what is wrong with a bad one, and reads with GET', async () => {
-    const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
-    const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
-    stops.push(() => demo.child.kill('SIGKILL'));
+    const { demo, controlPort } = await startDemo();
     const mode = `http://127.0.0.1:${controlPort}/_demo/mode`;
     await eventually(async () => (await request(mode)).statusCode === 200, 15_000, 'GET /_demo/mode answers the state');
     expect(await (await request(mode)).body.json()).toMatchObject({ mode: 'healthy', modes: ['healthy', 'failing', 'stuck', 'down', 'overload'] });
@@ -66,9 +68,7 @@ describe('badgateway demo', () => {
   });
 
   it('a circuit still open from the last mode is explained on the status line', async () => {
-    const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
-    const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
-    stops.push(() => demo.child.kill('SIGKILL'));
+    const { demo, port, controlPort } = await startDemo();
     await eventually(async () => (await request(`http://127.0.0.1:${port}/`)).statusCode === 200, 15_000, 'demo up');
     await request(`http://127.0.0.1:${controlPort}/_demo/mode?set=down`, { method: 'POST' });
     await eventually(async () => (await request(`http://127.0.0.1:${port}/`)).headers['x-badgateway-reason'] === 'circuit-open', 15_000, 'circuit open');
