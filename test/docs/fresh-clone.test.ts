@@ -18,16 +18,16 @@ describe('a fresh clone, in a user\'s shell', () => {
     try {
       for (const file of ['package.json', 'package-lock.json', '.npmrc'].filter((name) => existsSync(join(repoRoot, name)))) copyFileSync(join(repoRoot, file), join(folder, file));
       // What `npm install` does to the lockfile, without the download: npm resolves the tree from the lockfile and rewrites it.
-      const result = await runInUserShell('npm install --package-lock-only --ignore-scripts --offline --no-audit --no-fund', { cwd: folder });
+      const result = await runInUserShell('npm install --package-lock-only --ignore-scripts --offline --no-audit --no-fund', { cwd: folder, timeoutMs: 120_000 });
       expect({ code: result.code, warnings: result.stderr.split('\n').filter((line) => /warn|ERR/i.test(line)) }).toEqual({ code: 0, warnings: [] });
       expect(readFileSync(join(folder, 'package-lock.json'), 'utf8')).toBe(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8'));
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
-  });
+  }, 150_000);
 
   it('npx badgateway --version prints the version and nothing else', async () => {
-    const result = await runInUserShell('npx badgateway --version', { cwd: repoRoot });
+    const result = await runInUserShell('npx badgateway --version', { cwd: repoRoot, timeoutMs: 120_000 });
     expect(result).toEqual({ code: 0, stdout: `${packageJson.version}\n`, stderr: '' });
-  });
+  }, 150_000);
 });

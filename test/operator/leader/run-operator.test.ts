@@ -51,9 +51,14 @@ describe('runOperator shutting down', () => {
     const { lines, logger } = capturingLogger('operator');
     const operator = await start('replica-a', logger);
     await eventually(() => operator.isLeader(), 20_000, 'leading');
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the watches are established
+    // The controller runs (its informers listed, their watches open): a policy is rendered.
+    await clients.custom.createNamespacedCustomObject({ ...group, body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'one' }, spec: {} } });
+    await eventually(async () => (await rendered('one')) !== undefined, 20_000, 'rendered by the leader');
     running.splice(running.indexOf(operator), 1);
-    await Promise.all([operator.close(), server.close()]);
+    server.faults.latency(1_000); // the Lease release is slow, as against an API server going away
+    const closing = operator.close();
+    await server.close(); // and meanwhile the watches break
+    await closing;
     expect(lines.filter((line) => line.level === 'warn').map((line) => line.msg)).not.toContain('watch failed; restarting');
     server = await startTestApiServer(); // for afterEach
   });
