@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { delimiter } from 'node:path';
+import { completion, type CliResult } from './cli.js';
 
 export function userShellPath(path = process.env.PATH ?? ''): string {
   return path.split(delimiter).filter((entry) => !/[/\\]node_modules[/\\]\.bin$/.test(entry) && !/node-gyp-bin$/.test(entry)).join(delimiter);
@@ -16,25 +17,8 @@ export function userShellEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, PATH: userShellPath(), ...extra };
 }
 
-export interface ShellResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs one command line in bash, as typed in a user's shell. */
-export function runInUserShell(command: string, options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<ShellResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], { cwd: options.cwd, env: userShellEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (data) => { stdout += String(data); });
-    child.stderr.on('data', (data) => { stderr += String(data); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+export function runInUserShell(command: string, options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult> {
+  const child = spawn('bash', ['-c', command], { cwd: options.cwd, env: userShellEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return completion(child, options.timeoutMs ?? 60_000);
 }
