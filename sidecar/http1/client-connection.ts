@@ -365,6 +365,13 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
     if (rest !== null) this.feed(rest);
   }
 
+  abortForApp(): void {
+    this.closing = true; // the app broke its response: nothing the client did, so not counted as its reset
+    this.exchange = null;
+    this.timer.disarm();
+    this.socket.destroy();
+  }
+
   resumeReading(): void {
     if (this.waiting || this.closing) return;
     this.socket.resume();

@@ -33,6 +33,8 @@ export interface ExchangeClient {
   /** The client connection may carry another request after this one. */
   readonly keepAlive: boolean;
   exchangeFinished(close: boolean): void;
+  /** The app's response broke after its head went out: the client connection is aborted, on the app's account. */
+  abortForApp(): void;
   resumeReading(): void;
   /** A 101 arrived: the client socket leaves HTTP, with the bytes the client sent after its head. */
   takeForTunnel(): Buffer | null;
@@ -304,7 +306,7 @@ export class Exchange implements UpstreamUser, ClientExchange {
       // The head is gone: never let a truncated body look complete.
       this.ticket.settle(false);
       this.finished = true;
-      this.client.socket.destroy();
+      this.client.abortForApp();
       const reason: Reason = error.reason === 'reset' || error.reason === 'connect-failed' ? 'body-truncated' : error.reason;
       this.host.metrics.request(this.status, reason);
       if (this.host.accessLog) this.log(this.status, reason, error);
