@@ -7,9 +7,11 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { SidecarConfig } from '../api/schema.js';
 import { createAccessLogSampler } from './access-log-sampler.js';
 import { createBreaker, sameBreakerSettings, type Breaker } from './breaker.js';
+import { deadlinesOf, sameDeadlines, type Deadlines } from './core/deadlines.js';
 import type { CircuitState, ClientConnectionErrorKind, Logger, ProxyOptions, ProxyServer } from './contracts.js';
 import { ClientConnection } from './http1/client-connection.js';
-import type { ConnectionHost } from './http1/connection-host.js';
+import type { ConnectionHost, HostedConnection } from './http1/connection-host.js';
+import { isBusy, type ConnectionPhase } from './http1/connection-phase.js';
 import { buildRouteState, type RouteState } from './http1/route-state.js';
 import { UpstreamPool } from './http1/upstream-pool.js';
 import { ConcurrencyLimiter, type LimiterState } from './overload/limiter.js';
@@ -28,10 +30,6 @@ function logs(logger: Logger, level: string): boolean {
   return typeof isLevelEnabled === 'function' ? isLevelEnabled.call(logger, level) : true;
 }
 
-function sameTimeouts(a: Readonly<SidecarConfig>, b: Readonly<SidecarConfig>): boolean {
-  return JSON.stringify(a.timeouts) === JSON.stringify(b.timeouts);
-}
-
 class SidecarProxy implements ProxyServer, ConnectionHost {
   readonly metrics;
   readonly logger;
@@ -40,12 +38,13 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
   readonly upstreamAuthority: string;
   private readonly debugLog: boolean;
   private readonly server: Server;
-  private readonly connections = new Set<ClientConnection>();
+  private readonly connections = new Set<HostedConnection>();
   private state: RouteState;
   /** One limiter for the proxy's life: reloads reconfigure it, so its counts and queue carry over. */
   readonly limiter: ConcurrencyLimiter;
   private draining = false;
-  private inFlight = 0;
+  /** Connections with a request in flight or queued: what a drain waits for (phaseChanged keeps it). */
+  private busy = 0;
   private idleWaiters: (() => void)[] = [];
   readonly fastFailureLog = createAccessLogSampler({ onSkipped: (reason) => this.metrics.accessLogSkipped?.(reason) });
 
@@ -57,7 +56,7 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
     this.upstreamAuthority = options.upstream.host;
     const config = options.config.current();
-    this.state = buildRouteState(config, this.newBreaker(config), this.newPool(config));
+    this.state = buildRouteState(config, this.newBreaker(config), this.newPool(deadlinesOf(config.timeouts)));
     this.limiter = new ConcurrencyLimiter(this.state.overload, {
       shed: (mode) => this.metrics.overloadShed(mode),
       queueWait: (seconds) => this.metrics.overloadQueueWait(seconds),
@@ -70,8 +69,8 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     return createBreaker(config.circuitBreaker, this.metrics, this.logger);
   }
 
-  private newPool(config: Readonly<SidecarConfig>): UpstreamPool {
-    return new UpstreamPool(this.options.upstream, config.timeouts, this.maxHeaderSize);
+  private newPool(deadlines: Deadlines): UpstreamPool {
+    return new UpstreamPool(this.options.upstream, deadlines, this.maxHeaderSize);
   }
 
   private readonly onConnection = (socket: Socket): void => {
@@ -90,20 +89,18 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     return this.draining;
   }
 
-  exchangeStarted(): void {
-    this.inFlight += 1;
-  }
-
-  exchangeDone(): void {
-    this.inFlight -= 1;
-    if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+  phaseChanged(_connection: HostedConnection, from: ConnectionPhase, to: ConnectionPhase): void {
+    const change = Number(isBusy(to)) - Number(isBusy(from));
+    if (change === 0) return;
+    this.busy += change;
+    if (this.busy === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const wake of waiters) wake();
     }
   }
 
-  connectionClosed(connection: ClientConnection): void {
+  connectionClosed(connection: HostedConnection): void {
     this.connections.delete(connection);
   }
 
@@ -127,7 +124,8 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     const previous = this.state;
     if (next === previous.config) return;
     const breaker = sameBreakerSettings(previous.config.circuitBreaker, next.circuitBreaker) ? previous.breaker : this.newBreaker(next);
-    const pool = sameTimeouts(previous.config, next) ? previous.pool : this.newPool(next);
+    const deadlines = deadlinesOf(next.timeouts);
+    const pool = sameDeadlines(previous.deadlines, deadlines) ? previous.pool : this.newPool(deadlines);
     this.state = buildRouteState(next, breaker, pool);
     this.limiter.configure(this.state.overload);
     if (breaker !== previous.breaker) previous.breaker.close();
@@ -144,14 +142,14 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
   }
 
   private closeIdleConnections(): void {
-    for (const connection of this.connections) if (connection.idle) connection.close();
+    for (const connection of this.connections) if (connection.closesOnDrain) connection.close();
   }
 
   async drain(timeoutMs: number): Promise<{ completed: boolean }> {
     this.draining = true;
     this.server.close();
     this.closeIdleConnections();
-    if (this.inFlight === 0) return { completed: true };
+    if (this.busy === 0) return { completed: true };
     const completed = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       timer.unref();

@@ -2,15 +2,19 @@
  * One client connection: one request parser, reused; pipelined requests answered in order, one
  * exchange at a time (parsing pauses after each request until its response is written); the head
  * (slowloris), body-idle and keep-alive timeouts; requests that must not be forwarded answered here.
+ * Where the connection is in its life is its phase (connection-phase.ts), written by enter() alone.
  */
 import type { Socket } from 'node:net';
 import type { BreakerTicket } from '../breaker.js';
+import { admit, admitGranted, type AnswerWithoutAppKind } from '../core/admission.js';
 import type { Reason } from '../contracts.js';
-import { NO_PERMIT, type Permit, type Waiter } from '../overload/limiter.js';
-import { answerWithoutApp, type AnswerWithoutAppReason } from './answer-without-app.js';
+import type { Permit, Waiter } from '../overload/limiter.js';
+import { answerWithoutApp } from './answer-without-app.js';
 import { clientErrorResponse } from './answers.js';
-import type { ConnectionHost } from './connection-host.js';
-import { ConnectionTimer, HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, LINGER_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIVE, TIMER_LINGER, type TimerOwner } from './connection-timer.js';
+import type { ConnectionHost, HostedConnection } from './connection-host.js';
+import { closesOnDrain, isBusy, isEnded, type ConnectionPhase } from './connection-phase.js';
+import { HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, LINGER_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIVE, TIMER_LINGER } from './connection-timeouts.js';
+import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
 import { Exchange, type ExchangeClient, type ExchangeRequest } from './exchange.js';
 import { forwardedRequest } from './forwarded-request.js';
 import { headerValue, requestIdOf } from './heads.js';
@@ -23,23 +27,17 @@ import { traceIdOf } from './trace-context.js';
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const NO_BYTES = Buffer.alloc(0);
 
-export class ClientConnection implements ParserSink, ExchangeClient, Waiter, TimerOwner, QueueOwner {
+export class ClientConnection implements HostedConnection, ParserSink, ExchangeClient, Waiter, TimerOwner, QueueOwner {
   private readonly parser: HttpParser;
   private readonly clientAddress: string;
+  private phase: ConnectionPhase = 'idle';
   private exchange: Exchange | null = null;
   private requestId = '';
-  /** Bytes of a request head arrived and its head is not complete yet. */
-  private inHead = false;
   http10 = false;
   keepAlive = true;
-  /** Between a request head and the end of its body. */
-  private inBody = false;
-  /** Parsing is paused until the exchange in flight has answered. */
-  private waiting = false;
+  /** Bytes read while parsing waits (queued, exchanging), parsed when it goes on. */
   private leftover: Buffer | null = null;
-  private closing = false;
-  private tunnelled = false;
-  private readonly timer = new ConnectionTimer(this);
+  private readonly timer = new DeadlineTimer(this);
   private bodyIdleMs = 0;
   private bodyPaused = false;
   /** Set while the request waits for the limiter; the parser is paused after its head. */
@@ -57,9 +55,21 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
     this.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
   }
 
-  /** Whether no request is in progress (a drain closes such connections at once). */
-  get idle(): boolean {
-    return this.exchange === null && !this.inBody && this.leftover === null && !this.tunnelled;
+  get currentPhase(): ConnectionPhase {
+    return this.phase;
+  }
+
+  /** Whether a drain closes the connection at once (no request in progress). */
+  get closesOnDrain(): boolean {
+    return closesOnDrain(this.phase);
+  }
+
+  /** The only writer of `phase`; the host derives what a drain waits for from the changes. */
+  private enter(next: ConnectionPhase): void {
+    const previous = this.phase;
+    if (previous === next || previous === 'closed') return;
+    this.phase = next;
+    this.host.phaseChanged(this, previous, next);
   }
 
   close(): void {
@@ -72,7 +82,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
    * ended, so its fd would stay open. The linger timer destroys it if the client never closes.
    */
   private hangUp(last?: string): void {
-    this.closing = true;
+    this.enter('closing');
     this.leftover = null;
     if (!this.socket.writable) {
       this.timer.disarm();
@@ -85,9 +95,16 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
     this.timer.arm(TIMER_LINGER, LINGER_MS);
   }
 
+  /** Destroyed without a word: the client's request or the app's response broke off. */
+  private destroy(): void {
+    this.enter('closing');
+    this.timer.disarm();
+    this.socket.destroy();
+  }
+
   timerFired(kind: number): void {
     if (kind === TIMER_KEEP_ALIVE || kind === TIMER_LINGER) {
-      this.closing = true;
+      this.enter('closing');
       this.socket.destroy();
     } else if (kind === TIMER_HEAD) {
       this.host.clientError('header-timeout', {});
@@ -111,66 +128,63 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   private abortExchange(reason: Reason, status: number): void {
     const exchange = this.exchange;
     this.exchange = null;
-    if (exchange === null || !exchange.hasAnswered()) {
-      exchange?.clientGone();
-      this.refuse(status, exchange === null ? requestIdOf(undefined) : this.requestId, reason);
-      return;
+    if (exchange === null) {
+      this.refuse(status, requestIdOf(undefined), reason);
+    } else if (!exchange.hasAnswered()) {
+      exchange.clientGone({ status, reason });
+      this.hangUp(clientErrorResponse(status, this.requestId));
+    } else {
+      exchange.clientGone({ status: exchange.answeredStatus(), reason });
+      this.destroy();
     }
-    this.host.metrics.request(exchange.answeredStatus(), reason);
-    exchange.clientGone();
-    this.closing = true;
-    this.timer.disarm();
-    this.socket.destroy();
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (this.closing) return;
-    if (this.waiting) {
+    const phase = this.phase;
+    if (isEnded(phase)) return;
+    if (phase === 'queued' || phase === 'exchanging') {
       this.leftover = this.leftover === null ? chunk : Buffer.concat([this.leftover, chunk]);
       this.socket.pause();
       return;
     }
     const wasIdle = this.timer.kind === TIMER_KEEP_ALIVE;
-    if (!this.inBody) this.inHead = true;
+    if (phase === 'idle') this.enter('head');
     this.feed(chunk);
     // A head still incomplete after this read has HEAD_TIMEOUT_MS from its first bytes (slowloris);
     // one that completed re-armed the timer itself, so the usual request costs no timer here.
-    if (wasIdle && this.inHead && this.timer.kind === TIMER_KEEP_ALIVE) this.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
+    if (wasIdle && this.phase === 'head' && this.timer.kind === TIMER_KEEP_ALIVE) this.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
   };
 
   private feed(chunk: Buffer): void {
     const result = this.parser.execute(chunk);
     if (result === ERROR_OK) return;
-    if (result === ERROR_PAUSED || result === ERROR_PAUSED_UPGRADE) {
-      if (this.closing) return;
-      if (this.queued !== null) {
-        // Paused after a queued request's head: more bytes (its body) wait in the socket. With
-        // none, reading goes on, so a client that leaves is seen (and leaves the queue) at once.
-        const rest = chunk.subarray(this.parser.consumed);
-        if (rest.length > 0) {
-          this.leftover = rest;
-          this.socket.pause();
-        }
-        return;
+    if (isEnded(this.phase)) return;
+    if (result !== ERROR_PAUSED && result !== ERROR_PAUSED_UPGRADE) {
+      this.malformed();
+      return;
+    }
+    const rest = chunk.subarray(this.parser.consumed);
+    if (this.queued !== null) {
+      // Paused after a queued request's head: more bytes (its body) wait in the socket. With
+      // none, reading goes on, so a client that leaves is seen (and leaves the queue) at once.
+      if (rest.length > 0) {
+        this.leftover = rest;
+        this.socket.pause();
       }
-      if (this.exchange === null && result === ERROR_PAUSED_UPGRADE) {
+      return;
+    }
+    if (this.exchange === null) {
+      if (result === ERROR_PAUSED_UPGRADE) {
         this.close(); // an upgrade request answered here (open circuit)
         return;
       }
-      const rest = chunk.subarray(this.parser.consumed);
-      if (this.exchange === null && result === ERROR_PAUSED) {
-        // The request was answered while it was parsed (open circuit): go on with the next one.
-        this.parser.resume();
-        this.waiting = false;
-        if (rest.length > 0) this.feed(rest);
-        return;
-      }
-      if (rest.length > 0) this.leftover = rest;
-      this.socket.pause();
+      // The request was answered while it was parsed: go on with the next one.
+      this.parser.resume();
+      if (rest.length > 0) this.feed(rest);
       return;
     }
-    if (this.closing) return;
-    this.malformed();
+    if (rest.length > 0) this.leftover = rest;
+    this.socket.pause();
   }
 
   private malformed(): void {
@@ -182,8 +196,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   // ParserSink: called from inside parser.execute.
 
   onHead(parser: HttpParser): number {
-    if (this.closing) return -1;
-    this.inHead = false;
+    if (isEnded(this.phase)) return -1;
     const state = this.host.routeState();
     const headers = parser.headers;
     const requestId = requestIdOf(headerValue(headers, 'x-request-id'));
@@ -199,34 +212,28 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
       this.refuse(checked.status, requestId, 'client-refused');
       return -1;
     }
-    this.inBody = true;
     this.bodyPaused = false;
-    this.bodyIdleMs = state.requestBodyIdleMs;
-    if (checked.hasBody) this.timer.arm(TIMER_BODY, state.requestBodyIdleMs);
+    this.bodyIdleMs = state.deadlines.requestBodyIdleMs;
+    if (checked.hasBody) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
     else this.timer.disarm();
     const bodyUnread = checked.hasBody || checked.expectContinue;
-    if (state.breaker.rejects()) return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'circuit-open');
     const upgrade = parser.upgrade && !this.http10;
-    // A tunnel's lifetime says nothing about the app's request latency: never limited or counted.
-    const admission = upgrade ? NO_PERMIT : this.host.limiter.acquire(parser.target);
-    if (admission === 'shed') return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'overloaded');
+    const admission = admit(state.breaker, this.host.limiter, parser.target, upgrade);
+    if (admission.verdict === 'answer') {
+      this.enter('body');
+      return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, admission.kind);
+    }
     const request = forwardedRequest(parser, checked, this.http10, upgrade, requestId, traceId, this.clientAddress, this.host.upstreamAuthority);
-    if (admission === 'wait') {
+    if (admission.verdict === 'wait') {
       // No body is read and no 100 Continue sent before the limiter admits the request.
       this.queued = { request, bodyUnread, permit: null };
       this.timer.disarm();
-      this.waiting = true;
-      this.host.exchangeStarted(); // a drain waits for it like for a request in flight
+      this.enter('queued');
       this.host.limiter.enqueue(this);
       return ERROR_PAUSED;
     }
-    const ticket = state.breaker.admit();
-    if (ticket === null) {
-      admission.release();
-      return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'circuit-open');
-    }
-    this.host.exchangeStarted();
-    this.startExchange(state, request, ticket, admission);
+    this.enter('body');
+    this.startExchange(state, request, admission.ticket, admission.permit);
     return HEAD_BODY;
   }
 
@@ -238,16 +245,16 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   }
 
   /** The open circuit's or the limiter's answer, given while the request's head is parsed. */
-  private answerAtHead(state: RouteState, parser: HttpParser, bodyUnread: boolean, requestId: string, traceId: string | undefined, reason: AnswerWithoutAppReason): number {
+  private answerAtHead(state: RouteState, parser: HttpParser, bodyUnread: boolean, requestId: string, traceId: string | undefined, kind: AnswerWithoutAppKind): number {
     // A body that was never asked for (or is still to come) is not read: the connection closes.
     if (bodyUnread) this.keepAlive = false;
-    this.answerWithoutApp(state, reason, parser.method, parser.target, headerValue(parser.headers, 'accept'), requestId, traceId);
-    return this.closing ? -1 : HEAD_BODY;
+    this.answerWithoutApp(state, kind, parser.method, parser.target, headerValue(parser.headers, 'accept'), requestId, traceId);
+    return isEnded(this.phase) ? -1 : HEAD_BODY;
   }
 
-  private answerWithoutApp(state: RouteState, reason: AnswerWithoutAppReason, method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined): void {
+  private answerWithoutApp(state: RouteState, kind: AnswerWithoutAppKind, method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined): void {
     const close = !this.keepAlive;
-    answerWithoutApp(this.host, this.socket, state, reason, method, path, accept, requestId, traceId, close);
+    answerWithoutApp(this.host, this.socket, state, kind, method, path, accept, requestId, traceId, close);
     if (close) this.hangUp();
   }
 
@@ -270,36 +277,34 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   /** @internal — from queued-request's next turn. */
   admitQueued(queued: QueuedRequest): void {
     if (this.queued !== queued) return; // the client left meanwhile (onClose released the permit)
-    const permit = queued.permit as Permit;
     const state = this.host.routeState();
-    const ticket = state.breaker.admit();
-    if (ticket === null) {
-      permit.release();
+    const admission = admitGranted(state.breaker, queued.permit as Permit);
+    if (admission.verdict !== 'forward') {
       this.settleQueued(queued, 'circuit-open');
       return;
     }
     this.queued = null;
     const request = queued.request;
-    this.startExchange(state, request, ticket, permit);
+    this.enter('body');
+    this.startExchange(state, request, admission.ticket, admission.permit);
     if (request.hasBody) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
     this.resumeParsing();
   }
 
   /** @internal — a queued request answered without the app (shed, or the circuit opened while it waited). */
-  settleQueued(queued: QueuedRequest, reason: AnswerWithoutAppReason): void {
+  settleQueued(queued: QueuedRequest, kind: AnswerWithoutAppKind): void {
     if (this.queued !== queued) return;
     this.queued = null;
-    this.host.exchangeDone();
-    if (this.closing || this.socket.destroyed) return;
+    if (isEnded(this.phase) || this.socket.destroyed) return;
+    this.enter('body');
     const request = queued.request;
     if (queued.bodyUnread) this.keepAlive = false;
-    this.answerWithoutApp(this.host.routeState(), reason, request.method, request.target, request.accept, request.requestId, request.traceId);
-    if (!this.closing) this.resumeParsing();
+    this.answerWithoutApp(this.host.routeState(), kind, request.method, request.target, request.accept, request.requestId, request.traceId);
+    if (!isEnded(this.phase)) this.resumeParsing();
   }
 
   /** Parsing goes on after the head the queue held: the body, then the next request. */
   private resumeParsing(): void {
-    this.waiting = false;
     this.parser.resume();
     const rest = this.leftover;
     this.leftover = null;
@@ -320,20 +325,20 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   }
 
   onMessageComplete(): number {
-    this.inBody = false;
     if (this.timer.kind === TIMER_BODY) this.timer.disarm();
     const exchange = this.exchange;
     if (exchange !== null) {
       exchange.requestEnd();
       if (this.exchange !== null) {
-        this.waiting = true;
+        this.enter('exchanging');
         return ERROR_PAUSED;
       }
     }
-    if (this.closing) {
+    if (isEnded(this.phase)) {
       this.hangUp();
       return ERROR_PAUSED;
     }
+    this.enter('idle');
     this.timer.arm(TIMER_KEEP_ALIVE, KEEP_ALIVE_MS);
     return ERROR_OK;
   }
@@ -342,31 +347,40 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
 
   exchangeFinished(close: boolean): void {
     this.exchange = null;
-    if (close || this.inBody || !this.keepAlive || this.host.isDraining()) {
+    if (close || this.phase === 'body' || !this.keepAlive || this.host.isDraining()) {
       this.hangUp();
       return;
     }
-    if (!this.waiting) return;
-    this.waiting = false;
+    if (this.phase !== 'exchanging') return;
     this.parser.resume();
     const rest = this.leftover;
     this.leftover = null;
+    this.enter(rest === null ? 'idle' : 'head');
     this.timer.arm(rest === null ? TIMER_KEEP_ALIVE : TIMER_HEAD, rest === null ? KEEP_ALIVE_MS : HEAD_TIMEOUT_MS);
     this.socket.resume();
     if (rest !== null) this.feed(rest);
   }
 
+  /**
+   * The app's response broke off after its head was sent. The phase stays until the socket's
+   * 'close', which counts it as a client connection 'reset' as it always has (issue 33 names it).
+   */
+  abort(): void {
+    this.socket.destroy();
+  }
+
   resumeReading(): void {
-    if (this.waiting || this.closing) return;
+    const phase = this.phase;
+    if (phase === 'queued' || phase === 'exchanging' || isEnded(phase)) return;
     this.socket.resume();
     if (this.bodyPaused) {
       this.bodyPaused = false;
-      if (this.inBody) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
+      if (phase === 'body') this.timer.arm(TIMER_BODY, this.bodyIdleMs);
     }
   }
 
   takeForTunnel(): Buffer | null {
-    this.tunnelled = true;
+    this.enter('tunnel');
     this.exchange = null;
     this.timer.cancel();
     this.socket.off('data', this.onData);
@@ -384,22 +398,20 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   }
 
   private readonly onEnd = (): void => {
-    if (this.closing) return;
-    if (this.inBody || this.inHead) {
-      // Gone mid-request: the rest can never arrive, and the app's connection is aborted.
+    const phase = this.phase;
+    if (isEnded(phase)) return;
+    if (phase === 'head' || phase === 'body' || phase === 'queued') {
+      // Gone mid-request: the rest can never arrive, and the app's connection is aborted (a
+      // request still waiting for the limiter is abandoned, as nginx treats a client's FIN).
       this.host.clientError('reset', { requestId: this.requestId });
-      this.closing = true;
       const exchange = this.exchange;
       this.exchange = null;
+      this.destroy();
       exchange?.clientGone();
-      this.timer.disarm();
-      this.socket.destroy();
       return;
     }
-    // A request still waiting for the limiter is abandoned, as nginx treats a client's FIN.
-    if (this.queued !== null) this.socket.destroy();
     // The client sent everything it will send; answer what is in flight, then close.
-    else if (this.exchange === null && !this.waiting) this.close();
+    if (phase === 'idle') this.close();
     else this.keepAlive = false;
   };
 
@@ -414,13 +426,14 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
       this.queued = null;
       this.host.limiter.cancel(this);
       queued.permit?.release();
-      this.host.exchangeDone();
     }
-    if (!this.closing && (this.exchange !== null || this.inBody || this.inHead || this.waiting)) this.host.clientError('reset', { requestId: this.requestId });
+    const phase = this.phase;
+    if (phase === 'head' || isBusy(phase)) this.host.clientError('reset', { requestId: this.requestId });
     const exchange = this.exchange;
     this.exchange = null;
+    this.enter('closed');
     exchange?.clientGone();
-    if (!this.tunnelled) this.parser.close();
+    this.parser.close();
     this.host.connectionClosed(this);
   };
 
@@ -429,6 +442,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   };
 
   private readonly onTunnelClose = (): void => {
+    this.enter('closed');
     this.host.connectionClosed(this);
   };
 }

@@ -6,23 +6,19 @@
  */
 import type { Socket } from 'node:net';
 import type { BreakerTicket } from '../breaker.js';
-import type { Logger, Reason, SidecarMetrics } from '../contracts.js';
+import type { Reason } from '../contracts.js';
+import { ExchangeEnd, type ExchangeOutcome, type OutcomeRecorder } from '../core/exchange-end.js';
+import { afterResponseHead, FAILURES, statusFor, type BadGatewayError } from '../core/failures.js';
 import type { Permit } from '../overload/limiter.js';
 import { rawErrorResponse } from '../error-pages.js';
-import { BadGatewayError, isRetriable, statusFor } from '../errors.js';
 import { clientResponseHead, hasControlCharacter, headerValue, interimHead, joinedValues, switchingProtocolsHead, type ResponseFraming } from './heads.js';
 import { HEAD_BODY, HEAD_NO_BODY, type HttpParser } from './llhttp.js';
 import type { RouteState } from './route-state.js';
 import type { UpstreamConnection, UpstreamUser } from './upstream-connection.js';
 
 /** What an exchange needs from the server that owns it. */
-export interface ExchangeHost {
-  readonly metrics: SidecarMetrics;
-  readonly logger: Logger;
-  /** Whether the access log (level info) is written at all; when not, its object is never built. */
-  readonly accessLog: boolean;
+export interface ExchangeHost extends OutcomeRecorder {
   isDraining(): boolean;
-  exchangeDone(): void;
 }
 
 /** What an exchange needs from the client connection it answers. */
@@ -33,6 +29,8 @@ export interface ExchangeClient {
   /** The client connection may carry another request after this one. */
   readonly keepAlive: boolean;
   exchangeFinished(close: boolean): void;
+  /** The response failed after its head was sent: the client connection is destroyed, never reused. */
+  abort(): void;
   resumeReading(): void;
   /** A 101 arrived: the client socket leaves HTTP, with the bytes the client sent after its head. */
   takeForTunnel(): Buffer | null;
@@ -76,7 +74,7 @@ const EMPTY = Buffer.alloc(0);
 
 export class Exchange implements UpstreamUser {
   private upstream: UpstreamConnection | null = null;
-  private readonly startedAt = performance.now();
+  private readonly end: ExchangeEnd;
   private attempts = 0;
   private status = 0;
   /** The response head was decided (and written or pending): failures now abort the client. */
@@ -85,7 +83,6 @@ export class Exchange implements UpstreamUser {
   private switchingHead: string | null = null;
   private framing: ResponseFraming = 'none';
   private closeAfter = false;
-  private finished = false;
   private requestDone = false;
 
   constructor(
@@ -93,10 +90,15 @@ export class Exchange implements UpstreamUser {
     private readonly client: ExchangeClient,
     private readonly state: RouteState,
     private readonly request: ExchangeRequest,
-    private readonly ticket: BreakerTicket,
-    /** The limiter's slot: a response head (or timeout) is its RTT sample; the end frees it. */
-    private readonly permit: Permit,
-  ) {}
+    ticket: BreakerTicket,
+    permit: Permit,
+  ) {
+    this.end = new ExchangeEnd(host, request, ticket, permit);
+  }
+
+  private get finished(): boolean {
+    return this.end.isFinished;
+  }
 
   start(): void {
     this.send(false);
@@ -106,7 +108,7 @@ export class Exchange implements UpstreamUser {
     const pool = this.state.pool;
     const upstream = pool.acquire(fresh, this.request.upgrade);
     this.upstream = upstream;
-    upstream.start(this, this.request.head, this.request.hasBody, pool.connectMs, pool.responseMs, pool.responseBodyIdleMs);
+    upstream.start(this, this.request.head, this.request.hasBody, pool.deadlines);
   }
 
   /** A piece of the request body; false asks the client to stop reading until resumeReading(). */
@@ -135,15 +137,15 @@ export class Exchange implements UpstreamUser {
     return this.responded;
   }
 
-  /** The client's connection closed or failed before the exchange ended. */
-  clientGone(): void {
+  /**
+   * The client's connection closed or failed before the exchange ended; `answered` is the status
+   * and reason it was given (a 408 for a stalled body...), if any. Never the app's fault.
+   */
+  clientGone(answered?: { status: number; reason: Reason }): void {
     if (this.finished) return;
-    this.finished = true;
     this.upstream?.abandon();
     this.upstream = null;
-    this.ticket.settle(true); // the client left; that says nothing about the app
-    this.permit.release();
-    this.host.exchangeDone();
+    this.end.finish({ status: answered?.status ?? null, reason: answered?.reason ?? '', appFailed: false });
   }
 
   onClientDrain(): void {
@@ -175,8 +177,8 @@ export class Exchange implements UpstreamUser {
     if (codings !== undefined && codings.trim().toLowerCase() !== 'chunked') return -1;
     this.status = status;
     this.responded = true;
-    this.permit.responded();
-    this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
+    this.end.permit.responded();
+    this.host.metrics.upstreamDuration(this.end.elapsedMs() / 1000);
     if (this.attempts > 0) this.host.metrics.reusedSocketFailure();
     if (status === 101) {
       this.switchingHead = switchingProtocolsHead(parser.statusText, parser.headers, this.request.requestId);
@@ -244,8 +246,7 @@ export class Exchange implements UpstreamUser {
       socket.write(LAST_CHUNK);
     }
     this.upstream = null;
-    this.ticket.settle(!this.state.failureStatusCodes.has(this.status));
-    this.complete(this.status, '', undefined, this.closeAfter || !this.requestDone);
+    this.complete({ status: this.status, reason: '', appFailed: this.state.failureStatusCodes.has(this.status) }, this.closeAfter || !this.requestDone);
   }
 
   onUpgrade(upstreamSocket: Socket, rest: Buffer): void {
@@ -254,7 +255,6 @@ export class Exchange implements UpstreamUser {
       upstreamSocket.destroy();
       return;
     }
-    this.ticket.settle(true);
     const client = this.client.socket;
     client.write(this.switchingHead ?? '', 'latin1');
     const early = this.client.takeForTunnel();
@@ -266,11 +266,7 @@ export class Exchange implements UpstreamUser {
     client.on('error', () => upstreamSocket.destroy());
     client.once('close', () => upstreamSocket.destroy());
     upstreamSocket.once('close', () => client.destroy());
-    this.finished = true;
-    this.host.metrics.request(101, '');
-    if (this.host.accessLog) this.log(101, '');
-    this.permit.release();
-    this.host.exchangeDone();
+    this.end.finish({ status: 101, reason: '', appFailed: false });
   }
 
   onUpstreamError(error: BadGatewayError, received: boolean): void {
@@ -278,26 +274,21 @@ export class Exchange implements UpstreamUser {
     if (this.finished) return;
     if (this.responded && this.pendingHead === null) {
       // The head is gone: never let a truncated body look complete.
-      this.ticket.settle(false);
-      this.finished = true;
-      this.client.socket.destroy();
-      const reason: Reason = error.reason === 'reset' || error.reason === 'connect-failed' ? 'body-truncated' : error.reason;
-      this.host.metrics.request(this.status, reason);
-      if (this.host.accessLog) this.log(this.status, reason, error);
-      this.permit.release();
-      this.host.exchangeDone();
+      const kind = afterResponseHead(error.kind);
+      this.end.finish({ status: this.status, reason: FAILURES[kind].reason, appFailed: FAILURES[kind].countsAgainstApp, error });
+      this.client.abort();
       return;
     }
-    if (!received && isRetriable(error) && this.request.replayable && this.attempts < this.state.retryAttempts) {
+    const failure = error.failure;
+    if (!received && failure.retriable && this.request.replayable && this.attempts < this.state.retryAttempts) {
       this.attempts += 1;
       this.send(true);
       return;
     }
-    this.ticket.settle(false);
-    if (error.reason === 'timeout') this.permit.responded(); // a slow app is what the limiter must see
-    if (!this.responded) this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
+    if (error.kind === 'response-timeout') this.end.permit.responded(); // a slow app is what the limiter must see
+    if (!this.responded) this.host.metrics.upstreamDuration(this.end.elapsedMs() / 1000);
     this.pendingHead = null;
-    const status = statusFor(error.reason, this.state.config);
+    const status = statusFor(error.kind, this.state.config);
     const close = this.host.isDraining() || !this.client.keepAlive || !this.requestDone || this.request.upgrade;
     this.client.socket.write(rawErrorResponse(this.state.pages, this.request.accept, {
       status,
@@ -307,28 +298,11 @@ export class Exchange implements UpstreamUser {
       traceId: this.request.traceId,
       close,
     }, this.request.method === 'HEAD'));
-    this.complete(status, error.reason, error, close);
+    this.complete({ status, reason: error.reason, appFailed: failure.countsAgainstApp, error }, close);
   }
 
-  private complete(status: number, reason: Reason | '', error: Error | undefined, close: boolean): void {
-    this.finished = true;
-    this.host.metrics.request(status, reason);
-    if (this.host.accessLog) this.log(status, reason, error);
-    this.permit.release();
-    this.host.exchangeDone();
+  private complete(outcome: ExchangeOutcome, close: boolean): void {
+    this.end.finish(outcome);
     this.client.exchangeFinished(close);
-  }
-
-  private log(status: number, reason: Reason | '', error?: Error): void {
-    this.host.logger.info({
-      method: this.request.method,
-      path: this.request.target,
-      status,
-      reason,
-      upstreamMs: Math.round((performance.now() - this.startedAt) * 100) / 100,
-      requestId: this.request.requestId,
-      ...(this.request.traceId === undefined ? {} : { traceId: this.request.traceId }),
-      ...(error === undefined ? {} : { error: error.message }),
-    }, 'request');
   }
 }

@@ -4,7 +4,7 @@
  * after the breaker has counted the outcome that freed the slot, so a circuit it opened answers it.
  */
 import type { Permit } from '../overload/limiter.js';
-import type { AnswerWithoutAppReason } from './answer-without-app.js';
+import type { AnswerWithoutAppKind } from '../core/admission.js';
 import type { ExchangeRequest } from './exchange.js';
 
 /** Its head is parsed, its body (if any) not read. */
@@ -19,7 +19,7 @@ export interface QueuedRequest {
 /** The connection a queued request belongs to. */
 export interface QueueOwner {
   admitQueued(queued: QueuedRequest): void;
-  settleQueued(queued: QueuedRequest, reason: AnswerWithoutAppReason): void;
+  settleQueued(queued: QueuedRequest, kind: AnswerWithoutAppKind): void;
 }
 
 function admitLater(owner: QueueOwner, queued: QueuedRequest): void {

@@ -5,14 +5,12 @@
 import { parseDuration } from '../../api/duration.js';
 import type { SidecarConfig } from '../../api/schema.js';
 import type { Breaker } from '../breaker.js';
+import type { Deadlines } from '../core/deadlines.js';
 import { ErrorPages } from '../error-pages.js';
 import { OpenCircuitAnswers } from './answers.js';
 import { limiterSettings } from '../overload/settings.js';
 import type { LimiterSettings } from '../overload/limiter.js';
 import type { UpstreamPool } from './upstream-pool.js';
-
-/** Between two pieces of a request body, when the policy does not say (nginx's client_body_timeout). */
-const DEFAULT_REQUEST_BODY_IDLE_MS = 60_000;
 
 export interface RouteState {
   readonly config: Readonly<SidecarConfig>;
@@ -24,13 +22,13 @@ export interface RouteState {
   /** Fixed Retry-After seconds from the policy, else undefined (time left until the trial). */
   readonly retryAfterSeconds: number | undefined;
   readonly retryAttempts: number;
-  readonly requestBodyIdleMs: number;
+  /** The policy's timeouts, parsed once for this configuration (the pool's are the same object). */
+  readonly deadlines: Deadlines;
   readonly overload: LimiterSettings;
 }
 
 export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breaker, pool: UpstreamPool): RouteState {
   const pages = new ErrorPages(config);
-  const requestBodyIdle = (config.timeouts as { requestBodyIdle?: string }).requestBodyIdle;
   return {
     config,
     pages,
@@ -40,7 +38,7 @@ export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breake
     failureStatusCodes: new Set(config.circuitBreaker.failureStatusCodes),
     retryAfterSeconds: config.retryAfter === undefined ? undefined : Math.max(0, Math.ceil(parseDuration(config.retryAfter) / 1000)),
     retryAttempts: config.retry.attempts,
-    requestBodyIdleMs: requestBodyIdle === undefined ? DEFAULT_REQUEST_BODY_IDLE_MS : parseDuration(requestBodyIdle),
+    deadlines: pool.deadlines,
     overload: limiterSettings(config.overload),
   };
 }

@@ -4,7 +4,8 @@
  * sent, not a byte more). Any framing anomaly destroys it instead.
  */
 import { connect, type Socket } from 'node:net';
-import { BadGatewayError, classifyUpstreamError } from '../errors.js';
+import type { Deadlines } from '../core/deadlines.js';
+import { BadGatewayError, socketFailure } from '../core/failures.js';
 import { countableContentLength, keepAliveHintMs } from './heads.js';
 import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HEAD_NO_BODY, HttpParser, RESPONSE, type ParserSink } from './llhttp.js';
@@ -97,7 +98,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
    * Sends a request head for `user`; with a body, the caller then writes it and calls
    * requestComplete(). The response timeout runs from the end of the request.
    */
-  start(user: UpstreamUser, head: string, withBody: boolean, connectMs: number, responseMs: number, bodyIdleMs: number): void {
+  start(user: UpstreamUser, head: string, withBody: boolean, deadlines: Pick<Deadlines, 'connectMs' | 'responseMs' | 'responseBodyIdleMs'>): void {
     this.user = user;
     this.received = 0;
     this.requestSent = !withBody;
@@ -106,10 +107,10 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     this.done = false;
     this.bodyLeft = 0;
     this.interim = false;
-    this.responseMs = responseMs;
-    this.bodyIdleMs = bodyIdleMs;
-    if (!this.connected) this.timer.arm(TIMER_CONNECT, connectMs);
-    else if (this.requestSent) this.timer.arm(TIMER_RESPONSE, responseMs);
+    this.responseMs = deadlines.responseMs;
+    this.bodyIdleMs = deadlines.responseBodyIdleMs;
+    if (!this.connected) this.timer.arm(TIMER_CONNECT, deadlines.connectMs);
+    else if (this.requestSent) this.timer.arm(TIMER_RESPONSE, deadlines.responseMs);
     this.socket.write(head, 'latin1');
   }
 
@@ -179,13 +180,13 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   timerFired(kind: number): void {
     switch (kind) {
       case TIMER_CONNECT:
-        this.fail(new BadGatewayError('connect-failed', 'connection_timeout', 'connect timeout'));
+        this.fail(new BadGatewayError('connect-timeout', 'connect timeout'));
         return;
       case TIMER_RESPONSE:
-        this.fail(new BadGatewayError('timeout', 'http_response_timeout', 'no response head in time'));
+        this.fail(new BadGatewayError('response-timeout', 'no response head in time'));
         return;
       case TIMER_BODY:
-        this.fail(new BadGatewayError('body-timeout', 'http_response_timeout', 'response body stalled'));
+        this.fail(new BadGatewayError('body-timeout', 'response body stalled'));
         return;
       case TIMER_IDLE:
         this.socket.destroy();
@@ -247,7 +248,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
       this.handOver(Buffer.from(chunk.subarray(this.parser.consumed)));
       return;
     }
-    this.fail(new BadGatewayError('invalid-response', 'http_protocol_error', `${this.parser.errorCode}: ${this.parser.errorReason}`));
+    this.fail(new BadGatewayError('invalid-response', `${this.parser.errorCode}: ${this.parser.errorReason}`));
   };
 
   /** Body bytes of a counted Content-Length body; any byte beyond it means the app is not to be trusted. */
@@ -305,7 +306,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
         return;
       }
     }
-    this.fail(new BadGatewayError('reset', 'connection_terminated', this.received > 0 ? 'closed mid-response' : 'closed before responding'));
+    this.fail(new BadGatewayError('reset', this.received > 0 ? 'closed mid-response' : 'closed before responding'));
   };
 
   private readonly onError = (error: Error): void => {
@@ -318,8 +319,8 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     this.owner.forget(this);
     if (this.user !== null) {
       this.fail(this.lastError === null
-        ? new BadGatewayError('reset', 'connection_terminated', 'connection closed')
-        : classifyUpstreamError(this.lastError));
+        ? new BadGatewayError('reset', 'connection closed')
+        : socketFailure(this.lastError));
     }
   };
 
