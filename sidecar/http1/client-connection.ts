@@ -5,10 +5,10 @@
  * Where the connection is in its life is its phase (connection-phase.ts), written by enter() alone.
  */
 import type { Socket } from 'node:net';
-import type { BreakerTicket } from '../breaker.js';
-import { admit, admitGranted, type AnswerWithoutAppKind } from '../core/admission.js';
+import type { Breaker, BreakerTicket } from '../breaker.js';
+import type { AnswerWithoutAppKind } from '../core/admission.js';
 import type { Reason } from '../contracts.js';
-import type { Permit, Waiter } from '../overload/limiter.js';
+import type { Permit } from '../overload/limiter.js';
 import { answerWithoutApp } from './answer-without-app.js';
 import { clientErrorResponse } from './answers.js';
 import type { ConnectionHost, HostedConnection } from './connection-host.js';
@@ -16,18 +16,17 @@ import { closesOnDrain, isBusy, isEnded, type ConnectionPhase } from './connecti
 import { HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, LINGER_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIVE, TIMER_LINGER } from './connection-timeouts.js';
 import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
 import { Exchange, type ExchangeClient, type ExchangeRequest } from './exchange.js';
-import { forwardedRequest } from './forwarded-request.js';
 import { headerValue, requestIdOf } from './heads.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HttpParser, REQUEST, type ParserSink } from './llhttp.js';
-import { admitInNextTurn, shedInNextTurn, type QueueOwner, type QueuedRequest } from './queued-request.js';
-import { checkRequest, isRefusal } from './request-checks.js';
+import { QueuedRequest, type QueueOwner } from './queued-request.js';
+import { intake } from './request-intake.js';
+import { attach, detach, type SocketHandlers } from './socket-handlers.js';
 import type { RouteState } from './route-state.js';
-import { traceIdOf } from './trace-context.js';
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const NO_BYTES = Buffer.alloc(0);
 
-export class ClientConnection implements HostedConnection, ParserSink, ExchangeClient, Waiter, TimerOwner, QueueOwner {
+export class ClientConnection implements HostedConnection, ParserSink, ExchangeClient, TimerOwner, QueueOwner {
   private readonly parser: HttpParser;
   private readonly clientAddress: string;
   private phase: ConnectionPhase = 'idle';
@@ -47,11 +46,7 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
     this.parser = new HttpParser(REQUEST, this, host.maxHeaderSize);
     this.clientAddress = socket.remoteAddress ?? 'unknown';
     socket.setNoDelay(true);
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
-    socket.on('drain', this.onDrain);
+    attach(socket, this.handlers);
     this.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
   }
 
@@ -198,42 +193,36 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
   onHead(parser: HttpParser): number {
     if (isEnded(this.phase)) return -1;
     const state = this.host.routeState();
-    const headers = parser.headers;
-    const requestId = requestIdOf(headerValue(headers, 'x-request-id'));
-    const traceId = traceIdOf(headerValue(headers, 'traceparent'));
-    this.requestId = requestId;
-    this.http10 = parser.versionMajor === 1 && parser.versionMinor === 0;
+    const head = intake(this.host, state, parser, this.clientAddress);
+    this.requestId = head.requestId;
+    this.http10 = head.http10;
     this.keepAlive = parser.keepAlive && !this.host.isDraining();
-    const checked = checkRequest(parser.method, parser.target, parser.versionMajor, parser.versionMinor, headers);
-    if (isRefusal(checked)) {
-      // A version the sidecar does not speak is bytes it cannot parse as a request of its own.
-      if (checked.status === 505) this.host.clientError('malformed', { detail: checked.detail, requestId });
-      if (this.host.accessLog) this.host.logger.info({ method: parser.method, status: checked.status, reason: 'client-refused', detail: checked.detail, requestId }, 'request');
-      this.refuse(checked.status, requestId, 'client-refused');
+    if (head.verdict === 'refuse') {
+      this.refuse(head.status, head.requestId, 'client-refused');
       return -1;
     }
     this.bodyPaused = false;
     this.bodyIdleMs = state.deadlines.requestBodyIdleMs;
-    if (checked.hasBody) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
+    if (head.hasBody) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
     else this.timer.disarm();
-    const bodyUnread = checked.hasBody || checked.expectContinue;
-    const upgrade = parser.upgrade && !this.http10;
-    const admission = admit(state.breaker, this.host.limiter, parser.target, upgrade);
-    if (admission.verdict === 'answer') {
+    if (head.verdict === 'answer') {
       this.enter('body');
-      return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, admission.kind);
+      // A body that was never asked for (or is still to come) is not read: the connection closes.
+      if (head.bodyUnread) this.keepAlive = false;
+      this.answerWithoutApp(state, head.kind, parser.method, parser.target, headerValue(parser.headers, 'accept'), head.requestId, head.traceId);
+      return isEnded(this.phase) ? -1 : HEAD_BODY;
     }
-    const request = forwardedRequest(parser, checked, this.http10, upgrade, requestId, traceId, this.clientAddress, this.host.upstreamAuthority);
-    if (admission.verdict === 'wait') {
+    if (head.verdict === 'wait') {
       // No body is read and no 100 Continue sent before the limiter admits the request.
-      this.queued = { request, bodyUnread, permit: null };
+      const queued = new QueuedRequest(this, this.breaker, head.request, head.bodyUnread);
+      this.queued = queued;
       this.timer.disarm();
       this.enter('queued');
-      this.host.limiter.enqueue(this);
+      this.host.limiter.enqueue(queued);
       return ERROR_PAUSED;
     }
     this.enter('body');
-    this.startExchange(state, request, admission.ticket, admission.permit);
+    this.startExchange(state, head.request, head.ticket, head.permit);
     return HEAD_BODY;
   }
 
@@ -244,56 +233,26 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
     exchange.start();
   }
 
-  /** The open circuit's or the limiter's answer, given while the request's head is parsed. */
-  private answerAtHead(state: RouteState, parser: HttpParser, bodyUnread: boolean, requestId: string, traceId: string | undefined, kind: AnswerWithoutAppKind): number {
-    // A body that was never asked for (or is still to come) is not read: the connection closes.
-    if (bodyUnread) this.keepAlive = false;
-    this.answerWithoutApp(state, kind, parser.method, parser.target, headerValue(parser.headers, 'accept'), requestId, traceId);
-    return isEnded(this.phase) ? -1 : HEAD_BODY;
-  }
-
   private answerWithoutApp(state: RouteState, kind: AnswerWithoutAppKind, method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined): void {
     const close = !this.keepAlive;
     answerWithoutApp(this.host, this.socket, state, kind, method, path, accept, requestId, traceId, close);
     if (close) this.hangUp();
   }
 
-  // Waiter: the limiter's verdict on a queued request, acted on in a later turn (queued-request.ts says why).
+  // QueueOwner: the limiter's verdict on the queued request, in a later turn (queued-request.ts says why).
 
-  granted(permit: Permit): void {
-    const queued = this.queued;
-    if (queued === null) {
-      permit.release();
-      return;
-    }
-    admitInNextTurn(this, queued, permit);
-  }
+  private readonly breaker = (): Breaker => this.host.routeState().breaker;
 
-  shed(): void {
-    const queued = this.queued;
-    if (queued !== null) shedInNextTurn(this, queued);
-  }
-
-  /** @internal — from queued-request's next turn. */
-  admitQueued(queued: QueuedRequest): void {
-    if (this.queued !== queued) return; // the client left meanwhile (onClose released the permit)
-    const state = this.host.routeState();
-    const admission = admitGranted(state.breaker, queued.permit as Permit);
-    if (admission.verdict !== 'forward') {
-      this.settleQueued(queued, 'circuit-open');
-      return;
-    }
+  startQueued(queued: QueuedRequest, ticket: BreakerTicket, permit: Permit): void {
     this.queued = null;
     const request = queued.request;
     this.enter('body');
-    this.startExchange(state, request, admission.ticket, admission.permit);
+    this.startExchange(this.host.routeState(), request, ticket, permit);
     if (request.hasBody) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
     this.resumeParsing();
   }
 
-  /** @internal — a queued request answered without the app (shed, or the circuit opened while it waited). */
-  settleQueued(queued: QueuedRequest, kind: AnswerWithoutAppKind): void {
-    if (this.queued !== queued) return;
+  answerQueued(queued: QueuedRequest, kind: AnswerWithoutAppKind): void {
     this.queued = null;
     if (isEnded(this.phase) || this.socket.destroyed) return;
     this.enter('body');
@@ -383,11 +342,7 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
     this.enter('tunnel');
     this.exchange = null;
     this.timer.cancel();
-    this.socket.off('data', this.onData);
-    this.socket.off('end', this.onEnd);
-    this.socket.off('error', this.onError);
-    this.socket.off('close', this.onClose);
-    this.socket.off('drain', this.onDrain);
+    detach(this.socket, this.handlers);
     this.parser.close();
     // Still the server's until it closes: close() ends tunnels too.
     this.socket.once('close', this.onTunnelClose);
@@ -422,10 +377,8 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
     this.timer.cancel();
     const queued = this.queued;
     if (queued !== null) {
-      // The client left while its request waited: out of the queue, and a grant already made is returned.
       this.queued = null;
-      this.host.limiter.cancel(this);
-      queued.permit?.release();
+      queued.leave(this.host.limiter);
     }
     const phase = this.phase;
     if (phase === 'head' || isBusy(phase)) this.host.clientError('reset', { requestId: this.requestId });
@@ -440,6 +393,8 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
   private readonly onDrain = (): void => {
     this.exchange?.onClientDrain();
   };
+
+  private readonly handlers: SocketHandlers = { data: this.onData, end: this.onEnd, error: this.onError, close: this.onClose, drain: this.onDrain };
 
   private readonly onTunnelClose = (): void => {
     this.enter('closed');

@@ -14,6 +14,7 @@ import { rawErrorResponse } from '../error-pages.js';
 import { clientResponseHead, hasControlCharacter, headerValue, interimHead, joinedValues, switchingProtocolsHead, type ResponseFraming } from './heads.js';
 import { HEAD_BODY, HEAD_NO_BODY, type HttpParser } from './llhttp.js';
 import type { RouteState } from './route-state.js';
+import { spliceTunnel } from './tunnel.js';
 import type { UpstreamConnection, UpstreamUser } from './upstream-connection.js';
 
 /** What an exchange needs from the server that owns it. */
@@ -255,17 +256,9 @@ export class Exchange implements UpstreamUser {
       upstreamSocket.destroy();
       return;
     }
-    const client = this.client.socket;
-    client.write(this.switchingHead ?? '', 'latin1');
+    this.client.socket.write(this.switchingHead ?? '', 'latin1');
     const early = this.client.takeForTunnel();
-    if (rest.length > 0) client.write(rest);
-    if (early !== null && early.length > 0) upstreamSocket.write(early);
-    upstreamSocket.pipe(client);
-    client.pipe(upstreamSocket);
-    upstreamSocket.on('error', () => client.destroy());
-    client.on('error', () => upstreamSocket.destroy());
-    client.once('close', () => upstreamSocket.destroy());
-    upstreamSocket.once('close', () => client.destroy());
+    spliceTunnel(this.client.socket, upstreamSocket, rest, early);
     this.end.finish({ status: 101, reason: '', appFailed: false });
   }
 

@@ -8,6 +8,7 @@ import type { Deadlines } from '../core/deadlines.js';
 import { BadGatewayError, socketFailure } from '../core/failures.js';
 import { countableContentLength, keepAliveHintMs } from './heads.js';
 import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
+import { attach, detach, type SocketHandlers } from './socket-handlers.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HEAD_NO_BODY, HttpParser, RESPONSE, type ParserSink } from './llhttp.js';
 
 /** What the connection reports to the exchange using it. */
@@ -68,6 +69,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   private upgrading = false;
   private done = false;
   private readonly timer = new DeadlineTimer(this);
+  private readonly handlers: SocketHandlers;
   private responseMs = 0;
   private bodyIdleMs = 0;
   private lastError: Error | null = null;
@@ -86,12 +88,8 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   constructor(private readonly owner: ConnectionOwner, host: string, port: number, reuseReads: boolean) {
     this.parser = new HttpParser(RESPONSE, this, owner.maxHeaderSize);
     this.socket = connect({ host, port, noDelay: true, onread: reuseReads ? { buffer: this.nextReadBuffer, callback: this.onRead } : undefined });
-    this.socket.on('connect', this.onConnect);
-    if (!reuseReads) this.socket.on('data', this.onData);
-    this.socket.on('end', this.onEnd);
-    this.socket.on('error', this.onError);
-    this.socket.on('close', this.onClose);
-    this.socket.on('drain', this.onDrain);
+    this.handlers = { connect: this.onConnect, ...(reuseReads ? {} : { data: this.onData }), end: this.onEnd, error: this.onError, close: this.onClose, drain: this.onDrain };
+    attach(this.socket, this.handlers);
   }
 
   /**
@@ -286,12 +284,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     const user = this.user as UpstreamUser;
     this.user = null;
     this.timer.disarm();
-    this.socket.off('connect', this.onConnect);
-    this.socket.off('data', this.onData);
-    this.socket.off('end', this.onEnd);
-    this.socket.off('error', this.onError);
-    this.socket.off('close', this.onClose);
-    this.socket.off('drain', this.onDrain);
+    detach(this.socket, this.handlers);
     this.parser.close();
     this.owner.forget(this);
     user.onUpgrade(this.socket, rest);
