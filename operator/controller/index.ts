@@ -10,7 +10,8 @@ import type { KubeClients } from '../kube/clients.js';
 import { createEventRecorder, type EventRecorder } from './events.js';
 import { createInformers, keepRunning } from './informers.js';
 import { createPageWatcher } from './page-watch.js';
-import { reconcilePolicy, type PolicyObject, type ReconcileContext } from './reconcile.js';
+import type { PolicyObject, ReconcileContext } from './context.js';
+import { reconcilePolicy } from './reconcile.js';
 import { referencedConfigMapNames } from './render.js';
 import { createWorkQueue, type WorkQueue } from './work-queue.js';
 

@@ -8,7 +8,7 @@ import type { Logger } from '../../api/logger.js';
 import { API_GROUP, API_VERSION, POLICY_PLURAL } from '../../api/names.js';
 import type { KubeClients } from '../kube/clients.js';
 import { MANAGED_CONFIG_MAP_SELECTOR } from './config-map.js';
-import type { PolicyObject } from './reconcile.js';
+import type { PolicyObject } from './context.js';
 
 export type CachedInformer<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 

@@ -19,6 +19,7 @@ export interface LeaderElectionOptions {
   retryPeriodMs: number;
   onStartedLeading(): void | Promise<void>;
   onStoppedLeading(): void | Promise<void>;
+  /** The clock for lease times and the renew deadline alike (tests inject one). */
   now?: () => Date;
 }
 
@@ -30,6 +31,7 @@ export interface LeaderElector {
 export function startLeaderElection(options: LeaderElectionOptions): LeaderElector {
   const { clients, leaseName: name, leaseNamespace: namespace, identity, logger } = options;
   const now = options.now ?? (() => new Date());
+  const nowMs = (): number => now().getTime();
   let leader = false;
   let closed = false;
   let lastRenewal = 0;
@@ -66,7 +68,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     const holder = existing.spec?.holderIdentity ?? '';
     const renewed = existing.spec?.renewTime === undefined ? 0 : new Date(existing.spec.renewTime).getTime();
     const durationMs = (existing.spec?.leaseDurationSeconds ?? 0) * 1000;
-    const expired = holder === '' || renewed + durationMs < now().getTime();
+    const expired = holder === '' || renewed + durationMs < nowMs();
     if (holder !== identity && !expired) return false;
     await clients.coordination.replaceNamespacedLease({ name, namespace, body: leaseBody(existing, holder !== identity) });
     return true;
@@ -84,7 +86,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     try {
       const held = await tryAcquireOrRenew();
       if (held) {
-        lastRenewal = Date.now();
+        lastRenewal = nowMs();
         if (!leader && !closed) {
           leader = true;
           logger.info({ lease: `${namespace}/${name}`, identity }, 'started leading');
@@ -95,7 +97,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
       }
     } catch (error) {
       if (!isConflict(error)) logger.warn({ error: (error as Error).message.split('\n')[0] }, 'lease update failed');
-      if (leader && Date.now() - lastRenewal > options.renewDeadlineMs) await becomeFollower('renew deadline passed');
+      if (leader && nowMs() - lastRenewal > options.renewDeadlineMs) await becomeFollower('renew deadline passed');
     }
   };
 
@@ -109,7 +111,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   cycle = step().finally(schedule);
   // A renewal stuck on a slow API server must not keep us leading past the renew deadline.
   const watchdog = setInterval(() => {
-    if (leader && Date.now() - lastRenewal > options.renewDeadlineMs) void becomeFollower('renew deadline passed');
+    if (leader && nowMs() - lastRenewal > options.renewDeadlineMs) void becomeFollower('renew deadline passed');
   }, Math.max(50, Math.floor(options.retryPeriodMs / 2)));
   watchdog.unref();
 
