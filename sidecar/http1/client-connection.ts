@@ -13,95 +13,63 @@ import { answerWithoutApp } from './answer-without-app.js';
 import { clientErrorResponse } from './answers.js';
 import type { ConnectionHost, HostedConnection } from './connection-host.js';
 import { closesOnDrain, isBusy, isEnded, type ConnectionPhase } from './connection-phase.js';
-import { HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, LINGER_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIVE, TIMER_LINGER } from './connection-timeouts.js';
-import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
+import { ClientSocket, type ClientSocketOwner } from './client-socket.js';
+import { HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIVE } from './connection-timeouts.js';
 import { Exchange, type ExchangeClient, type ExchangeRequest } from './exchange.js';
 import { headerValue, requestIdOf } from './heads.js';
-import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HttpParser, REQUEST, type ParserSink } from './llhttp.js';
+import { ERROR_OK, ERROR_PAUSED, HEAD_BODY, type HttpParser } from './llhttp.js';
 import { QueuedRequest, type QueueOwner } from './queued-request.js';
 import { intake } from './request-intake.js';
+import { RequestReader, type ReaderOwner } from './request-reader.js';
 import { attach, detach, type SocketHandlers } from './socket-handlers.js';
 import type { RouteState } from './route-state.js';
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const NO_BYTES = Buffer.alloc(0);
 
-export class ClientConnection implements HostedConnection, ParserSink, ExchangeClient, TimerOwner, QueueOwner {
-  private readonly parser: HttpParser;
+export class ClientConnection implements HostedConnection, ClientSocketOwner, ReaderOwner, ExchangeClient, QueueOwner {
+  private readonly reader: RequestReader;
   private readonly clientAddress: string;
-  private phase: ConnectionPhase = 'idle';
+  /** The socket, its timer and the phase (`link.enter()` is the phase's only writer). */
+  private readonly link: ClientSocket;
   private exchange: Exchange | null = null;
   private requestId = '';
   http10 = false;
   keepAlive = true;
-  /** Bytes read while parsing waits (queued, exchanging), parsed when it goes on. */
-  private leftover: Buffer | null = null;
-  private readonly timer = new DeadlineTimer(this);
   private bodyIdleMs = 0;
   private bodyPaused = false;
   /** Set while the request waits for the limiter; the parser is paused after its head. */
   private queued: QueuedRequest | null = null;
 
   constructor(private readonly host: ConnectionHost, readonly socket: Socket) {
-    this.parser = new HttpParser(REQUEST, this, host.maxHeaderSize);
+    this.link = new ClientSocket(socket, this);
+    this.reader = new RequestReader(this.link, this, host.maxHeaderSize);
     this.clientAddress = socket.remoteAddress ?? 'unknown';
     socket.setNoDelay(true);
     attach(socket, this.handlers);
-    this.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
+    this.link.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
   }
 
   get currentPhase(): ConnectionPhase {
-    return this.phase;
+    return this.link.phase;
   }
 
   /** Whether a drain closes the connection at once (no request in progress). */
   get closesOnDrain(): boolean {
-    return closesOnDrain(this.phase);
-  }
-
-  /** The only writer of `phase`; the host derives what a drain waits for from the changes. */
-  private enter(next: ConnectionPhase): void {
-    const previous = this.phase;
-    if (previous === next || previous === 'closed') return;
-    this.phase = next;
-    this.host.phaseChanged(this, previous, next);
+    return closesOnDrain(this.link.phase);
   }
 
   close(): void {
-    this.hangUp();
+    this.link.hangUp();
   }
 
-  /**
-   * Ends the connection after `last` (if any). Reading resumes: a socket paused with bytes in its
-   * buffer would never see the client's FIN or reset, and Node destroys it only once both sides
-   * ended, so its fd would stay open. The linger timer destroys it if the client never closes.
-   */
-  private hangUp(last?: string): void {
-    this.enter('closing');
-    this.leftover = null;
-    if (!this.socket.writable) {
-      this.timer.disarm();
-      this.socket.destroy();
-      return;
-    }
-    if (last === undefined) this.socket.end();
-    else this.socket.end(last, 'latin1');
-    this.socket.resume();
-    this.timer.arm(TIMER_LINGER, LINGER_MS);
-  }
-
-  /** Destroyed without a word: the client's request or the app's response broke off. */
-  private destroy(): void {
-    this.enter('closing');
-    this.timer.disarm();
-    this.socket.destroy();
+  /** The client socket tells of each phase change; the server derives what a drain waits for from them. */
+  phaseChanged(from: ConnectionPhase, to: ConnectionPhase): void {
+    this.host.phaseChanged(this, from, to);
   }
 
   timerFired(kind: number): void {
-    if (kind === TIMER_KEEP_ALIVE || kind === TIMER_LINGER) {
-      this.enter('closing');
-      this.socket.destroy();
-    } else if (kind === TIMER_HEAD) {
+    if (kind === TIMER_HEAD) {
       this.host.clientError('header-timeout', {});
       this.refuse(408, requestIdOf(undefined), 'client-timeout');
     } else if (kind === TIMER_BODY) {
@@ -113,7 +81,7 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
   /** Answers a request the sidecar will not forward, then closes. */
   private refuse(status: number, requestId: string, reason: Reason): void {
     this.host.metrics.request(status, reason);
-    this.hangUp(clientErrorResponse(status, requestId));
+    this.link.hangUp(clientErrorResponse(status, requestId));
   }
 
   /**
@@ -127,71 +95,38 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
       this.refuse(status, requestIdOf(undefined), reason);
     } else if (!exchange.hasAnswered()) {
       exchange.clientGone({ status, reason });
-      this.hangUp(clientErrorResponse(status, this.requestId));
+      this.link.hangUp(clientErrorResponse(status, this.requestId));
     } else {
       exchange.clientGone({ status: exchange.answeredStatus(), reason });
-      this.destroy();
+      this.link.destroy();
     }
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    const phase = this.phase;
+    const phase = this.link.phase;
     if (isEnded(phase)) return;
     if (phase === 'queued' || phase === 'exchanging') {
-      this.leftover = this.leftover === null ? chunk : Buffer.concat([this.leftover, chunk]);
-      this.socket.pause();
+      this.reader.hold(chunk);
       return;
     }
-    const wasIdle = this.timer.kind === TIMER_KEEP_ALIVE;
-    if (phase === 'idle') this.enter('head');
-    this.feed(chunk);
+    const wasIdle = this.link.timer.kind === TIMER_KEEP_ALIVE;
+    if (phase === 'idle') this.link.enter('head');
+    this.reader.feed(chunk);
     // A head still incomplete after this read has HEAD_TIMEOUT_MS from its first bytes (slowloris);
     // one that completed re-armed the timer itself, so the usual request costs no timer here.
-    if (wasIdle && this.phase === 'head' && this.timer.kind === TIMER_KEEP_ALIVE) this.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
+    if (wasIdle && this.link.phase === 'head' && this.link.timer.kind === TIMER_KEEP_ALIVE) this.link.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
   };
 
-  private feed(chunk: Buffer): void {
-    const result = this.parser.execute(chunk);
-    if (result === ERROR_OK) return;
-    if (isEnded(this.phase)) return;
-    if (result !== ERROR_PAUSED && result !== ERROR_PAUSED_UPGRADE) {
-      this.malformed();
-      return;
-    }
-    const rest = chunk.subarray(this.parser.consumed);
-    if (this.queued !== null) {
-      // Paused after a queued request's head: more bytes (its body) wait in the socket. With
-      // none, reading goes on, so a client that leaves is seen (and leaves the queue) at once.
-      if (rest.length > 0) {
-        this.leftover = rest;
-        this.socket.pause();
-      }
-      return;
-    }
-    if (this.exchange === null) {
-      if (result === ERROR_PAUSED_UPGRADE) {
-        this.close(); // an upgrade request answered here (open circuit)
-        return;
-      }
-      // The request was answered while it was parsed: go on with the next one.
-      this.parser.resume();
-      if (rest.length > 0) this.feed(rest);
-      return;
-    }
-    if (rest.length > 0) this.leftover = rest;
-    this.socket.pause();
-  }
-
-  private malformed(): void {
-    const code = this.parser.errorCode;
-    this.host.clientError('malformed', { code, reason: this.parser.errorReason });
+  malformed(parser: HttpParser): void {
+    const code = parser.errorCode;
+    this.host.clientError('malformed', { code, reason: parser.errorReason });
     this.abortExchange('client-refused', code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
   }
 
   // ParserSink: called from inside parser.execute.
 
   onHead(parser: HttpParser): number {
-    if (isEnded(this.phase)) return -1;
+    if (isEnded(this.link.phase)) return -1;
     const state = this.host.routeState();
     const head = intake(this.host, state, parser, this.clientAddress);
     this.requestId = head.requestId;
@@ -203,25 +138,25 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
     }
     this.bodyPaused = false;
     this.bodyIdleMs = state.deadlines.requestBodyIdleMs;
-    if (head.hasBody) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
-    else this.timer.disarm();
+    if (head.hasBody) this.link.timer.arm(TIMER_BODY, this.bodyIdleMs);
+    else this.link.timer.disarm();
     if (head.verdict === 'answer') {
-      this.enter('body');
+      this.link.enter('body');
       // A body that was never asked for (or is still to come) is not read: the connection closes.
       if (head.bodyUnread) this.keepAlive = false;
       this.answerWithoutApp(state, head.kind, parser.method, parser.target, headerValue(parser.headers, 'accept'), head.requestId, head.traceId);
-      return isEnded(this.phase) ? -1 : HEAD_BODY;
+      return isEnded(this.link.phase) ? -1 : HEAD_BODY;
     }
     if (head.verdict === 'wait') {
       // No body is read and no 100 Continue sent before the limiter admits the request.
       const queued = new QueuedRequest(this, this.breaker, head.request, head.bodyUnread);
       this.queued = queued;
-      this.timer.disarm();
-      this.enter('queued');
+      this.link.timer.disarm();
+      this.link.enter('queued');
       this.host.limiter.enqueue(queued);
       return ERROR_PAUSED;
     }
-    this.enter('body');
+    this.link.enter('body');
     this.startExchange(state, head.request, head.ticket, head.permit);
     return HEAD_BODY;
   }
@@ -236,7 +171,7 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
   private answerWithoutApp(state: RouteState, kind: AnswerWithoutAppKind, method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined): void {
     const close = !this.keepAlive;
     answerWithoutApp(this.host, this.socket, state, kind, method, path, accept, requestId, traceId, close);
-    if (close) this.hangUp();
+    if (close) this.link.hangUp();
   }
 
   // QueueOwner: the limiter's verdict on the queued request, in a later turn (queued-request.ts says why).
@@ -246,59 +181,55 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
   startQueued(queued: QueuedRequest, ticket: BreakerTicket, permit: Permit): void {
     this.queued = null;
     const request = queued.request;
-    this.enter('body');
+    this.link.enter('body');
     this.startExchange(this.host.routeState(), request, ticket, permit);
-    if (request.hasBody) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
+    if (request.hasBody) this.link.timer.arm(TIMER_BODY, this.bodyIdleMs);
     this.resumeParsing();
   }
 
   answerQueued(queued: QueuedRequest, kind: AnswerWithoutAppKind): void {
     this.queued = null;
-    if (isEnded(this.phase) || this.socket.destroyed) return;
-    this.enter('body');
+    if (isEnded(this.link.phase) || this.socket.destroyed) return;
+    this.link.enter('body');
     const request = queued.request;
     if (queued.bodyUnread) this.keepAlive = false;
     this.answerWithoutApp(this.host.routeState(), kind, request.method, request.target, request.accept, request.requestId, request.traceId);
-    if (!isEnded(this.phase)) this.resumeParsing();
+    if (!isEnded(this.link.phase)) this.resumeParsing();
   }
 
   /** Parsing goes on after the head the queue held: the body, then the next request. */
   private resumeParsing(): void {
-    this.parser.resume();
-    const rest = this.leftover;
-    this.leftover = null;
-    this.socket.resume();
     // Even with no new bytes: a request without a body completes only when the parser runs on.
-    this.feed(rest ?? NO_BYTES);
+    this.reader.feed(this.reader.resume() ?? NO_BYTES);
   }
 
   onBody(piece: Buffer): void {
-    if (this.timer.kind === TIMER_BODY) this.timer.restart();
+    if (this.link.timer.kind === TIMER_BODY) this.link.timer.restart();
     const exchange = this.exchange;
     if (exchange !== null && !exchange.requestBody(piece)) {
       // The app reads slowly: stop reading the client, and its body-idle clock with it.
       this.socket.pause();
-      if (this.timer.kind === TIMER_BODY) this.timer.disarm();
+      if (this.link.timer.kind === TIMER_BODY) this.link.timer.disarm();
       this.bodyPaused = true;
     }
   }
 
   onMessageComplete(): number {
-    if (this.timer.kind === TIMER_BODY) this.timer.disarm();
+    if (this.link.timer.kind === TIMER_BODY) this.link.timer.disarm();
     const exchange = this.exchange;
     if (exchange !== null) {
       exchange.requestEnd();
       if (this.exchange !== null) {
-        this.enter('exchanging');
+        this.link.enter('exchanging');
         return ERROR_PAUSED;
       }
     }
-    if (isEnded(this.phase)) {
-      this.hangUp();
+    if (isEnded(this.link.phase)) {
+      this.link.hangUp();
       return ERROR_PAUSED;
     }
-    this.enter('idle');
-    this.timer.arm(TIMER_KEEP_ALIVE, KEEP_ALIVE_MS);
+    this.link.enter('idle');
+    this.link.timer.arm(TIMER_KEEP_ALIVE, KEEP_ALIVE_MS);
     return ERROR_OK;
   }
 
@@ -306,18 +237,15 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
 
   exchangeFinished(close: boolean): void {
     this.exchange = null;
-    if (close || this.phase === 'body' || !this.keepAlive || this.host.isDraining()) {
-      this.hangUp();
+    if (close || this.link.phase === 'body' || !this.keepAlive || this.host.isDraining()) {
+      this.link.hangUp();
       return;
     }
-    if (this.phase !== 'exchanging') return;
-    this.parser.resume();
-    const rest = this.leftover;
-    this.leftover = null;
-    this.enter(rest === null ? 'idle' : 'head');
-    this.timer.arm(rest === null ? TIMER_KEEP_ALIVE : TIMER_HEAD, rest === null ? KEEP_ALIVE_MS : HEAD_TIMEOUT_MS);
-    this.socket.resume();
-    if (rest !== null) this.feed(rest);
+    if (this.link.phase !== 'exchanging') return;
+    const rest = this.reader.resume();
+    this.link.enter(rest === null ? 'idle' : 'head');
+    this.link.timer.arm(rest === null ? TIMER_KEEP_ALIVE : TIMER_HEAD, rest === null ? KEEP_ALIVE_MS : HEAD_TIMEOUT_MS);
+    if (rest !== null) this.reader.feed(rest);
   }
 
   /**
@@ -329,31 +257,29 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
   }
 
   resumeReading(): void {
-    const phase = this.phase;
+    const phase = this.link.phase;
     if (phase === 'queued' || phase === 'exchanging' || isEnded(phase)) return;
     this.socket.resume();
     if (this.bodyPaused) {
       this.bodyPaused = false;
-      if (phase === 'body') this.timer.arm(TIMER_BODY, this.bodyIdleMs);
+      if (phase === 'body') this.link.timer.arm(TIMER_BODY, this.bodyIdleMs);
     }
   }
 
   takeForTunnel(): Buffer | null {
-    this.enter('tunnel');
+    this.link.enter('tunnel');
     this.exchange = null;
-    this.timer.cancel();
+    this.link.timer.cancel();
     detach(this.socket, this.handlers);
-    this.parser.close();
+    this.reader.parser.close();
     // Still the server's until it closes: close() ends tunnels too.
     this.socket.once('close', this.onTunnelClose);
     this.socket.resume();
-    const rest = this.leftover;
-    this.leftover = null;
-    return rest;
+    return this.reader.takeHeld();
   }
 
   private readonly onEnd = (): void => {
-    const phase = this.phase;
+    const phase = this.link.phase;
     if (isEnded(phase)) return;
     if (phase === 'head' || phase === 'body' || phase === 'queued') {
       // Gone mid-request: the rest can never arrive, and the app's connection is aborted (a
@@ -361,7 +287,7 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
       this.host.clientError('reset', { requestId: this.requestId });
       const exchange = this.exchange;
       this.exchange = null;
-      this.destroy();
+      this.link.destroy();
       exchange?.clientGone();
       return;
     }
@@ -374,19 +300,19 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
   private readonly onError = (): void => undefined;
 
   private readonly onClose = (): void => {
-    this.timer.cancel();
+    this.link.timer.cancel();
     const queued = this.queued;
     if (queued !== null) {
       this.queued = null;
       queued.leave(this.host.limiter);
     }
-    const phase = this.phase;
+    const phase = this.link.phase;
     if (phase === 'head' || isBusy(phase)) this.host.clientError('reset', { requestId: this.requestId });
     const exchange = this.exchange;
     this.exchange = null;
-    this.enter('closed');
+    this.link.enter('closed');
     exchange?.clientGone();
-    this.parser.close();
+    this.reader.parser.close();
     this.host.connectionClosed(this);
   };
 
@@ -397,7 +323,7 @@ export class ClientConnection implements HostedConnection, ParserSink, ExchangeC
   private readonly handlers: SocketHandlers = { data: this.onData, end: this.onEnd, error: this.onError, close: this.onClose, drain: this.onDrain };
 
   private readonly onTunnelClose = (): void => {
-    this.enter('closed');
+    this.link.enter('closed');
     this.host.connectionClosed(this);
   };
 }
