@@ -30,6 +30,7 @@ export function toFieldPath(root: string, pointer: string): string {
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only what JSON cannot write (functions, symbols) reaches String()
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -38,7 +39,7 @@ function show(value: unknown): string {
 function describeOption(option: { const?: unknown; type?: unknown; minimum?: unknown; maximum?: unknown }): string {
   if ('const' in option) return show(option.const);
   if (option.type === 'integer') {
-    return option.minimum === undefined || option.maximum === undefined ? 'an integer' : `an integer from ${String(option.minimum)} to ${String(option.maximum)}`;
+    return typeof option.minimum !== 'number' || typeof option.maximum !== 'number' ? 'an integer' : `an integer from ${option.minimum} to ${option.maximum}`;
   }
   return `a ${String(option.type)}`;
 }

@@ -83,7 +83,7 @@ export function createPageWatcher(options: PageWatcherOptions): PageWatcher {
       const names = referenced.filter(isObjectName);
       const wanted = new Set(names.map((name) => `${namespace}/${name}`));
       const before = declared.get(policyKey) ?? new Set<string>();
-      const stopping = [...before].filter((key) => !wanted.has(key)).map((key) => release(key, policyKey));
+      const stopping = [...before].filter((key) => !wanted.has(key)).map((key) => release(key, policyKey)).filter((stop) => stop !== undefined);
       if (wanted.size === 0) declared.delete(policyKey);
       else declared.set(policyKey, wanted);
       for (const name of names) {

@@ -15,7 +15,8 @@ import { clientResponseHead, hasControlCharacter, headerValue, interimHead, join
 import { HEAD_BODY, HEAD_NO_BODY, type HttpParser } from './llhttp.js';
 import type { RouteState } from './route-state.js';
 import { spliceTunnel } from './tunnel.js';
-import type { UpstreamConnection, UpstreamUser } from './upstream-connection.js';
+import type { UpstreamConnection } from './upstream-connection.js';
+import type { UpstreamUser } from './upstream-user.js';
 
 /** What an exchange needs from the server that owns it. */
 export interface ExchangeHost extends OutcomeRecorder {

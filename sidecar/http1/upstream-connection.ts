@@ -10,27 +10,10 @@ import { countableContentLength, keepAliveHintMs } from './heads.js';
 import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
 import { attach, detach, type SocketHandlers } from './socket-handlers.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HEAD_NO_BODY, HttpParser, RESPONSE, type ParserSink } from './llhttp.js';
+import { isSharedReadBuffer, readBufferFor } from './read-buffers.js';
+import type { UpstreamUser } from './upstream-user.js';
 
-/** What the connection reports to the exchange using it. */
-export interface UpstreamUser {
-  /** The final response head; returns HEAD_BODY, HEAD_NO_BODY or -1 to refuse it (invalid-response). */
-  onResponseHead(parser: HttpParser): number;
-  /** An interim 1xx response (not 101); false refuses it (invalid-response). */
-  onInterim(parser: HttpParser): boolean;
-  /**
-   * A piece of body. `owned`: it lies in a buffer read for it alone, which may be kept (written
-   * as is); otherwise it is a view into a read buffer reused once this returns: copy what is kept.
-   */
-  onResponseBody(piece: Buffer, owned: boolean): void;
-  onResponseEnd(): void;
-  /** A 101: the socket is the exchange's now, with the bytes that followed the head. */
-  onUpgrade(socket: Socket, rest: Buffer): void;
-  /** Failed; `received` tells whether any response byte arrived. */
-  onUpstreamError(error: BadGatewayError, received: boolean): void;
-  onUpstreamDrain(): void;
-  /** One read from the app was parsed (a head held back to join its body goes out now). */
-  onChunkParsed(): void;
-}
+export type { UpstreamUser };
 
 /** What the connection needs from its pool. */
 export interface ConnectionOwner {
@@ -38,15 +21,6 @@ export interface ConnectionOwner {
   release(connection: UpstreamConnection, hintMs: number | undefined): void;
   forget(connection: UpstreamConnection): void;
 }
-
-/** Node's own read size; shared by every upstream socket that reads into a reused buffer. */
-const READ_SIZE = 65_536;
-const READ_BUFFER = Buffer.allocUnsafe(READ_SIZE);
-/**
- * With at least this much of a counted body still to come, the next read goes into a buffer of its
- * own, which the exchange writes to the client as is: no copy of large bodies.
- */
-const OWN_READ_MIN = 16_384;
 
 const TIMER_CONNECT = 1;
 const TIMER_RESPONSE = 2;
@@ -208,11 +182,11 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
 
   /** Called by Node after each read: where the next read goes. */
   private readonly nextReadBuffer = (): Uint8Array => {
-    return this.bodyLeft >= OWN_READ_MIN ? Buffer.allocUnsafe(Math.min(READ_SIZE, this.bodyLeft)) : READ_BUFFER;
+    return readBufferFor(this.bodyLeft);
   };
 
   private readonly onRead = (length: number, buffer: Uint8Array): boolean => {
-    this.onData((buffer as Buffer).subarray(0, length), buffer !== READ_BUFFER);
+    this.onData((buffer as Buffer).subarray(0, length), !isSharedReadBuffer(buffer));
     return true; // go on reading: pause() stops it when the client is slow
   };
 
