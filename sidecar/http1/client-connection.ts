@@ -9,6 +9,7 @@ import type { Breaker, BreakerTicket } from '../breaker.js';
 import type { AnswerWithoutAppKind } from '../core/admission.js';
 import type { Reason } from '../contracts.js';
 import type { Permit } from '../overload/limiter.js';
+import type { TrustedProxies } from '../trusted-proxies.js';
 import { answerWithoutApp } from './answer-without-app.js';
 import { clientErrorResponse } from './answers.js';
 import type { ConnectionHost, HostedConnection } from './connection-host.js';
@@ -18,6 +19,7 @@ import { HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIV
 import { Exchange, type ExchangeClient, type ExchangeRequest } from './exchange.js';
 import { headerValue, requestIdOf } from './heads.js';
 import { ERROR_OK, ERROR_PAUSED, HEAD_BODY, type HttpParser } from './llhttp.js';
+import { parserRefusalStatus } from './parser-refusal.js';
 import { QueuedRequest, type QueueOwner } from './queued-request.js';
 import { intake } from './request-intake.js';
 import { RequestReader, type ReaderOwner } from './request-reader.js';
@@ -40,6 +42,9 @@ export class ClientConnection implements HostedConnection, ClientSocketOwner, Re
   private bodyPaused = false;
   /** Set while the request waits for the limiter; the parser is paused after its head. */
   private queued: QueuedRequest | null = null;
+  /** Whether the peer is a trusted proxy, as `trustedBy` says (asked again after a reload). */
+  private trustedBy: TrustedProxies | null = null;
+  private trustedPeer = false;
 
   constructor(private readonly host: ConnectionHost, readonly socket: Socket) {
     this.link = new ClientSocket(socket, this);
@@ -117,10 +122,9 @@ export class ClientConnection implements HostedConnection, ClientSocketOwner, Re
     if (wasIdle && this.link.phase === 'head' && this.link.timer.kind === TIMER_KEEP_ALIVE) this.link.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
   };
 
-  malformed(parser: HttpParser): void {
-    const code = parser.errorCode;
-    this.host.clientError('malformed', { code, reason: parser.errorReason });
-    this.abortExchange('client-refused', code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
+  malformed(parser: HttpParser, chunk: Buffer): void {
+    this.host.clientError('malformed', { code: parser.errorCode, reason: parser.errorReason });
+    this.abortExchange('client-refused', parserRefusalStatus(parser, chunk));
   }
 
   // ParserSink: called from inside parser.execute.
@@ -128,7 +132,11 @@ export class ClientConnection implements HostedConnection, ClientSocketOwner, Re
   onHead(parser: HttpParser): number {
     if (isEnded(this.link.phase)) return -1;
     const state = this.host.routeState();
-    const head = intake(this.host, state, parser, this.clientAddress);
+    if (this.trustedBy !== state.trustedProxies) {
+      this.trustedBy = state.trustedProxies;
+      this.trustedPeer = state.trustedProxies.trusts(this.clientAddress);
+    }
+    const head = intake(this.host, state, parser, this.clientAddress, this.trustedPeer);
     this.requestId = head.requestId;
     this.http10 = head.http10;
     this.keepAlive = parser.keepAlive && !this.host.isDraining();

@@ -160,8 +160,9 @@ export class Exchange implements UpstreamUser {
 
   onInterim(parser: HttpParser): boolean {
     if (hasControlCharacter(parser.statusText, true)) return false;
-    // A 100 answers an Expect the sidecar already answered itself; unasked for, it is invalid.
-    if (parser.statusCode === 100) return this.request.expectContinue;
+    // A 100 answers an Expect the sidecar already answered itself, or none at all (RFC 9110
+    // §15.2: a client parses 1xx it did not expect): dropped either way.
+    if (parser.statusCode === 100) return true;
     if (!this.client.http10) this.client.socket.write(interimHead(parser.statusCode, parser.statusText, parser.headers), 'latin1');
     return true;
   }
@@ -173,7 +174,9 @@ export class Exchange implements UpstreamUser {
 
   onResponseHead(parser: HttpParser): number {
     const status = parser.statusCode;
-    if (status < 100 || status > 599 || (status === 101 && !this.request.upgrade) || hasControlCharacter(parser.statusText, true)) return -1;
+    if (status < 100 || status > 599 || hasControlCharacter(parser.statusText, true)) return -1;
+    // A 101 only to an upgrade request, and naming its protocol (RFC 9110 §15.2.2).
+    if (status === 101 && (!this.request.upgrade || headerValue(parser.headers, 'upgrade') === undefined)) return -1;
     const codings = joinedValues(parser.headers, 'transfer-encoding');
     // The sidecar decodes chunked only and must not pass coded bytes on as plain.
     if (codings !== undefined && codings.trim().toLowerCase() !== 'chunked') return -1;

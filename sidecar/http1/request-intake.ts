@@ -33,7 +33,8 @@ export type Intake =
   | (Admitted & { readonly verdict: 'wait'; readonly request: ExchangeRequest })
   | (Admitted & { readonly verdict: 'forward'; readonly request: ExchangeRequest; readonly ticket: BreakerTicket; readonly permit: Permit });
 
-export function intake(host: ConnectionHost, state: RouteState, parser: HttpParser, clientAddress: string): Intake {
+/** `trustedPeer`: the client is a trusted proxy, whose X-Forwarded-Proto/-Host are passed on. */
+export function intake(host: ConnectionHost, state: RouteState, parser: HttpParser, clientAddress: string, trustedPeer: boolean): Intake {
   const headers = parser.headers;
   const requestId = requestIdOf(headerValue(headers, 'x-request-id'));
   const traceId = traceIdOf(headerValue(headers, 'traceparent'));
@@ -50,7 +51,7 @@ export function intake(host: ConnectionHost, state: RouteState, parser: HttpPars
   const upgrade = parser.upgrade && !http10;
   const admission = admit(state.breaker, host.limiter, parser.target, upgrade);
   if (admission.verdict === 'answer') return { verdict: 'answer', kind: admission.kind, requestId, traceId, http10, hasBody, bodyUnread };
-  const request = forwardedRequest(parser, checked, http10, upgrade, requestId, traceId, clientAddress, host.upstreamAuthority);
+  const request = forwardedRequest(parser, checked, http10, upgrade, requestId, traceId, clientAddress, host.upstreamAuthority, trustedPeer);
   if (admission.verdict === 'wait') return { verdict: 'wait', request, requestId, traceId, http10, hasBody, bodyUnread };
   return { verdict: 'forward', request, ticket: admission.ticket, permit: admission.permit, requestId, traceId, http10, hasBody, bodyUnread };
 }

@@ -8,8 +8,8 @@ import type { ClientSocket } from './client-socket.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HttpParser, REQUEST, type ParserSink } from './llhttp.js';
 
 export interface ReaderOwner extends ParserSink {
-  /** The parser refused the bytes. */
-  malformed(parser: HttpParser): void;
+  /** The parser refused `chunk`'s bytes. */
+  malformed(parser: HttpParser, chunk: Buffer): void;
   /** An upgrade request was answered without the app: nothing after its head may be read. */
   close(): void;
 }
@@ -36,7 +36,7 @@ export class RequestReader {
     const phase = this.link.phase;
     if (isEnded(phase)) return;
     if (result !== ERROR_PAUSED && result !== ERROR_PAUSED_UPGRADE) {
-      this.owner.malformed(parser);
+      this.owner.malformed(parser, chunk);
       return;
     }
     const rest = chunk.subarray(parser.consumed);

@@ -9,6 +9,7 @@ import type { Deadlines } from '../core/deadlines.js';
 import { ErrorPages } from '../error-pages.js';
 import { OpenCircuitAnswers } from './answers.js';
 import { limiterSettings } from '../overload/settings.js';
+import { TrustedProxies } from '../trusted-proxies.js';
 import type { LimiterSettings } from '../overload/limiter.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
@@ -25,6 +26,8 @@ export interface RouteState {
   /** The policy's timeouts, parsed once for this configuration (the pool's are the same object). */
   readonly deadlines: Deadlines;
   readonly overload: LimiterSettings;
+  /** Peers whose X-Forwarded-Proto and X-Forwarded-Host are forwarded as sent. */
+  readonly trustedProxies: TrustedProxies;
 }
 
 export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breaker, pool: UpstreamPool): RouteState {
@@ -40,6 +43,7 @@ export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breake
     retryAttempts: config.retry.attempts,
     deadlines: pool.deadlines,
     overload: limiterSettings(config.overload),
+    trustedProxies: new TrustedProxies(config.trustedProxies),
   };
 }
 
