@@ -1,0 +1,67 @@
+/**
+ * The sidecar's own scheduling delay: how late a short timer runs. A response that arrives while
+ * the event loop is busy (our own work, or the process waiting for a CPU) is read as late as such a
+ * timer fires, so the limiter takes this delay out of its latency samples and measures the app,
+ * not itself. The mean lateness over the last window is the estimate; the timer is unref'd and
+ * runs only while an adaptive limit is in use.
+ */
+
+export interface SchedulingDelaySource {
+  /** Mean lateness (ms) over the last completed window; 0 before the first. */
+  estimateMs(): number;
+  start(): void;
+  stop(): void;
+}
+
+const PERIOD_MS = 5;
+const WINDOW_MS = 100;
+
+export class TimerLateness implements SchedulingDelaySource {
+  private timer: NodeJS.Timeout | undefined;
+  private dueAt = 0;
+  private windowStartedAt = 0;
+  private sumMs = 0;
+  private count = 0;
+  private estimate = 0;
+
+  estimateMs(): number {
+    return this.estimate;
+  }
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.windowStartedAt = performance.now();
+    this.sumMs = 0;
+    this.count = 0;
+    this.schedule();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.estimate = 0;
+  }
+
+  private schedule(): void {
+    this.dueAt = performance.now() + PERIOD_MS;
+    this.timer = setTimeout(this.onTimer, PERIOD_MS);
+    this.timer.unref();
+  }
+
+  private readonly onTimer = (): void => {
+    const now = performance.now();
+    // libuv counts from the loop's cached time, a little before dueAt was taken: never below 0.
+    this.sumMs += Math.max(0, now - this.dueAt);
+    this.count += 1;
+    if (now - this.windowStartedAt >= WINDOW_MS) {
+      this.estimate = this.sumMs / this.count;
+      this.sumMs = 0;
+      this.count = 0;
+      this.windowStartedAt = now;
+    }
+    this.schedule();
+  };
+}
+
+/** No correction: for tests that feed the limiter synthetic timings. */
+export const NO_SCHEDULING_DELAY: SchedulingDelaySource = Object.freeze({ estimateMs: () => 0, start: () => undefined, stop: () => undefined });
