@@ -176,7 +176,7 @@ export class ConcurrencyLimiter {
       if (this.inFlight >= this.limit() + this.settings.queueSize) this.countShed('shadow', fullCause);
       return this.take();
     }
-    this.delay.arrivedToFull(this.now());
+    if (this.settings.queueSize > 0) this.delay.arrivedToFull(this.now()); // no queue, nothing to stand
     if (this.queue.length < this.settings.queueSize) return 'wait';
     this.countShed('enforce', fullCause);
     return 'shed';
