@@ -223,9 +223,12 @@ export class ConcurrencyLimiter {
   sample(startedAt: number, inFlightAtStart: number): void {
     if (this.controller === undefined || this.settings.mode === 'off') return;
     const before = this.controller.limit();
-    // The sidecar's own delay in reading the answer is not the app's latency.
+    // The sidecar's own delay in reading the answer is not the app's latency; an estimate, so never
+    // taken below the app's unloaded latency (an over-estimate must not read as an idle app).
     const now = this.now();
-    const answeredAt = Math.max(startedAt, now - this.schedulingDelay.estimateMs());
+    const rtt = now - startedAt;
+    const minRtt = this.controller.snapshot().minRttMs ?? 0;
+    const answeredAt = startedAt + Math.max(Math.min(rtt, minRtt), rtt - this.schedulingDelay.estimateMs());
     this.controller.sample(startedAt, answeredAt, inFlightAtStart);
     if (this.controller.limit() > before) this.pump();
   }

@@ -2,26 +2,31 @@
  * The sidecar's own scheduling delay: how late a short timer runs. A response that arrives while
  * the event loop is busy (our own work, or the process waiting for a CPU) is read as late as such a
  * timer fires, so the limiter takes this delay out of its latency samples and measures the app,
- * not itself. The mean lateness over the last window is the estimate; the timer is unref'd and
+ * not itself. The median lateness over the last window is the estimate (a few long stalls must not
+ * make every sample look instant, as the mean would); the timer is unref'd and
  * runs only while an adaptive limit is in use.
  */
 
 export interface SchedulingDelaySource {
-  /** Mean lateness (ms) over the last completed window; 0 before the first. */
+  /** Median lateness (ms) over the last completed window; 0 before the first. */
   estimateMs(): number;
   start(): void;
   stop(): void;
 }
 
 const PERIOD_MS = 5;
+
+function median(values: number[]): number {
+  values.sort((a, b) => a - b);
+  return values[Math.floor((values.length - 1) / 2)] as number;
+}
 const WINDOW_MS = 100;
 
 export class TimerLateness implements SchedulingDelaySource {
   private timer: NodeJS.Timeout | undefined;
   private dueAt = 0;
   private windowStartedAt = 0;
-  private sumMs = 0;
-  private count = 0;
+  private readonly window: number[] = [];
   private estimate = 0;
 
   estimateMs(): number {
@@ -31,8 +36,7 @@ export class TimerLateness implements SchedulingDelaySource {
   start(): void {
     if (this.timer !== undefined) return;
     this.windowStartedAt = performance.now();
-    this.sumMs = 0;
-    this.count = 0;
+    this.window.length = 0;
     this.schedule();
   }
 
@@ -51,12 +55,10 @@ export class TimerLateness implements SchedulingDelaySource {
   private readonly onTimer = (): void => {
     const now = performance.now();
     // libuv counts from the loop's cached time, a little before dueAt was taken: never below 0.
-    this.sumMs += Math.max(0, now - this.dueAt);
-    this.count += 1;
+    this.window.push(Math.max(0, now - this.dueAt));
     if (now - this.windowStartedAt >= WINDOW_MS) {
-      this.estimate = this.sumMs / this.count;
-      this.sumMs = 0;
-      this.count = 0;
+      this.estimate = median(this.window);
+      this.window.length = 0;
       this.windowStartedAt = now;
     }
     this.schedule();
