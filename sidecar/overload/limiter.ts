@@ -131,7 +131,7 @@ export class ConcurrencyLimiter {
   constructor(settings: LimiterSettings, private readonly events: LimiterEvents, options: LimiterOptions = {}) {
     this.settings = settings;
     this.now = options.clock ?? (() => performance.now());
-    this.schedulingDelay = options.schedulingDelay ?? new TimerLateness();
+    this.schedulingDelay = options.schedulingDelay ?? new TimerLateness(() => this.inFlight > 0);
     this.delay = new ControlledDelay(delaySettings(settings));
     this.queue = new WaitQueue<Permit>(this.delay, (taken) => this.expire(taken), this.now);
     this.configure(settings);
@@ -145,8 +145,7 @@ export class ConcurrencyLimiter {
     else if (this.controller === undefined || JSON.stringify(previous.gradient) !== JSON.stringify(settings.gradient)) {
       this.controller = new GradientController(settings.gradient, this.now());
     }
-    if (this.controller !== undefined && settings.mode !== 'off') this.schedulingDelay.start();
-    else this.schedulingDelay.stop();
+    if (this.controller === undefined || settings.mode === 'off') this.schedulingDelay.stop();
     this.exactPriority = new Set(settings.priorityPaths.filter((path) => !path.endsWith('/')));
     this.prefixPriority = settings.priorityPaths.filter((path) => path.endsWith('/'));
     this.delay.configure(delaySettings(settings));
@@ -240,6 +239,7 @@ export class ConcurrencyLimiter {
   }
 
   private take(): Permit {
+    if (this.controller !== undefined && this.settings.mode !== 'off') this.schedulingDelay.start();
     this.inFlight += 1;
     return new CountedPermit(this, this.inFlight);
   }

@@ -3,13 +3,14 @@
  * the event loop is busy (our own work, or the process waiting for a CPU) is read as late as such a
  * timer fires, so the limiter takes this delay out of its latency samples and measures the app,
  * not itself. The median lateness over the last window is the estimate (a few long stalls must not
- * make every sample look instant, as the mean would); the timer is unref'd and
- * runs only while an adaptive limit is in use.
+ * make every sample look instant, as the mean would); the timer is unref'd, and runs only while
+ * requests are in flight and for a second after (an idle sidecar in a large fleet stays asleep).
  */
 
 export interface SchedulingDelaySource {
   /** Median lateness (ms) over the last completed window; 0 before the first. */
   estimateMs(): number;
+  /** Runs (again) if it is not running; cheap to call per request. */
   start(): void;
   stop(): void;
 }
@@ -21,6 +22,8 @@ function median(values: number[]): number {
   return values[Math.floor((values.length - 1) / 2)] as number;
 }
 const WINDOW_MS = 100;
+/** Ticks without a request in flight after which the timer stops (one second). */
+const IDLE_TICKS = 200;
 
 export class TimerLateness implements SchedulingDelaySource {
   private timer: NodeJS.Timeout | undefined;
@@ -28,6 +31,10 @@ export class TimerLateness implements SchedulingDelaySource {
   private windowStartedAt = 0;
   private readonly window: number[] = [];
   private estimate = 0;
+  private idleTicks = 0;
+
+  /** `active`: whether requests are in flight (the limiter's count). */
+  constructor(private readonly active: () => boolean) {}
 
   estimateMs(): number {
     return this.estimate;
@@ -35,6 +42,7 @@ export class TimerLateness implements SchedulingDelaySource {
 
   start(): void {
     if (this.timer !== undefined) return;
+    this.idleTicks = 0;
     this.windowStartedAt = performance.now();
     this.window.length = 0;
     this.schedule();
@@ -54,6 +62,12 @@ export class TimerLateness implements SchedulingDelaySource {
 
   private readonly onTimer = (): void => {
     const now = performance.now();
+    this.idleTicks = this.active() ? 0 : this.idleTicks + 1;
+    if (this.idleTicks >= IDLE_TICKS) {
+      this.timer = undefined;
+      this.stop();
+      return;
+    }
     // libuv counts from the loop's cached time, a little before dueAt was taken: never below 0.
     this.window.push(Math.max(0, now - this.dueAt));
     if (now - this.windowStartedAt >= WINDOW_MS) {
