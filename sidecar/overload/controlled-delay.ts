@@ -73,6 +73,10 @@ export class ControlledDelay {
     return this.standing(now) ? Math.min(this.settings.targetMs, this.settings.timeoutMs) : this.settings.timeoutMs;
   }
 
+  longestWaitMs(): number {
+    return this.settings.timeoutMs;
+  }
+
   /** Whether the next free slot goes to the newest waiter. */
   servesNewest(now: number): boolean {
     return this.settings.order === 'adaptive-lifo' && this.standing(now);

@@ -3,6 +3,8 @@
  * goes to the oldest or (adaptive LIFO) the newest, and expiry always takes the oldest, whose wait
  * is the longest. The longest allowed wait changes with time (controlled delay), so one unref'd
  * timer is armed for whichever comes first: the oldest entry's expiry or the queue starting to stand.
+ * The last waiter is held to the long wait only, as CoDel never drops its last packet: a slot that
+ * frees a little late (the sidecar's own delay) still finds someone to serve instead of idling.
  */
 
 /** A queued request; told exactly once. */
@@ -14,6 +16,8 @@ export interface QueuedWaiter<T> {
 /** How long a waiter may wait, as time goes on (sidecar/overload/controlled-delay.ts). */
 export interface WaitPolicy {
   maxWaitMs(now: number): number;
+  /** The long wait: what the last waiter in the queue may always wait. */
+  longestWaitMs(): number;
   /** When maxWaitMs will change by itself, if it will. */
   standsAt(): number | undefined;
 }
@@ -49,7 +53,9 @@ export class WaitQueue<T> {
 
   push(waiter: QueuedWaiter<T>): void {
     this.entries.push({ waiter, enqueuedAt: this.now() });
-    if (this.timer === undefined) this.arm();
+    // A second waiter ends the first one's exemption from the target.
+    if (this.length === 2) this.expire(true);
+    else if (this.timer === undefined) this.arm();
   }
 
   /** The oldest (or newest) waiter, or undefined when empty. */
@@ -89,9 +95,8 @@ export class WaitQueue<T> {
    */
   expire(rearm = false): void {
     const now = this.now();
-    const maxWait = this.policy.maxWaitMs(now);
     let expired = false;
-    for (let oldest = this.entries[this.head]; oldest !== undefined && now - oldest.enqueuedAt >= maxWait; oldest = this.entries[this.head]) {
+    for (let oldest = this.entries[this.head]; oldest !== undefined && now - oldest.enqueuedAt >= this.allowedWaitMs(now); oldest = this.entries[this.head]) {
       expired = true;
       this.takeOldest();
       this.onExpired({ waiter: oldest.waiter, waitedMs: now - oldest.enqueuedAt });
@@ -126,11 +131,16 @@ export class WaitQueue<T> {
     this.disarm();
   }
 
+  /** For the oldest entry. */
+  private allowedWaitMs(now: number): number {
+    return this.length > 1 ? this.policy.maxWaitMs(now) : this.policy.longestWaitMs();
+  }
+
   private arm(): void {
     const oldest = this.entries[this.head];
     if (oldest === undefined) return;
     const now = this.now();
-    let due = oldest.enqueuedAt + this.policy.maxWaitMs(now);
+    let due = oldest.enqueuedAt + this.allowedWaitMs(now);
     const standsAt = this.policy.standsAt();
     if (standsAt !== undefined && standsAt < due) due = standsAt;
     this.timer = setTimeout(this.onTimer, Math.ceil(Math.max(0, due - now)));

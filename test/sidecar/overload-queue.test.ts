@@ -1,6 +1,6 @@
 /**
- * The overload queue on real sockets: adaptive LIFO once the queue stands (waits cut to the
- * controlled delay's target: overload-enforce.test.ts), a queued request that meets a just-opened circuit counted as a shed,
+ * The overload queue on real sockets: adaptive LIFO once the queue stands, waits cut to the
+ * controlled delay's target (the newest waiter excepted), a queued request that meets a just-opened circuit counted as a shed,
  * and requests admitted while the limiter was off counted once it enforces.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -32,6 +32,28 @@ describe('overload: a standing queue', () => {
     app.release();
     expect((await Promise.all(answers)).map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
     expect(app.seen).toEqual(['/a', '/d', '/c', '/b']);
+  });
+
+  it('then sheds a waiter older than the target at once, and keeps the newest for a slot', async () => {
+    const app = await heldApp();
+    const sidecar = await fixtures.sidecar(app.url, { overload: { mode: 'enforce', limit: 1, queue: { size: 10, timeout: '10s', target: '5ms', interval: '50ms' } } });
+    const first = fetchText(`${sidecar.url}/first`);
+    await until(() => app.heldCount === 1, '/first at the app');
+    const started = performance.now();
+    const older = fetchText(`${sidecar.url}/older`);
+    await until(() => sidecar.proxy.overloadState().queued === 1, '/older queued');
+    // Alone, it may wait the long timeout (a slot may free any moment); the queue stands meanwhile.
+    await sleep(120);
+    expect(sidecar.proxy.overloadState()).toMatchObject({ queued: 1, queue: { standing: true } });
+    const newer = fetchText(`${sidecar.url}/newer`);
+    const shed = await older;
+    expect(shed.status).toBe(503);
+    expect(shed.headers['x-badgateway-reason']).toBe('overloaded');
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(sidecar.metrics.shedCauses).toEqual(['queue-timeout']);
+    app.release();
+    expect([(await first).status, (await newer).status]).toEqual([200, 200]);
+    expect(app.seen).toEqual(['/first', '/newer']);
   });
 });
 
