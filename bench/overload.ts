@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { start, waitForPort } from './processes.ts';
@@ -54,6 +55,8 @@ export interface OverloadResults {
   unloadedP99: Record<string, number>;
   rows: OverloadRow[];
   configs: Record<string, string>;
+  /** The machine's 1-minute load average at the start and the end, and its cores: other work shares it. */
+  machine: { cores: number; loadBefore: number; loadAfter: number };
 }
 
 export interface OverloadContext {
@@ -152,6 +155,7 @@ function busyCore(): ChildProcess {
 
 export async function runOverload(context: OverloadContext): Promise<OverloadResults> {
   const { dir, root, seconds } = context;
+  const loadBefore = loadavg()[0] as number;
   const appPort = context.nextPort();
   start(process.execPath, [join(root, 'bench', 'overload-app.ts'), String(appPort), String(OVERLOAD_MODEL.capacity), String(OVERLOAD_MODEL.serviceMs), String(OVERLOAD_MODEL.degradation)], 'overload-app');
   const haproxyPort = context.nextPort();
@@ -213,6 +217,7 @@ export async function runOverload(context: OverloadContext): Promise<OverloadRes
   }
   return {
     model: OVERLOAD_MODEL, seconds, capacityRps, unloadedP99, rows,
+    machine: { cores: cpus().length, loadBefore, loadAfter: loadavg()[0] as number },
     configs: { [SIDECAR_LIMITED]: JSON.stringify(limitedConfig), [SIDECAR_FIFO]: JSON.stringify(fifoConfig), [SIDECAR_NO_QUEUE]: JSON.stringify(noQueueConfig), [SIDECAR_OFF]: '{}' },
   };
 }
