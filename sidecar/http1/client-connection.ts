@@ -281,9 +281,10 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
     const state = this.host.routeState();
     const ticket = state.breaker.admit();
     if (ticket === null) {
-      // It waited because the app was full; that the circuit opened meanwhile makes it a shed, not a breaker reject.
+      // The open circuit answers it, as it answers every request now; the limiter counts a shed:
+      // it was held for overload and never reached the app.
       this.host.limiter.shedGranted(permit);
-      this.settleQueued(queued, 'overloaded');
+      this.settleQueued(queued, 'circuit-open');
       return;
     }
     this.queued = null;

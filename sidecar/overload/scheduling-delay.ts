@@ -22,8 +22,8 @@ function median(values: number[]): number {
   return values[Math.floor((values.length - 1) / 2)] as number;
 }
 const WINDOW_MS = 100;
-/** Ticks without a request in flight after which the timer stops (one second). */
-const IDLE_TICKS = 200;
+/** Without a request in flight this long, the timer stops. */
+const IDLE_STOP_MS = 1_000;
 
 export class TimerLateness implements SchedulingDelaySource {
   private timer: NodeJS.Timeout | undefined;
@@ -31,7 +31,7 @@ export class TimerLateness implements SchedulingDelaySource {
   private windowStartedAt = 0;
   private readonly window: number[] = [];
   private estimate = 0;
-  private idleTicks = 0;
+  private lastActiveAt = 0;
 
   /** `active`: whether requests are in flight (the limiter's count). */
   constructor(private readonly active: () => boolean) {}
@@ -40,10 +40,14 @@ export class TimerLateness implements SchedulingDelaySource {
     return this.estimate;
   }
 
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
   start(): void {
     if (this.timer !== undefined) return;
-    this.idleTicks = 0;
     this.windowStartedAt = performance.now();
+    this.lastActiveAt = this.windowStartedAt;
     this.window.length = 0;
     this.schedule();
   }
@@ -62,8 +66,8 @@ export class TimerLateness implements SchedulingDelaySource {
 
   private readonly onTimer = (): void => {
     const now = performance.now();
-    this.idleTicks = this.active() ? 0 : this.idleTicks + 1;
-    if (this.idleTicks >= IDLE_TICKS) {
+    if (this.active()) this.lastActiveAt = now;
+    else if (now - this.lastActiveAt >= IDLE_STOP_MS) {
       this.timer = undefined;
       this.stop();
       return;

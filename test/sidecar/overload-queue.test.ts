@@ -58,7 +58,7 @@ describe('overload: a standing queue', () => {
 });
 
 describe('overload: left-over edges', () => {
-  it('a queued request granted into a just-opened circuit is shed (503 overloaded), not a breaker reject', async () => {
+  it('a queued request granted into a just-opened circuit gets the open circuit\'s answer and counts as a shed', async () => {
     const app = await heldApp();
     const sidecar = await fixtures.sidecar(app.url, {
       circuitBreaker: { volumeThreshold: 1, errorThresholdPercentage: 50, resetTimeout: '10s' }, timeouts: { response: '2s' },
@@ -72,10 +72,11 @@ describe('overload: left-over edges', () => {
     expect((await first).status).toBe(503);
     const answer = await queued;
     expect(sidecar.proxy.breakerState()).toBe('open');
-    expect(answer.status).toBe(503);
-    expect(answer.headers['x-badgateway-reason']).toBe('overloaded');
+    expect(answer.status).toBe(502);
+    expect(answer.headers['x-badgateway-reason']).toBe('circuit-open');
     expect(sidecar.metrics.shedCauses).toEqual(['circuit-open']);
-    expect(sidecar.metrics.requests.map((entry) => entry.reason)).toEqual(['', 'overloaded']);
+    expect(sidecar.proxy.overloadState().shed).toEqual({ enforce: 1, shadow: 0 });
+    expect(sidecar.metrics.requests.map((entry) => entry.reason)).toEqual(['', 'circuit-open']);
     expect(app.seen).toEqual(['/first']);
     expect(sidecar.proxy.overloadState()).toMatchObject({ inFlight: 0, queued: 0 });
   });

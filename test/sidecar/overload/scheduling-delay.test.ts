@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { TimerLateness } from '../../../sidecar/overload/scheduling-delay.js';
+import { eventually } from '../../support/cli.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const spin = (ms: number) => {
@@ -20,7 +21,9 @@ describe('scheduling delay: timer lateness', () => {
       }
       expect(meter.estimateMs()).toBeGreaterThan(1);
       active = false;
-      await sleep(1_600);
+      await sleep(300);
+      expect(meter.running).toBe(true); // idle for less than a second
+      await eventually(() => !meter.running, 5_000, 'the meter stopped');
       expect(meter.estimateMs()).toBe(0);
     } finally {
       meter.stop();
