@@ -5,7 +5,7 @@
  * hold near the app's capacity instead of falling to minLimit (3), as it did when the sidecar
  * took its own delay for the app's.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -73,6 +73,10 @@ function busyLoop(busyMs: number, periodMs: number): () => void {
   }, periodMs);
   return () => clearInterval(timer);
 }
+
+// The app is another process on a machine other work shares: a run in which the app itself is
+// starved of CPU reads, rightly, as a slow app. Without the correction this fails every run.
+jest.retryTimes(2, { logErrorsBeforeRetry: true });
 
 describe('overload: a busy sidecar does not talk itself into a tiny limit', () => {
   it('keeps the adaptive limit near the app capacity while its own event loop lags', async () => {
