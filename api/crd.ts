@@ -42,7 +42,10 @@ export function toStructural(input: unknown): JsonSchema {
   if (options !== undefined && options.length > 0 && options.every((option) => 'const' in option)) {
     const values = options.map((option) => option.const);
     const type = values.every((value) => typeof value === 'number' && Number.isInteger(value)) ? 'integer' : typeof values[0];
-    const result: JsonSchema = { type, enum: values };
+    // Literals of mixed types (overload.mode's strings and the false of a bare YAML 1.1 `off`): no single
+    // type fits, and an untyped field must preserve unknown fields to stay structural; the enum still binds.
+    const mixed = values.some((value) => typeof value !== typeof values[0]);
+    const result: JsonSchema = mixed ? { 'x-kubernetes-preserve-unknown-fields': true, enum: values } : { type, enum: values };
     for (const key of ['description', 'default'] as const) if (key in schema) result[key] = schema[key];
     return result;
   }

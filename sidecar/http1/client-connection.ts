@@ -240,6 +240,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   }
 
   private startExchange(state: RouteState, request: ExchangeRequest, ticket: BreakerTicket, permit: Permit): void {
+    permit.sending();
     const exchange = new Exchange(this.host, this, state, request, ticket, permit);
     this.exchange = exchange;
     if (request.expectContinue) this.socket.write(CONTINUE, 'latin1');
@@ -264,7 +265,8 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
 
   granted(permit: Permit): void {
     const queued = this.queued;
-    if (queued === null) {
+    // A connection on its way out (its client left; its 'close' is still to come) hands the slot back at once.
+    if (queued === null || this.closing || this.socket.destroyed) {
       permit.release();
       return;
     }
@@ -280,10 +282,17 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   admitQueued(queued: QueuedRequest): void {
     if (this.queued !== queued) return; // the client left meanwhile (onClose released the permit)
     const permit = queued.permit as Permit;
+    if (this.closing || this.socket.destroyed) {
+      permit.release();
+      this.settleQueued(queued, 'overloaded');
+      return;
+    }
     const state = this.host.routeState();
     const ticket = state.breaker.admit();
     if (ticket === null) {
-      permit.release();
+      // The open circuit answers it, as it answers every request now; the limiter counts a shed:
+      // it was held for overload and never reached the app.
+      this.host.limiter.shedGranted(permit);
       this.settleQueued(queued, 'circuit-open');
       return;
     }
