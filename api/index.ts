@@ -1,3 +1,4 @@
+export * from './address-range.js';
 export * from './duration.js';
 export * from './names.js';
 export * from './schema.js';

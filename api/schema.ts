@@ -7,6 +7,7 @@
  * so an empty `spec` stays valid for users.
  */
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { ADDRESS_RANGE_PATTERN } from './address-range.js';
 import { DURATION_PATTERN } from './duration.js';
 
 const Duration = (defaultValue: string | undefined, description: string) =>
@@ -133,6 +134,12 @@ const behaviourFields = {
   timeoutStatus: OneOf([504, 502] as const, { default: 504, description: 'Status on a response timeout.' }),
   retryAfter: Type.Optional(Duration(undefined, 'Retry-After on fast failures; default is the time left until the next trial.')),
   overload: OverloadSchema,
+  trustedProxies: Type.Array(Type.String({ pattern: ADDRESS_RANGE_PATTERN, maxLength: 64 }), {
+    default: [],
+    maxItems: 100,
+    uniqueItems: true,
+    description: 'Peers (IP addresses or CIDR ranges, e.g. the ingress controller\'s pods) whose X-Forwarded-Proto and X-Forwarded-Host reach the app as sent. From any other peer the sidecar sets them itself: X-Forwarded-Proto http, X-Forwarded-Host the request\'s Host. Default: trust nobody.',
+  }),
 };
 
 export const TargetRefSchema = Type.Object(

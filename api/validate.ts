@@ -4,6 +4,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import { ADDRESS_RANGE_EXAMPLE, ADDRESS_RANGE_PATTERN, parseAddressRange } from './address-range.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import {
   MAX_ERROR_PAGE_BYTES,
@@ -48,6 +49,7 @@ function describe(error: ValueError): string {
   switch (error.type) {
     case ValueErrorType.StringPattern:
       if (schema.pattern === DURATION_PATTERN) return `${show(error.value)} is not a duration (e.g. 250ms, 1s, 2m)`;
+      if (schema.pattern === ADDRESS_RANGE_PATTERN) return `${show(error.value)} is not ${ADDRESS_RANGE_EXAMPLE}`;
       return `${show(error.value)} does not match ${String(schema.pattern)}`;
     case ValueErrorType.Union: {
       const options = (schema.anyOf as { const?: unknown }[] | undefined) ?? [];
@@ -117,7 +119,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-type Behaviour = Pick<SidecarConfig, 'timeouts' | 'circuitBreaker' | 'overload'> & {
+type Behaviour = Pick<SidecarConfig, 'timeouts' | 'circuitBreaker' | 'overload' | 'trustedProxies'> & {
   errorPages: readonly { status: number; contentType: string; body?: string }[];
 };
 
@@ -136,6 +138,9 @@ export function semanticProblems(config: Behaviour, root: string): string[] {
   if (parseDuration(config.timeouts.responseBodyIdle) === 0) problems.push(`${at('timeouts.responseBodyIdle')}: must be longer than 0`);
   if (parseDuration(config.circuitBreaker.rollingWindow) < 100) problems.push(`${at('circuitBreaker.rollingWindow')}: must be at least 100ms`);
   problems.push(...overloadProblems(config.overload, at));
+  config.trustedProxies.forEach((range, index) => {
+    if (parseAddressRange(range) === undefined) problems.push(`${at(`trustedProxies[${index}]`)}: ${show(range)} is not ${ADDRESS_RANGE_EXAMPLE}`);
+  });
   const statuses = new Set<string>();
   config.errorPages.forEach((page, index) => {
     const key = `${page.status} ${page.contentType}`;

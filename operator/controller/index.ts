@@ -136,9 +136,11 @@ export async function startController(options: ControllerOptions): Promise<Polic
     close: async () => {
       clearInterval(resync);
       queue.close();
+      // Watches stop at once: one failing while the process shuts down (its API server may be going too) is no news.
+      const watchesStopped = Promise.all([...runners.map((runner) => runner.stop()), pages.close()]);
       // Let a reconcile in flight finish (bounded), so nothing writes after close() resolves.
       await Promise.race([queue.idle(), delay(CLOSE_GRACE_MS, undefined, { ref: false })]);
-      await Promise.all([...runners.map((runner) => runner.stop()), pages.close()]);
+      await watchesStopped;
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Starts the webhook as the operator runs it: TLS from the self-signed bootstrap Secret (renewed
- * and reloaded without restart, caBundle kept patched) or from cert-manager's files, the cluster
+ * and reloaded without restart, caBundle kept patched and re-patched whenever the configuration
+ * changes) or from cert-manager's files, the cluster
  * version from discovery, and the applicable policy looked up per review.
  */
 import { readFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { CURRENT_KUBE_VERSION } from '../inject/kube-version.js';
 import { effectivePolicyName, type PolicyLike } from '../inject/policy-match.js';
 import type { InjectionSettings } from '../inject/settings.js';
 import type { AdmissionRequest } from './review.js';
+import { watchCaBundle } from './ca-bundle-watch.js';
 import { createWebhookServer, type WebhookServerOptions } from './server.js';
 
 export interface WebhookOptions {
@@ -61,8 +63,10 @@ async function readExternalTls(certDir: string): Promise<{ key: string; cert: st
 export async function startWebhook(options: WebhookOptions): Promise<RunningWebhook> {
   const { clients, logger } = options;
   const kubeVersion = options.kubeVersion ?? await serverVersion(clients, logger);
+  let caPem = '';
   const selfSigned = async () => {
     const cert = await ensureServingCertificate(clients, { namespace: options.namespace, secretName: options.secretName, serviceName: options.serviceName });
+    caPem = cert.caPem;
     try {
       if (await ensureCaBundle(clients, options.webhookConfigName, cert.caPem)) logger.info({ webhookConfig: options.webhookConfigName }, 'caBundle updated');
     } catch (error) {
@@ -105,6 +109,10 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
   const renewal = setInterval(() => void reload(), RENEWAL_CHECK_MS);
   renewal.unref();
   const watcher = options.certMode === 'external' ? watch(options.certDir as string, { persistent: false }, () => void reload()) : undefined;
+  const caBundleWatch = options.certMode === 'self-signed'
+    ? watchCaBundle({ clients, webhookConfigName: options.webhookConfigName, caPem: () => caPem, logger })
+    : undefined;
+  await caBundleWatch?.start();
 
   return {
     port: address.port,
@@ -112,6 +120,7 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
     close: async () => {
       clearInterval(renewal);
       watcher?.close();
+      await caBundleWatch?.stop();
       await server.close();
     },
   };

@@ -12,14 +12,15 @@ export type AnswerWithoutAppReason = Extract<Reason, 'circuit-open' | 'overloade
 
 export function answerWithoutApp(host: ConnectionHost, socket: Socket, state: RouteState, reason: AnswerWithoutAppReason, method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined, close: boolean): void {
   const head = method === 'HEAD';
+  const safe = head || method === 'GET';
   let status: number;
   if (reason === 'circuit-open') {
     status = state.config.openStatus;
-    socket.write(state.openCircuit.answer(requestId, traceId, accept, retryAfterFor(state), close, head));
+    socket.write(state.openCircuit.answer(requestId, traceId, accept, retryAfterFor(state), close, head, safe));
   } else {
     status = 503;
     socket.write(rawErrorResponse(state.pages, accept, {
-      status, reason, proxyError: 'connection_limit_reached', requestId, traceId, retryAfterSeconds: overloadRetryAfter(state), close,
+      status, reason, proxyError: 'connection_limit_reached', requestId, traceId, retryAfterSeconds: overloadRetryAfter(state), close, safe,
     }, head));
   }
   host.metrics.request(status, reason);

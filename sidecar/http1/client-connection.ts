@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { BreakerTicket } from '../breaker.js';
 import type { Reason } from '../contracts.js';
 import { NO_PERMIT, type Permit, type Waiter } from '../overload/limiter.js';
+import type { TrustedProxies } from '../trusted-proxies.js';
 import { answerWithoutApp, type AnswerWithoutAppReason } from './answer-without-app.js';
 import { clientErrorResponse } from './answers.js';
 import type { ConnectionHost } from './connection-host.js';
@@ -16,6 +17,7 @@ import { forwardedRequest } from './forwarded-request.js';
 import { headerValue, requestIdOf } from './heads.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HttpParser, REQUEST, type ParserSink } from './llhttp.js';
 import { admitInNextTurn, shedInNextTurn, type QueueOwner, type QueuedRequest } from './queued-request.js';
+import { parserRefusalStatus } from './parser-refusal.js';
 import { checkRequest, isRefusal } from './request-checks.js';
 import type { RouteState } from './route-state.js';
 import { traceIdOf } from './trace-context.js';
@@ -44,6 +46,9 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   private bodyPaused = false;
   /** Set while the request waits for the limiter; the parser is paused after its head. */
   private queued: QueuedRequest | null = null;
+  /** Whether the peer is a trusted proxy, as `trustedBy` says (asked again after a reload). */
+  private trustedBy: TrustedProxies | null = null;
+  private trustedPeer = false;
 
   constructor(private readonly host: ConnectionHost, readonly socket: Socket) {
     this.parser = new HttpParser(REQUEST, this, host.maxHeaderSize);
@@ -170,13 +175,13 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
       return;
     }
     if (this.closing) return;
-    this.malformed();
+    this.malformed(chunk);
   }
 
-  private malformed(): void {
-    const code = this.parser.errorCode;
-    this.host.clientError('malformed', { code, reason: this.parser.errorReason });
-    this.abortExchange('client-refused', code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
+  /** The parser refused `chunk`'s bytes. */
+  private malformed(chunk: Buffer): void {
+    this.host.clientError('malformed', { code: this.parser.errorCode, reason: this.parser.errorReason });
+    this.abortExchange('client-refused', parserRefusalStatus(this.parser, chunk));
   }
 
   // ParserSink: called from inside parser.execute.
@@ -210,7 +215,11 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
     // A tunnel's lifetime says nothing about the app's request latency: never limited or counted.
     const admission = upgrade ? NO_PERMIT : this.host.limiter.acquire(parser.target);
     if (admission === 'shed') return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'overloaded');
-    const request = forwardedRequest(parser, checked, this.http10, upgrade, requestId, traceId, this.clientAddress, this.host.upstreamAuthority);
+    if (this.trustedBy !== state.trustedProxies) {
+      this.trustedBy = state.trustedProxies;
+      this.trustedPeer = state.trustedProxies.trusts(this.clientAddress);
+    }
+    const request = forwardedRequest(parser, checked, this.http10, upgrade, requestId, traceId, this.clientAddress, this.host.upstreamAuthority, this.trustedPeer);
     if (admission === 'wait') {
       // No body is read and no 100 Continue sent before the limiter admits the request.
       this.queued = { request, bodyUnread, permit: null };
@@ -354,6 +363,13 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
     this.timer.arm(rest === null ? TIMER_KEEP_ALIVE : TIMER_HEAD, rest === null ? KEEP_ALIVE_MS : HEAD_TIMEOUT_MS);
     this.socket.resume();
     if (rest !== null) this.feed(rest);
+  }
+
+  abortForApp(): void {
+    this.closing = true; // the app broke its response: nothing the client did, so not counted as its reset
+    this.exchange = null;
+    this.timer.disarm();
+    this.socket.destroy();
   }
 
   resumeReading(): void {

@@ -33,6 +33,8 @@ export interface ExchangeClient {
   /** The client connection may carry another request after this one. */
   readonly keepAlive: boolean;
   exchangeFinished(close: boolean): void;
+  /** The app's response broke after its head went out: the client connection is aborted, on the app's account. */
+  abortForApp(): void;
   resumeReading(): void;
   /** A 101 arrived: the client socket leaves HTTP, with the bytes the client sent after its head. */
   takeForTunnel(): Buffer | null;
@@ -156,8 +158,9 @@ export class Exchange implements UpstreamUser {
 
   onInterim(parser: HttpParser): boolean {
     if (hasControlCharacter(parser.statusText, true)) return false;
-    // A 100 answers an Expect the sidecar already answered itself; unasked for, it is invalid.
-    if (parser.statusCode === 100) return this.request.expectContinue;
+    // A 100 answers an Expect the sidecar already answered itself, or none at all (RFC 9110
+    // §15.2: a client parses 1xx it did not expect): dropped either way.
+    if (parser.statusCode === 100) return true;
     if (!this.client.http10) this.client.socket.write(interimHead(parser.statusCode, parser.statusText, parser.headers), 'latin1');
     return true;
   }
@@ -169,7 +172,9 @@ export class Exchange implements UpstreamUser {
 
   onResponseHead(parser: HttpParser): number {
     const status = parser.statusCode;
-    if (status < 100 || status > 599 || (status === 101 && !this.request.upgrade) || hasControlCharacter(parser.statusText, true)) return -1;
+    if (status < 100 || status > 599 || hasControlCharacter(parser.statusText, true)) return -1;
+    // A 101 only to an upgrade request, and naming its protocol (RFC 9110 §15.2.2).
+    if (status === 101 && (!this.request.upgrade || headerValue(parser.headers, 'upgrade') === undefined)) return -1;
     const codings = joinedValues(parser.headers, 'transfer-encoding');
     // The sidecar decodes chunked only and must not pass coded bytes on as plain.
     if (codings !== undefined && codings.trim().toLowerCase() !== 'chunked') return -1;
@@ -280,7 +285,7 @@ export class Exchange implements UpstreamUser {
       // The head is gone: never let a truncated body look complete.
       this.ticket.settle(false);
       this.finished = true;
-      this.client.socket.destroy();
+      this.client.abortForApp();
       const reason: Reason = error.reason === 'reset' || error.reason === 'connect-failed' ? 'body-truncated' : error.reason;
       this.host.metrics.request(this.status, reason);
       if (this.host.accessLog) this.log(this.status, reason, error);

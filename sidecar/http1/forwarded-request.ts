@@ -6,9 +6,9 @@ import type { CheckedRequest } from './request-checks.js';
 
 /**
  * `defaultAuthority` is the app's host[:port], the Host given to an HTTP/1.0 request that came
- * without one.
+ * without one; `trustForwarded` says the client is a trusted proxy.
  */
-export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, http10: boolean, upgrade: boolean, requestId: string, traceId: string | undefined, clientAddress: string, defaultAuthority: string): ExchangeRequest {
+export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, http10: boolean, upgrade: boolean, requestId: string, traceId: string | undefined, clientAddress: string, defaultAuthority: string, trustForwarded: boolean): ExchangeRequest {
   const headers = parser.headers;
   const head = upstreamRequestHead({
     method: parser.method,
@@ -19,6 +19,7 @@ export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, ht
     clientAddress,
     bodyFraming: checked.chunked ? BODY_CHUNKED : headerValue(headers, 'content-length') === undefined ? BODY_NONE : BODY_LENGTH,
     upgrade,
+    trustForwarded,
   });
   return {
     method: parser.method,

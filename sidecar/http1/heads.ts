@@ -1,6 +1,7 @@
 /**
  * Message heads built as one string each, from llhttp's raw header lists: hop-by-hop headers
- * (RFC 9110 §7.6.1, plus any named in Connection) dropped both ways, X-Forwarded-* set,
+ * (RFC 9110 §7.6.1, plus those Connection may name) dropped both ways, X-Forwarded-For appended,
+ * X-Forwarded-Proto/-Host set (kept as sent only from a trusted proxy),
  * X-Request-Id kept or generated, framing headers written by us for the body as we forward it.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,6 +16,23 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+]);
+
+/**
+ * Fields a `Connection` header can never make hop-by-hop: Host is end-to-end by definition (RFC
+ * 9112 §3.2: every request carries it), and the rest are the sidecar's own (body framing,
+ * X-Forwarded-*, the request id, the trace context it reads). What a client or an app nominates
+ * never removes them; nginx ignores such nominations the same way.
+ */
+const NEVER_NOMINATED = new Set([
+  'host',
+  'content-length',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-request-id',
+  'traceparent',
+  'tracestate',
 ]);
 
 /** An incoming x-request-id is kept when it is short, visible ASCII; anything else is replaced. */
@@ -64,7 +82,7 @@ function connectionTokens(headers: readonly string[]): Set<string> | undefined {
   const tokens = new Set<string>();
   for (const token of value.split(',')) {
     const name = token.trim().toLowerCase();
-    if (name !== '' && name !== 'close' && name !== 'keep-alive') tokens.add(name);
+    if (name !== '' && name !== 'close' && name !== 'keep-alive' && !NEVER_NOMINATED.has(name)) tokens.add(name);
   }
   return tokens.size > 0 ? tokens : undefined;
 }
@@ -86,6 +104,8 @@ export interface RequestHeadInput {
   bodyFraming: number;
   /** Keep Connection: upgrade and Upgrade (an upgrade request). */
   upgrade: boolean;
+  /** The peer is a trusted proxy: its X-Forwarded-Proto and X-Forwarded-Host are kept. */
+  trustForwarded: boolean;
 }
 
 /** The request head for the app. */
@@ -120,9 +140,11 @@ export function upstreamRequestHead(input: RequestHeadInput): string {
         forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
         continue;
       case 'x-forwarded-proto':
+        if (!input.trustForwarded) continue;
         forwardedProto = true;
         break;
       case 'x-forwarded-host':
+        if (!input.trustForwarded) continue;
         forwardedHost = true;
         break;
     }

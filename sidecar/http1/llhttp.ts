@@ -151,6 +151,8 @@ export class HttpParser implements HeadText {
   private readonly spans = new HeadSpans();
   /** Set when the head passed maxHeadSize; execute then reports ERROR_USER. */
   headOverflow = false;
+  /** The request target alone passed maxHeadSize (414, not 431). */
+  private targetOverflow = false;
   /** Bytes of the chunk consumed before a pause, an upgrade or an error. */
   consumed = 0;
   errorCode = '';
@@ -216,8 +218,13 @@ export class HttpParser implements HeadText {
   }
 
   private readError(errno: number): void {
-    this.errorCode = this.headOverflow ? 'HPE_HEADER_OVERFLOW' : cString(llhttp.llhttp_errno_name(errno));
-    this.errorReason = this.headOverflow ? 'Header overflow' : cString(llhttp.llhttp_get_error_reason(this.ptr));
+    if (this.headOverflow) {
+      this.errorCode = this.targetOverflow ? 'HPE_URI_OVERFLOW' : 'HPE_HEADER_OVERFLOW';
+      this.errorReason = this.targetOverflow ? 'Request target overflow' : 'Header overflow';
+      return;
+    }
+    this.errorCode = cString(llhttp.llhttp_errno_name(errno));
+    this.errorReason = cString(llhttp.llhttp_get_error_reason(this.ptr));
   }
 
   private grow(length: number): number {
@@ -244,7 +251,9 @@ export class HttpParser implements HeadText {
     if (!this.targetStarted && start >= 2 && (currentChunk as Buffer)[start - 2] === 0x20) return -1;
     this.targetStarted = true;
     this.spans.add(SPAN_TARGET, start, length);
-    return this.grow(length);
+    if (this.grow(length) === 0) return 0;
+    this.targetOverflow = true;
+    return -1;
   }
 
   addStatusText(start: number, length: number): number {

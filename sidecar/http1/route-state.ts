@@ -8,6 +8,7 @@ import type { Breaker } from '../breaker.js';
 import { ErrorPages } from '../error-pages.js';
 import { OpenCircuitAnswers } from './answers.js';
 import { limiterSettings } from '../overload/settings.js';
+import { TrustedProxies } from '../trusted-proxies.js';
 import type { LimiterSettings } from '../overload/limiter.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
@@ -26,6 +27,8 @@ export interface RouteState {
   readonly retryAttempts: number;
   readonly requestBodyIdleMs: number;
   readonly overload: LimiterSettings;
+  /** Peers whose X-Forwarded-Proto and X-Forwarded-Host are forwarded as sent. */
+  readonly trustedProxies: TrustedProxies;
 }
 
 export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breaker, pool: UpstreamPool): RouteState {
@@ -42,6 +45,7 @@ export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breake
     retryAttempts: config.retry.attempts,
     requestBodyIdleMs: requestBodyIdle === undefined ? DEFAULT_REQUEST_BODY_IDLE_MS : parseDuration(requestBodyIdle),
     overload: limiterSettings(config.overload),
+    trustedProxies: new TrustedProxies(config.trustedProxies),
   };
 }
 

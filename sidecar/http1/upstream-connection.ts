@@ -332,6 +332,8 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   onHead(parser: HttpParser): number {
     const user = this.user;
     if (user === null) return -1;
+    // llhttp also frames `HTTP/2.0 200` and `HTTP/0.9 200`: not an HTTP/1.x app's answer.
+    if (parser.versionMajor !== 1) return -1;
     const status = parser.statusCode;
     if (status >= 100 && status < 200 && status !== 101) {
       this.interim = true;

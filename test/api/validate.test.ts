@@ -26,6 +26,7 @@ describe('validatePolicySpec', () => {
         adaptive: { minLimit: 3, maxLimit: 1000, smoothing: 0.2, minRttInterval: '60s' },
         priorityPaths: ['/healthz', '/readyz', '/livez'],
       },
+      trustedProxies: [],
       errorPages: [],
     });
     expect(Object.isFrozen(result.value.timeouts)).toBe(true);
@@ -128,6 +129,32 @@ describe('validatePolicySpec: overload', () => {
       'spec.overload.queue.timeout: must be longer than 0 when overload.queue.size is above 0 (set size: 0 to shed at once)',
     ]);
     expect(validatePolicySpec({ overload: { queue: { size: 0, timeout: '0' } } }).ok).toBe(true);
+  });
+});
+
+describe('trustedProxies', () => {
+  const problems = (trustedProxies: unknown) => {
+    const result = validatePolicySpec({ trustedProxies });
+    return result.ok ? [] : result.problems;
+  };
+
+  it('accepts IPv4 and IPv6 addresses and CIDR ranges', () => {
+    expect(problems(['10.0.0.0/8', '192.0.2.10', 'fd00::/8', '::1', '2001:db8::1/128', '0.0.0.0/0'])).toEqual([]);
+  });
+
+  it.each([
+    ['10.0.0.0/33', 'spec.trustedProxies[0]: "10.0.0.0/33" is not an IP address or CIDR range (e.g. 10.0.0.0/8, 192.0.2.10, fd00::/8)'],
+    ['fd00::/129', 'spec.trustedProxies[0]: "fd00::/129" is not an IP address or CIDR range (e.g. 10.0.0.0/8, 192.0.2.10, fd00::/8)'],
+    ['300.1.1.1', 'spec.trustedProxies[0]: "300.1.1.1" is not an IP address or CIDR range (e.g. 10.0.0.0/8, 192.0.2.10, fd00::/8)'],
+    ['ingress.example', 'spec.trustedProxies[0]: "ingress.example" is not an IP address or CIDR range (e.g. 10.0.0.0/8, 192.0.2.10, fd00::/8)'],
+    ['10.0.0.0/', 'spec.trustedProxies[0]: "10.0.0.0/" is not an IP address or CIDR range (e.g. 10.0.0.0/8, 192.0.2.10, fd00::/8)'],
+  ])('names a bad entry: %s', (entry, problem) => {
+    expect(problems([entry])).toEqual([problem]);
+  });
+
+  it('refuses duplicates and a value that is not a list', () => {
+    expect(problems(['10.0.0.1', '10.0.0.1'])).toEqual(['spec.trustedProxies: has duplicate items']);
+    expect(problems('10.0.0.0/8')).toEqual(['spec.trustedProxies: "10.0.0.0/8" is not a list']);
   });
 });
 

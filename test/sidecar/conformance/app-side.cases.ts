@@ -26,6 +26,8 @@ export interface AppCase {
   breaker: 'failure' | 'success';
 }
 
+const UPGRADE_REQUEST = 'GET /ws HTTP/1.1\r\nhost: app.example\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n';
+
 const invalid = { kind: 'sidecar', status: 502, reason: 'invalid-response', proxyError: 'http_protocol_error' } as const;
 
 /** Waits for the request, then writes `bytes` and runs `after`. */
@@ -60,8 +62,15 @@ export const APP_CASES: readonly AppCase[] = [
   { name: 'a Content-Length that is not a number', answer: 'HTTP/1.1 200 OK\r\ncontent-length: two\r\n\r\nok', outcome: invalid, breaker: 'failure' },
   { name: 'Transfer-Encoding gzip, chunked', answer: 'HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n', outcome: invalid, breaker: 'failure' },
   { name: 'Transfer-Encoding gzip alone', answer: onRequest('HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\nok', 'close'), outcome: invalid, breaker: 'failure' },
-  { name: 'an unsolicited 100 Continue', answer: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', outcome: invalid, breaker: 'failure' },
+  { name: 'an HTTP/2.0 version in a status line llhttp frames', answer: 'HTTP/2.0 200 OK\r\ncontent-length: 2\r\n\r\nok', outcome: invalid, breaker: 'failure' },
+  { name: 'an HTTP/0.9 version in a status line', answer: 'HTTP/0.9 200 OK\r\ncontent-length: 2\r\n\r\nok', outcome: invalid, breaker: 'failure' },
+  { name: 'an HTTP/2.0 interim response', answer: 'HTTP/2.0 103 Early Hints\r\nconnection: keep-alive\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', outcome: invalid, breaker: 'failure' },
   { name: 'an unsolicited 101 Switching Protocols', answer: 'HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n', outcome: invalid, breaker: 'failure' },
+  { name: 'a 101 without Upgrade to an upgrade request', request: UPGRADE_REQUEST, answer: 'HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\n\r\n', outcome: invalid, breaker: 'failure' },
+
+  // An unsolicited 100 Continue is dropped (RFC 9110 §15.2: clients parse 1xx they did not expect).
+  { name: 'an unsolicited 100 Continue, then 200', answer: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', outcome: { kind: 'app', status: 200, body: 'ok' }, breaker: 'success' },
+  { name: 'an unsolicited 100 Continue, then 103, then 200', answer: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', outcome: { kind: 'app', status: 200, interim: [103], body: 'ok' }, breaker: 'success' },
 
   // Interim responses: forwarded to HTTP/1.1 clients, then the final response.
   { name: '103 Early Hints then 200', answer: 'HTTP/1.1 103 Early Hints\r\nlink: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', outcome: { kind: 'app', status: 200, interim: [103], body: 'ok' }, breaker: 'success' },
@@ -85,6 +94,9 @@ export const APP_CASES: readonly AppCase[] = [
   { name: 'a reset mid-body', answer: onRequest('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc', 'reset'), outcome: { kind: 'aborted', status: 200, reason: 'body-truncated' }, breaker: 'failure' },
   { name: 'a malformed chunk mid-body', answer: onRequest('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n', 'stall'), outcome: { kind: 'aborted', status: 200, reason: 'invalid-response' }, breaker: 'failure' },
   { name: 'a body that stalls longer than timeouts.responseBodyIdle', answer: onRequest('HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc', 'stall'), outcome: { kind: 'aborted', status: 200, reason: 'body-timeout' }, breaker: 'failure' },
+
+  // Connection cannot nominate the framing away: the body keeps its Content-Length.
+  { name: 'Connection naming Content-Length', answer: 'HTTP/1.1 200 OK\r\nconnection: content-length\r\ncontent-length: 2\r\n\r\nok', outcome: { kind: 'app', status: 200, body: 'ok' }, breaker: 'success' },
 
   // Bodies framed by the close, and bodiless responses.
   { name: 'a close-delimited HTTP/1.1 body', answer: onRequest('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end', 'close'), outcome: { kind: 'app', status: 200, body: 'until the end' }, breaker: 'success' },

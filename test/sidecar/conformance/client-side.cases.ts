@@ -4,25 +4,39 @@
  */
 import { expect } from '@jest/globals';
 import { field, fieldValues, type RawMessage } from '../../support/raw-http.js';
+import { CONNECTION_NOMINATIONS } from './connection-nominations.cases.js';
+import { onlyRequest } from './conformance.js';
+import { FORWARDED_TRUST } from './forwarded-trust.cases.js';
 
 export interface RefusedCase {
   name: string;
   /** Exactly the bytes the client writes. */
   request: string;
-  status: 400 | 408 | 417 | 431 | 501 | 505;
+  status: 400 | 408 | 414 | 417 | 431 | 501 | 505;
 }
 
 const BIG = 'a'.repeat(17 * 1024);
 
 export const REFUSED: readonly RefusedCase[] = [
   { name: 'a request head over 16 KiB', request: `GET / HTTP/1.1\r\nhost: x\r\nx-big: ${BIG}\r\n\r\n`, status: 431 },
+  { name: 'a request target over 16 KiB', request: `GET /${'a'.repeat(20 * 1024)} HTTP/1.1\r\nhost: x\r\n\r\n`, status: 414 },
   { name: 'garbage instead of a request line', request: 'HELLO\r\n\r\n', status: 400 },
+  { name: 'an unknown method token (FROBNICATE)', request: 'FROBNICATE / HTTP/1.1\r\nhost: x\r\n\r\n', status: 501 },
+  { name: 'an unknown method token (FOO)', request: 'FOO /a HTTP/1.1\r\nhost: x\r\n\r\n', status: 501 },
+  { name: 'an unknown method that extends a known one (PATCHY)', request: 'PATCHY / HTTP/1.1\r\nhost: x\r\n\r\n', status: 501 },
+  { name: 'a lower-case method (get: methods are case-sensitive tokens)', request: 'get / HTTP/1.1\r\nhost: x\r\n\r\n', status: 501 },
+  { name: 'an RTSP method in an HTTP request (DESCRIBE)', request: 'DESCRIBE / HTTP/1.1\r\nhost: x\r\n\r\n', status: 501 },
+  { name: 'a method with a character no token has', request: 'GE/T / HTTP/1.1\r\nhost: x\r\n\r\n', status: 400 },
+  { name: 'no method at all', request: ' / HTTP/1.1\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'two spaces in the request line', request: 'GET  / HTTP/1.1\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'a lower-case version', request: 'GET / http/1.1\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'a space in the target', request: 'GET /a b HTTP/1.1\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'HTTP/2.0 in an HTTP/1 request line', request: 'GET / HTTP/2.0\r\nhost: x\r\n\r\n', status: 505 },
   { name: 'HTTP/0.9 with a version', request: 'GET / HTTP/0.9\r\nhost: x\r\n\r\n', status: 505 },
+  { name: 'a higher minor version (HTTP/1.2)', request: 'GET / HTTP/1.2\r\nhost: x\r\n\r\n', status: 505 },
+  { name: 'a version llhttp does not know (HTTP/3.0)', request: 'GET / HTTP/3.0\r\nhost: x\r\n\r\n', status: 505 },
   { name: 'a malformed version (HTTP/3)', request: 'GET / HTTP/3\r\nhost: x\r\n\r\n', status: 400 },
+  { name: 'a malformed minor version (HTTP/1.x)', request: 'GET / HTTP/1.x\r\nhost: x\r\n\r\n', status: 400 },
   { name: 'obs-fold', request: 'GET / HTTP/1.1\r\nhost: x\r\nx-a: 1\r\n  folded\r\n\r\n', status: 400 },
   { name: 'bare LF line endings', request: 'GET / HTTP/1.1\nhost: x\n\n', status: 400 },
   { name: 'a bare CR inside the head', request: 'GET / HTTP/1.1\r\nhost: x\rx-a: 1\r\n\r\n', status: 400 },
@@ -57,15 +71,12 @@ export const REFUSED: readonly RefusedCase[] = [
 export interface ForwardedCase {
   name: string;
   request: string;
+  /** The sidecar's configuration, CONFORMANCE_POLICY by default. */
+  policy?: object;
   /** How many final responses the client must get. */
   responses?: number;
   /** Checks on what the app received (complete requests, in order). */
   app(requests: RawMessage[]): void;
-}
-
-function one(requests: RawMessage[]): RawMessage {
-  expect(requests).toHaveLength(1);
-  return requests[0] as RawMessage;
 }
 
 export const FORWARDED: readonly ForwardedCase[] = [
@@ -73,7 +84,7 @@ export const FORWARDED: readonly ForwardedCase[] = [
     name: 'absolute-form is rewritten to origin-form, its authority becoming Host',
     request: 'GET http://other.example/a?b=1 HTTP/1.1\r\nhost: ignored.example\r\n\r\n',
     app: (requests) => {
-      const request = one(requests);
+      const request = onlyRequest(requests);
       expect([request.target, fieldValues(request, 'host')]).toEqual(['/a?b=1', ['other.example']]);
     },
   },
@@ -81,7 +92,7 @@ export const FORWARDED: readonly ForwardedCase[] = [
     name: 'absolute-form with a port and an empty path becomes "/" with that Host',
     request: 'GET http://other.example:8080 HTTP/1.1\r\nhost: other.example:8080\r\n\r\n',
     app: (requests) => {
-      const request = one(requests);
+      const request = onlyRequest(requests);
       expect([request.target, fieldValues(request, 'host')]).toEqual(['/', ['other.example:8080']]);
     },
   },
@@ -89,7 +100,7 @@ export const FORWARDED: readonly ForwardedCase[] = [
     name: 'OPTIONS * is forwarded in asterisk-form',
     request: 'OPTIONS * HTTP/1.1\r\nhost: app.example\r\n\r\n',
     app: (requests) => {
-      const request = one(requests);
+      const request = onlyRequest(requests);
       expect([request.method, request.target]).toEqual(['OPTIONS', '*']);
     },
   },
@@ -97,7 +108,7 @@ export const FORWARDED: readonly ForwardedCase[] = [
     name: 'an HTTP/1.0 request without Host gets the upstream authority as Host',
     request: 'GET /old HTTP/1.0\r\n\r\n',
     app: (requests) => {
-      const request = one(requests);
+      const request = onlyRequest(requests);
       expect(request.target).toBe('/old');
       expect(fieldValues(request, 'host')).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+$/)]);
     },
@@ -106,7 +117,7 @@ export const FORWARDED: readonly ForwardedCase[] = [
     name: 'Expect: 100-continue in HTTP/1.0 is ignored and not forwarded',
     request: 'POST / HTTP/1.0\r\nhost: app.example\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\nab',
     app: (requests) => {
-      const request = one(requests);
+      const request = onlyRequest(requests);
       expect([field(request, 'expect'), request.body.toString()]).toEqual([undefined, 'ab']);
     },
   },
@@ -115,7 +126,7 @@ export const FORWARDED: readonly ForwardedCase[] = [
     request: 'GET / HTTP/1.1\r\nhost: app.example\r\nconnection: keep-alive, x-secret\r\nx-secret: 1\r\nkeep-alive: timeout=5\r\n'
       + 'proxy-connection: keep-alive\r\nproxy-authorization: Basic eDp5\r\nte: trailers\r\ntrailer: x-t\r\nx-kept: yes\r\n\r\n',
     app: (requests) => {
-      const names = one(requests).fields.map(([name]) => name.toLowerCase());
+      const names = onlyRequest(requests).fields.map(([name]) => name.toLowerCase());
       for (const name of ['x-secret', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer']) expect(names).not.toContain(name);
       expect(names).toContain('x-kept');
     },
@@ -124,30 +135,30 @@ export const FORWARDED: readonly ForwardedCase[] = [
     name: 'X-Forwarded-For is appended with the client address',
     request: 'GET / HTTP/1.1\r\nhost: app.example\r\nx-forwarded-for: 203.0.113.7\r\nx-forwarded-for: 198.51.100.1\r\n\r\n',
     app: (requests) => {
-      expect(fieldValues(one(requests), 'x-forwarded-for')).toEqual(['203.0.113.7, 198.51.100.1, 127.0.0.1']);
+      expect(fieldValues(onlyRequest(requests), 'x-forwarded-for')).toEqual(['203.0.113.7, 198.51.100.1, 127.0.0.1']);
     },
   },
   {
     name: 'a valid X-Request-Id is kept',
     request: 'GET / HTTP/1.1\r\nhost: app.example\r\nx-request-id: abc-123\r\n\r\n',
-    app: (requests) => { expect(fieldValues(one(requests), 'x-request-id')).toEqual(['abc-123']); },
+    app: (requests) => { expect(fieldValues(onlyRequest(requests), 'x-request-id')).toEqual(['abc-123']); },
   },
   {
     name: 'an invalid X-Request-Id is replaced',
     request: `GET / HTTP/1.1\r\nhost: app.example\r\nx-request-id: ${'z'.repeat(300)}\r\n\r\n`,
     app: (requests) => {
-      expect(fieldValues(one(requests), 'x-request-id')).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+      expect(fieldValues(onlyRequest(requests), 'x-request-id')).toEqual([expect.stringMatching(/^[0-9a-f-]{36}$/)]);
     },
   },
   {
     name: 'a Content-Length body arrives exactly',
     request: 'POST /upload HTTP/1.1\r\nhost: app.example\r\ncontent-length: 5\r\n\r\nhello',
-    app: (requests) => { expect(one(requests).body.toString()).toBe('hello'); },
+    app: (requests) => { expect(onlyRequest(requests).body.toString()).toBe('hello'); },
   },
   {
     name: 'a chunked body arrives exactly',
     request: 'POST /upload HTTP/1.1\r\nhost: app.example\r\ntransfer-encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n',
-    app: (requests) => { expect(one(requests).body.toString()).toBe('hello'); },
+    app: (requests) => { expect(onlyRequest(requests).body.toString()).toBe('hello'); },
   },
   {
     name: 'pipelined requests are each forwarded once, in order',
@@ -155,4 +166,6 @@ export const FORWARDED: readonly ForwardedCase[] = [
     responses: 3,
     app: (requests) => { expect(requests.map((request) => `${request.method} ${request.target}`)).toEqual(['GET /one', 'GET /two', 'HEAD /three']); },
   },
+  ...CONNECTION_NOMINATIONS,
+  ...FORWARDED_TRUST,
 ];

@@ -70,8 +70,8 @@ describe('client side: requests the sidecar refuses itself', () => {
 });
 
 describe('client side: requests the sidecar forwards', () => {
-  it.each(FORWARDED)('$name', async ({ request, responses = 1, app: check }) => {
-    const { app, sidecar } = await setup();
+  it.each(FORWARDED)('$name', async ({ request, policy, responses = 1, app: check }) => {
+    const { app, sidecar } = await setup(policy);
     const client = await RawClient.open(sidecar.address.port);
     try {
       await client.write(request);
@@ -94,6 +94,25 @@ describe('client side: requests the sidecar forwards', () => {
       const sent = app.requests.map((request) => field(request, 'x-request-id'));
       expect(reply.responses.map((response) => field(response, 'x-request-id'))).toEqual(sent);
       expect(sent[0]).toBe('first');
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('applies a reloaded trustedProxies to the next request of an open connection', async () => {
+    const { app, sidecar } = await setup();
+    const client = await RawClient.open(sidecar.address.port);
+    try {
+      const spoofing = 'GET / HTTP/1.1\r\nhost: x\r\nx-forwarded-proto: https\r\n\r\n';
+      await client.write(spoofing);
+      await client.responses(1);
+      sidecar.setConfig({ ...CONFORMANCE_POLICY, trustedProxies: ['127.0.0.1'] });
+      await client.write(spoofing);
+      await client.responses(2);
+      sidecar.setConfig(CONFORMANCE_POLICY);
+      await client.write(spoofing);
+      await client.responses(3);
+      expect(app.requests.map((request) => field(request, 'x-forwarded-proto'))).toEqual(['http', 'https', 'http']);
     } finally {
       client.destroy();
     }

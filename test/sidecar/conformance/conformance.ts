@@ -22,6 +22,12 @@ export const CONFORMANCE_POLICY = {
 /** A Host-carrying GET; the default request of app-side cases. */
 export const GET = 'GET / HTTP/1.1\r\nhost: app.example\r\n\r\n';
 
+/** The one request the app received; fails the test when it got none or several. */
+export function onlyRequest(requests: RawMessage[]): RawMessage {
+  expect(requests).toHaveLength(1);
+  return requests[0] as RawMessage;
+}
+
 /** The one final response of a reply; fails the test when there is none (an empty reply). */
 export function onlyResponse(reply: RawReply): RawMessage {
   expect({ responses: reply.responses.length, bytes: reply.bytes.toString('latin1').slice(0, 300) })
