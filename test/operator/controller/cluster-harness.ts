@@ -5,13 +5,13 @@
  * test itself acts as a user with the admin `clients`. Real controllers run beside it: Deployments
  * get ReplicaSets and kwok pods, and owned ConfigMaps are garbage-collected by the real collector.
  */
-import { silentLogger } from '../../../api/logger.js';
-import { startController, type ControllerOptions, type PolicyController } from '../../../operator/controller/index.js';
+import type { ControllerOptions, PolicyController } from '../../../operator/controller/index.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../../operator/kube/clients.js';
 import { sharedCluster, type Cluster } from '../../support/cluster.js';
 import { createNamespace, deleteNamespace } from '../../support/cluster-objects.js';
 import { installOperatorIdentity, type OperatorIdentity } from '../../support/cluster-operator.js';
 import { ensurePolicyCrd } from '../../support/policy-crd.js';
+import { startRecordingController } from './harness.js';
 
 export interface ClusterHarness {
   cluster: Cluster;
@@ -46,15 +46,7 @@ export async function startClusterHarness(prefix = 'controller'): Promise<Cluste
     reconciles,
     failures,
     start: async (options = {}) => {
-      const controller = await startController({
-        clients: operatorClients, namespace, logger: silentLogger(), informerRestartDelayMs: 100, retryBaseDelayMs: 50, retryMaxDelayMs: 500,
-        resyncPeriodMs: 60 * 60_000,
-        onReconcile: (outcome) => {
-          if (outcome.error === undefined) reconciles.push(outcome.key);
-          else failures.push(`${outcome.key}: ${(outcome.error as Error).message.split('\n')[0] ?? ''}`);
-        },
-        ...options,
-      });
+      const controller = await startRecordingController(operatorClients, reconciles, failures, { namespace, ...options });
       controllers.push(controller);
       return controller;
     },

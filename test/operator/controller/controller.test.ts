@@ -100,8 +100,9 @@ describe('policy controller', () => {
     expect((await readConfig('web')).timeouts.response).toBe('7s');
 
     await clients.custom.deleteNamespacedCustomObject({ ...group(), name: 'web' });
-    await eventually(async () => (await readConfig('web')) === undefined, 20_000, 'ConfigMap garbage collected');
-  });
+    // kube-controller-manager's garbage collector learns a new CRD's resource at its next discovery sync (every 30 s).
+    await eventually(async () => (await readConfig('web')) === undefined, 60_000, 'ConfigMap garbage collected');
+  }, 120_000);
 
   it('marks the younger of two policies on one Deployment Conflicted, naming the winner', async () => {
     await onCluster();
