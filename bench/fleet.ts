@@ -114,10 +114,20 @@ async function scrape(target: ApiTarget): Promise<string> {
 const operatorRequests = (text: string, schema: string): number =>
   sum(text, 'apiserver_flowcontrol_dispatched_requests_total', { flow_schema: schema });
 
-async function measureRss(operator: FleetOperator): Promise<number> {
+interface Footprint { rss: number; anon: number; heap: number }
+
+/** After the operator settled: its RSS, the anonymous part of it (not the mapped node binary), and its JS heap in use (MiB). */
+async function footprint(operator: FleetOperator): Promise<Footprint> {
   await operatorSettled(operator, 300_000);
   await sleep(5000);
-  return rssMiB(operator.pid);
+  const heap = sum(await operator.metrics(), 'badgateway_operator_nodejs_heap_size_used_bytes') / (1024 * 1024);
+  return { rss: rssMiB(operator.pid), anon: rssMiB(operator.pid, 'RssAnon'), heap };
+}
+
+function record(figures: Record<string, number>, label: string, measured: Footprint): void {
+  figures[`rss_${label}_mib`] = Number(measured.rss.toFixed(1));
+  figures[`rss_anon_${label}_mib`] = Number(measured.anon.toFixed(1));
+  figures[`heap_${label}_mib`] = Number(measured.heap.toFixed(1));
 }
 
 async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Promise<Record<string, number>> {
@@ -131,19 +141,23 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
   let operator = await startOperator(kubeconfig, webhookPort, directory, logFile);
   const figures: Record<string, number> = {};
   try {
-    figures.rss_empty_mib = await measureRss(operator);
+    record(figures, 'empty', await footprint(operator));
     const half = Math.floor(size.deployments / 2);
     const deployments = [...fleetDeployments(half), ...fleetDeployments(size.deployments - half, half)];
     const rolloutTimeout = 120_000 + size.deployments * 500;
 
     await createDeployments(target, deployments.slice(0, half));
     await waitRolledOut(target, half, rolloutTimeout);
-    figures.rss_half_mib = await measureRss(operator);
+    const atHalf = await footprint(operator);
+    record(figures, 'half', atHalf);
     await createDeployments(target, deployments.slice(half));
     await waitRolledOut(target, size.deployments, rolloutTimeout);
-    figures.rss_full_mib = await measureRss(operator);
-    figures.bytes_per_deployment = Math.round(((figures.rss_full_mib - figures.rss_half_mib) * 1024 * 1024) / (size.deployments - half));
-    say(`fleet: ${size.deployments} Deployments (${size.deployments * REPLICAS} pods) rolled out; operator RSS ${figures.rss_half_mib.toFixed(1)} → ${figures.rss_full_mib.toFixed(1)} MiB`);
+    const atFull = await footprint(operator);
+    record(figures, 'full', atFull);
+    const perDeployment = (mib: number): number => Math.round((mib * 1024 * 1024) / (size.deployments - half));
+    figures.rss_bytes_per_deployment = perDeployment(atFull.rss - atHalf.rss);
+    figures.heap_bytes_per_deployment = perDeployment(atFull.heap - atHalf.heap);
+    say(`fleet: ${size.deployments} Deployments (${size.deployments * REPLICAS} pods) rolled out; operator RSS ${atHalf.rss.toFixed(1)} → ${atFull.rss.toFixed(1)} MiB, JS heap ${atHalf.heap.toFixed(1)} → ${atFull.heap.toFixed(1)} MiB (${figures.heap_bytes_per_deployment} B a Deployment)`);
 
     const readyMs = await applyPolicies(target, policyTargets(deployments, size.policies), 600_000);
     figures.ready_p50_ms = Math.round(percentile(readyMs, 50));
@@ -162,6 +176,7 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     figures.idle_lease_requests_per_min = perMinute(FLOW_SCHEMAS.lease);
     figures.idle_cpu_percent = Number((((cpuMicros(operator.pid) - cpuBefore) / (size.idleSeconds * 1e6)) * 100).toFixed(2));
     figures.operator_rss_mib = Number(rssMiB(operator.pid).toFixed(1));
+    figures.operator_rss_anon_mib = Number(rssMiB(operator.pid, 'RssAnon').toFixed(1));
     say(`fleet: idle ${size.idleSeconds} s: ${figures.idle_requests_per_min.toFixed(1)} requests/min (+ ${figures.idle_lease_requests_per_min.toFixed(1)} lease renewals/min), CPU ${figures.idle_cpu_percent} %, RSS ${figures.operator_rss_mib} MiB`);
 
     const webhookFilter = { name: 'deployments.badgateway.io', type: 'admit' };
@@ -213,6 +228,10 @@ const started = Date.now();
 // A worker node per 100 pods, as a kubelet's 110-pod limit needs, within the launcher's 100.
 const nodes = Math.min(100, Math.ceil((size.deployments * REPLICAS) / 100) + 1);
 const cluster = await connectCluster(size.kubeconfig, nodes, say);
+// Interrupted: the control plane this run started goes with it (its processes run detached).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void (cluster.stop?.() ?? Promise.resolve()).finally(() => process.exit(130)));
+}
 let exitCode = 0;
 try {
   const figures = await run(cluster, size);
