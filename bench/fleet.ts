@@ -185,6 +185,7 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
 
     const webhookFilter = { name: 'deployments.badgateway.io', type: 'admit' };
     const rolloutBefore = await scrape(target);
+    const reconcilesBefore = sum(await operator.metrics(), 'badgateway_operator_reconciles_total');
     const cpuRollout = cpuMicros(operator.pid);
     const rolloutStarted = performance.now();
     const optedIn = deployments.filter((deployment) => deployment.optedIn);
@@ -201,6 +202,7 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     say(`fleet: rollout of ${optedIn.length} opted-in Deployments: ${figures.webhook_admissions} admissions, webhook p50 ${figures.webhook_p50_ms} ms, p99 ${figures.webhook_p99_ms} ms (apiserver histogram); operator sent ${figures.rollout_operator_requests} requests`);
     await waitRolledOut(target, size.deployments, rolloutTimeout);
     await operatorSettled(operator, 300_000);
+    figures.rollout_reconciles = sum(await operator.metrics(), 'badgateway_operator_reconciles_total') - reconcilesBefore;
 
     await operator.stop();
     const restarted = performance.now();
