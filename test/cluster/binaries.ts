@@ -20,10 +20,31 @@ export interface ClusterBinaries {
   kwok: string;
 }
 
+/** The k8s.io/kubernetes version go.mod pins, e.g. v1.35.4. */
+function kubernetesVersion(): string {
+  const pinned = /^\s*(?:require\s+)?k8s\.io\/kubernetes (v\d+\.\d+\.\d+)/m.exec(readFileSync(join(clusterDir, 'go.mod'), 'utf8'))?.[1];
+  if (pinned === undefined) throw new Error(`${join(clusterDir, 'go.mod')}: no k8s.io/kubernetes requirement`);
+  return pinned;
+}
+
+/**
+ * What Kubernetes' own build (hack/lib/version.sh) stamps into its binaries: without it they report
+ * v0.0.0-master, and clients that look at /version (the operator's native-sidecar decision, kubectl)
+ * would see a cluster that does not exist.
+ */
+function versionLdflags(version: string): string {
+  const [major, minor] = version.slice(1).split('.');
+  const stamp = { gitVersion: version, gitMajor: major, gitMinor: minor, gitTreeState: 'clean', buildDate: '1970-01-01T00:00:00Z' };
+  return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']
+    .flatMap((pkg) => Object.entries(stamp).map(([name, value]) => `-X ${pkg}.${name}=${value}`))
+    .join(' ');
+}
+
 /** What each module builds: output name → package path. */
-const builds: Record<string, { module: string; packages: Record<string, string> }> = {
+const builds: Record<string, { module: string; ldflags: () => string; packages: Record<string, string> }> = {
   kubernetes: {
     module: clusterDir,
+    ldflags: () => `-s -w ${versionLdflags(kubernetesVersion())}`,
     packages: {
       'kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver',
       'kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
@@ -32,14 +53,15 @@ const builds: Record<string, { module: string; packages: Record<string, string> 
       etcd: 'go.etcd.io/etcd/server/v3',
     },
   },
-  kwok: { module: join(clusterDir, 'kwok'), packages: { kwok: 'sigs.k8s.io/kwok/cmd/kwok' } },
+  kwok: { module: join(clusterDir, 'kwok'), ldflags: () => '-s -w', packages: { kwok: 'sigs.k8s.io/kwok/cmd/kwok' } },
 };
 
-/** The cache folder for the current pins. */
+/** The cache folder for the current pins and build flags. */
 export function binariesDir(): string {
   const hash = createHash('sha256');
   for (const build of Object.values(builds)) {
     for (const file of ['go.mod', 'go.sum']) hash.update(readFileSync(join(build.module, file)));
+    hash.update(build.ldflags());
   }
   return join(repoRoot, '.tools', 'cluster', hash.digest('hex').slice(0, 16));
 }
@@ -96,7 +118,7 @@ export async function ensureBinaries(log: (line: string) => void = () => undefin
     for (const [name, build] of Object.entries(builds)) {
       const started = Date.now();
       log(`building ${Object.keys(build.packages).join(', ')} (${name} module; a cold build takes many minutes)…`);
-      await run(goCommand(), ['build', '-p', '2', '-ldflags=-s -w', '-o', staging, ...Object.values(build.packages)], build.module, log);
+      await run(goCommand(), ['build', '-p', '2', `-ldflags=${build.ldflags()}`, '-o', staging, ...Object.values(build.packages)], build.module, log);
       // `go build` names a main package after its path without the major version suffix: …/server/v3 → server.
       if (existsSync(join(staging, 'server'))) renameSync(join(staging, 'server'), join(staging, 'etcd'));
       log(`built ${name} in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -80,6 +80,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     processes.start('kube-apiserver', options.binaries.kubeApiserver, [
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${apiPort}`,
+      // The `kubernetes` Service's endpoints would be 127.0.0.1, which Endpoints validation refuses
+      // (no loopback addresses); nothing in a kwok cluster dials that Service from a pod.
+      '--endpoint-reconciler-type=none',
       `--cert-dir=${join(directory, 'apiserver-certs')}`,
       `--tls-cert-file=${pki.certFile}`, `--tls-private-key-file=${pki.keyFile}`,
       `--token-auth-file=${pki.tokenFile}`,
@@ -115,7 +118,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     processes.start('kube-scheduler', options.binaries.kubeScheduler, [
       `--kubeconfig=${kubeconfig('scheduler')}`, '--leader-elect=false', '--secure-port=0', '--v=1',
     ]);
-    processes.start('kwok', options.binaries.kwok, kwokArgs(kubeconfig('kwok'), await closedPort()));
+    // Its own HOME: kwok also loads ~/.kwok/kwok.yaml when one exists.
+    processes.start('kwok', options.binaries.kwok, kwokArgs(kubeconfig('kwok'), await closedPort()), { ...process.env, HOME: directory });
     for (const node of kwokNodes(options.nodes ?? 2)) {
       const answer = await apiRequest(admin, 'POST', '/api/v1/nodes', node);
       if (answer.status !== 201) throw new Error(`creating node ${node.metadata.name}: ${answer.status} ${answer.body}`);

@@ -1,9 +1,14 @@
 /**
- * kwok plays the kubelets: it keeps the Nodes it manages Ready (leases, heartbeats) and moves the
- * pods scheduled onto them through Pending → Running → Ready with an IP, without containers, using
- * its built-in stages. It manages exactly the Nodes annotated `kwok.x-k8s.io/node: fake`.
+ * kwok plays the kubelets: it keeps the Nodes it manages Ready (node Leases in kube-node-lease) and
+ * moves the pods scheduled onto them through Pending → Running → Ready with an IP, and deletes them
+ * when asked, without containers, by kwok's default stages (kwok/stages.yaml). It manages exactly
+ * the Nodes annotated `kwok.x-k8s.io/node: fake`.
  */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
+const STAGES = join(dirname(fileURLToPath(import.meta.url)), 'kwok', 'stages.yaml');
 
 export function kwokArgs(kubeconfigPath: string, serverPort: number): string[] {
   return [
@@ -12,8 +17,9 @@ export function kwokArgs(kubeconfigPath: string, serverPort: number): string[] {
     `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
     '--cidr=10.244.0.1/16', '--node-ip=10.0.0.1',
     `--server-address=127.0.0.1:${serverPort}`,
-    // A config path of its own: never a contributor's ~/.kwok/kwok.yaml.
-    '--config=/dev/null',
+    '--node-lease-duration-seconds=40',
+    // The stages, and never a contributor's ~/.kwok/kwok.yaml.
+    `--config=${STAGES}`,
   ];
 }
 

@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Supervisor {
-  start(name: string, command: string, args: string[]): ChildProcess;
+  start(name: string, command: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess;
   /** The last lines of a process's log, for error messages. */
   tail(name: string, lines?: number): string;
   stopAll(graceMs?: number): Promise<void>;
@@ -26,10 +26,10 @@ export function supervise(logDir: string, onUnexpectedExit: (name: string, code:
     }
   };
   return {
-    start: (name, command, args) => {
+    start: (name, command, args, env = process.env) => {
       const fd = openSync(logFile(name), 'a');
       // detached: a Ctrl-C in the terminal reaches the launcher only, which stops the children in order.
-      const child = spawn(command, args, { stdio: ['ignore', fd, fd], detached: true });
+      const child = spawn(command, args, { stdio: ['ignore', fd, fd], detached: true, env });
       closeSync(fd);
       child.on('exit', (code) => {
         if (!stopping) onUnexpectedExit(name, code, tail(name));
