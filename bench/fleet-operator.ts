@@ -97,9 +97,8 @@ export async function startOperator(kubeconfig: string, webhookPort: number, cer
   const child: ChildProcess = spawn(process.execPath, [
     join(root, 'dist', 'cli', 'main.js'), 'operator', `--kubeconfig=${kubeconfig}`,
     `--webhook-port=${webhookPort}`, '--cert-mode=external', `--cert-dir=${certDir}`, `--metrics-port=${metricsPort}`,
-    // One replica: no Lease. (Leader election's own traffic is a read and a write per retry period,
-    // whatever the fleet's size; its Lease also fails on a real apiserver today, see RESULTS-fleet.md.)
-    '--no-leader-elect', '--log-level=warn',
+    // Leader-elected as the chart runs it; its Lease traffic is counted under a flow schema of its own.
+    `--lease-namespace=${OPERATOR_NAMESPACE}`, '--log-level=warn',
   ], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
