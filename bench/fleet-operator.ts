@@ -108,7 +108,10 @@ export async function startOperator(kubeconfig: string, webhookPort: number, cer
     if (child.exitCode !== null) throw new Error(`the operator exited (${child.exitCode}); see ${logFile}`);
     const leading = await metrics().then((text) => /^badgateway_operator_leader 1$/m.test(text), () => false);
     if (leading) break;
-    if (Date.now() > deadline) throw new Error(`the operator did not lead within 60 s; see ${logFile}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the operator did not lead within 60 s; see ${logFile}`);
+    }
     await new Promise((resolveWait) => setTimeout(resolveWait, 200));
   }
   return {
