@@ -55,7 +55,9 @@ function describe(error: ValueError): string {
     case ValueErrorType.Union: {
       const options = (schema.anyOf as { const?: unknown }[] | undefined) ?? [];
       if (options.length > 0 && options.every((option) => 'const' in option)) {
-        return `${show(error.value)} is not one of ${options.map((option) => show(option.const)).join(', ')}`;
+        // false only stands in for a bare YAML 1.1 `off`: not a value to offer.
+        const offered = options.filter((option) => option.const !== false);
+        return `${show(error.value)} is not one of ${offered.map((option) => show(option.const)).join(', ')}`;
       }
       if (options.length > 0) return `${show(error.value)} is not ${options.map(describeOption).join(' or ')}`;
       return `${show(error.value)} is not valid here`;
@@ -109,7 +111,14 @@ function schemaProblems(schema: TSchema, value: unknown, root: string): string[]
 }
 
 function withDefaults(schema: TSchema, input: unknown): unknown {
-  return Value.Default(schema, Value.Clone(input === undefined || input === null ? {} : input));
+  return readBareOff(Value.Default(schema, Value.Clone(input === undefined || input === null ? {} : input)));
+}
+
+/** YAML 1.1 readers (kubectl, Helm) turn a bare `mode: off` into false; the schema admits it, this names it. */
+function readBareOff(value: unknown): unknown {
+  const overload = (value as { overload?: { mode?: unknown } } | null)?.overload;
+  if (overload !== null && typeof overload === 'object' && overload.mode === false) overload.mode = 'off';
+  return value;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -162,6 +171,10 @@ function overloadProblems(overload: SidecarConfig['overload'], at: (field: strin
   if (overload.queue.size > 0 && parseDuration(overload.queue.timeout) === 0) {
     problems.push(`${at('overload.queue.timeout')}: must be longer than 0 when overload.queue.size is above 0 (set size: 0 to shed at once)`);
   }
+  const { target, interval, timeout } = overload.queue;
+  if (parseDuration(target) === 0) problems.push(`${at('overload.queue.target')}: must be longer than 0`);
+  else if (overload.queue.size > 0 && parseDuration(timeout) > 0 && parseDuration(target) > parseDuration(timeout)) problems.push(`${at('overload.queue.target')}: ${target} is longer than overload.queue.timeout (${timeout})`);
+  if (parseDuration(interval) === 0) problems.push(`${at('overload.queue.interval')}: must be longer than 0`);
   return problems;
 }
 

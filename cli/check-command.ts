@@ -10,6 +10,16 @@ interface CheckFlags {
   output: string;
 }
 
+/** A kubeconfig that cannot be read is the user's input: one line, exit code 2, no stack trace. */
+function kubeConfig(path: string | undefined): ReturnType<typeof loadKubeConfig> {
+  try {
+    return loadKubeConfig(path);
+  } catch (error) {
+    if ((error as Error).name === 'KubeConfigError') throw new UsageError((error as Error).message);
+    throw error;
+  }
+}
+
 export function registerCheckCommand(program: Command): void {
   program
     .command('check')
@@ -19,7 +29,7 @@ export function registerCheckCommand(program: Command): void {
     .action(async (flags: CheckFlags) => {
       if (flags.output !== 'text' && flags.output !== 'json') throw new UsageError(`--output: ${JSON.stringify(flags.output)} is not text or json`);
       if (flags.kubeconfig !== undefined && !existsSync(flags.kubeconfig)) throw new UsageError(`--kubeconfig: ${flags.kubeconfig} does not exist`);
-      const clients = createKubeClients(loadKubeConfig(flags.kubeconfig));
+      const clients = createKubeClients(kubeConfig(flags.kubeconfig));
       const report = await runChecks({ clients, now: () => new Date() });
       process.stdout.write(flags.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       process.exitCode = report.ok ? 0 : 1;

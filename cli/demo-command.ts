@@ -15,7 +15,7 @@ export function registerDemoCommand(program: Command): void {
     .addOption(new Option('--port <port>', 'sidecar proxy port').default('8502'))
     .addOption(new Option('--admin-port <port>', 'sidecar admin port').default('8503'))
     .addOption(new Option('--control-port <port>', 'port of the HTTP switch for the app').default('8504'))
-    .addOption(new Option('--duration <duration>', 'stop after this long (default: until q or Ctrl-C)').default('0'))
+    .addOption(new Option('--duration <duration>', 'stop after this long').default('0', 'until q or Ctrl-C'))
     .action(async (flags: { port: string; adminPort: string; controlPort: string; duration: string }) => {
       if (!isDuration(flags.duration)) throw new UsageError(`--duration: ${JSON.stringify(flags.duration)} is not a duration (e.g. 30s)`);
       const { runDemo } = await import('../sidecar/demo/run-demo.js');

@@ -14,19 +14,24 @@ interface SidecarFlags {
   logLevel: LogLevel;
 }
 
-function parseUpstream(value: string | undefined): URL {
+function parseUpstream(name: string, value: string | undefined): URL {
   if (value === undefined || value === '') throw new UsageError('--upstream: required (or BADGATEWAY_UPSTREAM), e.g. http://127.0.0.1:8080');
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`--upstream: ${JSON.stringify(value)} is not a URL (e.g. http://127.0.0.1:8080)`);
+    throw new UsageError(`${name}: ${JSON.stringify(value)} is not a URL (e.g. http://127.0.0.1:8080)`);
   }
-  if (url.protocol !== 'http:') throw new UsageError(`--upstream: ${JSON.stringify(value)} must be an http:// URL`);
+  if (url.protocol !== 'http:') throw new UsageError(`${name}: ${JSON.stringify(value)} must be an http:// URL`);
   if (url.pathname !== '/' || url.search !== '' || url.username !== '') {
-    throw new UsageError(`--upstream: ${JSON.stringify(value)} must be scheme://host:port only, without path or credentials`);
+    throw new UsageError(`${name}: ${JSON.stringify(value)} must be scheme://host:port only, without path or credentials`);
   }
   return url;
+}
+
+/** The name the user gave a value under: the flag, or the environment variable it came from. */
+function sourceName(command: Command, key: string, flag: string, variable: string): string {
+  return command.getOptionValueSource(key) === 'env' ? variable : flag;
 }
 
 export function registerSidecarCommand(program: Command): void {
@@ -39,10 +44,10 @@ export function registerSidecarCommand(program: Command): void {
     .addOption(new Option('--config <file>', 'policy.json (JSON or YAML), hot-reloaded; missing file = defaults').env('BADGATEWAY_CONFIG'))
     .addOption(new Option('--drain-timeout <duration>', 'how long in-flight requests may finish on SIGTERM').default('30s'))
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
-    .action(async (flags: SidecarFlags) => {
-      const upstream = parseUpstream(flags.upstream);
-      const listen = parseHostPort('--listen', flags.listen);
-      const admin = parseHostPort('--admin', flags.admin);
+    .action(async (flags: SidecarFlags, command: Command) => {
+      const upstream = parseUpstream(sourceName(command, 'upstream', '--upstream', 'BADGATEWAY_UPSTREAM'), flags.upstream);
+      const listen = parseHostPort(sourceName(command, 'listen', '--listen', 'BADGATEWAY_LISTEN'), flags.listen);
+      const admin = parseHostPort(sourceName(command, 'admin', '--admin', 'BADGATEWAY_ADMIN'), flags.admin);
       if (!isDuration(flags.drainTimeout)) throw new UsageError(`--drain-timeout: ${JSON.stringify(flags.drainTimeout)} is not a duration (e.g. 30s)`);
       const logger = createLogger({ name: 'sidecar', level: flags.logLevel });
       // Loaded here, not at the top: every subcommand shares cli/main.js and should start fast.

@@ -20,6 +20,8 @@ export interface OperatorMetrics {
   setLeader(leader: boolean): void;
   contentType: string;
   text(): Promise<string>;
+  /** The registry itself, for the generated metric list in docs/observability.md. */
+  readonly registry: Registry;
 }
 
 /**
@@ -62,6 +64,7 @@ export function createOperatorMetrics(): OperatorMetrics {
   new Gauge({ name: 'badgateway_operator_queue_depth', help: 'Policy keys waiting for a reconcile.', registers: [registry], collect() { this.set(depth()); } });
   for (const result of ['patched', 'unchanged', 'malformed', 'error'] as const) webhookRequests.inc({ result }, 0);
   return {
+    registry,
     observeReconcile: (outcome) => {
       duration.observe(outcome.durationMs / 1000);
       reconciles.inc({ result: outcome.error === undefined ? 'success' : 'error' });

@@ -84,7 +84,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   };
 
   const webhook = options.webhook === false ? undefined : await startWebhook({
-    clients, namespace: options.ownNamespace, port: options.webhook.port, host: options.host,
+    clients, namespace: options.ownNamespace, watchNamespace: options.watchNamespace, port: options.webhook.port, host: options.host,
     serviceName: options.webhook.serviceName, secretName: options.webhook.secretName,
     webhookConfigName: options.webhook.webhookConfigName, certMode: options.webhook.certMode,
     certDir: options.webhook.certDir, injection: options.injection, logger: logger.child({ subsystem: 'webhook' }),
@@ -122,8 +122,11 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     ...(webhook === undefined ? {} : { webhookPort: webhook.port }),
     isLeader: () => leading,
     close: async () => {
+      // The controller stops before the Lease is released: never two leaders at work, and its
+      // watches are told first, so a slow release does not leave them failing noisily meanwhile.
+      const stopped = stopLeading();
       if (elector !== undefined) await elector.close();
-      else await stopLeading();
+      await stopped;
       await controllerStarting.catch(() => undefined);
       await stopController();
       await Promise.all([webhook?.close(), health.close()]);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { SidecarConfig } from '../api/schema.js';
 import { validateSidecarConfig } from '../api/validate.js';
+import { yamlProblem } from '../api/yaml-problem.js';
 
 export type ParsedConfig =
   | { ok: true; config: Readonly<SidecarConfig> }
@@ -52,7 +53,7 @@ export function parseConfigText(text: string | undefined): ParsedConfig {
     try {
       input = parseJsonOrYaml(text);
     } catch (error) {
-      return { ok: false, problems: [`not valid JSON or YAML: ${(error as Error).message.split('\n')[0]}`] };
+      return { ok: false, problems: [`not valid JSON or YAML: ${yamlProblem((error as Error).message)}`] };
     }
   }
   const result = validateSidecarConfig(input ?? {});

@@ -26,16 +26,23 @@ const EXPLANATIONS: Readonly<Record<Reason, string>> = {
   overloaded: 'The application is busy with as much work as it can serve; this request was turned away so the others stay fast.',
 };
 
+/** Where the Proxy-Status error says more than the reason: a name that does not resolve is not a refusal. */
+const PROXY_ERROR_EXPLANATIONS: Readonly<Partial<Record<ProxyErrorType, string>>> = {
+  dns_error: 'The application\'s host name could not be resolved.',
+};
+
 const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => HTML_ESCAPES[character] as string);
 }
 
-type Variable = 'requestId' | 'status' | 'reason' | 'title' | 'explanation' | 'traceReference';
-/** What users' pages may use; the built-in page also uses title and explanation. */
+type Variable = 'requestId' | 'status' | 'reason' | 'title' | 'explanation' | 'traceReference' | 'refresh' | 'retry';
+/** What users' pages may use; the built-in page also uses title, explanation, and its markup parts. */
 const USER_VARIABLES = /\{\{\s*(requestId|status|reason)\s*\}\}/g;
-const BUILT_IN_VARIABLES = /\{\{\s*(requestId|status|reason|title|explanation|traceReference)\s*\}\}/g;
+const BUILT_IN_VARIABLES = /\{\{\s*(requestId|status|reason|title|explanation|traceReference|refresh|retry)\s*\}\}/g;
+/** Variables whose value is markup the sidecar builds from already safe parts. */
+const MARKUP_VARIABLES: ReadonlySet<Variable> = new Set(['traceReference', 'refresh', 'retry']);
 type TemplatePart = string | { variable: Variable };
 
 interface CompiledPage {
@@ -62,19 +69,28 @@ function render(parts: readonly TemplatePart[], values: Readonly<Record<Variable
   let out = '';
   for (const part of parts) {
     if (typeof part === 'string') out += part;
-    // The trace reference is markup the sidecar builds around an already escaped id.
-    else out += part.variable === 'traceReference' ? values.traceReference : escapeHtml(values[part.variable]);
+    else out += MARKUP_VARIABLES.has(part.variable) ? values[part.variable] : escapeHtml(values[part.variable]);
   }
   return out;
 }
 
 const BUILT_IN_HTML = compileTemplate(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">{{refresh}}
 <title>{{status}} {{title}}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:15vh auto;padding:0 1rem;color:#222}h1{font-size:1.6rem}small{color:#777}</style>
-</head><body><h1>{{status}} {{title}}</h1><p>{{explanation}}</p><p>Please try again in a moment.</p>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:15vh auto;padding:0 1rem;color:#222;overflow-wrap:anywhere}h1{font-size:1.6rem}small{color:#777}</style>
+</head><body><h1>{{status}} {{title}}</h1><p>{{explanation}}</p><p>{{retry}}</p>
 <p><small>Request ID: {{requestId}}{{traceReference}} &middot; reason: {{reason}} &middot; badgateway</small></p></body></html>
 `, BUILT_IN_VARIABLES);
+
+/** What shapes a page beyond its status and reason. */
+export interface PageDetails {
+  proxyError?: ProxyErrorType;
+  /**
+   * For safe methods with a Retry-After: the built-in HTML page reloads itself after this many
+   * seconds (a meta refresh, no script), when the breaker's next trial is due.
+   */
+  refreshSeconds?: number;
+}
 
 export interface ErrorBody {
   contentType: string;
@@ -98,10 +114,14 @@ export class ErrorPages {
    * Chooses and renders the body for `status` by the request's Accept header; `traceId` (from a
    * valid W3C traceparent) is shown next to the request id in the built-in pages.
    */
-  render(status: number, reason: Reason, requestId: string, accept: string | undefined, traceId?: string): ErrorBody {
+  render(status: number, reason: Reason, requestId: string, accept: string | undefined, traceId?: string, more: PageDetails = {}): ErrorBody {
     const title = TITLES[status] ?? 'Bad Gateway';
     const traceReference = traceId === undefined ? '' : ` &middot; Trace ID: ${escapeHtml(traceId)}`;
-    const values = { requestId, status: String(status), reason, title, explanation: EXPLANATIONS[reason], traceReference };
+    const explanation = (more.proxyError === undefined ? undefined : PROXY_ERROR_EXPLANATIONS[more.proxyError]) ?? EXPLANATIONS[reason];
+    const seconds = more.refreshSeconds;
+    const refresh = seconds === undefined ? '' : `<meta http-equiv="refresh" content="${seconds}">`;
+    const retry = seconds === undefined ? 'Please try again in a moment.' : `This page tries again by itself in ${seconds} second${seconds === 1 ? '' : 's'}.`;
+    const values = { requestId, status: String(status), reason, title, explanation, traceReference, refresh, retry };
     for (const page of this.pages) {
       if (page.status === status && accepts(accept, page.mediaType)) {
         return { contentType: page.contentType, body: render(page.parts, values) };
@@ -115,7 +135,7 @@ export class ErrorPages {
         type: `https://badgateway.io/errors/${reason}`,
         title,
         status,
-        detail: EXPLANATIONS[reason],
+        detail: explanation,
         reason,
         requestId,
         ...(traceId === undefined ? {} : { traceId }),
@@ -123,7 +143,7 @@ export class ErrorPages {
       return { contentType: 'application/problem+json', body: JSON.stringify(problem) };
     }
     const trace = traceId === undefined ? '' : `, trace id: ${traceId}`;
-    return { contentType: 'text/plain; charset=utf-8', body: `${status} ${title}: ${EXPLANATIONS[reason]} (reason: ${reason}, request id: ${requestId}${trace})\n` };
+    return { contentType: 'text/plain; charset=utf-8', body: `${status} ${title}: ${explanation} (reason: ${reason}, request id: ${requestId}${trace})\n` };
   }
 }
 
@@ -153,11 +173,16 @@ export interface ErrorResponse {
   retryAfterSeconds?: number;
   /** Add `Connection: close` (draining, or a broken client connection). */
   close?: boolean;
+  /** The request's method is safe (GET, HEAD): with a Retry-After, the built-in page retries by itself. */
+  safe?: boolean;
 }
 
 /** The response as raw bytes for a socket: one string, written at once. `head` omits the body (HEAD). */
 export function rawErrorResponse(pages: ErrorPages, accept: string | undefined, error: ErrorResponse, head = false): string {
-  const { contentType, body } = pages.render(error.status, error.reason, error.requestId, accept, error.traceId);
+  const refreshSeconds = error.safe === true ? error.retryAfterSeconds : undefined;
+  const { contentType, body } = pages.render(error.status, error.reason, error.requestId, accept, error.traceId, {
+    proxyError: error.proxyError, ...(refreshSeconds === undefined ? {} : { refreshSeconds }),
+  });
   return `HTTP/1.1 ${error.status} ${TITLES[error.status] ?? 'Bad Gateway'}\r\n`
     + `content-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\n`
     + `x-request-id: ${error.requestId}\r\nx-badgateway-reason: ${error.reason}\r\n`

@@ -58,7 +58,7 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     const config = options.config.current();
     this.state = buildRouteState(config, this.newBreaker(config), this.newPool(deadlinesOf(config.timeouts)));
     this.limiter = new ConcurrencyLimiter(this.state.overload, {
-      shed: (mode) => this.metrics.overloadShed(mode),
+      shed: (mode, cause) => this.metrics.overloadShed(mode, cause),
       queueWait: (seconds) => this.metrics.overloadQueueWait(seconds),
     });
     this.metrics.overloadGauges(() => this.limiter.state());

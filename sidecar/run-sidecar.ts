@@ -11,6 +11,7 @@ import { watchConfigFile, type ConfigWatcher } from './config-watch.js';
 import type { ConfigSource } from './contracts.js';
 import { PrometheusSidecarMetrics } from './metrics.js';
 import { createProxyServer } from './proxy-server.js';
+import { warnIfUnresolvable } from './upstream-lookup.js';
 
 export interface HostPort {
   host: string;
@@ -68,6 +69,7 @@ export async function runSidecar(options: SidecarOptions): Promise<RunningSideca
   const adminAddress = await admin.listen(options.admin.host, options.admin.port);
   ready = true;
   logger.info({ proxy: proxyAddress, admin: adminAddress, upstream: options.upstream.origin, config: loaded.source === 'file' ? options.configPath : 'defaults' }, 'sidecar ready');
+  void warnIfUnresolvable(options.upstream, logger);
 
   let watcher: ConfigWatcher | undefined;
   if (options.configPath !== undefined) {

@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../api/logger.js';
 import { POLICY_KIND, configMapNameFor } from '../../api/names.js';
 import type { KubeClients } from '../kube/clients.js';
+import { trackDeploymentChanges } from './deployment-changes.js';
 import { createEventRecorder, type EventRecorder } from './events.js';
 import { createInformers, keepRunning } from './informers.js';
 import { createPageWatcher } from './page-watch.js';
@@ -95,6 +96,7 @@ export async function startController(options: ControllerOptions): Promise<Polic
     }
   };
   const seenGenerations = new Map<string, number | undefined>();
+  const deploymentChanges = trackDeploymentChanges();
   for (const event of ['add', 'update', 'delete'] as const) {
     informers.policies.on(event, (policy) => {
       const key = keyOf(policy);
@@ -107,7 +109,11 @@ export async function startController(options: ControllerOptions): Promise<Polic
       else seenGenerations.set(key, generation);
       if (event === 'delete' || specChanged) enqueueNamespace(policy.metadata?.namespace);
     });
-    informers.deployments.on(event, (deployment) => enqueueNamespace(deployment.metadata?.namespace));
+    informers.deployments.on(event, (deployment) => {
+      if (event === 'delete') deploymentChanges.forget(deployment);
+      else if (!deploymentChanges.changed(deployment)) return;
+      enqueueNamespace(deployment.metadata?.namespace);
+    });
     informers.services.on(event, (service) => enqueueNamespace(service.metadata?.namespace));
     // Only rendered ConfigMaps reach this informer (label selector); its policy re-renders it if edited or deleted.
     informers.configMaps.on(event, (configMap) => {
@@ -137,9 +143,11 @@ export async function startController(options: ControllerOptions): Promise<Polic
     close: async () => {
       clearInterval(resync);
       queue.close();
+      // Watches stop at once: one failing while the process shuts down (its API server may be going too) is no news.
+      const watchesStopped = Promise.all([...runners.map((runner) => runner.stop()), pages.close()]);
       // Let a reconcile in flight finish (bounded), so nothing writes after close() resolves.
       await Promise.race([queue.idle(), delay(CLOSE_GRACE_MS, undefined, { ref: false })]);
-      await Promise.all([...runners.map((runner) => runner.stop()), pages.close()]);
+      await watchesStopped;
     },
   };
 }

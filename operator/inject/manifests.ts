@@ -7,6 +7,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ANNOTATIONS, API_GROUP_VERSION, POLICY_KIND } from '../../api/names.js';
+import { yamlProblem } from '../../api/yaml-problem.js';
 import { injectDeployment, type InjectContext } from './inject.js';
 import { effectivePolicyName, type PolicyLike } from './policy-match.js';
 
@@ -40,13 +41,17 @@ function injectObject(object: Record<string, unknown>, context: InjectContext, p
   }
   if (object.kind !== 'Deployment') return object;
   const deployment = structuredClone(object) as V1Deployment;
-  deployment.metadata = { ...deployment.metadata, annotations: { ...deployment.metadata?.annotations, [ANNOTATIONS.inject]: 'true' } };
+  // Asking for injection is what running `inject` says, unless the manifest opted out explicitly.
+  const optedOut = deployment.metadata?.annotations?.[ANNOTATIONS.inject];
+  if (optedOut === undefined) deployment.metadata = { ...deployment.metadata, annotations: { ...deployment.metadata?.annotations, [ANNOTATIONS.inject]: 'true' } };
   const policyName = policyFor(deployment, policies) ?? context.policyName;
   const result = injectDeployment(deployment, { ...context, ...(policyName === undefined ? {} : { policyName }) });
-  const name = `deployment/${deployment.metadata.name ?? '?'}`;
+  const name = `deployment/${deployment.metadata?.name ?? '?'}`;
   const configured = policyName === undefined ? '' : ` (policy ${policyName})`;
-  lines.push(result.injectable ? `${name} injected${configured}` : `${name} skipped: ${result.reasons.join('; ')}`);
-  return (result.injectable ? result.deployment : object) as Record<string, unknown>;
+  const optOut = optedOut === undefined || optedOut === 'true' ? [] : [`${ANNOTATIONS.inject} is ${JSON.stringify(optedOut)}`];
+  lines.push(result.injectable ? `${name} injected${configured}` : `${name} skipped: ${[...optOut, ...result.reasons].join('; ')}`);
+  // A skipped Deployment is passed through as written, except that an opt-out removes a sidecar injected before.
+  return (result.injectable || result.patch.length > 0 ? result.deployment : object) as Record<string, unknown>;
 }
 
 /** A document as written, without its own `---` (the output adds one between documents). */
@@ -59,7 +64,7 @@ export function injectManifests(text: string, context: InjectContext): ManifestR
   const parts: string[] = [];
   const documents = parseAllDocuments(text);
   for (const document of documents) {
-    if (document.errors.length > 0) throw new Error(`invalid YAML: ${document.errors[0]!.message.split('\n')[0]}`);
+    if (document.errors.length > 0) throw new Error(`invalid YAML: ${yamlProblem(document.errors[0]!.message)}`);
   }
   const objects = documents.map((document) => document.toJS() as unknown);
   const policies = objects

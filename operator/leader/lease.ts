@@ -3,10 +3,23 @@
  * renew within the renew deadline it steps down at once (onStoppedLeading) before anyone else may
  * take over (lease duration > renew deadline). On close the lease is released for a fast failover.
  */
-import type { V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../../api/logger.js';
 import type { KubeClients } from '../kube/clients.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
+
+/**
+ * A Lease's times are MicroTimes: kube-apiserver refuses (400) the millisecond form a plain Date
+ * serializes to, including the ones read back from the server and sent again on update.
+ */
+function microTimes(spec: V1Lease['spec']): V1Lease['spec'] {
+  if (spec === undefined) return undefined;
+  return {
+    ...spec,
+    ...(spec.renewTime === undefined ? {} : { renewTime: new V1MicroTime(new Date(spec.renewTime).getTime()) }),
+    ...(spec.acquireTime === undefined ? {} : { acquireTime: new V1MicroTime(new Date(spec.acquireTime).getTime()) }),
+  };
+}
 
 export interface LeaderElectionOptions {
   clients: KubeClients;
@@ -39,13 +52,13 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   let cycle: Promise<void> = Promise.resolve();
 
   const leaseBody = (existing: V1Lease | undefined, acquiring: boolean): V1Lease => {
-    const time = now();
+    const time = new V1MicroTime(now().getTime());
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { ...existing?.metadata, name, namespace },
       spec: {
-        ...existing?.spec,
+        ...microTimes(existing?.spec),
         holderIdentity: identity,
         leaseDurationSeconds: Math.max(1, Math.ceil(options.leaseDurationMs / 1000)),
         renewTime: time,
@@ -130,7 +143,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
         if (existing.spec?.holderIdentity === identity) {
           await clients.coordination.replaceNamespacedLease({
             name, namespace,
-            body: { ...existing, spec: { ...existing.spec, holderIdentity: '', renewTime: new Date(0) } },
+            body: { ...existing, spec: { ...microTimes(existing.spec), holderIdentity: '', renewTime: new V1MicroTime(0) } },
           });
         }
       } catch (error) {

@@ -1,26 +1,30 @@
 /**
  * Starts the webhook as the operator runs it: TLS from the self-signed bootstrap Secret (renewed
- * and reloaded without restart, caBundle kept patched) or from cert-manager's files, the cluster
+ * and reloaded without restart, caBundle kept patched and re-patched whenever the configuration
+ * changes) or from cert-manager's files, the cluster
  * version from discovery, and the applicable policy looked up per review.
  */
 import { readFile } from 'node:fs/promises';
 import { watch } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../api/logger.js';
-import { API_GROUP, API_VERSION, POLICY_PLURAL } from '../../api/names.js';
 import { ensureCaBundle, ensureServingCertificate } from '../certs/bootstrap.js';
 import { certificateNotAfter } from '../certs/generate.js';
 import type { KubeClients } from '../kube/clients.js';
 import type { InjectContext } from '../inject/inject.js';
 import { CURRENT_KUBE_VERSION } from '../inject/kube-version.js';
-import { effectivePolicyName, type PolicyLike } from '../inject/policy-match.js';
+import { effectivePolicyName } from '../inject/policy-match.js';
 import type { InjectionSettings } from '../inject/settings.js';
+import { startPolicyCache } from './policy-cache.js';
 import type { AdmissionRequest } from './review.js';
+import { watchCaBundle } from './ca-bundle-watch.js';
 import { createWebhookServer, type WebhookServerOptions } from './server.js';
 
 export interface WebhookOptions {
   clients: KubeClients;
   namespace: string;
+  /** The one namespace whose policies apply (the operator's --namespace); all when undefined. */
+  watchNamespace?: string;
   port: number;
   host?: string;
   serviceName: string;
@@ -61,8 +65,10 @@ async function readExternalTls(certDir: string): Promise<{ key: string; cert: st
 export async function startWebhook(options: WebhookOptions): Promise<RunningWebhook> {
   const { clients, logger } = options;
   const kubeVersion = options.kubeVersion ?? await serverVersion(clients, logger);
+  let caPem = '';
   const selfSigned = async () => {
     const cert = await ensureServingCertificate(clients, { namespace: options.namespace, secretName: options.secretName, serviceName: options.serviceName });
+    caPem = cert.caPem;
     try {
       if (await ensureCaBundle(clients, options.webhookConfigName, cert.caPem)) logger.info({ webhookConfig: options.webhookConfigName }, 'caBundle updated');
     } catch (error) {
@@ -83,12 +89,12 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
     kubeVersion,
     ...(policyName === undefined ? {} : { policyName }),
   });
+  const policyCache = startPolicyCache(clients, options.watchNamespace, logger);
   const resolveContext = async (request: AdmissionRequest): Promise<InjectContext> => {
     const namespace = request.namespace ?? (request.object as { metadata?: { namespace?: string } } | undefined)?.metadata?.namespace;
     if (namespace === undefined) return fallbackContext();
-    const list = await clients.custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: POLICY_PLURAL }) as { items?: PolicyLike[] };
     const deployment = { ...(request.object as object), metadata: { ...(request.object as { metadata?: object }).metadata, namespace } };
-    return fallbackContext(effectivePolicyName(list.items ?? [], deployment));
+    return fallbackContext(effectivePolicyName(await policyCache.policies(namespace), deployment));
   };
 
   const server = createWebhookServer({ tls: await loadTls(), resolveContext, fallbackContext: () => fallbackContext(), logger, ...(options.onReview === undefined ? {} : { onReview: options.onReview }) });
@@ -105,6 +111,10 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
   const renewal = setInterval(() => void reload(), RENEWAL_CHECK_MS);
   renewal.unref();
   const watcher = options.certMode === 'external' ? watch(options.certDir as string, { persistent: false }, () => void reload()) : undefined;
+  const caBundleWatch = options.certMode === 'self-signed'
+    ? watchCaBundle({ clients, webhookConfigName: options.webhookConfigName, caPem: () => caPem, logger })
+    : undefined;
+  await caBundleWatch?.start();
 
   return {
     port: address.port,
@@ -112,7 +122,8 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
     close: async () => {
       clearInterval(renewal);
       watcher?.close();
-      await server.close();
+      await caBundleWatch?.stop();
+      await Promise.all([server.close(), policyCache.close()]);
     },
   };
 }

@@ -13,7 +13,7 @@ export type AnswerWithoutAppKind = 'circuit-open' | 'overloaded';
 export type Admission =
   | { readonly verdict: 'forward'; readonly ticket: BreakerTicket; readonly permit: Permit }
   | { readonly verdict: 'answer'; readonly kind: AnswerWithoutAppKind }
-  /** Wait in the limiter's queue; its grant is taken up with admitGranted(). */
+  /** Wait in the limiter's queue; its grant is taken up with admitAfterWait(). */
   | { readonly verdict: 'wait' };
 
 const OPEN: Admission = Object.freeze({ verdict: 'answer', kind: 'circuit-open' });
@@ -34,9 +34,26 @@ export function admit(breaker: Breaker, limiter: ConcurrencyLimiter, path: strin
 
 /** The limiter granted `permit` (at once or after a wait): the breaker's ticket, or circuit-open. */
 export function admitGranted(breaker: Breaker, permit: Permit): Admission {
+  return ticketFor(breaker, permit, releasePermit);
+}
+
+/**
+ * A request granted after waiting in the limiter's queue: the circuit may have opened meanwhile.
+ * Then the open circuit answers it, as it answers every request now, and the limiter counts a shed:
+ * it was held for overload and never reached the app.
+ */
+export function admitAfterWait(breaker: Breaker, limiter: ConcurrencyLimiter, permit: Permit): Admission {
+  return ticketFor(breaker, permit, (refused) => limiter.shedGranted(refused));
+}
+
+function releasePermit(permit: Permit): void {
+  permit.release();
+}
+
+function ticketFor(breaker: Breaker, permit: Permit, giveBack: (permit: Permit) => void): Admission {
   const ticket = breaker.admit();
   if (ticket === null) {
-    permit.release();
+    giveBack(permit);
     return OPEN;
   }
   return { verdict: 'forward', ticket, permit };

@@ -1,6 +1,6 @@
 /**
  * `badgateway demo`: a sample app with the sidecar in front, steady traffic through it, and a
- * switch (keys or HTTP) to make the app healthy, failing, hanging, down or overloaded — the fast
+ * switch (keys or HTTP) to make the app healthy, failing, stuck, down or overloaded — the fast
  * branded 502 (or the limiter's 503) shows up within seconds, no cluster needed.
  */
 import { createServer, type Server } from 'node:http';
@@ -38,6 +38,7 @@ const DEMO_POLICY = {
 
 /** Responses of the last five seconds, counted per second so a burst costs no more than a trickle. */
 class TrafficCounter {
+  static readonly WINDOW_MS = 5000;
   private readonly seconds = new Map<number, Map<string, number>>();
 
   record(status: number, reason: string): void {
@@ -61,6 +62,21 @@ class TrafficCounter {
     }
     return [...totals].sort().map(([key, count]) => `${key}×${count}`).join('  ') || 'no traffic yet';
   }
+}
+
+/** A mode by its name, or by the name it had before 0.2 (`hanging`, now `stuck` like its key). */
+function modeNamed(name: string): AppMode | undefined {
+  const current = name === 'hanging' ? 'stuck' : name;
+  return APP_MODES.find((mode) => mode === current);
+}
+
+/**
+ * The breaker opened while the app failed, and it stays open until a trial request succeeds: a
+ * mode switched since then shows its own answers only after that, which the status line says.
+ */
+function circuitNote(mode: AppMode, circuit: string): string {
+  if (circuit === 'closed' || (mode !== 'healthy' && mode !== 'overload')) return '';
+  return ` | the circuit opened while the app failed; it closes after the next trial request succeeds (resetTimeout ${DEMO_POLICY.circuitBreaker.resetTimeout})`;
 }
 
 export async function runDemo(options: DemoOptions): Promise<void> {
@@ -93,16 +109,22 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
   const control: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://demo');
-    const wanted = url.searchParams.get('set');
-    if (req.method === 'POST' && url.pathname === '/_demo/mode' && APP_MODES.includes(wanted as AppMode)) {
-      void switchMode(wanted as AppMode).then(() => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ mode: app.currentMode() }));
-      });
+    const answer = (status: number, body: object): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(`${JSON.stringify(body)}\n`);
+    };
+    if (url.pathname !== '/_demo/mode' || req.method === 'GET' || req.method === 'HEAD') {
+      answer(200, { mode: app.currentMode(), circuit, limiter, last5s: counter.summary(), modes: APP_MODES });
       return;
     }
-    res.writeHead(url.pathname === '/_demo/mode' ? 400 : 200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ mode: app.currentMode(), circuit, limiter, last5s: counter.summary(), modes: APP_MODES }));
+    const wanted = url.searchParams.get('set');
+    const mode = modeNamed(wanted ?? '');
+    if (req.method !== 'POST' || mode === undefined) {
+      const problem = req.method !== 'POST' ? `${req.method ?? ''} /_demo/mode: use POST to switch, GET to read` : `set: ${JSON.stringify(wanted)} is not a mode`;
+      answer(req.method !== 'POST' ? 405 : 400, { error: `${problem}; modes: ${APP_MODES.join(', ')}`, modes: APP_MODES });
+      return;
+    }
+    void switchMode(mode).then(() => answer(200, { mode: app.currentMode() }));
   });
   await new Promise<void>((resolve) => control.listen(options.controlPort, '127.0.0.1', resolve));
   const controlUrl = `http://127.0.0.1:${(control.address() as AddressInfo).port}`;
@@ -112,8 +134,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     'badgateway demo — a sample app with the badgateway sidecar in front of it',
     `  through the sidecar:  ${proxyUrl}/            (open it in a browser, or: curl -i ${proxyUrl}/)`,
     `  sidecar admin:        ${adminUrl}/metrics  ${adminUrl}/config`,
-    `  switch the app:       curl -X POST '${controlUrl}/_demo/mode?set=down'   (healthy | failing | hanging | down | overload)`,
-    options.interactive ? '  keys:                 [h]ealthy  [f]ailing  [s]tuck/hanging  [d]own  [o]verloaded  [q]uit' : '',
+    `  switch the app:       curl -X POST '${controlUrl}/_demo/mode?set=down'   (${APP_MODES.join(' | ')})`,
+    options.interactive ? '  keys:                 [h]ealthy  [f]ailing  [s]tuck  [d]own  [o]verloaded  [q]uit' : '',
     '',
   ].filter((line) => line !== '').join('\n') + '\n\n');
 
@@ -132,11 +154,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       const state = (await response.body.json()) as { circuit: string; overload: { limit: number; inFlight: number; queued: number } };
       circuit = state.circuit;
       limiter = `limit ${state.overload.limit}, in flight ${state.overload.inFlight}, queued ${state.overload.queued}`;
-      const line = `app: ${app.currentMode().padEnd(8)} | circuit: ${circuit.padEnd(9)} | limiter: ${limiter} | last 5s: ${counter.summary()}`;
+      const line = `app: ${app.currentMode().padEnd(8)} | circuit: ${circuit.padEnd(9)} | limiter: ${limiter} | last 5s: ${counter.summary()}${circuitNote(app.currentMode(), circuit)}`;
       if (options.interactive) out.write(`\r\u001b[2K${line}`);
       else out.write(`${line}\n`);
     }, () => undefined);
-  }, options.interactive ? 500 : 2000);
+  }, options.interactive ? 500 : TrafficCounter.WINDOW_MS); // printed lines, one per window, never overlap
   status.unref();
 
   await new Promise<void>((resolve) => {
@@ -148,7 +170,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       process.stdin.resume();
       process.stdin.on('data', (data) => {
         const key = String(data).toLowerCase();
-        const mode = ({ h: 'healthy', f: 'failing', s: 'hanging', d: 'down', o: 'overload' } as Record<string, AppMode>)[key];
+        const mode = APP_MODES.find((name) => name.startsWith(key));
         if (mode !== undefined) void switchMode(mode);
         if (key === 'q' || data[0] === 3) resolve();
       });

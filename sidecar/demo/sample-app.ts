@@ -1,12 +1,12 @@
 /**
- * The demo's stand-in for the user's app: healthy, failing (500s), hanging, down (port closed), or
+ * The demo's stand-in for the user's app: healthy, failing (503s), stuck (accepts requests, never answers), down (port closed), or
  * overloaded (latency grows with its concurrent requests, sidecar/demo/load-latency.ts).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { DEFAULT_LOAD_MODEL, latencyAt } from './load-latency.js';
 
-export const APP_MODES = ['healthy', 'failing', 'hanging', 'down', 'overload'] as const;
+export const APP_MODES = ['healthy', 'failing', 'stuck', 'down', 'overload'] as const;
 export type AppMode = (typeof APP_MODES)[number];
 
 export class SampleApp {
@@ -23,7 +23,7 @@ export class SampleApp {
 
   async start(port = 0): Promise<number> {
     this.server = createServer((req, res) => {
-      if (this.mode === 'hanging') return;
+      if (this.mode === 'stuck') return;
       if (this.mode === 'failing') {
         res.writeHead(503, { 'content-type': 'text/plain' });
         res.end('app: database unavailable\n');
@@ -59,7 +59,7 @@ export class SampleApp {
     this.mode = mode;
     if (mode === 'down') await this.stop();
     else if (wasDown) await this.start(this.port);
-    if (mode === 'healthy') for (const socket of this.sockets) socket.destroy(); // end hanging requests
+    if (mode === 'healthy') for (const socket of this.sockets) socket.destroy(); // end stuck requests
   }
 
   async stop(): Promise<void> {

@@ -11,14 +11,15 @@ import { overloadRetryAfter, retryAfterFor, type RouteState } from './route-stat
 
 export function answerWithoutApp(host: ConnectionHost, socket: Socket, state: RouteState, reason: AnswerWithoutAppKind, method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined, close: boolean): void {
   const head = method === 'HEAD';
+  const safe = head || method === 'GET';
   let status: number;
   if (reason === 'circuit-open') {
     status = statusFor('circuit-open', state.config);
-    socket.write(state.openCircuit.answer(requestId, traceId, accept, retryAfterFor(state), close, head));
+    socket.write(state.openCircuit.answer(requestId, traceId, accept, retryAfterFor(state), close, head, safe));
   } else {
     status = statusFor('overloaded', state.config);
     socket.write(rawErrorResponse(state.pages, accept, {
-      status, reason, proxyError: FAILURES.overloaded.proxyError, requestId, traceId, retryAfterSeconds: overloadRetryAfter(state), close,
+      status, reason, proxyError: FAILURES.overloaded.proxyError, requestId, traceId, retryAfterSeconds: overloadRetryAfter(state), close, safe,
     }, head));
   }
   host.metrics.request(status, reason);

@@ -21,10 +21,10 @@ interface Precomputed {
   idsInBody: number;
 }
 
-function precompute(pages: ErrorPages, accept: string | undefined, status: number, retryAfterSeconds: number, close: boolean): Precomputed {
+function precompute(pages: ErrorPages, accept: string | undefined, status: number, retryAfterSeconds: number, close: boolean, safe: boolean): Precomputed {
   // The body is rendered with a mark instead of the id: its length changes with the id's.
   const text = rawErrorResponse(pages, accept, {
-    status, reason: OPEN.reason, proxyError: OPEN.proxyError, requestId: ID_MARK, retryAfterSeconds, close,
+    status, reason: OPEN.reason, proxyError: OPEN.proxyError, requestId: ID_MARK, retryAfterSeconds, close, safe,
   });
   const bodyStart = text.indexOf('\r\n\r\n') + 4;
   const body = text.slice(bodyStart);
@@ -41,18 +41,18 @@ export class OpenCircuitAnswers {
   constructor(private readonly pages: ErrorPages, private readonly status: number) {}
 
   /** The whole open-circuit response for one request. */
-  answer(requestId: string, traceId: string | undefined, accept: string | undefined, retryAfterSeconds: number, close: boolean, head: boolean): string {
+  answer(requestId: string, traceId: string | undefined, accept: string | undefined, retryAfterSeconds: number, close: boolean, head: boolean, safe: boolean): string {
     // A traced request's page also shows its trace id: rendered, not spliced.
     if (traceId !== undefined || !SPLICEABLE_ID.test(requestId)) {
       return rawErrorResponse(this.pages, accept, {
-        status: this.status, reason: OPEN.reason, proxyError: OPEN.proxyError, requestId, traceId, retryAfterSeconds, close,
+        status: this.status, reason: OPEN.reason, proxyError: OPEN.proxyError, requestId, traceId, retryAfterSeconds, close, safe,
       }, head);
     }
-    const key = `${retryAfterSeconds}|${close ? 1 : 0}|${accept ?? ''}`;
+    const key = `${retryAfterSeconds}|${close ? 1 : 0}|${safe ? 1 : 0}|${accept ?? ''}`;
     let precomputed = this.cache.get(key);
     if (precomputed === undefined) {
       if (this.cache.size >= MAX_CACHED) this.cache.clear();
-      precomputed = precompute(this.pages, accept, this.status, retryAfterSeconds, close);
+      precomputed = precompute(this.pages, accept, this.status, retryAfterSeconds, close, safe);
       this.cache.set(key, precomputed);
     }
     const length = String(precomputed.fixedBodyBytes + precomputed.idsInBody * Buffer.byteLength(requestId));

@@ -157,7 +157,7 @@ export class ClientConnection implements HostedConnection, ClientSocketOwner, Re
     }
     if (head.verdict === 'wait') {
       // No body is read and no 100 Continue sent before the limiter admits the request.
-      const queued = new QueuedRequest(this, this.breaker, head.request, head.bodyUnread);
+      const queued = new QueuedRequest(this, this.breaker, this.host.limiter, head.request, head.bodyUnread);
       this.queued = queued;
       this.link.timer.disarm();
       this.link.enter('queued');
@@ -170,6 +170,8 @@ export class ClientConnection implements HostedConnection, ClientSocketOwner, Re
   }
 
   private startExchange(state: RouteState, request: ExchangeRequest, ticket: BreakerTicket, permit: Permit): void {
+    permit.sending();
+    permit.sending();
     const exchange = new Exchange(this.host, this, state, request, ticket, permit);
     this.exchange = exchange;
     if (request.expectContinue) this.socket.write(CONTINUE, 'latin1');
@@ -185,6 +187,10 @@ export class ClientConnection implements HostedConnection, ClientSocketOwner, Re
   // QueueOwner: the limiter's verdict on the queued request, in a later turn (queued-request.ts says why).
 
   private readonly breaker = (): Breaker => this.host.routeState().breaker;
+
+  get ending(): boolean {
+    return isEnded(this.link.phase) || this.socket.destroyed;
+  }
 
   startQueued(queued: QueuedRequest, ticket: BreakerTicket, permit: Permit): void {
     this.queued = null;
@@ -257,11 +263,12 @@ export class ClientConnection implements HostedConnection, ClientSocketOwner, Re
   }
 
   /**
-   * The app's response broke off after its head was sent. The phase stays until the socket's
-   * 'close', which counts it as a client connection 'reset' as it always has (issue 33 names it).
+   * The app's response broke off after its head was sent. The connection is 'closing' at once:
+   * nothing the client did, so its 'close' is not counted as a client `reset`.
    */
-  abort(): void {
-    this.socket.destroy();
+  abortForApp(): void {
+    this.exchange = null;
+    this.link.destroy();
   }
 
   resumeReading(): void {
@@ -312,7 +319,7 @@ export class ClientConnection implements HostedConnection, ClientSocketOwner, Re
     const queued = this.queued;
     if (queued !== null) {
       this.queued = null;
-      queued.leave(this.host.limiter);
+      queued.leave();
     }
     const phase = this.link.phase;
     if (phase === 'head' || isBusy(phase)) this.host.clientError('reset', { requestId: this.requestId });

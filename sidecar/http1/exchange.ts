@@ -31,8 +31,8 @@ export interface ExchangeClient {
   /** The client connection may carry another request after this one. */
   readonly keepAlive: boolean;
   exchangeFinished(close: boolean): void;
-  /** The response failed after its head was sent: the client connection is destroyed, never reused. */
-  abort(): void;
+  /** The app's response broke after its head went out: the client connection is aborted, on the app's account. */
+  abortForApp(): void;
   resumeReading(): void;
   /** A 101 arrived: the client socket leaves HTTP, with the bytes the client sent after its head. */
   takeForTunnel(): Buffer | null;
@@ -273,7 +273,7 @@ export class Exchange implements UpstreamUser {
       // The head is gone: never let a truncated body look complete.
       const kind = afterResponseHead(error.kind);
       this.end.finish({ status: this.status, reason: FAILURES[kind].reason, appFailed: FAILURES[kind].countsAgainstApp, error });
-      this.client.abort();
+      this.client.abortForApp();
       return;
     }
     const failure = error.failure;

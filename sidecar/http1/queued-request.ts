@@ -4,12 +4,14 @@
  * after the breaker has counted the outcome that freed the slot, so a circuit it opened answers it.
  */
 import type { Breaker, BreakerTicket } from '../breaker.js';
-import { admitGranted, type AnswerWithoutAppKind } from '../core/admission.js';
+import { admitAfterWait, type AnswerWithoutAppKind } from '../core/admission.js';
 import type { ConcurrencyLimiter, Permit, Waiter } from '../overload/limiter.js';
 import type { ExchangeRequest } from './exchange.js';
 
 /** The connection a queued request belongs to. */
 export interface QueueOwner {
+  /** The connection is on its way out (its client left; its 'close' is still to come). */
+  readonly ending: boolean;
   /** Granted and admitted by the breaker: forward it. */
   startQueued(queued: QueuedRequest, ticket: BreakerTicket, permit: Permit): void;
   /** Shed, or the circuit opened while it waited: answer it without the app. */
@@ -33,6 +35,7 @@ export class QueuedRequest implements Waiter {
   constructor(
     private readonly owner: QueueOwner,
     private readonly breaker: () => Breaker,
+    private readonly limiter: ConcurrencyLimiter,
     readonly request: ExchangeRequest,
     /** A body or a 100-continue is still due from the client: an answer without the app closes. */
     readonly bodyUnread: boolean,
@@ -40,7 +43,8 @@ export class QueuedRequest implements Waiter {
 
   /** The limiter granted `permit`: the request starts in the next turn (unless its client left). */
   granted(permit: Permit): void {
-    if (this.gone) {
+    // A connection on its way out hands the slot back at once.
+    if (this.gone || this.owner.ending) {
       permit.release();
       return;
     }
@@ -54,9 +58,9 @@ export class QueuedRequest implements Waiter {
   }
 
   /** The client left while its request waited: out of the queue, and a grant already made is returned. */
-  leave(limiter: ConcurrencyLimiter): void {
+  leave(): void {
     this.gone = true;
-    limiter.cancel(this);
+    this.limiter.cancel(this);
     this.permit?.release();
   }
 
@@ -64,7 +68,12 @@ export class QueuedRequest implements Waiter {
   admit(): void {
     if (this.gone || this.permit === null) return;
     this.gone = true;
-    const admission = admitGranted(this.breaker(), this.permit);
+    if (this.owner.ending) {
+      this.permit.release();
+      this.owner.answerQueued(this, 'overloaded');
+      return;
+    }
+    const admission = admitAfterWait(this.breaker(), this.limiter, this.permit);
     if (admission.verdict === 'forward') this.owner.startQueued(this, admission.ticket, admission.permit);
     else this.owner.answerQueued(this, 'circuit-open');
   }

@@ -149,7 +149,7 @@ describe('test API server through @kubernetes/client-node', () => {
 
   it('reports objects labelled into a selector watch as ADDED and out of it as DELETED', async () => {
     const events: string[] = [];
-    const informer = clients.informer('/api/v1/namespaces/shop/configmaps', () => clients.core.listNamespacedConfigMap({ namespace: 'shop', labelSelector: 'owned=yes' }), 'owned=yes');
+    const informer = clients.informer('/api/v1/namespaces/shop/configmaps', () => clients.core.listNamespacedConfigMap({ namespace: 'shop', labelSelector: 'owned=yes' }), { labelSelector: 'owned=yes' });
     informer.on('add', (object) => events.push(`add ${object.metadata!.name!}`));
     informer.on('update', (object) => events.push(`update ${object.metadata!.name!}`));
     informer.on('delete', (object) => events.push(`delete ${object.metadata!.name!}`));

@@ -1,18 +1,24 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { request } from 'undici';
 import { closedPort } from '../support/faulty-upstream.js';
-import { eventually, startCli } from '../support/cli.js';
+import { eventually, runCli, startCli } from '../support/cli.js';
 
 const stops: (() => void)[] = [];
 afterEach(() => {
   for (const stop of stops.splice(0)) stop();
 });
 
+/** The demo on free ports for a minute, killed after the test if it is still running. */
+async function startDemo() {
+  const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
+  const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
+  stops.push(() => demo.child.kill('SIGKILL'));
+  return { demo, port, controlPort };
+}
+
 describe('badgateway demo', () => {
   it('serves the app, then the branded fast 502 once the app is switched down', async () => {
-    const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
-    const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
-    stops.push(() => demo.child.kill('SIGKILL'));
+    const { demo, port, controlPort } = await startDemo();
     const proxy = `http://127.0.0.1:${port}/`;
     await eventually(async () => (await request(proxy)).statusCode === 200, 15_000, 'demo up');
     expect(demo.output()).toContain(`through the sidecar:  http://127.0.0.1:${port}/`);
@@ -31,11 +37,9 @@ describe('badgateway demo', () => {
   });
 
   it('overload mode: many clients at an app that slows with concurrency get 503 overloaded, the circuit stays closed', async () => {
-    const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
-    const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
-    stops.push(() => demo.child.kill('SIGKILL'));
+    const { demo, port, controlPort } = await startDemo();
     await eventually(async () => (await request(`http://127.0.0.1:${port}/`)).statusCode === 200, 15_000, 'demo up');
-    expect(demo.output()).toContain('(healthy | failing | hanging | down | overload)');
+    expect(demo.output()).toContain('(healthy | failing | stuck | down | overload)');
 
     const switched = await request(`http://127.0.0.1:${controlPort}/_demo/mode?set=overload`, { method: 'POST' });
     expect(await switched.body.json()).toEqual({ mode: 'overload' });
@@ -46,4 +50,37 @@ describe('badgateway demo', () => {
     demo.child.kill('SIGTERM');
     expect(await demo.exited).toBe(0);
   }, 60_000);
+
+  it('its switch speaks the key names, says what is wrong with a bad one, and reads with GET', async () => {
+    const { demo, controlPort } = await startDemo();
+    const mode = `http://127.0.0.1:${controlPort}/_demo/mode`;
+    await eventually(async () => (await request(mode)).statusCode === 200, 15_000, 'GET /_demo/mode answers the state');
+    expect(await (await request(mode)).body.json()).toMatchObject({ mode: 'healthy', modes: ['healthy', 'failing', 'stuck', 'down', 'overload'] });
+
+    const stuck = await request(`${mode}?set=stuck`, { method: 'POST' });
+    expect([stuck.statusCode, await stuck.body.json()]).toEqual([200, { mode: 'stuck' }]);
+    const bad = await request(`${mode}?set=sleepy`, { method: 'POST' });
+    expect([bad.statusCode, await bad.body.json()]).toEqual([400, expect.objectContaining({ error: 'set: "sleepy" is not a mode; modes: healthy, failing, stuck, down, overload' })]);
+    const missing = await request(mode, { method: 'POST' });
+    expect([missing.statusCode, (await missing.body.json() as { error: string }).error]).toEqual([400, 'set: null is not a mode; modes: healthy, failing, stuck, down, overload']);
+    demo.child.kill('SIGTERM');
+    expect(await demo.exited).toBe(0);
+  });
+
+  it('a circuit still open from the last mode is explained on the status line', async () => {
+    const { demo, port, controlPort } = await startDemo();
+    await eventually(async () => (await request(`http://127.0.0.1:${port}/`)).statusCode === 200, 15_000, 'demo up');
+    await request(`http://127.0.0.1:${controlPort}/_demo/mode?set=down`, { method: 'POST' });
+    await eventually(async () => (await request(`http://127.0.0.1:${port}/`)).headers['x-badgateway-reason'] === 'circuit-open', 15_000, 'circuit open');
+    await request(`http://127.0.0.1:${controlPort}/_demo/mode?set=overload`, { method: 'POST' });
+    await eventually(() => /app: overload .*circuit: (open|half-open).*the circuit opened while the app failed; it closes after the next trial request succeeds/.test(demo.output()), 15_000, 'the note on the status line');
+    demo.child.kill('SIGTERM');
+    expect(await demo.exited).toBe(0);
+  }, 45_000);
+
+  it('--help names each default once', async () => {
+    const help = await runCli(['demo', '--help']);
+    expect(help.stdout).toMatch(/--duration <duration> +stop after this long \(default: until q or Ctrl-C\)\n/);
+    expect(help.stdout.match(/default/g)).toHaveLength(4); // one per option: --port, --admin-port, --control-port, --duration
+  });
 });

@@ -57,10 +57,24 @@ describe('badgateway inject', () => {
     expect(unconfigured.spec.template.spec.initContainers[0].args).not.toContain('--config');
   });
 
+  it('an explicit opt-out wins: badgateway.io/inject: "false" is kept, not injected, and cleans an injected manifest', async () => {
+    const optedOut = input.replace('  namespace: shop\n', '  namespace: shop\n  annotations:\n    badgateway.io/inject: "false"\n');
+    const expected = parseAllDocuments(optedOut).map((document) => document.toJS());
+    const kept = await runCli(['inject'], { input: optedOut });
+    expect(kept.stderr).toBe('deployment/web skipped: badgateway.io/inject is "false"; not annotated badgateway.io/inject: "true"\n');
+    expect(parseAllDocuments(kept.stdout).map((document) => document.toJS())).toEqual(expected);
+
+    const injected = (await runCli(['inject'], { input })).stdout;
+    expect(injected).toContain('badgateway.io/inject: "true"');
+    const cleaned = await runCli(['inject'], { input: injected.replace('badgateway.io/inject: "true"', 'badgateway.io/inject: "false"') });
+    expect(cleaned.stderr).toBe('deployment/web skipped: badgateway.io/inject is "false"; annotation removed: sidecar and its changes removed\n');
+    expect(parseAllDocuments(cleaned.stdout).map((document) => document.toJS())).toEqual(expected);
+  });
+
   it('bad input exits 2 with one line', async () => {
     const bad = await runCli(['inject'], { input: 'a: [unclosed' });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^badgateway: stdin: invalid YAML/);
+    expect(bad.stderr).toMatch(/^badgateway: stdin: invalid YAML: .* at line 1, column 13\n$/);
     const version = await runCli(['inject', '--kube-version', 'latest'], { input });
     expect(version.code).toBe(2);
     expect(version.stderr).toMatch(/^badgateway: --kube-version: "latest" is not a Kubernetes version/);

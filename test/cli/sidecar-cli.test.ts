@@ -39,10 +39,29 @@ describe('badgateway sidecar: bad input', () => {
     expect(result.stderr.trim()).toBe(`badgateway: ${file}: openStatus: 500 is not one of 502, 503`);
   });
 
+  it('a config file that is not YAML: one line ending with where, no dangling colon', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'bgw-cli-'));
+    const file = join(directory, 'policy.yaml');
+    await writeFile(file, 'timeouts:\n  connect: [1s\n');
+    const result = await runCli(['sidecar', '--upstream', 'http://127.0.0.1:8080', '--config', file]);
+    await rm(directory, { recursive: true });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^badgateway: ${file}: not valid JSON or YAML: .* at line 3, column 1\\n$`));
+  });
+
   it('reads BADGATEWAY_UPSTREAM like --upstream', async () => {
     const result = await runCli(['sidecar'], { env: { BADGATEWAY_UPSTREAM: 'gopher://x' } });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('"gopher://x" must be an http:// URL');
+  });
+
+  it('names the environment variable a bad value came from', async () => {
+    const upstreamResult = await runCli(['sidecar'], { env: { BADGATEWAY_UPSTREAM: 'gopher://x' } });
+    expect({ code: upstreamResult.code, stderr: upstreamResult.stderr }).toEqual({ code: 2, stderr: 'badgateway: BADGATEWAY_UPSTREAM: "gopher://x" must be an http:// URL\n' });
+    const listenResult = await runCli(['sidecar', '--upstream', 'http://127.0.0.1:8080'], { env: { BADGATEWAY_LISTEN: 'banana' } });
+    expect({ code: listenResult.code, stderr: listenResult.stderr }).toEqual({ code: 2, stderr: 'badgateway: BADGATEWAY_LISTEN: "banana" is not HOST:PORT (e.g. 0.0.0.0:8502)\n' });
+    const flagWins = await runCli(['sidecar', '--upstream', 'ftp://app:21'], { env: { BADGATEWAY_UPSTREAM: 'http://127.0.0.1:8080' } });
+    expect(flagWins.stderr).toBe('badgateway: --upstream: "ftp://app:21" must be an http:// URL\n');
   });
 });
 

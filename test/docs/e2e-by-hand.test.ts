@@ -4,7 +4,8 @@
  * 6443/9443/8080 and a temporary folder for /tmp/bgw. `&` lines run in the background until their
  * `# wait for: TEXT` appears in their output; `# prints: TEXT` lines must print TEXT; every other
  * line must exit 0. The setup lines (npm ci/build, unzip) are checked to be the documented ones and
- * stood in for by the test's own build check and tools.ts.
+ * stood in for by the test's own build check and tools.ts. The PATH is a user's shell's: the
+ * machine's own Node first, not the `node` devDependency's that npm puts in front of `npm test`.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { closedPort } from '../support/faulty-upstream.js';
 import { eventually, repoRoot } from '../support/cli.js';
 import { helmPath, kubectlPath } from '../support/tools.js';
+import { userShellPath } from '../support/user-shell.js';
 
 const SETUP = [
   'npm ci && npm run build',
@@ -50,7 +52,7 @@ describe('docs/e2e.md, by hand on one machine', () => {
     const ports = new Map([['6443', String(await closedPort())], ['9443', String(await closedPort())], ['8080', String(await closedPort())]]);
     const env: NodeJS.ProcessEnv = {
       HOME: join(workDir, 'home'),
-      PATH: [dirname(helmPath()), dirname(kubectlPath()), join(repoRoot, 'node_modules', '.bin'), process.env.PATH ?? ''].join(':'),
+      PATH: [dirname(helmPath()), dirname(kubectlPath()), userShellPath()].join(':'),
     };
     const substitute = (line: string) => line
       .replaceAll('/tmp/bgw', join(workDir as string, 'bgw'))

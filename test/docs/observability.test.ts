@@ -5,11 +5,16 @@
  * are exactly the chart's; and the krew manifest is the plugin the docs describe.
  */
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { repoRoot } from '../support/cli.js';
+import { closedPort } from '../support/faulty-upstream.js';
+import { generatedMetricList, METRICS_BEGIN, METRICS_END } from '../support/metric-list.js';
 import { renderChart } from '../support/helm.js';
+import { kubectlPath } from '../support/tools.js';
+import { runInUserShell, userShellPath } from '../support/user-shell.js';
 
 const doc = readFileSync(join(repoRoot, 'docs', 'observability.md'), 'utf8');
 const blocks = (language: string) => [...doc.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((match) => match[1] as string);
@@ -49,6 +54,37 @@ describe('docs/observability.md', () => {
     const section = doc.slice(doc.indexOf('## Dashboard'), doc.indexOf('## Alerts'));
     const listed = [...section.matchAll(/^- \*\*[^*]+\*\*(?: \([^)]*\))?: ([\s\S]*?)\.$/gm)].flatMap((match) => (match[1] as string).replace(/\s*\n\s*/g, ' ').split('; '));
     expect(listed).toEqual(panels.map((title) => title.replace('Upstream latency', 'Upstream latency (p50, p95, p99)')));
+  });
+
+  it('its metric list is the one generated from the sidecar\'s and the operator\'s registries', () => {
+    const generated = generatedMetricList();
+    const start = doc.indexOf(METRICS_BEGIN);
+    const end = doc.indexOf(METRICS_END) + METRICS_END.length;
+    if (process.env.UPDATE_DOCS === '1') writeFileSync(join(repoRoot, 'docs', 'observability.md'), start < 0 ? doc : doc.slice(0, start) + generated + doc.slice(end));
+    expect(start).toBeGreaterThan(0);
+    expect(doc.slice(start, end)).toBe(generated);
+  });
+
+  it('its kubectl plugin recipe runs the CLI on Node.js 24 from a user\'s shell', async () => {
+    const recipe = /<!-- kubectl-plugin:begin -->\n```sh\n([\s\S]*?)```\n<!-- kubectl-plugin:end -->/.exec(doc)?.[1] ?? '';
+    const home = mkdtempSync(join(tmpdir(), 'kubectl-plugin-'));
+    try {
+      // No cluster here: `check` must run and report the API server unreachable, as a plugin on the right Node does.
+      const kubeconfig = join(home, 'kubeconfig');
+      writeFileSync(kubeconfig, stringify({
+        apiVersion: 'v1', kind: 'Config', 'current-context': 'none',
+        clusters: [{ name: 'none', cluster: { server: `https://127.0.0.1:${await closedPort()}` } }],
+        contexts: [{ name: 'none', context: { cluster: 'none', user: 'none' } }],
+        users: [{ name: 'none', user: {} }],
+      }));
+      const result = await runInUserShell(recipe, { cwd: repoRoot, env: { HOME: home, KUBECONFIG: kubeconfig, PATH: `${dirname(kubectlPath())}:${userShellPath()}` } });
+      const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+      expect(result.stdout.split('\n')[0]).toBe(pkg.version);
+      expect(result.stdout).toContain('✗ Kubernetes API reachable');
+      expect(result.stderr).not.toContain('needs Node.js');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('the krew manifest is the badgateway plugin, at the package version, running the CLI', () => {

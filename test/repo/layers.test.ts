@@ -71,7 +71,7 @@ describe('layers', () => {
 });
 
 /** Folders of suites that test a whole part rather than one source folder (CONTRIBUTING.md names each). */
-const SUITES = ['test/apiserver', 'test/e2e', 'test/image', 'test/reliability', 'test/repo', 'test/sidecar/conformance', 'test/sidecar/runtime'];
+const SUITES = ['test/apiserver', 'test/cluster', 'test/e2e', 'test/image', 'test/reliability', 'test/repo', 'test/sidecar/conformance', 'test/sidecar/runtime'];
 
 describe('test layout', () => {
   it('every test file lives in the folder mirroring a source folder, or in a named suite folder', () => {

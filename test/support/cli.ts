@@ -17,23 +17,29 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI to completion. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
-  ensureBuilt();
+/** Collects a spawned process's output until it closes; SIGKILL after `timeoutMs`. */
+export function completion(child: ChildProcess, timeoutMs: number): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [cliEntry, ...args], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (data) => { stdout += String(data); });
-    child.stderr.on('data', (data) => { stderr += String(data); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.stdout?.on('data', (data) => { stdout += String(data); });
+    child.stderr?.on('data', (data) => { stderr += String(data); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolvePromise({ code, stdout, stderr });
     });
-    child.stdin.end(options.input ?? '');
   });
+}
+
+/** Runs the CLI to completion. */
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  ensureBuilt();
+  const child = spawn(process.execPath, [cliEntry, ...args], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const result = completion(child, options.timeoutMs ?? 20_000);
+  child.stdin.end(options.input ?? '');
+  return result;
 }
 
 /** Starts a long-running CLI process; `lines` collects stdout lines (JSON logs). */

@@ -54,6 +54,7 @@ describe('app side: what the app answered', () => {
     const sidecar = await fixtures.sidecar(app.url, CONFORMANCE_POLICY);
 
     expectOutcome(await exchange(sidecar.address.port, request, outcome), outcome);
+    expect(sidecar.metrics.clientConnectionErrors).toEqual([]); // the client did nothing wrong
     expect(app.requests.filter((received) => received.complete)).toHaveLength(appRequests);
     expectOneRequestMetric(sidecar, outcome.status, outcome.kind === 'app' ? '' : outcome.reason);
 

@@ -90,6 +90,7 @@ describe('response body idle timeout', () => {
       expect([reply.closed, reply.responses[0]?.status, reply.responses[0]?.complete]).toEqual([true, 200, false]);
       expectOneRequestMetric(sidecar, 200, 'body-timeout');
       expect(await waitFor(() => app.openConnections === 0, 2_000)).toBe(true);
+      expect(sidecar.metrics.clientConnectionErrors).toEqual([]); // the app stalled, not the client
     } finally {
       client.destroy();
     }

@@ -10,7 +10,7 @@ function ledger() {
   const settled: boolean[] = [];
   let released = 0;
   const ticket: BreakerTicket = { settle: (success) => { settled.push(success); } };
-  const permit: Permit = { responded: () => undefined, release: () => { released += 1; } };
+  const permit: Permit = { sending: () => undefined, responded: () => undefined, release: () => { released += 1; } };
   return { ticket, permit, settled, released: () => released };
 }
 

@@ -202,7 +202,8 @@ describe('client connection phases', () => {
         await connection.write(OK_RESPONSE);
       }
     });
-    const proxy = await phaseProxy(app.url, { overload: { mode: 'enforce', limit: 1, queue: { size: 10, timeout: '5s' } } });
+    // The long wait only (target = timeout): a queue that stands past its interval would shed a waiter here.
+    const proxy = await phaseProxy(app.url, { overload: { mode: 'enforce', limit: 1, queue: { size: 10, timeout: '5s', target: '5s' } } });
     const first = await proxy.open();
     first.write(GET);
     await new Promise((resolve) => setTimeout(resolve, 100));

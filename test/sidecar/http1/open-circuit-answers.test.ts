@@ -16,11 +16,11 @@ describe('open-circuit answers with the request id spliced in', () => {
       const answers = new OpenCircuitAnswers(pages, 502);
       for (const requestId of ids) {
         for (const close of [false, true]) {
-          for (const head of [false, true]) {
+          for (const [head, safe] of [[false, false], [false, true], [true, true]] as const) {
             const expected = rawErrorResponse(pages, accept, {
-              status: 502, reason: 'circuit-open', proxyError: 'destination_unavailable', requestId, retryAfterSeconds: 7, close,
+              status: 502, reason: 'circuit-open', proxyError: 'destination_unavailable', requestId, retryAfterSeconds: 7, close, safe,
             }, head);
-            expect(answers.answer(requestId, undefined, accept, 7, close, head)).toBe(expected);
+            expect(answers.answer(requestId, undefined, accept, 7, close, head, safe)).toBe(expected);
           }
         }
       }

@@ -118,7 +118,9 @@ export class ApiServerCore {
   private async verb(req: IncomingMessage, res: ServerResponse, url: URL, body: string, type: ResourceType, namespace: string | undefined, name: string | undefined, subresource: string | undefined): Promise<{ code: number; body: unknown } | undefined> {
     const method = req.method ?? 'GET';
     const watching = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
-    this.authorizer.authorize(this.users.get(req) as UserInfo, { verb: verbOf(method, name, watching), type, namespace, name, subresource });
+    // As kube-apiserver: a list or watch selecting one name by `metadata.name=` is authorized as that name (RBAC resourceNames).
+    const selectedName = name ?? (method === 'GET' ? /(?:^|,)metadata\.name==?([^,]+)(?:,|$)/.exec(url.searchParams.get('fieldSelector') ?? '')?.[1] : undefined);
+    this.authorizer.authorize(this.users.get(req) as UserInfo, { verb: verbOf(method, name, watching), type, namespace, name: selectedName, subresource });
     if (method === 'GET' && name === undefined) {
       const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
       const fields = parseFieldSelector(url.searchParams.get('fieldSelector'));
