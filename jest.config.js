@@ -13,6 +13,9 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   maxWorkers: 2,
+  // One real control plane per run, started by the first test that needs it (test/support/cluster.ts).
+  globalSetup: '<rootDir>/test/support/cluster-setup.cjs',
+  globalTeardown: '<rootDir>/test/support/cluster-teardown.cjs',
   testTimeout: 30000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.cjs'],
 };

@@ -28,12 +28,21 @@ function isIntOrString(options: JsonSchema[]): boolean {
     && options.every((option) => isString(option) || option.type === 'integer');
 }
 
-/** Kubernetes allows `type` inside anyOf only here, and only as one integer and one string branch. */
-function intOrStringBranches(options: JsonSchema[]): JsonSchema[] {
-  const integer = options.find((option) => option.type === 'integer') as JsonSchema;
-  const literals = options.filter((option) => typeof option.const === 'string').map((option) => option.const);
-  const string = options.find((option) => option.type === 'string');
-  return [toStructural(integer), string === undefined ? { type: 'string', enum: literals } : toStructural(string)];
+/**
+ * The one shape with `type` under a junctor that kube-apiserver accepts as structural: `allOf` whose
+ * first member is exactly `anyOf: [{type: integer}, {type: string}]`. The bounds and the literals go
+ * in a second, type-less member: `minimum`/`maximum` bind only numbers and `pattern` only strings, so
+ * each branch keeps its own constraint (an `enum` there would bind both).
+ */
+function intOrStringAllOf(options: JsonSchema[]): JsonSchema[] {
+  const integer = toStructural(options.find((option) => option.type === 'integer'));
+  const literals = options.filter((option) => typeof option.const === 'string').map((option) => String(option.const));
+  const string = options.find((option) => option.type === 'string' && !('const' in option));
+  const constraints: JsonSchema = {};
+  for (const key of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'] as const) if (key in integer) constraints[key] = integer[key];
+  if (literals.length > 0) constraints.pattern = `^(${literals.map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`;
+  else if (string !== undefined) for (const key of ['pattern', 'minLength', 'maxLength'] as const) if (key in string) constraints[key] = string[key];
+  return [{ anyOf: [{ type: 'integer' }, { type: 'string' }] }, ...(Object.keys(constraints).length > 0 ? [constraints] : [])];
 }
 
 export function toStructural(input: unknown): JsonSchema {
@@ -42,12 +51,15 @@ export function toStructural(input: unknown): JsonSchema {
   if (options !== undefined && options.length > 0 && options.every((option) => 'const' in option)) {
     const values = options.map((option) => option.const);
     const type = values.every((value) => typeof value === 'number' && Number.isInteger(value)) ? 'integer' : typeof values[0];
-    const result: JsonSchema = { type, enum: values };
+    // Literals of mixed types (overload.mode's strings and the false of a bare YAML 1.1 `off`): no single
+    // type fits, and an untyped field must preserve unknown fields to stay structural; the enum still binds.
+    const mixed = values.some((value) => typeof value !== typeof values[0]);
+    const result: JsonSchema = mixed ? { 'x-kubernetes-preserve-unknown-fields': true, enum: values } : { type, enum: values };
     for (const key of ['description', 'default'] as const) if (key in schema) result[key] = schema[key];
     return result;
   }
   if (options !== undefined && isIntOrString(options)) {
-    const result: JsonSchema = { 'x-kubernetes-int-or-string': true, anyOf: intOrStringBranches(options) };
+    const result: JsonSchema = { 'x-kubernetes-int-or-string': true, allOf: intOrStringAllOf(options) };
     for (const key of ['description', 'default'] as const) if (key in schema) result[key] = schema[key];
     return result;
   }

@@ -18,7 +18,7 @@ const Duration = (defaultValue: string | undefined, description: string) =>
   });
 
 /** A closed set of literals; the CRD generator renders it as an `enum`. */
-function OneOf<const T extends readonly (string | number)[]>(
+function OneOf<const T extends readonly (string | number | boolean)[]>(
   values: T,
   options: { default?: T[number]; description: string },
 ): TUnion<TLiteral<T[number]>[]> {
@@ -91,7 +91,10 @@ export const ResolvedErrorPageSchema = Type.Object({ ...pageFields, body: PageBo
 export const OverloadQueueSchema = Type.Object(
   {
     size: Type.Integer({ minimum: 0, maximum: 100_000, default: 100, description: 'Requests that may wait for a slot; 0 sheds at once.' }),
-    timeout: Duration('250ms', 'Longest wait in the queue before the request is shed.'),
+    timeout: Duration('250ms', 'Longest wait in the queue before the request is shed, while the queue does not stand (see target).'),
+    target: Duration('5ms', 'Longest wait while the queue stands (controlled delay): once arriving requests have had to wait for a whole interval, older waiters are shed after this long.'),
+    interval: Duration('100ms', 'How long requests must keep finding the app full before the queue counts as standing.'),
+    order: OneOf(['adaptive-lifo', 'fifo'] as const, { default: 'adaptive-lifo', description: 'adaptive-lifo serves the newest waiter first while the queue stands (oldest first otherwise); fifo always serves the oldest first.' }),
   },
   { additionalProperties: false, default: {}, description: 'Short bursts wait here instead of being shed.' },
 );
@@ -114,7 +117,8 @@ const OverloadLimit = Type.Union(
 
 export const OverloadSchema = Type.Object(
   {
-    mode: OneOf(['off', 'shadow', 'enforce'] as const, { default: 'off', description: 'off, shadow (count would-be sheds, shed nothing) or enforce (503 overloaded).' }),
+    // false: a bare `off` as YAML 1.1 readers (kubectl, Helm) read it; validation turns it into 'off'.
+    mode: OneOf(['off', 'shadow', 'enforce', false] as const, { default: 'off', description: 'off, shadow (count would-be sheds, shed nothing) or enforce (503 overloaded); false (a bare off read as YAML 1.1) means off.' }),
     limit: OverloadLimit,
     queue: OverloadQueueSchema,
     adaptive: AdaptiveLimitSchema,

@@ -31,6 +31,7 @@ export function toFieldPath(root: string, pointer: string): string {
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only what JSON cannot write (functions, symbols) reaches String()
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -39,7 +40,7 @@ function show(value: unknown): string {
 function describeOption(option: { const?: unknown; type?: unknown; minimum?: unknown; maximum?: unknown }): string {
   if ('const' in option) return show(option.const);
   if (option.type === 'integer') {
-    return option.minimum === undefined || option.maximum === undefined ? 'an integer' : `an integer from ${String(option.minimum)} to ${String(option.maximum)}`;
+    return typeof option.minimum !== 'number' || typeof option.maximum !== 'number' ? 'an integer' : `an integer from ${option.minimum} to ${option.maximum}`;
   }
   return `a ${String(option.type)}`;
 }
@@ -54,7 +55,9 @@ function describe(error: ValueError): string {
     case ValueErrorType.Union: {
       const options = (schema.anyOf as { const?: unknown }[] | undefined) ?? [];
       if (options.length > 0 && options.every((option) => 'const' in option)) {
-        return `${show(error.value)} is not one of ${options.map((option) => show(option.const)).join(', ')}`;
+        // false only stands in for a bare YAML 1.1 `off`: not a value to offer.
+        const offered = options.filter((option) => option.const !== false);
+        return `${show(error.value)} is not one of ${offered.map((option) => show(option.const)).join(', ')}`;
       }
       if (options.length > 0) return `${show(error.value)} is not ${options.map(describeOption).join(' or ')}`;
       return `${show(error.value)} is not valid here`;
@@ -108,7 +111,14 @@ function schemaProblems(schema: TSchema, value: unknown, root: string): string[]
 }
 
 function withDefaults(schema: TSchema, input: unknown): unknown {
-  return Value.Default(schema, Value.Clone(input === undefined || input === null ? {} : input));
+  return readBareOff(Value.Default(schema, Value.Clone(input === undefined || input === null ? {} : input)));
+}
+
+/** YAML 1.1 readers (kubectl, Helm) turn a bare `mode: off` into false; the schema admits it, this names it. */
+function readBareOff(value: unknown): unknown {
+  const overload = (value as { overload?: { mode?: unknown } } | null)?.overload;
+  if (overload !== null && typeof overload === 'object' && overload.mode === false) overload.mode = 'off';
+  return value;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -161,6 +171,10 @@ function overloadProblems(overload: SidecarConfig['overload'], at: (field: strin
   if (overload.queue.size > 0 && parseDuration(overload.queue.timeout) === 0) {
     problems.push(`${at('overload.queue.timeout')}: must be longer than 0 when overload.queue.size is above 0 (set size: 0 to shed at once)`);
   }
+  const { target, interval, timeout } = overload.queue;
+  if (parseDuration(target) === 0) problems.push(`${at('overload.queue.target')}: must be longer than 0`);
+  else if (overload.queue.size > 0 && parseDuration(timeout) > 0 && parseDuration(target) > parseDuration(timeout)) problems.push(`${at('overload.queue.target')}: ${target} is longer than overload.queue.timeout (${timeout})`);
+  if (parseDuration(interval) === 0) problems.push(`${at('overload.queue.interval')}: must be longer than 0`);
   return problems;
 }
 

@@ -98,7 +98,8 @@ function startupError(error: unknown): UsageError {
   if (error instanceof UsageError) return error;
   const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
   if ((error as Error).name === 'KubeConfigError') return new UsageError(message);
-  const code = (error as NodeJS.ErrnoException).code;
+  // A socket error's code is a string; the Kubernetes client's errors carry the HTTP status as a number.
+  const code = (error as { code?: unknown }).code;
   if (code === 'EADDRINUSE' || code === 'EACCES') return new UsageError(`cannot listen: ${message}`);
   const status = typeof code === 'number' ? `HTTP ${code}: ` : '';
   return new UsageError(`cannot start the operator: ${status}${message}`);

@@ -84,7 +84,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   };
 
   const webhook = options.webhook === false ? undefined : await startWebhook({
-    clients, namespace: options.ownNamespace, port: options.webhook.port, host: options.host,
+    clients, namespace: options.ownNamespace, watchNamespace: options.watchNamespace, port: options.webhook.port, host: options.host,
     serviceName: options.webhook.serviceName, secretName: options.webhook.secretName,
     webhookConfigName: options.webhook.webhookConfigName, certMode: options.webhook.certMode,
     certDir: options.webhook.certDir, injection: options.injection, logger: logger.child({ subsystem: 'webhook' }),

@@ -5,6 +5,7 @@
  * opossum#780), so `timeout: false` here. The proxy checks `admit()` before touching the upstream,
  * which keeps the open-circuit path free of promises and allocations.
  */
+import { isDeepStrictEqual } from 'node:util';
 import CircuitBreaker from 'opossum';
 import { parseDuration } from '../api/duration.js';
 import type { CircuitBreakerSettings } from '../api/schema.js';
@@ -114,5 +115,5 @@ export function createBreaker(
 
 /** Whether two settings would build the same breaker (so a reload keeps its state). */
 export function sameBreakerSettings(a: Readonly<CircuitBreakerSettings>, b: Readonly<CircuitBreakerSettings>): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return isDeepStrictEqual(a, b);
 }

@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
 import type { Logger } from '../api/logger.js';
-import type { LimiterState } from './overload/limiter.js';
+import type { LimiterState, ShedCause } from './overload/limiter.js';
 
 export type { Logger, LimiterState };
 
@@ -34,6 +34,8 @@ export interface OverloadGauges {
   readonly limit: number;
   readonly inFlight: number;
   readonly queued: number;
+  /** Totals since start: time the queue stood, and its switches to LIFO. */
+  readonly queue: { readonly standingSeconds: number; readonly lifoSwitches: number };
 }
 
 /** Breaker states as exported by badgateway_circuit_state (0 closed, 1 half-open, 2 open). */
@@ -59,8 +61,8 @@ export interface SidecarMetrics {
   configReload(result: 'success' | 'error'): void;
   /** An access-log line the sampler left out (sidecar/access-log-sampler.ts). */
   accessLogSkipped?(reason: Reason): void;
-  /** A request shed by the limiter (enforce), or one it would have shed (shadow). */
-  overloadShed(mode: 'enforce' | 'shadow'): void;
+  /** A request shed by the limiter (enforce), or one it would have shed (shadow), and why. */
+  overloadShed(mode: 'enforce' | 'shadow', cause: ShedCause): void;
   /** Time a request waited in the limiter's queue, granted or shed. */
   overloadQueueWait(seconds: number): void;
   /** Where the limit, in-flight and queued gauges are read from. */

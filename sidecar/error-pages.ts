@@ -5,7 +5,7 @@
  */
 import type { SidecarConfig } from '../api/schema.js';
 import type { Reason } from './contracts.js';
-import type { ProxyErrorType } from './errors.js';
+import type { ProxyErrorType } from './core/failures.js';
 
 const TITLES: Readonly<Record<number, string>> = {
   502: 'Bad Gateway',

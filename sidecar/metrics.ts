@@ -12,8 +12,9 @@ import collectDefaultMetrics from 'prom-client/lib/defaultMetrics.js';
 import Gauge from 'prom-client/lib/gauge.js';
 import Histogram from 'prom-client/lib/histogram.js';
 import Registry from 'prom-client/lib/registry.js';
-import { CLIENT_CONNECTION_ERROR_KINDS } from './errors.js';
+import { CLIENT_CONNECTION_ERROR_KINDS } from './core/failures.js';
 import type { CircuitState, ClientConnectionErrorKind, OverloadGauges, Reason, SidecarMetrics } from './contracts.js';
+import { SHED_CAUSES, type ShedCause } from './overload/limiter.js';
 
 const STATE_VALUE: Readonly<Record<CircuitState, number>> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -50,12 +51,22 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
       }
     },
   });
-  private readOverload: () => OverloadGauges = () => ({ limit: 0, inFlight: 0, queued: 0 });
+  private readOverload: () => OverloadGauges = () => ({ limit: 0, inFlight: 0, queued: 0, queue: { standingSeconds: 0, lifoSwitches: 0 } });
   private readonly overloadLimit: InstanceType<typeof Gauge> = new Gauge({ name: 'badgateway_overload_limit', help: 'Requests the overload limiter lets the app have in flight now (0 while overload.mode is off).', registers: [this.registry], collect: (): void => this.overloadLimit.set(this.readOverload().limit) });
   private readonly overloadInFlight: InstanceType<typeof Gauge> = new Gauge({ name: 'badgateway_overload_inflight', help: 'Requests the overload limiter counts as in flight at the app.', registers: [this.registry], collect: (): void => this.overloadInFlight.set(this.readOverload().inFlight) });
   private readonly overloadQueued: InstanceType<typeof Gauge> = new Gauge({ name: 'badgateway_overload_queued', help: 'Requests waiting in the overload limiter\'s queue.', registers: [this.registry], collect: (): void => this.overloadQueued.set(this.readOverload().queued) });
   private readonly overloadWait = new Histogram({ name: 'badgateway_overload_queue_wait_seconds', help: 'Time requests waited in the overload queue, granted or shed.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
   private readonly overloadSheds = new Counter({ name: 'badgateway_overload_shed_total', help: 'Requests shed by the overload limiter (mode enforce), or that it would have shed (mode shadow).', labelNames: ['mode'] as const, registers: [this.registry] });
+  private readonly overloadShedCauses = new Counter({ name: 'badgateway_overload_shed_by_cause_total', help: 'Requests shed (or, in shadow, that would have been) by cause: limit (no queue), queue-full, queue-timeout, circuit-open (it opened while the request waited).', labelNames: ['mode', 'cause'] as const, registers: [this.registry] });
+  private readonly reportedQueue = { standingSeconds: 0, lifoSwitches: 0 };
+  private readonly overloadStanding: InstanceType<typeof Counter> = new Counter({
+    name: 'badgateway_overload_queue_standing_seconds_total', help: 'Time the overload queue has stood: arriving requests kept finding the app full for queue.interval, so waits were cut to queue.target.', registers: [this.registry],
+    collect: (): void => this.reportQueue('standingSeconds', this.overloadStanding),
+  });
+  private readonly overloadLifoSwitches: InstanceType<typeof Counter> = new Counter({
+    name: 'badgateway_overload_lifo_switches_total', help: 'Times the overload queue began to stand and so to serve its newest request first (queue.order adaptive-lifo).', registers: [this.registry],
+    collect: (): void => this.reportQueue('lifoSwitches', this.overloadLifoSwitches),
+  });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -65,7 +76,10 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
     // Present from the start, so increase() over a scrape window counts the first transition too.
     for (const to of ['closed', 'half-open', 'open'] as const) this.transitions.inc({ to }, 0);
     for (const kind of CLIENT_CONNECTION_ERROR_KINDS) this.clientConnectionErrors.inc({ kind }, 0);
-    for (const mode of ['enforce', 'shadow'] as const) this.overloadSheds.inc({ mode }, 0);
+    for (const mode of ['enforce', 'shadow'] as const) {
+      this.overloadSheds.inc({ mode }, 0);
+      for (const cause of SHED_CAUSES) this.overloadShedCauses.inc({ mode, cause }, 0);
+    }
   }
 
   request(code: number, reason: Reason | ''): void {
@@ -127,8 +141,16 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
     else entry.count += 1;
   }
 
-  overloadShed(mode: 'enforce' | 'shadow'): void {
+  overloadShed(mode: 'enforce' | 'shadow', cause: ShedCause): void {
     this.overloadSheds.inc({ mode });
+    this.overloadShedCauses.inc({ mode, cause });
+  }
+
+  /** The limiter keeps the totals; a scrape adds what grew since the last one. */
+  private reportQueue(key: 'standingSeconds' | 'lifoSwitches', counter: InstanceType<typeof Counter>): void {
+    const total = this.readOverload().queue[key];
+    if (total > this.reportedQueue[key]) counter.inc(total - this.reportedQueue[key]);
+    this.reportedQueue[key] = Math.max(total, this.reportedQueue[key]);
   }
 
   overloadQueueWait(seconds: number): void {

@@ -7,23 +7,21 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { SidecarConfig } from '../api/schema.js';
 import { createAccessLogSampler } from './access-log-sampler.js';
-import { createBreaker, sameBreakerSettings, type Breaker, type BreakerTicket } from './breaker.js';
+import { createBreaker, sameBreakerSettings, type Breaker } from './breaker.js';
+import { deadlinesOf, sameDeadlines, type Deadlines } from './core/deadlines.js';
 import type { CircuitState, ClientConnectionErrorKind, Logger, ProxyOptions, ProxyServer } from './contracts.js';
 import { ClientConnection } from './http1/client-connection.js';
-import type { ConnectionHost } from './http1/connection-host.js';
-import { HEAD_TIMEOUT_MS, TIMER_HEAD } from './http1/connection-timer.js';
-import { Exchange, type ClientExchange, type ExchangeClient, type ExchangeRequest } from './http1/exchange.js';
+import type { ConnectionHost, HostedConnection } from './http1/connection-host.js';
+import { isBusy, type ConnectionPhase } from './http1/connection-phase.js';
+import { HEAD_TIMEOUT_MS, TIMER_HEAD } from './http1/connection-timeouts.js';
 import { buildRouteState, type RouteState } from './http1/route-state.js';
 import { UpstreamPool } from './http1/upstream-pool.js';
 import type { AppCall, AppCallOwner, AppRequest } from './http2/app-call.js';
-import { AppSessions } from './http2/app-sessions.js';
+import { AppSide } from './http2/app-side.js';
 import { Http2ClientSide } from './http2/client-side.js';
-import { H2AppCall } from './http2/h2-app-call.js';
-import { H2cAppExchange } from './http2/http1-client-exchange.js';
-import { Http1AppCall } from './http2/http1-app-call.js';
 import { sniffProtocol, type Protocol, type SniffOwner } from './http2/preface.js';
 import type { StreamHost } from './http2/stream-host.js';
-import { ConcurrencyLimiter, type LimiterState, type Permit } from './overload/limiter.js';
+import { ConcurrencyLimiter, type LimiterState } from './overload/limiter.js';
 
 const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 /**
@@ -39,10 +37,6 @@ function logs(logger: Logger, level: string): boolean {
   return typeof isLevelEnabled === 'function' ? isLevelEnabled.call(logger, level) : true;
 }
 
-function sameTimeouts(a: Readonly<SidecarConfig>, b: Readonly<SidecarConfig>): boolean {
-  return JSON.stringify(a.timeouts) === JSON.stringify(b.timeouts);
-}
-
 class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwner {
   readonly metrics;
   readonly logger;
@@ -51,17 +45,17 @@ class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwne
   readonly upstreamAuthority: string;
   private readonly debugLog: boolean;
   private readonly server: Server;
-  private readonly connections = new Set<ClientConnection>();
+  private readonly connections = new Set<HostedConnection>();
   /** Connections whose first bytes have not said yet which protocol they speak. */
   private readonly undecided = new Set<Socket>();
   private readonly http2: Http2ClientSide;
-  /** The h2c sessions to the app, when --app-protocol is h2c. */
-  private readonly appSessions: AppSessions | null;
+  private readonly app: AppSide;
   private state: RouteState;
   /** One limiter for the proxy's life: reloads reconfigure it, so its counts and queue carry over. */
   readonly limiter: ConcurrencyLimiter;
   private draining = false;
-  private inFlight = 0;
+  /** Connections with a request in flight or queued: what a drain waits for (phaseChanged keeps it). */
+  private busy = 0;
   private idleWaiters: (() => void)[] = [];
   readonly fastFailureLog = createAccessLogSampler({ onSkipped: (reason) => this.metrics.accessLogSkipped?.(reason) });
 
@@ -73,14 +67,15 @@ class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwne
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
     this.upstreamAuthority = options.upstream.host;
     const config = options.config.current();
-    this.state = buildRouteState(config, this.newBreaker(config), this.newPool(config));
+    this.app = new AppSide(options.appProtocol ?? 'http1', options.upstream.origin);
+    const pool = this.newPool(deadlinesOf(config.timeouts));
+    this.state = buildRouteState(config, this.newBreaker(config), pool, this.app.links(pool));
     this.limiter = new ConcurrencyLimiter(this.state.overload, {
-      shed: (mode) => this.metrics.overloadShed(mode),
+      shed: (mode, cause) => this.metrics.overloadShed(mode, cause),
       queueWait: (seconds) => this.metrics.overloadQueueWait(seconds),
     });
     this.metrics.overloadGauges(() => this.limiter.state());
     this.http2 = new Http2ClientSide(this, this.maxHeaderSize);
-    this.appSessions = options.appProtocol === 'h2c' ? new AppSessions(options.upstream.origin) : null;
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
   }
 
@@ -88,8 +83,8 @@ class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwne
     return createBreaker(config.circuitBreaker, this.metrics, this.logger);
   }
 
-  private newPool(config: Readonly<SidecarConfig>): UpstreamPool {
-    return new UpstreamPool(this.options.upstream, config.timeouts, this.maxHeaderSize);
+  private newPool(deadlines: Deadlines): UpstreamPool {
+    return new UpstreamPool(this.options.upstream, deadlines, this.maxHeaderSize);
   }
 
   private readonly onConnection = (socket: Socket): void => {
@@ -118,14 +113,8 @@ class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwne
     this.undecided.delete(socket);
   }
 
-  newExchange(client: ExchangeClient, state: RouteState, request: ExchangeRequest, ticket: BreakerTicket, permit: Permit): ClientExchange {
-    if (this.appSessions !== null) return new H2cAppExchange(this, client, state, request, ticket, permit, this.appSessions);
-    return new Exchange(this, client, state, request, ticket, permit);
-  }
-
   appCall(owner: AppCallOwner, request: AppRequest, state: RouteState): AppCall {
-    if (this.appSessions !== null) return new H2AppCall(owner, this.appSessions, request, state.pool);
-    return new Http1AppCall(owner, state.pool, request, state.retryAttempts);
+    return this.app.call(owner, request, state);
   }
 
   routeState(): RouteState {
@@ -136,20 +125,22 @@ class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwne
     return this.draining;
   }
 
-  exchangeStarted(): void {
-    this.inFlight += 1;
+  phaseChanged(_connection: HostedConnection, from: ConnectionPhase, to: ConnectionPhase): void {
+    const change = Number(isBusy(to)) - Number(isBusy(from));
+    if (change !== 0) this.busyChanged(change as 1 | -1);
   }
 
-  exchangeDone(): void {
-    this.inFlight -= 1;
-    if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+  /** Work in progress changed by one: an HTTP/1.1 connection's busy phase, or an HTTP/2 stream. */
+  busyChanged(change: 1 | -1): void {
+    this.busy += change;
+    if (this.busy === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const wake of waiters) wake();
     }
   }
 
-  connectionClosed(connection: ClientConnection): void {
+  connectionClosed(connection: HostedConnection): void {
     this.connections.delete(connection);
   }
 
@@ -173,8 +164,9 @@ class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwne
     const previous = this.state;
     if (next === previous.config) return;
     const breaker = sameBreakerSettings(previous.config.circuitBreaker, next.circuitBreaker) ? previous.breaker : this.newBreaker(next);
-    const pool = sameTimeouts(previous.config, next) ? previous.pool : this.newPool(next);
-    this.state = buildRouteState(next, breaker, pool);
+    const deadlines = deadlinesOf(next.timeouts);
+    const pool = sameDeadlines(previous.deadlines, deadlines) ? previous.pool : this.newPool(deadlines);
+    this.state = buildRouteState(next, breaker, pool, this.app.links(pool));
     this.limiter.configure(this.state.overload);
     if (breaker !== previous.breaker) previous.breaker.close();
     if (pool !== previous.pool) void previous.pool.close();
@@ -190,7 +182,7 @@ class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwne
   }
 
   private closeIdleConnections(): void {
-    for (const connection of this.connections) if (connection.idle) connection.close();
+    for (const connection of this.connections) if (connection.closesOnDrain) connection.close();
     for (const socket of this.undecided) socket.destroy();
     this.http2.drain();
   }
@@ -199,7 +191,7 @@ class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwne
     this.draining = true;
     this.server.close();
     this.closeIdleConnections();
-    if (this.inFlight === 0) return { completed: true };
+    if (this.busy === 0) return { completed: true };
     const completed = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       timer.unref();
@@ -224,7 +216,7 @@ class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwne
     this.http2.destroy();
     await closed;
     this.state.breaker.close();
-    this.appSessions?.destroy();
+    this.app.destroy();
     await this.state.pool.destroy();
   }
 }

@@ -20,7 +20,7 @@ export interface CertTarget {
 
 const encode = (text: string) => Buffer.from(text).toString('base64');
 const decode = (data: Record<string, string> | undefined, key: string) =>
-  (data?.[key] === undefined ? undefined : Buffer.from(data[key] as string, 'base64').toString('utf8'));
+  (data?.[key] === undefined ? undefined : Buffer.from(data[key], 'base64').toString('utf8'));
 
 function fromSecret(secret: V1Secret): (ServingCertificate & { caKeyPem: string }) | undefined {
   const certPem = decode(secret.data, 'tls.crt');

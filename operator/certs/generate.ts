@@ -34,7 +34,7 @@ function pem(label: string, der: ArrayBuffer): string {
 function derOf(text: string): ArrayBuffer {
   const body = text.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
   const bytes = Buffer.from(body, 'base64');
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
 function serial(): string {
@@ -42,7 +42,7 @@ function serial(): string {
 }
 
 async function generateKeys(): Promise<CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+  return webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
 }
 
 async function exportKey(key: CryptoKey): Promise<string> {

@@ -3,7 +3,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { API_GROUP, API_GROUP_VERSION, API_VERSION, CONFIG_KEY, POLICY_KIND, POLICY_PLURAL, configMapNameFor } from '../../api/names.js';
 import type { KubeClients } from '../kube/clients.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
-import type { PolicyObject } from './reconcile.js';
+import type { PolicyObject } from './context.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'badgateway';

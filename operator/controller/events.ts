@@ -73,7 +73,8 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
           body: {
             apiVersion: 'events.k8s.io/v1',
             kind: 'Event',
-            metadata: { generateName: `${regarding.name}.`, namespace: regarding.namespace },
+            // The prefix ends in '-': kube-apiserver validates generateName as a DNS subdomain, where only a trailing '-' is allowed.
+            metadata: { generateName: `${regarding.name}-`, namespace: regarding.namespace },
             eventTime: new V1MicroTime(time.getTime()),
             action: 'Reconcile',
             reason,

@@ -7,10 +7,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../api/logger.js';
 import { POLICY_KIND, configMapNameFor } from '../../api/names.js';
 import type { KubeClients } from '../kube/clients.js';
+import { trackDeploymentChanges } from './deployment-changes.js';
 import { createEventRecorder, type EventRecorder } from './events.js';
 import { createInformers, keepRunning } from './informers.js';
 import { createPageWatcher } from './page-watch.js';
-import { reconcilePolicy, type PolicyObject, type ReconcileContext } from './reconcile.js';
+import type { PolicyObject, ReconcileContext } from './context.js';
+import { reconcilePolicy } from './reconcile.js';
 import { referencedConfigMapNames } from './render.js';
 import { createWorkQueue, type WorkQueue } from './work-queue.js';
 
@@ -94,6 +96,7 @@ export async function startController(options: ControllerOptions): Promise<Polic
     }
   };
   const seenGenerations = new Map<string, number | undefined>();
+  const deploymentChanges = trackDeploymentChanges();
   for (const event of ['add', 'update', 'delete'] as const) {
     informers.policies.on(event, (policy) => {
       const key = keyOf(policy);
@@ -106,7 +109,11 @@ export async function startController(options: ControllerOptions): Promise<Polic
       else seenGenerations.set(key, generation);
       if (event === 'delete' || specChanged) enqueueNamespace(policy.metadata?.namespace);
     });
-    informers.deployments.on(event, (deployment) => enqueueNamespace(deployment.metadata?.namespace));
+    informers.deployments.on(event, (deployment) => {
+      if (event === 'delete') deploymentChanges.forget(deployment);
+      else if (!deploymentChanges.changed(deployment)) return;
+      enqueueNamespace(deployment.metadata?.namespace);
+    });
     informers.services.on(event, (service) => enqueueNamespace(service.metadata?.namespace));
     // Only rendered ConfigMaps reach this informer (label selector); its policy re-renders it if edited or deleted.
     informers.configMaps.on(event, (configMap) => {

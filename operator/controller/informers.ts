@@ -1,14 +1,16 @@
 /**
  * The watched kinds, via clients.informer, in one namespace or all: policies, Deployments, Services
  * (bypass detection) and only the ConfigMaps the operator renders (label-selected; referenced
- * error-page ConfigMaps are watched one by one in page-watch.ts). Restarted after errors.
+ * error-page ConfigMaps are watched one by one in page-watch.ts), each cached without what the
+ * operator never reads (kube/slim.ts). Restarted after errors.
  */
 import type { Informer, KubernetesObject, ObjectCache, V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../api/logger.js';
 import { API_GROUP, API_VERSION, POLICY_PLURAL } from '../../api/names.js';
 import type { KubeClients } from '../kube/clients.js';
+import { slimDeployment, withoutBookkeeping } from '../kube/slim.js';
 import { MANAGED_CONFIG_MAP_SELECTOR } from './config-map.js';
-import type { PolicyObject } from './reconcile.js';
+import type { PolicyObject } from './context.js';
 
 export type CachedInformer<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -30,21 +32,24 @@ export function createInformers(clients: KubeClients, namespace: string | undefi
       async () => (namespace === undefined
         ? clients.custom.listClusterCustomObject(custom)
         : clients.custom.listNamespacedCustomObject({ ...custom, namespace })) as Promise<{ metadata: object; items: PolicyObject[] }>,
+      { transform: withoutBookkeeping },
     ),
     deployments: clients.informer<V1Deployment>(
       `/apis/apps/v1${scope}/deployments`,
       () => (namespace === undefined ? clients.apps.listDeploymentForAllNamespaces() : clients.apps.listNamespacedDeployment({ namespace })),
+      { transform: slimDeployment },
     ),
     services: clients.informer<V1Service>(
       `/api/v1${scope}/services`,
       () => (namespace === undefined ? clients.core.listServiceForAllNamespaces() : clients.core.listNamespacedService({ namespace })),
+      { transform: withoutBookkeeping },
     ),
     configMaps: clients.informer<V1ConfigMap>(
       `/api/v1${scope}/configmaps`,
       () => (namespace === undefined
         ? clients.core.listConfigMapForAllNamespaces({ labelSelector })
         : clients.core.listNamespacedConfigMap({ namespace, labelSelector })),
-      labelSelector,
+      { labelSelector, transform: withoutBookkeeping },
     ),
   };
 }

@@ -7,7 +7,7 @@
 import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { ANNOTATIONS } from '../../api/names.js';
 import { claimingPolicies } from '../inject/policy-match.js';
-import type { ReconcileContext } from './reconcile.js';
+import type { ReconcileContext } from './context.js';
 import { contentHash } from './render.js';
 
 type MarkContext = Pick<ReconcileContext, 'clients' | 'caches' | 'logger'>;

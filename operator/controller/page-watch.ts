@@ -8,6 +8,7 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { Logger } from '../../api/logger.js';
 import type { KubeClients } from '../kube/clients.js';
+import { withoutBookkeeping } from '../kube/slim.js';
 import { keepRunning, type CachedInformer } from './informers.js';
 
 export interface PageWatcher {
@@ -59,8 +60,7 @@ export function createPageWatcher(options: PageWatcherOptions): PageWatcher {
         state.listed = true;
         return list;
       },
-      undefined,
-      fieldSelector,
+      { fieldSelector, transform: withoutBookkeeping },
     );
     for (const event of ['add', 'update', 'delete'] as const) informer.on(event, () => options.onChange(namespace, name));
     const runner = keepRunning(informer, `ConfigMap ${namespace}/${name}`, logger, options.restartDelayMs);
@@ -83,7 +83,7 @@ export function createPageWatcher(options: PageWatcherOptions): PageWatcher {
       const names = referenced.filter(isObjectName);
       const wanted = new Set(names.map((name) => `${namespace}/${name}`));
       const before = declared.get(policyKey) ?? new Set<string>();
-      const stopping = [...before].filter((key) => !wanted.has(key)).map((key) => release(key, policyKey));
+      const stopping = [...before].filter((key) => !wanted.has(key)).map((key) => release(key, policyKey)).filter((stop) => stop !== undefined);
       if (wanted.size === 0) declared.delete(policyKey);
       else declared.set(policyKey, wanted);
       for (const name of names) {

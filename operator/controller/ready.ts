@@ -7,7 +7,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { ANNOTATIONS, configMapNameFor } from '../../api/names.js';
 import { CONDITION_TYPES } from '../../api/status.js';
 import type { ConditionInput } from './conditions.js';
-import type { PolicyObject } from './reconcile.js';
+import type { PolicyObject } from './context.js';
 import { CONDITION_REASONS } from './reasons.js';
 import type { RenderFailureReason, RenderResult } from './render.js';
 import { mountedConfigMap, targetState } from './target-state.js';

@@ -3,16 +3,13 @@
  * record Events for what changed. Reads come from the informer caches; writes go to the API server
  * and are skipped when unchanged, so a resync of a settled policy makes no request at all.
  */
-import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Service } from '@kubernetes/client-node';
-import type { Logger } from '../../api/logger.js';
 import { ANNOTATIONS, API_GROUP, API_GROUP_VERSION, API_VERSION, POLICY_KIND, POLICY_PLURAL, configMapNameFor } from '../../api/names.js';
 import { CONDITION_TYPES, type PolicyStatus } from '../../api/status.js';
-import type { KubeClients } from '../kube/clients.js';
 import { isConflict } from '../kube/errors.js';
-import type { PolicyLike } from '../inject/policy-match.js';
 import { mergeConditions, stableStringify, type ConditionInput } from './conditions.js';
+import type { PolicyObject, ReconcileContext } from './context.js';
 import { writeConfigMap, type ConfigMapWrite } from './config-map.js';
-import type { EventRecorder, EventRegarding } from './events.js';
+import type { EventRegarding } from './events.js';
 import { releaseUnclaimedTargets, markTarget } from './mark-targets.js';
 import { referencedConfigMapNames, renderPolicy } from './render.js';
 import { bypassingServices } from './bypass.js';
@@ -21,30 +18,7 @@ import { isInjected, targetState } from './target-state.js';
 import { resolveTargets } from './targets.js';
 import { statusTransitionEvents } from './transitions.js';
 
-export interface PolicyObject extends KubernetesObject {
-  spec?: PolicyLike['spec'];
-  status?: PolicyStatus;
-}
-
-export interface ReconcileCaches {
-  policies(): readonly PolicyObject[];
-  deployments(): readonly V1Deployment[];
-  services(namespace: string): readonly V1Service[];
-  /** A ConfigMap the operator rendered (label-selected cache). */
-  ownedConfigMap(namespace: string, name: string): V1ConfigMap | undefined;
-  /** The data of a ConfigMap a policy references for its error pages. */
-  pageData(namespace: string, name: string): Readonly<Record<string, string>> | undefined;
-}
-
-export interface ReconcileContext {
-  clients: KubeClients;
-  caches: ReconcileCaches;
-  logger: Logger;
-  now: () => Date;
-  events: EventRecorder;
-  /** Makes sure the referenced page ConfigMaps are watched and listed (see page-watch.ts). */
-  trackPages(policyKey: string, namespace: string, names: readonly string[]): Promise<void>;
-}
+export type { PolicyObject, ReconcileContext } from './context.js';
 
 export function regardingPolicy(policy: PolicyObject): EventRegarding {
   return {

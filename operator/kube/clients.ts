@@ -21,9 +21,39 @@ export interface KubeClients {
   readonly objects: k8s.KubernetesObjectApi;
   /**
    * An informer over `path` (list + watch, with the client's own relist on 410). The selectors
-   * apply to the watch; `list` must apply the same ones to its own request.
+   * apply to the watch; `list` must apply the same ones to its own request. `transform` shapes
+   * each listed or watched object before the cache keeps it (it may change it in place).
    */
-  informer<T extends k8s.KubernetesObject>(path: string, list: k8s.ListPromise<T>, labelSelector?: string, fieldSelector?: string): k8s.Informer<T> & k8s.ObjectCache<T>;
+  informer<T extends k8s.KubernetesObject>(path: string, list: k8s.ListPromise<T>, options?: InformerOptions<T>): k8s.Informer<T> & k8s.ObjectCache<T>;
+}
+
+export interface InformerOptions<T> {
+  labelSelector?: string;
+  fieldSelector?: string;
+  transform?: (object: T) => T;
+}
+
+/** client-go's watch length: the server ends each watch after 5 to 10 minutes, at random so informers do not reconnect in step. */
+const MIN_WATCH_SECONDS = 300;
+
+/**
+ * The informers' watch: bookmarks keep its resourceVersion fresh (a restart resumes instead of
+ * relisting), and client-node's 30 s inactivity abort (which re-opens every quiet watch twice a
+ * minute, forever) gives way to the server's own end of the watch. With a transform, each event
+ * carries the transformed object; the watch's resourceVersion stays as it came.
+ */
+function informerWatch<T>(config: k8s.KubeConfig, transform: ((object: T) => T) | undefined): k8s.Watch {
+  const watch = new k8s.Watch(config);
+  const shaped = Object.create(watch) as k8s.Watch;
+  shaped.watch = (path, query, callback, done) => {
+    const timeoutSeconds = Math.round(MIN_WATCH_SECONDS * (1 + Math.random()));
+    (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = (timeoutSeconds + 30) * 1000;
+    const shapedCallback = transform === undefined ? callback : (phase: string, object: T, raw: unknown) => {
+      callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? transform(object) : object, raw);
+    };
+    return watch.watch(path, { ...query, timeoutSeconds, allowWatchBookmarks: true }, shapedCallback, done);
+  };
+  return shaped;
 }
 
 /** A kubeconfig that cannot be used; the message is one line that says what to do. */
@@ -73,7 +103,14 @@ export function createKubeClients(config: k8s.KubeConfig): KubeClients {
     events: config.makeApiClient(k8s.EventsV1Api),
     version: config.makeApiClient(k8s.VersionApi),
     objects: k8s.KubernetesObjectApi.makeApiClient(config),
-    informer: (path, list, labelSelector, fieldSelector) =>
-      new k8s.ListWatch(path, new k8s.Watch(config), list, false, labelSelector, fieldSelector, { delayFn: unrefDelay }),
+    informer: (path, list, options = {}) => {
+      const { labelSelector, fieldSelector, transform } = options;
+      const transformedList = transform === undefined ? list : async () => {
+        const answer = await list();
+        answer.items = answer.items.map(transform);
+        return answer;
+      };
+      return new k8s.ListWatch(path, informerWatch(config, transform), transformedList, false, labelSelector, fieldSelector, { delayFn: unrefDelay });
+    },
   };
 }

@@ -3,10 +3,23 @@
  * renew within the renew deadline it steps down at once (onStoppedLeading) before anyone else may
  * take over (lease duration > renew deadline). On close the lease is released for a fast failover.
  */
-import type { V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../../api/logger.js';
 import type { KubeClients } from '../kube/clients.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
+
+/**
+ * A Lease's times are MicroTimes: kube-apiserver refuses (400) the millisecond form a plain Date
+ * serializes to, including the ones read back from the server and sent again on update.
+ */
+function microTimes(spec: V1Lease['spec']): V1Lease['spec'] {
+  if (spec === undefined) return undefined;
+  return {
+    ...spec,
+    ...(spec.renewTime === undefined ? {} : { renewTime: new V1MicroTime(new Date(spec.renewTime).getTime()) }),
+    ...(spec.acquireTime === undefined ? {} : { acquireTime: new V1MicroTime(new Date(spec.acquireTime).getTime()) }),
+  };
+}
 
 export interface LeaderElectionOptions {
   clients: KubeClients;
@@ -19,6 +32,7 @@ export interface LeaderElectionOptions {
   retryPeriodMs: number;
   onStartedLeading(): void | Promise<void>;
   onStoppedLeading(): void | Promise<void>;
+  /** The clock for lease times and the renew deadline alike (tests inject one). */
   now?: () => Date;
 }
 
@@ -30,6 +44,7 @@ export interface LeaderElector {
 export function startLeaderElection(options: LeaderElectionOptions): LeaderElector {
   const { clients, leaseName: name, leaseNamespace: namespace, identity, logger } = options;
   const now = options.now ?? (() => new Date());
+  const nowMs = (): number => now().getTime();
   let leader = false;
   let closed = false;
   let lastRenewal = 0;
@@ -37,13 +52,13 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   let cycle: Promise<void> = Promise.resolve();
 
   const leaseBody = (existing: V1Lease | undefined, acquiring: boolean): V1Lease => {
-    const time = now();
+    const time = new V1MicroTime(now().getTime());
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { ...existing?.metadata, name, namespace },
       spec: {
-        ...existing?.spec,
+        ...microTimes(existing?.spec),
         holderIdentity: identity,
         leaseDurationSeconds: Math.max(1, Math.ceil(options.leaseDurationMs / 1000)),
         renewTime: time,
@@ -66,7 +81,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     const holder = existing.spec?.holderIdentity ?? '';
     const renewed = existing.spec?.renewTime === undefined ? 0 : new Date(existing.spec.renewTime).getTime();
     const durationMs = (existing.spec?.leaseDurationSeconds ?? 0) * 1000;
-    const expired = holder === '' || renewed + durationMs < now().getTime();
+    const expired = holder === '' || renewed + durationMs < nowMs();
     if (holder !== identity && !expired) return false;
     await clients.coordination.replaceNamespacedLease({ name, namespace, body: leaseBody(existing, holder !== identity) });
     return true;
@@ -84,7 +99,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     try {
       const held = await tryAcquireOrRenew();
       if (held) {
-        lastRenewal = Date.now();
+        lastRenewal = nowMs();
         if (!leader && !closed) {
           leader = true;
           logger.info({ lease: `${namespace}/${name}`, identity }, 'started leading');
@@ -95,7 +110,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
       }
     } catch (error) {
       if (!isConflict(error)) logger.warn({ error: (error as Error).message.split('\n')[0] }, 'lease update failed');
-      if (leader && Date.now() - lastRenewal > options.renewDeadlineMs) await becomeFollower('renew deadline passed');
+      if (leader && nowMs() - lastRenewal > options.renewDeadlineMs) await becomeFollower('renew deadline passed');
     }
   };
 
@@ -109,7 +124,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   cycle = step().finally(schedule);
   // A renewal stuck on a slow API server must not keep us leading past the renew deadline.
   const watchdog = setInterval(() => {
-    if (leader && Date.now() - lastRenewal > options.renewDeadlineMs) void becomeFollower('renew deadline passed');
+    if (leader && nowMs() - lastRenewal > options.renewDeadlineMs) void becomeFollower('renew deadline passed');
   }, Math.max(50, Math.floor(options.retryPeriodMs / 2)));
   watchdog.unref();
 
@@ -128,7 +143,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
         if (existing.spec?.holderIdentity === identity) {
           await clients.coordination.replaceNamespacedLease({
             name, namespace,
-            body: { ...existing, spec: { ...existing.spec, holderIdentity: '', renewTime: new Date(0) } },
+            body: { ...existing, spec: { ...microTimes(existing.spec), holderIdentity: '', renewTime: new V1MicroTime(0) } },
           });
         }
       } catch (error) {

@@ -26,8 +26,7 @@ export function watchCaBundle(options: CaBundleWatchOptions): { start(): Promise
   const informer = clients.informer<V1MutatingWebhookConfiguration>(
     '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
     () => clients.admission.listMutatingWebhookConfiguration({ fieldSelector }),
-    undefined,
-    fieldSelector,
+    { fieldSelector },
   );
   const patch = async (): Promise<void> => {
     try {

@@ -8,14 +8,14 @@ import { readFile } from 'node:fs/promises';
 import { watch } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../api/logger.js';
-import { API_GROUP, API_VERSION, POLICY_PLURAL } from '../../api/names.js';
 import { ensureCaBundle, ensureServingCertificate } from '../certs/bootstrap.js';
 import { certificateNotAfter } from '../certs/generate.js';
 import type { KubeClients } from '../kube/clients.js';
 import type { InjectContext } from '../inject/inject.js';
 import { CURRENT_KUBE_VERSION } from '../inject/kube-version.js';
-import { effectivePolicyName, type PolicyLike } from '../inject/policy-match.js';
+import { effectivePolicyName } from '../inject/policy-match.js';
 import type { InjectionSettings } from '../inject/settings.js';
+import { startPolicyCache } from './policy-cache.js';
 import type { AdmissionRequest } from './review.js';
 import { watchCaBundle } from './ca-bundle-watch.js';
 import { createWebhookServer, type WebhookServerOptions } from './server.js';
@@ -23,6 +23,8 @@ import { createWebhookServer, type WebhookServerOptions } from './server.js';
 export interface WebhookOptions {
   clients: KubeClients;
   namespace: string;
+  /** The one namespace whose policies apply (the operator's --namespace); all when undefined. */
+  watchNamespace?: string;
   port: number;
   host?: string;
   serviceName: string;
@@ -87,12 +89,12 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
     kubeVersion,
     ...(policyName === undefined ? {} : { policyName }),
   });
+  const policyCache = startPolicyCache(clients, options.watchNamespace, logger);
   const resolveContext = async (request: AdmissionRequest): Promise<InjectContext> => {
     const namespace = request.namespace ?? (request.object as { metadata?: { namespace?: string } } | undefined)?.metadata?.namespace;
     if (namespace === undefined) return fallbackContext();
-    const list = await clients.custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: POLICY_PLURAL }) as { items?: PolicyLike[] };
     const deployment = { ...(request.object as object), metadata: { ...(request.object as { metadata?: object }).metadata, namespace } };
-    return fallbackContext(effectivePolicyName(list.items ?? [], deployment));
+    return fallbackContext(effectivePolicyName(await policyCache.policies(namespace), deployment));
   };
 
   const server = createWebhookServer({ tls: await loadTls(), resolveContext, fallbackContext: () => fallbackContext(), logger, ...(options.onReview === undefined ? {} : { onReview: options.onReview }) });
@@ -121,7 +123,7 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
       clearInterval(renewal);
       watcher?.close();
       await caBundleWatch?.stop();
-      await server.close();
+      await Promise.all([server.close(), policyCache.close()]);
     },
   };
 }

@@ -24,7 +24,7 @@ export interface WebhookServerOptions {
   tls: { key: string; cert: string };
   /** Policy lookup and cluster version for one review; may be slow or fail, then defaults apply. */
   resolveContext(request: AdmissionRequest): Promise<InjectContext>;
-  fallbackContext(): InjectContext;
+  fallbackContext: () => InjectContext;
   logger: Logger;
   /** Told how each review on /mutate ended and how long it took (for metrics). */
   onReview?(outcome: { result: WebhookResult; durationMs: number }): void;

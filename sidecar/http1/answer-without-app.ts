@@ -3,24 +3,23 @@
  * and (sampled) access-logged here; the connection decides whether it then closes.
  */
 import type { Socket } from 'node:net';
-import type { Reason } from '../contracts.js';
+import type { AnswerWithoutAppKind } from '../core/admission.js';
+import { FAILURES, statusFor } from '../core/failures.js';
 import { rawErrorResponse } from '../error-pages.js';
 import type { ConnectionHost } from './connection-host.js';
 import { overloadRetryAfter, retryAfterFor, type RouteState } from './route-state.js';
 
-export type AnswerWithoutAppReason = Extract<Reason, 'circuit-open' | 'overloaded'>;
-
-export function answerWithoutApp(host: ConnectionHost, socket: Socket, state: RouteState, reason: AnswerWithoutAppReason, method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined, close: boolean): void {
+export function answerWithoutApp(host: ConnectionHost, socket: Socket, state: RouteState, reason: AnswerWithoutAppKind, method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined, close: boolean): void {
   const head = method === 'HEAD';
   const safe = head || method === 'GET';
   let status: number;
   if (reason === 'circuit-open') {
-    status = state.config.openStatus;
+    status = statusFor('circuit-open', state.config);
     socket.write(state.openCircuit.answer(requestId, traceId, accept, retryAfterFor(state), close, head, safe));
   } else {
-    status = 503;
+    status = statusFor('overloaded', state.config);
     socket.write(rawErrorResponse(state.pages, accept, {
-      status, reason, proxyError: 'connection_limit_reached', requestId, traceId, retryAfterSeconds: overloadRetryAfter(state), close, safe,
+      status, reason, proxyError: FAILURES.overloaded.proxyError, requestId, traceId, retryAfterSeconds: overloadRetryAfter(state), close, safe,
     }, head));
   }
   host.metrics.request(status, reason);

@@ -3,7 +3,10 @@
  * Accept value and Retry-After, the request id spliced in), and the 4xx answers to requests that
  * must not be forwarded. Bodies still come from ErrorPages.render, the one place that chooses them.
  */
+import { FAILURES } from '../core/failures.js';
 import { rawErrorResponse, type ErrorPages } from '../error-pages.js';
+
+const OPEN = FAILURES['circuit-open'];
 
 /** A string that HTML escaping and JSON encoding leave as it is, and no page contains. */
 const ID_MARK = '@@badgateway-request-id-5f0c@@';
@@ -21,7 +24,7 @@ interface Precomputed {
 function precompute(pages: ErrorPages, accept: string | undefined, status: number, retryAfterSeconds: number, close: boolean, safe: boolean): Precomputed {
   // The body is rendered with a mark instead of the id: its length changes with the id's.
   const text = rawErrorResponse(pages, accept, {
-    status, reason: 'circuit-open', proxyError: 'destination_unavailable', requestId: ID_MARK, retryAfterSeconds, close, safe,
+    status, reason: OPEN.reason, proxyError: OPEN.proxyError, requestId: ID_MARK, retryAfterSeconds, close, safe,
   });
   const bodyStart = text.indexOf('\r\n\r\n') + 4;
   const body = text.slice(bodyStart);
@@ -42,7 +45,7 @@ export class OpenCircuitAnswers {
     // A traced request's page also shows its trace id: rendered, not spliced.
     if (traceId !== undefined || !SPLICEABLE_ID.test(requestId)) {
       return rawErrorResponse(this.pages, accept, {
-        status: this.status, reason: 'circuit-open', proxyError: 'destination_unavailable', requestId, traceId, retryAfterSeconds, close, safe,
+        status: this.status, reason: OPEN.reason, proxyError: OPEN.proxyError, requestId, traceId, retryAfterSeconds, close, safe,
       }, head);
     }
     const key = `${retryAfterSeconds}|${close ? 1 : 0}|${safe ? 1 : 0}|${accept ?? ''}`;
@@ -76,9 +79,10 @@ const TEXTS: Readonly<Record<number, string>> = {
  */
 export function clientErrorResponse(status: number, requestId: string): string {
   const text = TEXTS[status] ?? 'Bad Request';
+  const failure = FAILURES[status === 408 ? 'client-timeout' : 'client-refused'];
   const body = `${status} ${text}\n`;
   return `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\n`
     + `content-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nx-request-id: ${requestId}\r\n`
-    + `x-badgateway-reason: ${status === 408 ? 'client-timeout' : 'client-refused'}\r\n`
-    + `proxy-status: badgateway; error=http_request_error\r\nconnection: close\r\n\r\n${body}`;
+    + `x-badgateway-reason: ${failure.reason}\r\n`
+    + `proxy-status: badgateway; error=${failure.proxyError}\r\nconnection: close\r\n\r\n${body}`;
 }

@@ -2,46 +2,42 @@
  * One client connection: one request parser, reused; pipelined requests answered in order, one
  * exchange at a time (parsing pauses after each request until its response is written); the head
  * (slowloris), body-idle and keep-alive timeouts; requests that must not be forwarded answered here.
+ * Where the connection is in its life is its phase (connection-phase.ts), written by enter() alone.
  */
 import type { Socket } from 'node:net';
-import type { BreakerTicket } from '../breaker.js';
+import type { Breaker, BreakerTicket } from '../breaker.js';
+import type { AnswerWithoutAppKind } from '../core/admission.js';
 import type { Reason } from '../contracts.js';
-import { NO_PERMIT, type Permit, type Waiter } from '../overload/limiter.js';
+import type { Permit } from '../overload/limiter.js';
 import type { TrustedProxies } from '../trusted-proxies.js';
-import { answerWithoutApp, type AnswerWithoutAppReason } from './answer-without-app.js';
+import { answerWithoutApp } from './answer-without-app.js';
 import { clientErrorResponse } from './answers.js';
-import type { ConnectionHost } from './connection-host.js';
-import { ConnectionTimer, HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, LINGER_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIVE, TIMER_LINGER, type TimerOwner } from './connection-timer.js';
-import type { ClientExchange, ExchangeClient, ExchangeRequest } from './exchange.js';
-import { forwardedRequest } from './forwarded-request.js';
+import type { ConnectionHost, HostedConnection } from './connection-host.js';
+import { closesOnDrain, isBusy, isEnded, type ConnectionPhase } from './connection-phase.js';
+import { ClientSocket, type ClientSocketOwner } from './client-socket.js';
+import { HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIVE } from './connection-timeouts.js';
+import { Exchange, type ExchangeClient, type ExchangeRequest } from './exchange.js';
 import { headerValue, requestIdOf } from './heads.js';
-import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HttpParser, REQUEST, type ParserSink } from './llhttp.js';
-import { admitInNextTurn, shedInNextTurn, type QueueOwner, type QueuedRequest } from './queued-request.js';
+import { ERROR_OK, ERROR_PAUSED, HEAD_BODY, type HttpParser } from './llhttp.js';
 import { parserRefusalStatus } from './parser-refusal.js';
-import { checkRequest, isRefusal } from './request-checks.js';
+import { QueuedRequest, type QueueOwner } from './queued-request.js';
+import { intake } from './request-intake.js';
+import { RequestReader, type ReaderOwner } from './request-reader.js';
+import { attach, detach, type SocketHandlers } from './socket-handlers.js';
 import type { RouteState } from './route-state.js';
-import { traceIdOf } from './trace-context.js';
 
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 const NO_BYTES = Buffer.alloc(0);
 
-export class ClientConnection implements ParserSink, ExchangeClient, Waiter, TimerOwner, QueueOwner {
-  private readonly parser: HttpParser;
+export class ClientConnection implements HostedConnection, ClientSocketOwner, ReaderOwner, ExchangeClient, QueueOwner {
+  private readonly reader: RequestReader;
   private readonly clientAddress: string;
-  private exchange: ClientExchange | null = null;
+  /** The socket, its timer and the phase (`link.enter()` is the phase's only writer). */
+  private readonly link: ClientSocket;
+  private exchange: Exchange | null = null;
   private requestId = '';
-  /** Bytes of a request head arrived and its head is not complete yet. */
-  private inHead = false;
   http10 = false;
   keepAlive = true;
-  /** Between a request head and the end of its body. */
-  private inBody = false;
-  /** Parsing is paused until the exchange in flight has answered. */
-  private waiting = false;
-  private leftover: Buffer | null = null;
-  private closing = false;
-  private tunnelled = false;
-  private readonly timer = new ConnectionTimer(this);
   private bodyIdleMs = 0;
   private bodyPaused = false;
   /** Set while the request waits for the limiter; the parser is paused after its head. */
@@ -51,50 +47,34 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   private trustedPeer = false;
 
   constructor(private readonly host: ConnectionHost, readonly socket: Socket) {
-    this.parser = new HttpParser(REQUEST, this, host.maxHeaderSize);
+    this.link = new ClientSocket(socket, this);
+    this.reader = new RequestReader(this.link, this, host.maxHeaderSize);
     this.clientAddress = socket.remoteAddress ?? 'unknown';
     socket.setNoDelay(true);
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
-    socket.on('drain', this.onDrain);
-    this.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
+    attach(socket, this.handlers);
+    this.link.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
   }
 
-  /** Whether no request is in progress (a drain closes such connections at once). */
-  get idle(): boolean {
-    return this.exchange === null && !this.inBody && this.leftover === null && !this.tunnelled;
+  get currentPhase(): ConnectionPhase {
+    return this.link.phase;
+  }
+
+  /** Whether a drain closes the connection at once (no request in progress). */
+  get closesOnDrain(): boolean {
+    return closesOnDrain(this.link.phase);
   }
 
   close(): void {
-    this.hangUp();
+    this.link.hangUp();
   }
 
-  /**
-   * Ends the connection after `last` (if any). Reading resumes: a socket paused with bytes in its
-   * buffer would never see the client's FIN or reset, and Node destroys it only once both sides
-   * ended, so its fd would stay open. The linger timer destroys it if the client never closes.
-   */
-  private hangUp(last?: string): void {
-    this.closing = true;
-    this.leftover = null;
-    if (!this.socket.writable) {
-      this.timer.disarm();
-      this.socket.destroy();
-      return;
-    }
-    if (last === undefined) this.socket.end();
-    else this.socket.end(last, 'latin1');
-    this.socket.resume();
-    this.timer.arm(TIMER_LINGER, LINGER_MS);
+  /** The client socket tells of each phase change; the server derives what a drain waits for from them. */
+  phaseChanged(from: ConnectionPhase, to: ConnectionPhase): void {
+    this.host.phaseChanged(this, from, to);
   }
 
   timerFired(kind: number): void {
-    if (kind === TIMER_KEEP_ALIVE || kind === TIMER_LINGER) {
-      this.closing = true;
-      this.socket.destroy();
-    } else if (kind === TIMER_HEAD) {
+    if (kind === TIMER_HEAD) {
       this.host.clientError('header-timeout', {});
       this.refuse(408, requestIdOf(undefined), 'client-timeout');
     } else if (kind === TIMER_BODY) {
@@ -106,7 +86,7 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   /** Answers a request the sidecar will not forward, then closes. */
   private refuse(status: number, requestId: string, reason: Reason): void {
     this.host.metrics.request(status, reason);
-    this.hangUp(clientErrorResponse(status, requestId));
+    this.link.hangUp(clientErrorResponse(status, requestId));
   }
 
   /**
@@ -116,234 +96,154 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   private abortExchange(reason: Reason, status: number): void {
     const exchange = this.exchange;
     this.exchange = null;
-    if (exchange === null || !exchange.hasAnswered()) {
-      exchange?.clientGone();
-      this.refuse(status, exchange === null ? requestIdOf(undefined) : this.requestId, reason);
-      return;
+    if (exchange === null) {
+      this.refuse(status, requestIdOf(undefined), reason);
+    } else if (!exchange.hasAnswered()) {
+      exchange.clientGone({ status, reason });
+      this.link.hangUp(clientErrorResponse(status, this.requestId));
+    } else {
+      exchange.clientGone({ status: exchange.answeredStatus(), reason });
+      this.link.destroy();
     }
-    this.host.metrics.request(exchange.answeredStatus(), reason);
-    exchange.clientGone();
-    this.closing = true;
-    this.timer.disarm();
-    this.socket.destroy();
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (this.closing) return;
-    if (this.waiting) {
-      this.leftover = this.leftover === null ? chunk : Buffer.concat([this.leftover, chunk]);
-      this.socket.pause();
+    const phase = this.link.phase;
+    if (isEnded(phase)) return;
+    if (phase === 'queued' || phase === 'exchanging') {
+      this.reader.hold(chunk);
       return;
     }
-    const wasIdle = this.timer.kind === TIMER_KEEP_ALIVE;
-    if (!this.inBody) this.inHead = true;
-    this.feed(chunk);
+    const wasIdle = this.link.timer.kind === TIMER_KEEP_ALIVE;
+    if (phase === 'idle') this.link.enter('head');
+    this.reader.feed(chunk);
     // A head still incomplete after this read has HEAD_TIMEOUT_MS from its first bytes (slowloris);
     // one that completed re-armed the timer itself, so the usual request costs no timer here.
-    if (wasIdle && this.inHead && this.timer.kind === TIMER_KEEP_ALIVE) this.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
+    if (wasIdle && this.link.phase === 'head' && this.link.timer.kind === TIMER_KEEP_ALIVE) this.link.timer.arm(TIMER_HEAD, HEAD_TIMEOUT_MS);
   };
 
-  private feed(chunk: Buffer): void {
-    const result = this.parser.execute(chunk);
-    if (result === ERROR_OK) return;
-    if (result === ERROR_PAUSED || result === ERROR_PAUSED_UPGRADE) {
-      if (this.closing) return;
-      if (this.queued !== null) {
-        // Paused after a queued request's head: more bytes (its body) wait in the socket. With
-        // none, reading goes on, so a client that leaves is seen (and leaves the queue) at once.
-        const rest = chunk.subarray(this.parser.consumed);
-        if (rest.length > 0) {
-          this.leftover = rest;
-          this.socket.pause();
-        }
-        return;
-      }
-      if (this.exchange === null && result === ERROR_PAUSED_UPGRADE) {
-        this.close(); // an upgrade request answered here (open circuit)
-        return;
-      }
-      const rest = chunk.subarray(this.parser.consumed);
-      if (this.exchange === null && result === ERROR_PAUSED) {
-        // The request was answered while it was parsed (open circuit): go on with the next one.
-        this.parser.resume();
-        this.waiting = false;
-        if (rest.length > 0) this.feed(rest);
-        return;
-      }
-      if (rest.length > 0) this.leftover = rest;
-      this.socket.pause();
-      return;
-    }
-    if (this.closing) return;
-    this.malformed(chunk);
-  }
-
-  /** The parser refused `chunk`'s bytes. */
-  private malformed(chunk: Buffer): void {
-    this.host.clientError('malformed', { code: this.parser.errorCode, reason: this.parser.errorReason });
-    this.abortExchange('client-refused', parserRefusalStatus(this.parser, chunk));
+  malformed(parser: HttpParser, chunk: Buffer): void {
+    this.host.clientError('malformed', { code: parser.errorCode, reason: parser.errorReason });
+    this.abortExchange('client-refused', parserRefusalStatus(parser, chunk));
   }
 
   // ParserSink: called from inside parser.execute.
 
   onHead(parser: HttpParser): number {
-    if (this.closing) return -1;
-    this.inHead = false;
+    if (isEnded(this.link.phase)) return -1;
     const state = this.host.routeState();
-    const headers = parser.headers;
-    const requestId = requestIdOf(headerValue(headers, 'x-request-id'));
-    const traceId = traceIdOf(headerValue(headers, 'traceparent'));
-    this.requestId = requestId;
-    this.http10 = parser.versionMajor === 1 && parser.versionMinor === 0;
-    this.keepAlive = parser.keepAlive && !this.host.isDraining();
-    const checked = checkRequest(parser.method, parser.target, parser.versionMajor, parser.versionMinor, headers);
-    if (isRefusal(checked)) {
-      // A version the sidecar does not speak is bytes it cannot parse as a request of its own.
-      if (checked.status === 505) this.host.clientError('malformed', { detail: checked.detail, requestId });
-      if (this.host.accessLog) this.host.logger.info({ method: parser.method, status: checked.status, reason: 'client-refused', detail: checked.detail, requestId }, 'request');
-      this.refuse(checked.status, requestId, 'client-refused');
-      return -1;
-    }
-    this.inBody = true;
-    this.bodyPaused = false;
-    this.bodyIdleMs = state.requestBodyIdleMs;
-    if (checked.hasBody) this.timer.arm(TIMER_BODY, state.requestBodyIdleMs);
-    else this.timer.disarm();
-    const bodyUnread = checked.hasBody || checked.expectContinue;
-    if (state.breaker.rejects()) return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'circuit-open');
-    const upgrade = parser.upgrade && !this.http10;
-    // A tunnel's lifetime says nothing about the app's request latency: never limited or counted.
-    const admission = upgrade ? NO_PERMIT : this.host.limiter.acquire(parser.target);
-    if (admission === 'shed') return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'overloaded');
     if (this.trustedBy !== state.trustedProxies) {
       this.trustedBy = state.trustedProxies;
       this.trustedPeer = state.trustedProxies.trusts(this.clientAddress);
     }
-    const request = forwardedRequest(parser, checked, this.http10, upgrade, requestId, traceId, this.clientAddress, this.host.upstreamAuthority, this.trustedPeer);
-    if (admission === 'wait') {
+    const head = intake(this.host, state, parser, this.clientAddress, this.trustedPeer);
+    this.requestId = head.requestId;
+    this.http10 = head.http10;
+    this.keepAlive = parser.keepAlive && !this.host.isDraining();
+    if (head.verdict === 'refuse') {
+      this.refuse(head.status, head.requestId, 'client-refused');
+      return -1;
+    }
+    this.bodyPaused = false;
+    this.bodyIdleMs = state.deadlines.requestBodyIdleMs;
+    if (head.hasBody) this.link.timer.arm(TIMER_BODY, this.bodyIdleMs);
+    else this.link.timer.disarm();
+    if (head.verdict === 'answer') {
+      this.link.enter('body');
+      // A body that was never asked for (or is still to come) is not read: the connection closes.
+      if (head.bodyUnread) this.keepAlive = false;
+      this.answerWithoutApp(state, head.kind, parser.method, parser.target, headerValue(parser.headers, 'accept'), head.requestId, head.traceId);
+      return isEnded(this.link.phase) ? -1 : HEAD_BODY;
+    }
+    if (head.verdict === 'wait') {
       // No body is read and no 100 Continue sent before the limiter admits the request.
-      this.queued = { request, bodyUnread, permit: null };
-      this.timer.disarm();
-      this.waiting = true;
-      this.host.exchangeStarted(); // a drain waits for it like for a request in flight
-      this.host.limiter.enqueue(this);
+      const queued = new QueuedRequest(this, this.breaker, this.host.limiter, head.request, head.bodyUnread);
+      this.queued = queued;
+      this.link.timer.disarm();
+      this.link.enter('queued');
+      this.host.limiter.enqueue(queued);
       return ERROR_PAUSED;
     }
-    const ticket = state.breaker.admit();
-    if (ticket === null) {
-      admission.release();
-      return this.answerAtHead(state, parser, bodyUnread, requestId, traceId, 'circuit-open');
-    }
-    this.host.exchangeStarted();
-    this.startExchange(state, request, ticket, admission);
+    this.link.enter('body');
+    this.startExchange(state, head.request, head.ticket, head.permit);
     return HEAD_BODY;
   }
 
   private startExchange(state: RouteState, request: ExchangeRequest, ticket: BreakerTicket, permit: Permit): void {
-    const exchange = this.host.newExchange(this, state, request, ticket, permit);
+    permit.sending();
+    permit.sending();
+    const exchange = new Exchange(this.host, this, state, request, ticket, permit);
     this.exchange = exchange;
     if (request.expectContinue) this.socket.write(CONTINUE, 'latin1');
     exchange.start();
   }
 
-  /** The open circuit's or the limiter's answer, given while the request's head is parsed. */
-  private answerAtHead(state: RouteState, parser: HttpParser, bodyUnread: boolean, requestId: string, traceId: string | undefined, reason: AnswerWithoutAppReason): number {
-    // A body that was never asked for (or is still to come) is not read: the connection closes.
-    if (bodyUnread) this.keepAlive = false;
-    this.answerWithoutApp(state, reason, parser.method, parser.target, headerValue(parser.headers, 'accept'), requestId, traceId);
-    return this.closing ? -1 : HEAD_BODY;
-  }
-
-  private answerWithoutApp(state: RouteState, reason: AnswerWithoutAppReason, method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined): void {
+  private answerWithoutApp(state: RouteState, kind: AnswerWithoutAppKind, method: string, path: string, accept: string | undefined, requestId: string, traceId: string | undefined): void {
     const close = !this.keepAlive;
-    answerWithoutApp(this.host, this.socket, state, reason, method, path, accept, requestId, traceId, close);
-    if (close) this.hangUp();
+    answerWithoutApp(this.host, this.socket, state, kind, method, path, accept, requestId, traceId, close);
+    if (close) this.link.hangUp();
   }
 
-  // Waiter: the limiter's verdict on a queued request, acted on in a later turn (queued-request.ts says why).
+  // QueueOwner: the limiter's verdict on the queued request, in a later turn (queued-request.ts says why).
 
-  granted(permit: Permit): void {
-    const queued = this.queued;
-    if (queued === null) {
-      permit.release();
-      return;
-    }
-    admitInNextTurn(this, queued, permit);
+  private readonly breaker = (): Breaker => this.host.routeState().breaker;
+
+  get ending(): boolean {
+    return isEnded(this.link.phase) || this.socket.destroyed;
   }
 
-  shed(): void {
-    const queued = this.queued;
-    if (queued !== null) shedInNextTurn(this, queued);
-  }
-
-  /** @internal — from queued-request's next turn. */
-  admitQueued(queued: QueuedRequest): void {
-    if (this.queued !== queued) return; // the client left meanwhile (onClose released the permit)
-    const permit = queued.permit as Permit;
-    const state = this.host.routeState();
-    const ticket = state.breaker.admit();
-    if (ticket === null) {
-      permit.release();
-      this.settleQueued(queued, 'circuit-open');
-      return;
-    }
+  startQueued(queued: QueuedRequest, ticket: BreakerTicket, permit: Permit): void {
     this.queued = null;
     const request = queued.request;
-    this.startExchange(state, request, ticket, permit);
-    if (request.hasBody) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
+    this.link.enter('body');
+    this.startExchange(this.host.routeState(), request, ticket, permit);
+    if (request.hasBody) this.link.timer.arm(TIMER_BODY, this.bodyIdleMs);
     this.resumeParsing();
   }
 
-  /** @internal — a queued request answered without the app (shed, or the circuit opened while it waited). */
-  settleQueued(queued: QueuedRequest, reason: AnswerWithoutAppReason): void {
-    if (this.queued !== queued) return;
+  answerQueued(queued: QueuedRequest, kind: AnswerWithoutAppKind): void {
     this.queued = null;
-    this.host.exchangeDone();
-    if (this.closing || this.socket.destroyed) return;
+    if (isEnded(this.link.phase) || this.socket.destroyed) return;
+    this.link.enter('body');
     const request = queued.request;
     if (queued.bodyUnread) this.keepAlive = false;
-    this.answerWithoutApp(this.host.routeState(), reason, request.method, request.target, request.accept, request.requestId, request.traceId);
-    if (!this.closing) this.resumeParsing();
+    this.answerWithoutApp(this.host.routeState(), kind, request.method, request.target, request.accept, request.requestId, request.traceId);
+    if (!isEnded(this.link.phase)) this.resumeParsing();
   }
 
   /** Parsing goes on after the head the queue held: the body, then the next request. */
   private resumeParsing(): void {
-    this.waiting = false;
-    this.parser.resume();
-    const rest = this.leftover;
-    this.leftover = null;
-    this.socket.resume();
     // Even with no new bytes: a request without a body completes only when the parser runs on.
-    this.feed(rest ?? NO_BYTES);
+    this.reader.feed(this.reader.resume() ?? NO_BYTES);
   }
 
   onBody(piece: Buffer): void {
-    if (this.timer.kind === TIMER_BODY) this.timer.restart();
+    if (this.link.timer.kind === TIMER_BODY) this.link.timer.restart();
     const exchange = this.exchange;
     if (exchange !== null && !exchange.requestBody(piece)) {
       // The app reads slowly: stop reading the client, and its body-idle clock with it.
       this.socket.pause();
-      if (this.timer.kind === TIMER_BODY) this.timer.disarm();
+      if (this.link.timer.kind === TIMER_BODY) this.link.timer.disarm();
       this.bodyPaused = true;
     }
   }
 
   onMessageComplete(): number {
-    this.inBody = false;
-    if (this.timer.kind === TIMER_BODY) this.timer.disarm();
+    if (this.link.timer.kind === TIMER_BODY) this.link.timer.disarm();
     const exchange = this.exchange;
     if (exchange !== null) {
       exchange.requestEnd();
       if (this.exchange !== null) {
-        this.waiting = true;
+        this.link.enter('exchanging');
         return ERROR_PAUSED;
       }
     }
-    if (this.closing) {
-      this.hangUp();
+    if (isEnded(this.link.phase)) {
+      this.link.hangUp();
       return ERROR_PAUSED;
     }
-    this.timer.arm(TIMER_KEEP_ALIVE, KEEP_ALIVE_MS);
+    this.link.enter('idle');
+    this.link.timer.arm(TIMER_KEEP_ALIVE, KEEP_ALIVE_MS);
     return ERROR_OK;
   }
 
@@ -351,71 +251,63 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
 
   exchangeFinished(close: boolean): void {
     this.exchange = null;
-    if (close || this.inBody || !this.keepAlive || this.host.isDraining()) {
-      this.hangUp();
+    if (close || this.link.phase === 'body' || !this.keepAlive || this.host.isDraining()) {
+      this.link.hangUp();
       return;
     }
-    if (!this.waiting) return;
-    this.waiting = false;
-    this.parser.resume();
-    const rest = this.leftover;
-    this.leftover = null;
-    this.timer.arm(rest === null ? TIMER_KEEP_ALIVE : TIMER_HEAD, rest === null ? KEEP_ALIVE_MS : HEAD_TIMEOUT_MS);
-    this.socket.resume();
-    if (rest !== null) this.feed(rest);
+    if (this.link.phase !== 'exchanging') return;
+    const rest = this.reader.resume();
+    this.link.enter(rest === null ? 'idle' : 'head');
+    this.link.timer.arm(rest === null ? TIMER_KEEP_ALIVE : TIMER_HEAD, rest === null ? KEEP_ALIVE_MS : HEAD_TIMEOUT_MS);
+    if (rest !== null) this.reader.feed(rest);
   }
 
+  /**
+   * The app's response broke off after its head was sent. The connection is 'closing' at once:
+   * nothing the client did, so its 'close' is not counted as a client `reset`.
+   */
   abortForApp(): void {
-    this.closing = true; // the app broke its response: nothing the client did, so not counted as its reset
     this.exchange = null;
-    this.timer.disarm();
-    this.socket.destroy();
+    this.link.destroy();
   }
 
   resumeReading(): void {
-    if (this.waiting || this.closing) return;
+    const phase = this.link.phase;
+    if (phase === 'queued' || phase === 'exchanging' || isEnded(phase)) return;
     this.socket.resume();
     if (this.bodyPaused) {
       this.bodyPaused = false;
-      if (this.inBody) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
+      if (phase === 'body') this.link.timer.arm(TIMER_BODY, this.bodyIdleMs);
     }
   }
 
   takeForTunnel(): Buffer | null {
-    this.tunnelled = true;
+    this.link.enter('tunnel');
     this.exchange = null;
-    this.timer.cancel();
-    this.socket.off('data', this.onData);
-    this.socket.off('end', this.onEnd);
-    this.socket.off('error', this.onError);
-    this.socket.off('close', this.onClose);
-    this.socket.off('drain', this.onDrain);
-    this.parser.close();
+    this.link.timer.cancel();
+    detach(this.socket, this.handlers);
+    this.reader.parser.close();
     // Still the server's until it closes: close() ends tunnels too.
     this.socket.once('close', this.onTunnelClose);
     this.socket.resume();
-    const rest = this.leftover;
-    this.leftover = null;
-    return rest;
+    return this.reader.takeHeld();
   }
 
   private readonly onEnd = (): void => {
-    if (this.closing) return;
-    if (this.inBody || this.inHead) {
-      // Gone mid-request: the rest can never arrive, and the app's connection is aborted.
+    const phase = this.link.phase;
+    if (isEnded(phase)) return;
+    if (phase === 'head' || phase === 'body' || phase === 'queued') {
+      // Gone mid-request: the rest can never arrive, and the app's connection is aborted (a
+      // request still waiting for the limiter is abandoned, as nginx treats a client's FIN).
       this.host.clientError('reset', { requestId: this.requestId });
-      this.closing = true;
       const exchange = this.exchange;
       this.exchange = null;
+      this.link.destroy();
       exchange?.clientGone();
-      this.timer.disarm();
-      this.socket.destroy();
       return;
     }
-    // A request still waiting for the limiter is abandoned, as nginx treats a client's FIN.
-    if (this.queued !== null) this.socket.destroy();
     // The client sent everything it will send; answer what is in flight, then close.
-    else if (this.exchange === null && !this.waiting) this.close();
+    if (phase === 'idle') this.close();
     else this.keepAlive = false;
   };
 
@@ -423,20 +315,19 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
   private readonly onError = (): void => undefined;
 
   private readonly onClose = (): void => {
-    this.timer.cancel();
+    this.link.timer.cancel();
     const queued = this.queued;
     if (queued !== null) {
-      // The client left while its request waited: out of the queue, and a grant already made is returned.
       this.queued = null;
-      this.host.limiter.cancel(this);
-      queued.permit?.release();
-      this.host.exchangeDone();
+      queued.leave();
     }
-    if (!this.closing && (this.exchange !== null || this.inBody || this.inHead || this.waiting)) this.host.clientError('reset', { requestId: this.requestId });
+    const phase = this.link.phase;
+    if (phase === 'head' || isBusy(phase)) this.host.clientError('reset', { requestId: this.requestId });
     const exchange = this.exchange;
     this.exchange = null;
+    this.link.enter('closed');
     exchange?.clientGone();
-    if (!this.tunnelled) this.parser.close();
+    this.reader.parser.close();
     this.host.connectionClosed(this);
   };
 
@@ -444,7 +335,10 @@ export class ClientConnection implements ParserSink, ExchangeClient, Waiter, Tim
     this.exchange?.onClientDrain();
   };
 
+  private readonly handlers: SocketHandlers = { data: this.onData, end: this.onEnd, error: this.onError, close: this.onClose, drain: this.onDrain };
+
   private readonly onTunnelClose = (): void => {
+    this.link.enter('closed');
     this.host.connectionClosed(this);
   };
 }

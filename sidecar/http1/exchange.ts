@@ -6,23 +6,21 @@
  */
 import type { Socket } from 'node:net';
 import type { BreakerTicket } from '../breaker.js';
-import type { Logger, Reason, SidecarMetrics } from '../contracts.js';
+import type { Reason } from '../contracts.js';
+import { ExchangeEnd, type ExchangeOutcome, type OutcomeRecorder } from '../core/exchange-end.js';
+import { afterResponseHead, FAILURES, statusFor, type BadGatewayError } from '../core/failures.js';
 import type { Permit } from '../overload/limiter.js';
 import { rawErrorResponse } from '../error-pages.js';
-import { BadGatewayError, isRetriable, statusFor } from '../errors.js';
 import { clientResponseHead, hasControlCharacter, headerValue, interimHead, joinedValues, switchingProtocolsHead, type ResponseFraming } from './heads.js';
-import { HEAD_BODY, HEAD_NO_BODY, type HttpParser } from './llhttp.js';
+import type { AppLink, AppRequest } from './app-link.js';
+import { HEAD_BODY, HEAD_NO_BODY } from './llhttp.js';
 import type { RouteState } from './route-state.js';
-import type { UpstreamConnection, UpstreamUser } from './upstream-connection.js';
+import { spliceTunnel } from './tunnel.js';
+import type { ResponseHead, UpstreamUser } from './upstream-user.js';
 
 /** What an exchange needs from the server that owns it. */
-export interface ExchangeHost {
-  readonly metrics: SidecarMetrics;
-  readonly logger: Logger;
-  /** Whether the access log (level info) is written at all; when not, its object is never built. */
-  readonly accessLog: boolean;
+export interface ExchangeHost extends OutcomeRecorder {
   isDraining(): boolean;
-  exchangeDone(): void;
 }
 
 /** What an exchange needs from the client connection it answers. */
@@ -40,7 +38,7 @@ export interface ExchangeClient {
   takeForTunnel(): Buffer | null;
 }
 
-export interface ExchangeRequest {
+export interface ExchangeRequest extends AppRequest {
   method: string;
   target: string;
   requestId: string;
@@ -54,27 +52,6 @@ export interface ExchangeRequest {
   replayable: boolean;
   /** The client sent Expect: 100-continue (the sidecar answered it; the app's 100 is dropped). */
   expectContinue: boolean;
-  /**
-   * For an h2c app, which gets no `head`: the origin-form target, the authority, and the client's
-   * raw headers (the parser's list, valid until parsing resumes after this request's head).
-   */
-  originTarget: string;
-  authority: string;
-  headers: readonly string[];
-  contentLength: string | undefined;
-  /** The client is a trusted proxy: its X-Forwarded-Proto and X-Forwarded-Host are kept. */
-  trustForwarded: boolean;
-}
-
-/** What a client connection drives: an Exchange, or one to an h2c app (sidecar/http2/). */
-export interface ClientExchange {
-  start(): void;
-  requestBody(piece: Buffer): boolean;
-  requestEnd(): void;
-  hasAnswered(): boolean;
-  answeredStatus(): number;
-  clientGone(): void;
-  onClientDrain(): void;
 }
 
 
@@ -97,9 +74,9 @@ const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 const CRLF = Buffer.from('\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
 
-export class Exchange implements UpstreamUser, ClientExchange {
-  private upstream: UpstreamConnection | null = null;
-  private readonly startedAt = performance.now();
+export class Exchange implements UpstreamUser {
+  private upstream: AppLink | null = null;
+  private readonly end: ExchangeEnd;
   private attempts = 0;
   private status = 0;
   /** The response head was decided (and written or pending): failures now abort the client. */
@@ -108,7 +85,6 @@ export class Exchange implements UpstreamUser, ClientExchange {
   private switchingHead: string | null = null;
   private framing: ResponseFraming = 'none';
   private closeAfter = false;
-  private finished = false;
   private requestDone = false;
 
   constructor(
@@ -116,34 +92,31 @@ export class Exchange implements UpstreamUser, ClientExchange {
     private readonly client: ExchangeClient,
     private readonly state: RouteState,
     private readonly request: ExchangeRequest,
-    private readonly ticket: BreakerTicket,
-    /** The limiter's slot: a response head (or timeout) is its RTT sample; the end frees it. */
-    private readonly permit: Permit,
-  ) {}
+    ticket: BreakerTicket,
+    permit: Permit,
+  ) {
+    this.end = new ExchangeEnd(host, request, ticket, permit);
+  }
+
+  private get finished(): boolean {
+    return this.end.isFinished;
+  }
 
   start(): void {
     this.send(false);
   }
 
   private send(fresh: boolean): void {
-    const pool = this.state.pool;
-    const upstream = pool.acquire(fresh, this.request.upgrade);
+    const upstream = this.state.app.acquire(fresh, this.request.upgrade, this.request);
     this.upstream = upstream;
-    upstream.start(this, this.request.head, this.request.hasBody, pool.connectMs, pool.responseMs, pool.responseBodyIdleMs);
+    upstream.start(this, this.request.head, this.request.hasBody, this.state.deadlines);
   }
 
   /** A piece of the request body; false asks the client to stop reading until resumeReading(). */
   requestBody(piece: Buffer): boolean {
     const upstream = this.upstream;
     if (upstream === null || this.finished) return true;
-    if (!this.request.chunked) return upstream.write(piece);
-    const socket = upstream.socket;
-    socket.cork();
-    socket.write(`${piece.length.toString(16)}\r\n`, 'latin1');
-    socket.write(piece);
-    const more = socket.write(CRLF);
-    socket.uncork();
-    return more;
+    return this.request.chunked ? upstream.writeChunk(piece) : upstream.write(piece);
   }
 
   requestEnd(): void {
@@ -158,15 +131,15 @@ export class Exchange implements UpstreamUser, ClientExchange {
     return this.responded;
   }
 
-  /** The client's connection closed or failed before the exchange ended. */
-  clientGone(): void {
+  /**
+   * The client's connection closed or failed before the exchange ended; `answered` is the status
+   * and reason it was given (a 408 for a stalled body...), if any. Never the app's fault.
+   */
+  clientGone(answered?: { status: number; reason: Reason }): void {
     if (this.finished) return;
-    this.finished = true;
     this.upstream?.abandon();
     this.upstream = null;
-    this.ticket.settle(true); // the client left; that says nothing about the app
-    this.permit.release();
-    this.host.exchangeDone();
+    this.end.finish({ status: answered?.status ?? null, reason: answered?.reason ?? '', appFailed: false });
   }
 
   onClientDrain(): void {
@@ -177,7 +150,7 @@ export class Exchange implements UpstreamUser, ClientExchange {
     this.client.resumeReading();
   }
 
-  onInterim(parser: HttpParser): boolean {
+  onInterim(parser: ResponseHead): boolean {
     if (hasControlCharacter(parser.statusText, true)) return false;
     // A 100 answers an Expect the sidecar already answered itself, or none at all (RFC 9110
     // §15.2: a client parses 1xx it did not expect): dropped either way.
@@ -191,7 +164,7 @@ export class Exchange implements UpstreamUser, ClientExchange {
     return this.status;
   }
 
-  onResponseHead(parser: HttpParser): number {
+  onResponseHead(parser: ResponseHead): number {
     const status = parser.statusCode;
     if (status < 100 || status > 599 || hasControlCharacter(parser.statusText, true)) return -1;
     // A 101 only to an upgrade request, and naming its protocol (RFC 9110 §15.2.2).
@@ -201,8 +174,8 @@ export class Exchange implements UpstreamUser, ClientExchange {
     if (codings !== undefined && codings.trim().toLowerCase() !== 'chunked') return -1;
     this.status = status;
     this.responded = true;
-    this.permit.responded();
-    this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
+    this.end.permit.responded();
+    this.host.metrics.upstreamDuration(this.end.elapsedMs() / 1000);
     if (this.attempts > 0) this.host.metrics.reusedSocketFailure();
     if (status === 101) {
       this.switchingHead = switchingProtocolsHead(parser.statusText, parser.headers, this.request.requestId);
@@ -260,7 +233,7 @@ export class Exchange implements UpstreamUser, ClientExchange {
     this.pendingHead = null;
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(grpcStatus?: number): void {
     if (this.finished) return;
     const socket = this.client.socket;
     if (this.pendingHead !== null) {
@@ -270,8 +243,8 @@ export class Exchange implements UpstreamUser, ClientExchange {
       socket.write(LAST_CHUNK);
     }
     this.upstream = null;
-    this.ticket.settle(!this.state.failureStatusCodes.has(this.status));
-    this.complete(this.status, '', undefined, this.closeAfter || !this.requestDone);
+    const appFailed = this.state.failureStatusCodes.has(this.status) || (grpcStatus !== undefined && this.state.failureGrpcCodes.has(grpcStatus));
+    this.complete({ status: this.status, reason: '', appFailed }, this.closeAfter || !this.requestDone);
   }
 
   onUpgrade(upstreamSocket: Socket, rest: Buffer): void {
@@ -280,23 +253,10 @@ export class Exchange implements UpstreamUser, ClientExchange {
       upstreamSocket.destroy();
       return;
     }
-    this.ticket.settle(true);
-    const client = this.client.socket;
-    client.write(this.switchingHead ?? '', 'latin1');
+    this.client.socket.write(this.switchingHead ?? '', 'latin1');
     const early = this.client.takeForTunnel();
-    if (rest.length > 0) client.write(rest);
-    if (early !== null && early.length > 0) upstreamSocket.write(early);
-    upstreamSocket.pipe(client);
-    client.pipe(upstreamSocket);
-    upstreamSocket.on('error', () => client.destroy());
-    client.on('error', () => upstreamSocket.destroy());
-    client.once('close', () => upstreamSocket.destroy());
-    upstreamSocket.once('close', () => client.destroy());
-    this.finished = true;
-    this.host.metrics.request(101, '');
-    if (this.host.accessLog) this.log(101, '');
-    this.permit.release();
-    this.host.exchangeDone();
+    spliceTunnel(this.client.socket, upstreamSocket, rest, early);
+    this.end.finish({ status: 101, reason: '', appFailed: false });
   }
 
   onUpstreamError(error: BadGatewayError, received: boolean): void {
@@ -304,26 +264,21 @@ export class Exchange implements UpstreamUser, ClientExchange {
     if (this.finished) return;
     if (this.responded && this.pendingHead === null) {
       // The head is gone: never let a truncated body look complete.
-      this.ticket.settle(false);
-      this.finished = true;
+      const kind = afterResponseHead(error.kind);
+      this.end.finish({ status: this.status, reason: FAILURES[kind].reason, appFailed: FAILURES[kind].countsAgainstApp, error });
       this.client.abortForApp();
-      const reason: Reason = error.reason === 'reset' || error.reason === 'connect-failed' ? 'body-truncated' : error.reason;
-      this.host.metrics.request(this.status, reason);
-      if (this.host.accessLog) this.log(this.status, reason, error);
-      this.permit.release();
-      this.host.exchangeDone();
       return;
     }
-    if (!received && isRetriable(error) && this.request.replayable && this.attempts < this.state.retryAttempts) {
+    const failure = error.failure;
+    if (!received && failure.retriable && this.request.replayable && this.attempts < this.state.retryAttempts) {
       this.attempts += 1;
       this.send(true);
       return;
     }
-    this.ticket.settle(false);
-    if (error.reason === 'timeout') this.permit.responded(); // a slow app is what the limiter must see
-    if (!this.responded) this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
+    if (error.kind === 'response-timeout') this.end.permit.responded(); // a slow app is what the limiter must see
+    if (!this.responded) this.host.metrics.upstreamDuration(this.end.elapsedMs() / 1000);
     this.pendingHead = null;
-    const status = statusFor(error.reason, this.state.config);
+    const status = statusFor(error.kind, this.state.config);
     const close = this.host.isDraining() || !this.client.keepAlive || !this.requestDone || this.request.upgrade;
     this.client.socket.write(rawErrorResponse(this.state.pages, this.request.accept, {
       status,
@@ -333,28 +288,11 @@ export class Exchange implements UpstreamUser, ClientExchange {
       traceId: this.request.traceId,
       close,
     }, this.request.method === 'HEAD'));
-    this.complete(status, error.reason, error, close);
+    this.complete({ status, reason: error.reason, appFailed: failure.countsAgainstApp, error }, close);
   }
 
-  private complete(status: number, reason: Reason | '', error: Error | undefined, close: boolean): void {
-    this.finished = true;
-    this.host.metrics.request(status, reason);
-    if (this.host.accessLog) this.log(status, reason, error);
-    this.permit.release();
-    this.host.exchangeDone();
+  private complete(outcome: ExchangeOutcome, close: boolean): void {
+    this.end.finish(outcome);
     this.client.exchangeFinished(close);
-  }
-
-  private log(status: number, reason: Reason | '', error?: Error): void {
-    this.host.logger.info({
-      method: this.request.method,
-      path: this.request.target,
-      status,
-      reason,
-      upstreamMs: Math.round((performance.now() - this.startedAt) * 100) / 100,
-      requestId: this.request.requestId,
-      ...(this.request.traceId === undefined ? {} : { traceId: this.request.traceId }),
-      ...(error === undefined ? {} : { error: error.message }),
-    }, 'request');
   }
 }

@@ -11,6 +11,7 @@ import type { CheckedRequest } from './request-checks.js';
 export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, http10: boolean, upgrade: boolean, requestId: string, traceId: string | undefined, clientAddress: string, defaultAuthority: string, trustForwarded: boolean): ExchangeRequest {
   const headers = parser.headers;
   const host = headerValue(headers, 'host');
+  const contentLength = headerValue(headers, 'content-length');
   const head = upstreamRequestHead({
     method: parser.method,
     target: checked.target,
@@ -18,7 +19,7 @@ export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, ht
     authority: checked.authority ?? (http10 && host === undefined ? defaultAuthority : undefined),
     requestId,
     clientAddress,
-    bodyFraming: checked.chunked ? BODY_CHUNKED : headerValue(headers, 'content-length') === undefined ? BODY_NONE : BODY_LENGTH,
+    bodyFraming: checked.chunked ? BODY_CHUNKED : contentLength === undefined ? BODY_NONE : BODY_LENGTH,
     upgrade,
     trustForwarded,
   });
@@ -34,10 +35,11 @@ export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, ht
     upgrade,
     replayable: !checked.hasBody && !upgrade && isIdempotent(parser.method),
     expectContinue: checked.expectContinue && !http10,
-    originTarget: checked.target,
+    path: checked.target,
     authority: checked.authority ?? host ?? defaultAuthority,
-    headers,
-    contentLength: headerValue(headers, 'content-length'),
+    raw: headers,
+    clientAddress,
+    contentLength,
     trustForwarded,
   };
 }

@@ -3,40 +3,85 @@
  * it is acted on: never inside another connection's parse (a release there grants this one), and
  * after the breaker has counted the outcome that freed the slot, so a circuit it opened answers it.
  */
-import type { Permit } from '../overload/limiter.js';
-import type { AnswerWithoutAppReason } from './answer-without-app.js';
+import type { Breaker, BreakerTicket } from '../breaker.js';
+import { admitAfterWait, type AnswerWithoutAppKind } from '../core/admission.js';
+import type { ConcurrencyLimiter, Permit, Waiter } from '../overload/limiter.js';
 import type { ExchangeRequest } from './exchange.js';
-
-/** Its head is parsed, its body (if any) not read. */
-export interface QueuedRequest {
-  readonly request: ExchangeRequest;
-  /** A body or a 100-continue is still due from the client: an answer without the app closes. */
-  readonly bodyUnread: boolean;
-  /** The limiter's grant, taken up in the next turn of the event loop (see admitLater). */
-  permit: Permit | null;
-}
 
 /** The connection a queued request belongs to. */
 export interface QueueOwner {
-  admitQueued(queued: QueuedRequest): void;
-  settleQueued(queued: QueuedRequest, reason: AnswerWithoutAppReason): void;
+  /** The connection is on its way out (its client left; its 'close' is still to come). */
+  readonly ending: boolean;
+  /** Granted and admitted by the breaker: forward it. */
+  startQueued(queued: QueuedRequest, ticket: BreakerTicket, permit: Permit): void;
+  /** Shed, or the circuit opened while it waited: answer it without the app. */
+  answerQueued(queued: QueuedRequest, kind: AnswerWithoutAppKind): void;
 }
 
-function admitLater(owner: QueueOwner, queued: QueuedRequest): void {
-  owner.admitQueued(queued);
+function admitLater(queued: QueuedRequest): void {
+  queued.admit();
 }
 
-function shedLater(owner: QueueOwner, queued: QueuedRequest): void {
-  owner.settleQueued(queued, 'overloaded');
+function shedLater(queued: QueuedRequest): void {
+  queued.answer('overloaded');
 }
 
-/** The limiter granted `permit`: the request starts in the next turn (unless its client left). */
-export function admitInNextTurn(owner: QueueOwner, queued: QueuedRequest, permit: Permit): void {
-  queued.permit = permit;
-  setImmediate(admitLater, owner, queued).unref();
-}
+/** Its head is parsed, its body (if any) not read. */
+export class QueuedRequest implements Waiter {
+  /** The limiter's grant, taken up in the next turn of the event loop. */
+  private permit: Permit | null = null;
+  private gone = false;
 
-/** The limiter shed the request from its queue: answered (503 overloaded) in the next turn. */
-export function shedInNextTurn(owner: QueueOwner, queued: QueuedRequest): void {
-  setImmediate(shedLater, owner, queued).unref();
+  constructor(
+    private readonly owner: QueueOwner,
+    private readonly breaker: () => Breaker,
+    private readonly limiter: ConcurrencyLimiter,
+    readonly request: ExchangeRequest,
+    /** A body or a 100-continue is still due from the client: an answer without the app closes. */
+    readonly bodyUnread: boolean,
+  ) {}
+
+  /** The limiter granted `permit`: the request starts in the next turn (unless its client left). */
+  granted(permit: Permit): void {
+    // A connection on its way out hands the slot back at once.
+    if (this.gone || this.owner.ending) {
+      permit.release();
+      return;
+    }
+    this.permit = permit;
+    setImmediate(admitLater, this).unref();
+  }
+
+  /** The limiter shed the request from its queue: answered (503 overloaded) in the next turn. */
+  shed(): void {
+    if (!this.gone) setImmediate(shedLater, this).unref();
+  }
+
+  /** The client left while its request waited: out of the queue, and a grant already made is returned. */
+  leave(): void {
+    this.gone = true;
+    this.limiter.cancel(this);
+    this.permit?.release();
+  }
+
+  /** @internal — the next turn after a grant. */
+  admit(): void {
+    if (this.gone || this.permit === null) return;
+    this.gone = true;
+    if (this.owner.ending) {
+      this.permit.release();
+      this.owner.answerQueued(this, 'overloaded');
+      return;
+    }
+    const admission = admitAfterWait(this.breaker(), this.limiter, this.permit);
+    if (admission.verdict === 'forward') this.owner.startQueued(this, admission.ticket, admission.permit);
+    else this.owner.answerQueued(this, 'circuit-open');
+  }
+
+  /** @internal — the next turn after a shed. */
+  answer(kind: AnswerWithoutAppKind): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.owner.answerQueued(this, kind);
+  }
 }

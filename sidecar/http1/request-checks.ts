@@ -54,7 +54,7 @@ export function checkRequest(method: string, target: string, versionMajor: numbe
   } else if (target.charCodeAt(0) !== 0x2f /* '/' */) {
     const absolute = ABSOLUTE_FORM.exec(target);
     if (absolute === null) return { status: 400, detail: 'request target is not origin-form or absolute-form' };
-    authority = absolute[1] as string;
+    authority = absolute[1] ?? '';
     if (badHost(authority)) return { status: 400, detail: 'the target\'s authority is not valid' };
     const rest = absolute[2] as string;
     originTarget = rest === '' ? '/' : rest.charCodeAt(0) === 0x3f /* '?' */ ? `/${rest}` : rest;

@@ -4,31 +4,17 @@
  * sent, not a byte more). Any framing anomaly destroys it instead.
  */
 import { connect, type Socket } from 'node:net';
-import { BadGatewayError, classifyUpstreamError } from '../errors.js';
+import type { Deadlines } from '../core/deadlines.js';
+import { BadGatewayError, socketFailure } from '../core/failures.js';
 import { countableContentLength, keepAliveHintMs } from './heads.js';
 import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
+import { attach, detach, type SocketHandlers } from './socket-handlers.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HEAD_NO_BODY, HttpParser, RESPONSE, type ParserSink } from './llhttp.js';
+import type { AppLink } from './app-link.js';
+import { isSharedReadBuffer, readBufferFor } from './read-buffers.js';
+import type { UpstreamUser } from './upstream-user.js';
 
-/** What the connection reports to the exchange using it. */
-export interface UpstreamUser {
-  /** The final response head; returns HEAD_BODY, HEAD_NO_BODY or -1 to refuse it (invalid-response). */
-  onResponseHead(parser: HttpParser): number;
-  /** An interim 1xx response (not 101); false refuses it (invalid-response). */
-  onInterim(parser: HttpParser): boolean;
-  /**
-   * A piece of body. `owned`: it lies in a buffer read for it alone, which may be kept (written
-   * as is); otherwise it is a view into a read buffer reused once this returns: copy what is kept.
-   */
-  onResponseBody(piece: Buffer, owned: boolean): void;
-  onResponseEnd(): void;
-  /** A 101: the socket is the exchange's now, with the bytes that followed the head. */
-  onUpgrade(socket: Socket, rest: Buffer): void;
-  /** Failed; `received` tells whether any response byte arrived. */
-  onUpstreamError(error: BadGatewayError, received: boolean): void;
-  onUpstreamDrain(): void;
-  /** One read from the app was parsed (a head held back to join its body goes out now). */
-  onChunkParsed(): void;
-}
+export type { UpstreamUser };
 
 /** What the connection needs from its pool. */
 export interface ConnectionOwner {
@@ -37,21 +23,14 @@ export interface ConnectionOwner {
   forget(connection: UpstreamConnection): void;
 }
 
-/** Node's own read size; shared by every upstream socket that reads into a reused buffer. */
-const READ_SIZE = 65_536;
-const READ_BUFFER = Buffer.allocUnsafe(READ_SIZE);
-/**
- * With at least this much of a counted body still to come, the next read goes into a buffer of its
- * own, which the exchange writes to the client as is: no copy of large bodies.
- */
-const OWN_READ_MIN = 16_384;
+const CRLF = Buffer.from('\r\n', 'latin1');
 
 const TIMER_CONNECT = 1;
 const TIMER_RESPONSE = 2;
 const TIMER_BODY = 3;
 const TIMER_IDLE = 4;
 
-export class UpstreamConnection implements ParserSink, TimerOwner {
+export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
   readonly socket: Socket;
   private readonly parser: HttpParser;
   private user: UpstreamUser | null = null;
@@ -67,6 +46,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   private upgrading = false;
   private done = false;
   private readonly timer = new DeadlineTimer(this);
+  private readonly handlers: SocketHandlers;
   private responseMs = 0;
   private bodyIdleMs = 0;
   private lastError: Error | null = null;
@@ -85,19 +65,15 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   constructor(private readonly owner: ConnectionOwner, host: string, port: number, reuseReads: boolean) {
     this.parser = new HttpParser(RESPONSE, this, owner.maxHeaderSize);
     this.socket = connect({ host, port, noDelay: true, onread: reuseReads ? { buffer: this.nextReadBuffer, callback: this.onRead } : undefined });
-    this.socket.on('connect', this.onConnect);
-    if (!reuseReads) this.socket.on('data', this.onData);
-    this.socket.on('end', this.onEnd);
-    this.socket.on('error', this.onError);
-    this.socket.on('close', this.onClose);
-    this.socket.on('drain', this.onDrain);
+    this.handlers = { connect: this.onConnect, ...(reuseReads ? {} : { data: this.onData }), end: this.onEnd, error: this.onError, close: this.onClose, drain: this.onDrain };
+    attach(this.socket, this.handlers);
   }
 
   /**
    * Sends a request head for `user`; with a body, the caller then writes it and calls
    * requestComplete(). The response timeout runs from the end of the request.
    */
-  start(user: UpstreamUser, head: string, withBody: boolean, connectMs: number, responseMs: number, bodyIdleMs: number): void {
+  start(user: UpstreamUser, head: string, withBody: boolean, deadlines: Pick<Deadlines, 'connectMs' | 'responseMs' | 'responseBodyIdleMs'>): void {
     this.user = user;
     this.received = 0;
     this.requestSent = !withBody;
@@ -106,10 +82,10 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     this.done = false;
     this.bodyLeft = 0;
     this.interim = false;
-    this.responseMs = responseMs;
-    this.bodyIdleMs = bodyIdleMs;
-    if (!this.connected) this.timer.arm(TIMER_CONNECT, connectMs);
-    else if (this.requestSent) this.timer.arm(TIMER_RESPONSE, responseMs);
+    this.responseMs = deadlines.responseMs;
+    this.bodyIdleMs = deadlines.responseBodyIdleMs;
+    if (!this.connected) this.timer.arm(TIMER_CONNECT, deadlines.connectMs);
+    else if (this.requestSent) this.timer.arm(TIMER_RESPONSE, deadlines.responseMs);
     this.socket.write(head, 'latin1');
   }
 
@@ -132,6 +108,17 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
 
   write(data: Buffer | string): boolean {
     return this.socket.write(data);
+  }
+
+  /** One chunk (RFC 9112 §7.1): size line, bytes and CRLF in one corked write. */
+  writeChunk(piece: Buffer): boolean {
+    const socket = this.socket;
+    socket.cork();
+    socket.write(`${piece.length.toString(16)}\r\n`, 'latin1');
+    socket.write(piece);
+    const more = socket.write(CRLF);
+    socket.uncork();
+    return more;
   }
 
   /** The exchange stopped using the connection before its end (client gone): never reused. */
@@ -179,13 +166,13 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
   timerFired(kind: number): void {
     switch (kind) {
       case TIMER_CONNECT:
-        this.fail(new BadGatewayError('connect-failed', 'connection_timeout', 'connect timeout'));
+        this.fail(new BadGatewayError('connect-timeout', 'connect timeout'));
         return;
       case TIMER_RESPONSE:
-        this.fail(new BadGatewayError('timeout', 'http_response_timeout', 'no response head in time'));
+        this.fail(new BadGatewayError('response-timeout', 'no response head in time'));
         return;
       case TIMER_BODY:
-        this.fail(new BadGatewayError('body-timeout', 'http_response_timeout', 'response body stalled'));
+        this.fail(new BadGatewayError('body-timeout', 'response body stalled'));
         return;
       case TIMER_IDLE:
         this.socket.destroy();
@@ -209,11 +196,11 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
 
   /** Called by Node after each read: where the next read goes. */
   private readonly nextReadBuffer = (): Uint8Array => {
-    return this.bodyLeft >= OWN_READ_MIN ? Buffer.allocUnsafe(Math.min(READ_SIZE, this.bodyLeft)) : READ_BUFFER;
+    return readBufferFor(this.bodyLeft);
   };
 
   private readonly onRead = (length: number, buffer: Uint8Array): boolean => {
-    this.onData((buffer as Buffer).subarray(0, length), buffer !== READ_BUFFER);
+    this.onData((buffer as Buffer).subarray(0, length), !isSharedReadBuffer(buffer));
     return true; // go on reading: pause() stops it when the client is slow
   };
 
@@ -247,7 +234,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
       this.handOver(Buffer.from(chunk.subarray(this.parser.consumed)));
       return;
     }
-    this.fail(new BadGatewayError('invalid-response', 'http_protocol_error', `${this.parser.errorCode}: ${this.parser.errorReason}`));
+    this.fail(new BadGatewayError('invalid-response', `${this.parser.errorCode}: ${this.parser.errorReason}`));
   };
 
   /** Body bytes of a counted Content-Length body; any byte beyond it means the app is not to be trusted. */
@@ -285,12 +272,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     const user = this.user as UpstreamUser;
     this.user = null;
     this.timer.disarm();
-    this.socket.off('connect', this.onConnect);
-    this.socket.off('data', this.onData);
-    this.socket.off('end', this.onEnd);
-    this.socket.off('error', this.onError);
-    this.socket.off('close', this.onClose);
-    this.socket.off('drain', this.onDrain);
+    detach(this.socket, this.handlers);
     this.parser.close();
     this.owner.forget(this);
     user.onUpgrade(this.socket, rest);
@@ -305,7 +287,7 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
         return;
       }
     }
-    this.fail(new BadGatewayError('reset', 'connection_terminated', this.received > 0 ? 'closed mid-response' : 'closed before responding'));
+    this.fail(new BadGatewayError('reset', this.received > 0 ? 'closed mid-response' : 'closed before responding'));
   };
 
   private readonly onError = (error: Error): void => {
@@ -318,8 +300,8 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
     this.owner.forget(this);
     if (this.user !== null) {
       this.fail(this.lastError === null
-        ? new BadGatewayError('reset', 'connection_terminated', 'connection closed')
-        : classifyUpstreamError(this.lastError));
+        ? new BadGatewayError('reset', 'connection closed')
+        : socketFailure(this.lastError));
     }
   };
 

@@ -4,22 +4,16 @@
  * hint minus a margin). Reusing a connection the app is closing is the most common sporadic 502 in
  * real clusters; the exchange's safe retry covers the race that remains.
  */
-import { parseDuration } from '../../api/duration.js';
-import type { Timeouts } from '../../api/schema.js';
+import type { Deadlines } from '../core/deadlines.js';
+import type { AppLinks } from './app-link.js';
 import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.js';
 
 /** Subtracted from an app's Keep-Alive hint, so we give up a connection before the app does. */
 const KEEP_ALIVE_SAFETY_MS = 500;
 /** Idle connections kept beyond this many are closed when released. */
 const MAX_IDLE = 1024;
-/** Between two body pieces of a response, when the policy does not say. */
-const DEFAULT_RESPONSE_BODY_IDLE_MS = 60_000;
 
-export class UpstreamPool implements ConnectionOwner {
-  readonly connectMs: number;
-  readonly responseMs: number;
-  readonly responseBodyIdleMs: number;
-  private readonly idleMs: number;
+export class UpstreamPool implements AppLinks, ConnectionOwner {
   private readonly host: string;
   private readonly port: number;
   private readonly idle: UpstreamConnection[] = [];
@@ -27,12 +21,7 @@ export class UpstreamPool implements ConnectionOwner {
   private closing = false;
   private closed: (() => void) | null = null;
 
-  constructor(upstream: URL, readonly timeouts: Readonly<Timeouts>, readonly maxHeaderSize: number) {
-    this.connectMs = parseDuration(timeouts.connect);
-    this.responseMs = parseDuration(timeouts.response);
-    this.idleMs = Math.max(1, parseDuration(timeouts.idle));
-    const bodyIdle = (timeouts as { responseBodyIdle?: string }).responseBodyIdle;
-    this.responseBodyIdleMs = bodyIdle === undefined ? DEFAULT_RESPONSE_BODY_IDLE_MS : parseDuration(bodyIdle);
+  constructor(upstream: URL, readonly deadlines: Deadlines, readonly maxHeaderSize: number) {
     this.host = upstream.hostname.replace(/^\[|\]$/g, '');
     this.port = upstream.port === '' ? 80 : Number(upstream.port);
   }
@@ -55,7 +44,8 @@ export class UpstreamPool implements ConnectionOwner {
   }
 
   release(connection: UpstreamConnection, hintMs: number | undefined): void {
-    const idleMs = hintMs === undefined ? this.idleMs : Math.min(this.idleMs, hintMs - KEEP_ALIVE_SAFETY_MS);
+    const poolIdleMs = this.deadlines.idleMs;
+    const idleMs = hintMs === undefined ? poolIdleMs : Math.min(poolIdleMs, hintMs - KEEP_ALIVE_SAFETY_MS);
     if (this.closing || idleMs <= 0 || this.idle.length >= MAX_IDLE) {
       connection.destroy();
       return;

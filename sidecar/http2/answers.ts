@@ -5,15 +5,13 @@
  * `x-badgateway-reason` and Proxy-Status; `grpc-retry-pushback-ms` on fast failures (gRFC A6).
  */
 import type { OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import type { Reason } from '../contracts.js';
+import { FAILURES, type FailureKind } from '../core/failures.js';
 import { explanationOf, type ErrorPages } from '../error-pages.js';
-import { GRPC_STATUS, type ProxyErrorType } from '../errors.js';
 import { encodeGrpcMessage } from './grpc.js';
 
 export interface StreamAnswer {
+  kind: FailureKind;
   status: number;
-  reason: Reason;
-  proxyError: ProxyErrorType;
   requestId: string;
   traceId: string | undefined;
   accept: string | undefined;
@@ -24,16 +22,18 @@ export interface StreamAnswer {
 
 /** A gRPC status message: what went wrong, and the request id to find it in the logs. */
 function grpcMessage(answer: StreamAnswer): string {
-  return encodeGrpcMessage(`badgateway ${answer.reason}: ${explanationOf(answer.reason)} (request id ${answer.requestId})`);
+  const reason = FAILURES[answer.kind].reason;
+  return encodeGrpcMessage(`badgateway ${reason}: ${explanationOf(reason)} (request id ${answer.requestId})`);
 }
 
 /** The gRPC status, message and badgateway fields of an answer: Trailers-Only headers, or trailers after a head. */
 export function grpcStatusFields(answer: StreamAnswer): OutgoingHttpHeaders {
+  const failure = FAILURES[answer.kind];
   const fields: OutgoingHttpHeaders = {
-    'grpc-status': String(GRPC_STATUS[answer.reason]),
+    'grpc-status': String(failure.grpcStatus),
     'grpc-message': grpcMessage(answer),
-    'x-badgateway-reason': answer.reason,
-    'proxy-status': `badgateway; error=${answer.proxyError}`,
+    'x-badgateway-reason': failure.reason,
+    'proxy-status': `badgateway; error=${failure.proxyError}`,
   };
   if (answer.pushbackMs !== undefined) fields['grpc-retry-pushback-ms'] = String(Math.max(0, Math.round(answer.pushbackMs)));
   return fields;
@@ -46,15 +46,16 @@ export function answerStream(stream: ServerHttp2Stream, pages: ErrorPages, answe
     stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'x-request-id': answer.requestId, ...grpcStatusFields(answer) }, { endStream: true });
     return;
   }
-  const { contentType, body } = pages.render(answer.status, answer.reason, answer.requestId, answer.accept, answer.traceId);
+  const failure = FAILURES[answer.kind];
+  const { contentType, body } = pages.render(answer.status, failure.reason, answer.requestId, answer.accept, answer.traceId, { proxyError: failure.proxyError });
   const headers: OutgoingHttpHeaders = {
     ':status': answer.status,
     'content-type': contentType,
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     'x-request-id': answer.requestId,
-    'x-badgateway-reason': answer.reason,
-    'proxy-status': `badgateway; error=${answer.proxyError}`,
+    'x-badgateway-reason': failure.reason,
+    'proxy-status': `badgateway; error=${failure.proxyError}`,
   };
   if (answer.retryAfterSeconds !== undefined) headers['retry-after'] = String(answer.retryAfterSeconds);
   if (headOnly) {

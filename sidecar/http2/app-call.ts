@@ -4,24 +4,10 @@
  * timeouts and safe retries; the exchange owns the client, the breaker ticket and the answer.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
-import type { BadGatewayError } from '../errors.js';
+import type { BadGatewayError } from '../core/failures.js';
+import type { AppRequest } from '../http1/app-link.js';
 
-export interface AppRequest {
-  method: string;
-  path: string;
-  authority: string;
-  /** The client's headers as [name, value, ...]; each call applies the header hygiene for its app. */
-  raw: readonly string[];
-  requestId: string;
-  clientAddress: string;
-  /** A body follows the head (possibly empty); its Content-Length if the client gave one. */
-  hasBody: boolean;
-  contentLength: string | undefined;
-  /** Safe to send again after a connection failure with no response byte (idempotent, no body). */
-  replayable: boolean;
-  /** The client is a trusted proxy (policy trustedProxies): its X-Forwarded-Proto and -Host are kept. */
-  trustForwarded: boolean;
-}
+export type { AppRequest };
 
 /** What a call reports, in order: at most one head, body pieces, then an end or a failure. */
 export interface AppCallOwner {

@@ -6,7 +6,7 @@
  * stops answering PINGs is destroyed, so a dead app is found between requests.
  */
 import { connect, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
-import { BadGatewayError } from '../errors.js';
+import { BadGatewayError } from '../core/failures.js';
 
 const MAX_SESSIONS = 4;
 /** A keepalive PING this often, and a session whose PING is unanswered this long is dead. */
@@ -22,7 +22,7 @@ class AppSession {
 
   constructor(readonly session: ClientHttp2Session, private readonly owner: AppSessions, connectMs: number) {
     const connectTimer = setTimeout(() => {
-      session.destroy(new BadGatewayError('connect-failed', 'connection_timeout', `no h2c session to the app within ${connectMs} ms`));
+      session.destroy(new BadGatewayError('connect-timeout', `no h2c session to the app within ${connectMs} ms`));
     }, connectMs);
     connectTimer.unref();
     session.once('connect', () => clearTimeout(connectTimer));

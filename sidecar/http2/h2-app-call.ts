@@ -5,7 +5,8 @@
  * body pieces kept for that purpose while they are small; nothing else is retried.
  */
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
-import { BadGatewayError, classifyUpstreamError } from '../errors.js';
+import { BadGatewayError, socketFailure } from '../core/failures.js';
+import type { LinkDeadlines } from '../http1/app-link.js';
 import { DeadlineTimer, type TimerOwner } from '../http1/deadline-timer.js';
 import type { AppCall, AppCallOwner, AppRequest } from './app-call.js';
 import type { AppSessions } from './app-sessions.js';
@@ -17,24 +18,18 @@ const MAX_REFUSED_RETRIES = 2;
 const TIMER_RESPONSE = 1;
 const TIMER_BODY = 2;
 
-export interface AppTimings {
-  readonly connectMs: number;
-  readonly responseMs: number;
-  readonly responseBodyIdleMs: number;
-}
-
 /** What went wrong on a stream that closed without a complete response. */
 function streamFailure(error: Error | null, rstCode: number): BadGatewayError {
   const cause = (error as { cause?: unknown } | null)?.cause;
-  if (cause !== undefined) return classifyUpstreamError(cause);
+  if (cause instanceof BadGatewayError) return cause;
+  // Not `instanceof Error`: errors made by Node's internals may come from another realm (a VM context).
+  if (typeof cause === 'object' && cause !== null) return socketFailure(cause as Error);
   if (error instanceof BadGatewayError) return error;
   if (rstCode === constants.NGHTTP2_PROTOCOL_ERROR || rstCode === constants.NGHTTP2_FRAME_SIZE_ERROR || rstCode === constants.NGHTTP2_COMPRESSION_ERROR) {
-    return new BadGatewayError('invalid-response', 'http_protocol_error', error?.message ?? `stream reset with code ${rstCode}`, { cause: error });
+    return new BadGatewayError('invalid-response', error?.message ?? `stream reset with code ${rstCode}`, { cause: error });
   }
-  if (error !== null && (error as { code?: unknown }).code === 'ERR_HTTP2_SESSION_ERROR') {
-    return new BadGatewayError('reset', 'connection_terminated', error.message, { cause: error });
-  }
-  return error === null ? new BadGatewayError('reset', 'connection_terminated', `stream closed with code ${rstCode}`) : classifyUpstreamError(error);
+  // Any other end of a stream before its response: the app (or its session) went away.
+  return error === null ? new BadGatewayError('reset', `stream closed with code ${rstCode}`) : socketFailure(error);
 }
 
 export class H2AppCall implements AppCall, TimerOwner {
@@ -50,7 +45,7 @@ export class H2AppCall implements AppCall, TimerOwner {
   private trailers: IncomingHttpHeaders | undefined;
   private lastError: Error | null = null;
 
-  constructor(private readonly owner: AppCallOwner, private readonly sessions: AppSessions, private readonly request: AppRequest, private readonly timings: AppTimings) {
+  constructor(private readonly owner: AppCallOwner, private readonly sessions: AppSessions, private readonly request: AppRequest, private readonly timings: LinkDeadlines) {
     this.headers = appRequestHeaders(request.raw, request, request.requestId, request.clientAddress, request.trustForwarded);
   }
 
@@ -114,8 +109,8 @@ export class H2AppCall implements AppCall, TimerOwner {
   timerFired(kind: number): void {
     if (this.done) return;
     const error = kind === TIMER_RESPONSE
-      ? new BadGatewayError('timeout', 'http_response_timeout', `no response head within ${this.timings.responseMs} ms`)
-      : new BadGatewayError('body-timeout', 'http_response_timeout', `the response body paused for ${this.timings.responseBodyIdleMs} ms`);
+      ? new BadGatewayError('response-timeout', `no response head within ${this.timings.responseMs} ms`)
+      : new BadGatewayError('body-timeout', `the response body paused for ${this.timings.responseBodyIdleMs} ms`);
     this.fail(error);
   }
 

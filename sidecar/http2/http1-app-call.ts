@@ -4,13 +4,12 @@
  * chunked, one safe retry on a fresh connection as the HTTP/1.1 exchange does.
  */
 import type { Socket } from 'node:net';
-import type { BadGatewayError } from '../errors.js';
-import { isRetriable } from '../errors.js';
-import { writeChunk } from '../http1/chunked-write.js';
+import type { BadGatewayError } from '../core/failures.js';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, headerValue, upstreamRequestHead } from '../http1/heads.js';
-import { HEAD_BODY, HEAD_NO_BODY, type HttpParser } from '../http1/llhttp.js';
-import type { UpstreamConnection, UpstreamUser } from '../http1/upstream-connection.js';
+import { HEAD_BODY, HEAD_NO_BODY } from '../http1/llhttp.js';
+import type { UpstreamConnection } from '../http1/upstream-connection.js';
 import type { UpstreamPool } from '../http1/upstream-pool.js';
+import type { ResponseHead, UpstreamUser } from '../http1/upstream-user.js';
 import type { AppCall, AppCallOwner, AppRequest } from './app-call.js';
 import { clientHeadersFromHttp1 } from './headers.js';
 
@@ -47,13 +46,13 @@ export class Http1AppCall implements AppCall, UpstreamUser {
     const pool = this.pool;
     const upstream = pool.acquire(fresh);
     this.upstream = upstream;
-    upstream.start(this, this.head, this.request.hasBody, pool.connectMs, pool.responseMs, pool.responseBodyIdleMs);
+    upstream.start(this, this.head, this.request.hasBody, pool.deadlines);
   }
 
   body(piece: Buffer): boolean {
     const upstream = this.upstream;
     if (upstream === null || this.done) return true;
-    return this.chunked ? writeChunk(upstream.socket, piece) : upstream.write(piece);
+    return this.chunked ? upstream.writeChunk(piece) : upstream.write(piece);
   }
 
   end(): void {
@@ -76,7 +75,7 @@ export class Http1AppCall implements AppCall, UpstreamUser {
 
   // UpstreamUser
 
-  onResponseHead(parser: HttpParser): number {
+  onResponseHead(parser: ResponseHead): number {
     const status = parser.statusCode;
     if (status < 200 || status > 599) return -1;
     const codings = headerValue(parser.headers, 'transfer-encoding');
@@ -114,7 +113,7 @@ export class Http1AppCall implements AppCall, UpstreamUser {
   onUpstreamError(error: BadGatewayError, received: boolean): void {
     this.upstream = null;
     if (this.done) return;
-    if (!received && isRetriable(error) && this.request.replayable && this.attempts < this.retryAttempts) {
+    if (!received && error.failure.retriable && this.request.replayable && this.attempts < this.retryAttempts) {
       this.attempts += 1;
       this.send(true);
       return;

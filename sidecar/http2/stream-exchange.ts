@@ -1,14 +1,15 @@
 /**
- * One HTTP/2 client stream: admitted like an HTTP/1.1 request (breaker, then limiter), forwarded
- * through an AppCall with flow control both ways, and answered by the sidecar itself when the app
- * cannot be — an error page, or for gRPC a Trailers-Only status. After the response head a failure
- * becomes trailers with a gRPC status or a RST_STREAM, never a clean end. `grpc-timeout` is the
- * call's deadline; when it (and not the app's own timeout) runs out, the breaker counts nothing.
+ * One HTTP/2 client stream: admitted like an HTTP/1.1 request (sidecar/core/admission.ts), forwarded
+ * through an AppCall with flow control both ways, ended through ExchangeEnd, and answered by the
+ * sidecar itself when the app cannot be — an error page, or for gRPC a Trailers-Only status. After
+ * the response head a failure becomes trailers with a gRPC status or a RST_STREAM, never a clean
+ * end. `grpc-timeout` is the call's deadline; when it (and not the app's own timeout) runs out, the
+ * breaker counts nothing.
  */
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { BreakerTicket } from '../breaker.js';
-import type { Reason } from '../contracts.js';
-import { BadGatewayError, circuitOpenError, GRPC_STATUS, statusFor } from '../errors.js';
+import { admit, admitAfterWait, type Admission, type AnswerWithoutAppKind } from '../core/admission.js';
+import { ExchangeEnd, type ExchangeOutcome } from '../core/exchange-end.js';
+import { afterResponseHead, BadGatewayError, FAILURES, statusFor, type FailureKind } from '../core/failures.js';
 import { isIdempotent, requestIdOf } from '../http1/heads.js';
 import { overloadRetryAfter, retryAfterFor, type RouteState } from '../http1/route-state.js';
 import { traceIdOf } from '../http1/trace-context.js';
@@ -24,32 +25,31 @@ function one(value: string | string[] | undefined): string | undefined {
 }
 
 export class StreamExchange implements AppCallOwner, Waiter {
-  private readonly method: string;
-  private readonly path: string;
-  private readonly requestId: string;
-  private readonly traceId: string | undefined;
+  readonly method: string;
+  /** The `:path`, as the access log calls it (ExchangeDescription). */
+  readonly target: string;
+  readonly requestId: string;
+  readonly traceId: string | undefined;
+  readonly protocol = 'h2';
   private readonly grpc: boolean;
-  private readonly startedAt = performance.now();
-  private state: RouteState;
+  private readonly state: RouteState;
   private call: AppCall | null = null;
-  private ticket: BreakerTicket | null = null;
-  private permit: Permit | null = null;
+  private end: ExchangeEnd | null = null;
+  /** Counted by the server as work in progress (a drain waits for it): queued or forwarded. */
+  private busy = false;
   private queued = false;
   private responded = false;
   private headEnded = false;
   private status = 0;
   private headGrpcStatus: number | undefined;
   private outTrailers: OutgoingHttpHeaders = {};
-  /** The gRPC status the client got, the app's or the sidecar's own (for the metric). */
-  private sentGrpcStatus: number | undefined;
-  private finished = false;
   private deadline: NodeJS.Timeout | null = null;
 
   constructor(private readonly host: StreamHost, private readonly stream: ServerHttp2Stream, private readonly headers: IncomingHttpHeaders, private readonly raw: readonly string[]) {
     this.method = one(headers[':method']) ?? 'GET';
-    this.path = one(headers[':path']) ?? '/';
+    this.target = one(headers[':path']) ?? '/';
     this.requestId = requestIdOf(one(headers['x-request-id']));
-    this.traceId = traceIdOf(headers.traceparent);
+    this.traceId = traceIdOf(one(headers.traceparent));
     this.grpc = isGrpc(one(headers['content-type']));
     this.state = host.routeState();
     stream.on('error', ignore); // a broken stream ends in 'close', where it is handled
@@ -58,43 +58,41 @@ export class StreamExchange implements AppCallOwner, Waiter {
   }
 
   begin(): void {
-    const state = this.state;
     if (this.method === 'CONNECT') return this.refuse(501);
-    if (state.breaker.rejects()) return this.answerWithoutApp('circuit-open');
-    const admission = this.host.limiter.acquire(this.path);
-    if (admission === 'shed') return this.answerWithoutApp('overloaded');
-    this.host.exchangeStarted(); // a drain waits for a queued stream as for one in flight
-    if (admission === 'wait') {
+    this.admitted(admit(this.state.breaker, this.host.limiter, this.target, false));
+  }
+
+  private admitted(admission: Admission): void {
+    if (admission.verdict === 'answer') return this.answerWithoutApp(admission.kind);
+    this.setBusy(true);
+    if (admission.verdict === 'wait') {
       this.queued = true;
       this.stream.pause();
       this.host.limiter.enqueue(this);
       return;
     }
-    this.admit(admission);
-  }
-
-  private admit(permit: Permit): void {
-    const ticket = this.state.breaker.admit();
-    if (ticket === null) {
-      permit.release();
-      this.host.exchangeDone();
-      return this.answerWithoutApp('circuit-open');
-    }
-    this.ticket = ticket;
-    this.permit = permit;
+    this.end = new ExchangeEnd(this.host, this, admission.ticket, admission.permit);
     // In the next turn: a stream its client reset in the same read (rapid reset, CVE-2023-44487)
     // is closed by then and never reaches the app.
     setImmediate(this.forward);
   }
 
+  private setBusy(busy: boolean): void {
+    if (busy === this.busy) return;
+    this.busy = busy;
+    this.host.busyChanged(busy ? 1 : -1);
+  }
+
   private readonly forward = (): void => {
-    if (this.finished) return;
+    const end = this.end;
+    if (end === null || end.isFinished) return;
     const stream = this.stream;
     const hasBody = !stream.endAfterHeaders;
     const clientAddress = stream.session?.socket?.remoteAddress ?? 'unknown';
+    end.permit.sending();
     const call = this.host.appCall(this, {
       method: this.method,
-      path: this.path,
+      path: this.target,
       authority: one(this.headers[':authority']) ?? one(this.headers.host) ?? this.host.upstreamAuthority,
       raw: withoutPseudoHeaders(this.raw),
       requestId: this.requestId,
@@ -125,7 +123,9 @@ export class StreamExchange implements AppCallOwner, Waiter {
     setImmediate(() => {
       if (!this.queued) return permit.release();
       this.queued = false;
-      this.admit(permit);
+      const admission = admitAfterWait(this.state.breaker, this.host.limiter, permit);
+      if (admission.verdict === 'answer') this.setBusy(false);
+      this.admitted(admission);
     }).unref();
   }
 
@@ -133,7 +133,7 @@ export class StreamExchange implements AppCallOwner, Waiter {
     setImmediate(() => {
       if (!this.queued) return;
       this.queued = false;
-      this.host.exchangeDone();
+      this.setBusy(false);
       this.answerWithoutApp('overloaded');
     }).unref();
   }
@@ -141,8 +141,7 @@ export class StreamExchange implements AppCallOwner, Waiter {
   // The client's side.
 
   private readonly onClientData = (piece: Buffer): void => {
-    if (this.finished || this.call === null) return;
-    if (!this.call.body(piece)) this.stream.pause();
+    if (this.call !== null && !this.finished && !this.call.body(piece)) this.stream.pause();
   };
 
   private readonly onClientEnd = (): void => {
@@ -157,18 +156,20 @@ export class StreamExchange implements AppCallOwner, Waiter {
     this.stream.sendTrailers(this.outTrailers);
   };
 
+  private get finished(): boolean {
+    return this.end === null || this.end.isFinished;
+  }
+
   /** The client cancelled the stream (or its connection went): never the app's failure. */
   private readonly onClose = (): void => {
     if (this.queued) {
       this.queued = false;
       this.host.limiter.cancel(this);
-      this.host.exchangeDone();
-      return;
+    } else if (!this.finished) {
+      this.call?.cancel();
+      this.finish({ status: this.responded ? this.status : null, reason: '', appFailed: false, error: new Error('the client cancelled the stream') });
     }
-    if (this.finished || this.ticket === null) return;
-    this.call?.cancel();
-    this.ticket.settle(true);
-    this.end(this.responded ? this.status : 0, '', new Error('the client cancelled the stream'), false);
+    this.setBusy(false);
   };
 
   /** The client's grpc-timeout ran out: its own deadline, not the app's failure. */
@@ -176,23 +177,23 @@ export class StreamExchange implements AppCallOwner, Waiter {
     this.deadline = null;
     if (this.finished) return;
     this.call?.cancel();
-    this.ticket?.settle(true);
-    this.fail(new BadGatewayError('timeout', 'http_response_timeout', 'the call\'s grpc-timeout expired'), false);
+    this.fail(new BadGatewayError('response-timeout', 'the call\'s grpc-timeout expired'), false);
   };
 
   // AppCallOwner: the app's side.
 
   appHead(status: number, headers: OutgoingHttpHeaders, incoming: IncomingHttpHeaders | undefined, endStream: boolean): void {
-    if (this.finished) return;
+    const end = this.end;
+    if (end === null || end.isFinished) return;
     this.responded = true;
     this.status = status;
     this.headEnded = endStream;
     this.headGrpcStatus = grpcStatusOf(incoming);
-    this.permit?.responded();
+    end.permit.responded();
     // A gRPC call with its head is a stream now (server or bidirectional streaming may last for
     // hours): like an upgrade, it no longer holds a slot of the limiter.
-    if (this.grpc) this.permit?.release();
-    this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
+    if (this.grpc) end.permit.release();
+    this.host.metrics.upstreamDuration(end.elapsedMs() / 1000);
     if (this.stream.destroyed) return;
     this.stream.respond(headers, endStream ? { endStream: true } : { waitForTrailers: true });
   }
@@ -205,101 +206,88 @@ export class StreamExchange implements AppCallOwner, Waiter {
   appEnd(trailers: IncomingHttpHeaders | undefined): void {
     if (this.finished) return;
     const grpcStatus = grpcStatusOf(trailers) ?? this.headGrpcStatus;
-    this.sentGrpcStatus = grpcStatus;
-    const failed = this.state.failureStatusCodes.has(this.status) || (grpcStatus !== undefined && this.state.failureGrpcCodes.has(grpcStatus));
-    this.ticket?.settle(!failed);
+    const appFailed = this.state.failureStatusCodes.has(this.status) || (grpcStatus !== undefined && this.state.failureGrpcCodes.has(grpcStatus));
     if (trailers !== undefined) this.outTrailers = trailersFor(trailers);
     if (!this.headEnded && !this.stream.destroyed) this.stream.end();
-    this.end(this.status, '', undefined, true);
+    this.finish({ status: this.status, reason: '', appFailed, grpcStatus });
   }
 
   appFailed(error: BadGatewayError): void {
-    if (this.finished) return;
-    this.ticket?.settle(false);
-    this.fail(error, true);
+    if (!this.finished) this.fail(error, true);
   }
 
   appReady(): void {
     this.stream.resume();
   }
 
-  /** The app's call failed (or the deadline ran out): the answer before a head, trailers or RST_STREAM after. */
-  private fail(error: BadGatewayError, counted: boolean): void {
-    this.sentGrpcStatus = GRPC_STATUS[error.reason];
-    if (error.reason === 'timeout' && counted) this.permit?.responded();
+  /**
+   * The app's call failed (or the client's deadline ran out, `byApp` false): the answer before a
+   * head, trailers with a gRPC status or RST_STREAM after it.
+   */
+  private fail(error: BadGatewayError, byApp: boolean): void {
+    const end = this.end as ExchangeEnd;
     if (!this.responded) {
-      this.host.metrics.upstreamDuration((performance.now() - this.startedAt) / 1000);
-      const status = statusFor(error.reason, this.state.config);
-      answerStream(this.stream, this.state.pages, this.answerFor(error.reason, error.proxyError, status), this.grpc, this.method === 'HEAD');
-      return this.end(status, error.reason, error, true);
+      if (byApp && error.kind === 'response-timeout') end.permit.responded(); // a slow app is what the limiter must see
+      this.host.metrics.upstreamDuration(end.elapsedMs() / 1000);
+      const status = statusFor(error.kind, this.state.config);
+      answerStream(this.stream, this.state.pages, this.answerFor(error.kind, status), this.grpc, this.method === 'HEAD');
+      return this.finish({ status, reason: error.reason, appFailed: byApp && error.failure.countsAgainstApp, error, grpcStatus: this.grpcStatusFor(error.kind) });
     }
-    const reason: Reason = error.reason === 'reset' || error.reason === 'connect-failed' ? 'body-truncated' : error.reason;
+    const kind = afterResponseHead(error.kind);
     if (this.grpc && !this.headEnded && !this.stream.destroyed) {
-      this.outTrailers = grpcStatusFields(this.answerFor(reason, error.proxyError, this.status));
+      this.outTrailers = grpcStatusFields(this.answerFor(kind, this.status));
       this.stream.end();
     } else if (!this.stream.destroyed) {
       this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
     }
-    this.end(this.status, reason, error, true);
+    this.finish({ status: this.status, reason: FAILURES[kind].reason, appFailed: byApp && FAILURES[kind].countsAgainstApp, error, grpcStatus: this.grpcStatusFor(kind) });
   }
 
-  private answerFor(reason: Reason, proxyError: BadGatewayError['proxyError'], status: number): StreamAnswer {
-    return { status, reason, proxyError, requestId: this.requestId, traceId: this.traceId, accept: one(this.headers.accept) };
+  private grpcStatusFor(kind: FailureKind): number | undefined {
+    return this.grpc ? FAILURES[kind].grpcStatus : undefined;
+  }
+
+  private answerFor(kind: FailureKind, status: number): StreamAnswer {
+    return { kind, status, requestId: this.requestId, traceId: this.traceId, accept: one(this.headers.accept) };
   }
 
   /** The open circuit's or the limiter's answer: the app never sees the stream. */
-  private answerWithoutApp(reason: 'circuit-open' | 'overloaded'): void {
+  private answerWithoutApp(kind: AnswerWithoutAppKind): void {
     const state = this.state;
-    const status = statusFor(reason, state.config);
-    const error = reason === 'circuit-open' ? circuitOpenError() : new BadGatewayError('overloaded', 'connection_limit_reached', 'overloaded');
-    const retryAfterSeconds = reason === 'circuit-open' ? retryAfterFor(state) : overloadRetryAfter(state);
+    const status = statusFor(kind, state.config);
+    const retryAfterSeconds = kind === 'circuit-open' ? retryAfterFor(state) : overloadRetryAfter(state);
     // In milliseconds where Retry-After has whole seconds: exactly until the breaker's next trial.
-    const pushbackMs = reason === 'circuit-open' && state.retryAfterSeconds === undefined ? state.breaker.msUntilTrial() : retryAfterSeconds * 1000;
-    answerStream(this.stream, state.pages, { ...this.answerFor(reason, error.proxyError, status), retryAfterSeconds, pushbackMs }, this.grpc, this.method === 'HEAD');
+    const pushbackMs = kind === 'circuit-open' && state.retryAfterSeconds === undefined ? state.breaker.msUntilTrial() : retryAfterSeconds * 1000;
+    answerStream(this.stream, state.pages, { ...this.answerFor(kind, status), retryAfterSeconds, pushbackMs }, this.grpc, this.method === 'HEAD');
     this.stream.resume(); // a body nobody will read is discarded, not left in the window
-    this.finished = true;
-    this.sentGrpcStatus = GRPC_STATUS[reason];
-    this.count(status, reason);
-    if (this.host.accessLog) this.host.fastFailureLog.log(this.host.logger, { method: this.method, path: this.path, status, reason, requestId: this.requestId, traceId: this.traceId });
+    this.count(status, kind, this.grpcStatusFor(kind));
+    if (this.host.accessLog) this.host.fastFailureLog.log(this.host.logger, { method: this.method, path: this.target, status, reason: kind, requestId: this.requestId, traceId: this.traceId });
   }
 
   /** A request the sidecar will not forward: never counted against the app. */
   private refuse(status: number): void {
+    const failure = FAILURES['client-refused'];
     if (!this.stream.destroyed) {
-      this.stream.respond({ ':status': status, 'x-request-id': this.requestId, 'x-badgateway-reason': 'client-refused', 'proxy-status': 'badgateway; error=http_request_error' }, { endStream: true });
+      this.stream.respond({ ':status': status, 'x-request-id': this.requestId, 'x-badgateway-reason': failure.reason, 'proxy-status': `badgateway; error=${failure.proxyError}` }, { endStream: true });
     }
-    this.finished = true;
-    this.sentGrpcStatus = GRPC_STATUS['client-refused'];
-    this.count(status, 'client-refused');
+    this.count(status, 'client-refused', this.grpcStatusFor('client-refused'));
   }
 
-  private end(status: number, reason: Reason | '', error: Error | undefined, counted: boolean): void {
-    this.finished = true;
+  private finish(outcome: ExchangeOutcome): void {
     if (this.deadline !== null) clearTimeout(this.deadline);
-    if (counted) this.count(status, reason);
-    if (this.host.accessLog) this.log(status, reason, error);
-    this.permit?.release();
-    this.host.exchangeDone();
+    if (!(this.end as ExchangeEnd).finish(outcome)) return;
+    if (outcome.status !== null) this.countHttp2(outcome.grpcStatus);
+    this.setBusy(false);
   }
 
-  private count(status: number, reason: Reason | ''): void {
+  /** An answer without an exchange (ExchangeEnd counts the others). */
+  private count(status: number, reason: 'circuit-open' | 'overloaded' | 'client-refused', grpcStatus: number | undefined): void {
     this.host.metrics.request(status, reason);
-    this.host.metrics.http2Request?.(this.grpc ? 'grpc' : 'http', this.grpc && this.sentGrpcStatus !== undefined ? String(this.sentGrpcStatus) : '');
+    this.countHttp2(grpcStatus);
   }
 
-  private log(status: number, reason: Reason | '', error?: Error): void {
-    this.host.logger.info({
-      protocol: 'h2',
-      method: this.method,
-      path: this.path,
-      status,
-      reason,
-      upstreamMs: Math.round((performance.now() - this.startedAt) * 100) / 100,
-      requestId: this.requestId,
-      ...(this.grpc ? { grpcStatus: this.sentGrpcStatus } : {}),
-      ...(this.traceId === undefined ? {} : { traceId: this.traceId }),
-      ...(error === undefined ? {} : { error: error.message }),
-    }, 'request');
+  private countHttp2(grpcStatus: number | undefined): void {
+    this.host.metrics.http2Request?.(this.grpc ? 'grpc' : 'http', grpcStatus === undefined ? '' : String(grpcStatus));
   }
 }
 

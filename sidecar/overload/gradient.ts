@@ -126,7 +126,10 @@ export class GradientController {
     this.sampleRttMs = sampleRtt;
     const gradient = clamp((minRtt * (1 + this.settings.rttBuffer)) / Math.max(sampleRtt, Number.EPSILON), MIN_GRADIENT, MAX_GRADIENT);
     const scaled = this.limitValue * gradient;
-    let target = scaled + Math.sqrt(scaled);
+    // Gradient2's √limit headroom lets the app queue; here the sidecar's own queue (controlled
+    // delay) does the queueing, so the headroom is given only while latency is within the buffer:
+    // it speeds up the search for capacity, and the limit settles where latency is minRTT × (1 + buffer).
+    let target = gradient >= 1 ? scaled + Math.sqrt(scaled) : scaled;
     // Gradient2's guard: a limit the traffic never came near says nothing about capacity, so do not grow it.
     if (target > this.limitValue && this.windowMaxInFlight < this.limitValue / 2) target = this.limitValue;
     const smoothed = (1 - this.settings.smoothing) * this.limitValue + this.settings.smoothing * target;

@@ -1,11 +1,13 @@
 /**
  * Admission in front of the app: requests in flight against a limit (fixed, or the gradient
- * controller's), a bounded FIFO queue with a maximum wait, shadow mode (count would-be sheds, shed
- * nothing) and priority paths that bypass it all. The data path asks `acquire()` after the
- * breaker and before touching the app, and settles the returned permit once.
+ * controller's), a bounded queue with a controlled delay and adaptive LIFO (controlled-delay.ts),
+ * shadow mode (count would-be sheds, shed nothing) and priority paths that bypass it all. The data
+ * path asks `acquire()` after the breaker and before touching the app, and settles the permit once.
  */
+import { ControlledDelay, type QueueOrder } from './controlled-delay.js';
 import { GradientController, type GradientSettings } from './gradient.js';
-import { WaitQueue, type QueuedWaiter } from './wait-queue.js';
+import { TimerLateness, type SchedulingDelaySource } from './scheduling-delay.js';
+import { WaitQueue, type QueuedWaiter, type Taken } from './wait-queue.js';
 
 export type OverloadMode = 'off' | 'shadow' | 'enforce';
 
@@ -14,7 +16,12 @@ export interface LimiterSettings {
   /** A fixed limit, or 'adaptive' for the gradient controller. */
   readonly limit: number | 'adaptive';
   readonly queueSize: number;
+  /** The long wait: while the queue does not stand. */
   readonly queueTimeoutMs: number;
+  /** The short wait: while the queue stands. */
+  readonly queueTargetMs: number;
+  readonly queueIntervalMs: number;
+  readonly queueOrder: QueueOrder;
   /** Exact request paths (query ignored); an entry ending in '/' matches the paths under it. */
   readonly priorityPaths: readonly string[];
   readonly gradient: GradientSettings;
@@ -22,12 +29,22 @@ export interface LimiterSettings {
 
 /** What the limiter reports; the metrics registry reads the gauges when scraped. */
 export interface LimiterEvents {
-  shed(mode: 'enforce' | 'shadow'): void;
+  shed(mode: 'enforce' | 'shadow', cause: ShedCause): void;
   queueWait(seconds: number): void;
 }
 
+/**
+ * Why a request was shed: `limit` (the limit was reached and there is no queue), `queue-full`,
+ * `queue-timeout` (it waited as long as the queue allows), `circuit-open` (granted a slot after
+ * waiting, it found the circuit opened meanwhile).
+ */
+export const SHED_CAUSES = ['limit', 'queue-full', 'queue-timeout', 'circuit-open'] as const;
+export type ShedCause = (typeof SHED_CAUSES)[number];
+
 /** An admitted request's hold on a slot. */
 export interface Permit {
+  /** The request goes to the app now: its round trip starts here, not at the grant. */
+  sending(): void;
   /** The app's response head arrived (or the response timed out): one RTT sample. */
   responded(): void;
   /** The exchange is over; frees the slot. Idempotent. */
@@ -46,19 +63,27 @@ export interface LimiterState {
   readonly inFlight: number;
   readonly queued: number;
   readonly shed: { readonly enforce: number; readonly shadow: number };
+  readonly shedByCause: Readonly<Record<ShedCause, number>>;
+  readonly queue: { readonly standing: boolean; readonly standingSeconds: number; readonly lifoSwitches: number };
+  /** The sidecar's own scheduling delay taken out of latency samples, ms. */
+  readonly schedulingDelayMs: number;
   readonly adaptive?: ReturnType<GradientController['snapshot']>;
 }
 
 /** The permit of a request the limiter does not count (mode off, priority paths, tunnels). */
-export const NO_PERMIT: Permit = Object.freeze({ responded: () => undefined, release: () => undefined });
+export const NO_PERMIT: Permit = Object.freeze({ sending: () => undefined, responded: () => undefined, release: () => undefined });
 
 class CountedPermit implements Permit {
-  private readonly startedAt: number;
+  private startedAt: number;
   private done = false;
   private sampled = false;
 
   constructor(private readonly limiter: ConcurrencyLimiter, private readonly inFlightAtStart: number) {
-    this.startedAt = performance.now();
+    this.startedAt = limiter.now();
+  }
+
+  sending(): void {
+    this.startedAt = this.limiter.now();
   }
 
   responded(): void {
@@ -79,19 +104,36 @@ function pathOf(url: string): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+export interface LimiterOptions {
+  /** Milliseconds; performance.now() unless a test simulates time. */
+  readonly clock?: () => number;
+  readonly schedulingDelay?: SchedulingDelaySource;
+}
+
+function delaySettings(settings: LimiterSettings) {
+  return { targetMs: settings.queueTargetMs, intervalMs: settings.queueIntervalMs, timeoutMs: settings.queueTimeoutMs, order: settings.queueOrder };
+}
+
 export class ConcurrencyLimiter {
   private settings: LimiterSettings;
   private controller: GradientController | undefined;
   private inFlight = 0;
+  private readonly delay: ControlledDelay;
   private readonly queue: WaitQueue<Permit>;
   private readonly sheds = { enforce: 0, shadow: 0 };
+  private readonly shedByCause: Record<ShedCause, number> = { limit: 0, 'queue-full': 0, 'queue-timeout': 0, 'circuit-open': 0 };
   private exactPriority: ReadonlySet<string> = new Set();
   private prefixPriority: readonly string[] = [];
   private pumping = false;
+  readonly now: () => number;
+  private readonly schedulingDelay: SchedulingDelaySource;
 
-  constructor(settings: LimiterSettings, private readonly events: LimiterEvents) {
+  constructor(settings: LimiterSettings, private readonly events: LimiterEvents, options: LimiterOptions = {}) {
     this.settings = settings;
-    this.queue = new WaitQueue<Permit>((waiter, waitedMs) => this.expire(waiter, waitedMs));
+    this.now = options.clock ?? (() => performance.now());
+    this.schedulingDelay = options.schedulingDelay ?? new TimerLateness(() => this.inFlight > 0);
+    this.delay = new ControlledDelay(delaySettings(settings));
+    this.queue = new WaitQueue<Permit>(this.delay, (taken) => this.expire(taken), this.now);
     this.configure(settings);
   }
 
@@ -101,14 +143,16 @@ export class ConcurrencyLimiter {
     this.settings = settings;
     if (settings.limit !== 'adaptive') this.controller = undefined;
     else if (this.controller === undefined || JSON.stringify(previous.gradient) !== JSON.stringify(settings.gradient)) {
-      this.controller = new GradientController(settings.gradient, performance.now());
+      this.controller = new GradientController(settings.gradient, this.now());
     }
+    if (this.controller === undefined || settings.mode === 'off') this.schedulingDelay.stop();
     this.exactPriority = new Set(settings.priorityPaths.filter((path) => !path.endsWith('/')));
     this.prefixPriority = settings.priorityPaths.filter((path) => path.endsWith('/'));
-    this.queue.setTimeout(settings.queueTimeoutMs);
+    this.delay.configure(delaySettings(settings));
+    this.queue.expire(true);
     if (settings.mode !== 'enforce') this.queue.grantAll(() => this.take());
     this.pump(); // a higher limit first: waiters it admits are not shed by a smaller queue
-    this.queue.shrinkTo(settings.queueSize, (waiter) => this.shedQueued(waiter));
+    this.queue.shrinkTo(settings.queueSize, (waiter) => this.shedQueued(waiter, 'queue-full'));
   }
 
   limit(): number {
@@ -118,14 +162,22 @@ export class ConcurrencyLimiter {
 
   acquire(url: string): Admission {
     const { mode } = this.settings;
-    if (mode === 'off' || this.isPriority(url)) return NO_PERMIT;
-    if (this.inFlight < this.limit() && this.queue.length === 0) return this.take();
-    if (mode === 'shadow') {
-      if (this.inFlight >= this.limit() + this.settings.queueSize) this.countShed('shadow');
+    if (this.isPriority(url)) return NO_PERMIT;
+    // Counted even while off, so a switch to enforce knows what is already at the app.
+    if (mode === 'off') return this.take();
+    if (this.queue.length > 0) this.queue.expire(); // not only when its timer runs: a busy loop runs it late
+    if (this.inFlight < this.limit() && this.queue.length === 0) {
+      this.delay.arrivedToRoom(this.now());
       return this.take();
     }
+    const fullCause: ShedCause = this.settings.queueSize === 0 ? 'limit' : 'queue-full';
+    if (mode === 'shadow') {
+      if (this.inFlight >= this.limit() + this.settings.queueSize) this.countShed('shadow', fullCause);
+      return this.take();
+    }
+    if (this.settings.queueSize > 0) this.delay.arrivedToFull(this.now()); // no queue, nothing to stand
     if (this.queue.length < this.settings.queueSize) return 'wait';
-    this.countShed('enforce');
+    this.countShed('enforce', fullCause);
     return 'shed';
   }
 
@@ -139,27 +191,44 @@ export class ConcurrencyLimiter {
     this.queue.remove(waiter);
   }
 
+  /** A granted request that could not go to the app after all (the circuit opened while it waited). */
+  shedGranted(permit: Permit): void {
+    permit.release();
+    this.countShed('enforce', 'circuit-open');
+  }
+
   state(): LimiterState {
+    const now = this.now();
     return {
       mode: this.settings.mode,
       limit: this.settings.mode === 'off' ? 0 : this.limit(),
       inFlight: this.inFlight,
       queued: this.queue.length,
       shed: { ...this.sheds },
+      shedByCause: { ...this.shedByCause },
+      queue: { standing: this.delay.standing(now), standingSeconds: this.delay.standingSeconds(now), lifoSwitches: this.delay.lifoSwitches() },
+      schedulingDelayMs: this.schedulingDelay.estimateMs(),
       ...(this.controller === undefined ? {} : { adaptive: this.controller.snapshot() }),
     };
   }
 
-  /** Sheds everything still queued and stops the queue's timer. */
+  /** Sheds everything still queued and stops the queue's and the delay meter's timers. */
   close(): void {
-    this.queue.clear((waiter) => this.shedQueued(waiter));
+    this.schedulingDelay.stop();
+    this.queue.clear((waiter) => this.shedQueued(waiter, 'queue-full'));
   }
 
   /** @internal — from a permit. */
   sample(startedAt: number, inFlightAtStart: number): void {
-    if (this.controller === undefined) return;
+    if (this.controller === undefined || this.settings.mode === 'off') return;
     const before = this.controller.limit();
-    this.controller.sample(startedAt, performance.now(), inFlightAtStart);
+    // The sidecar's own delay in reading the answer is not the app's latency; an estimate, so never
+    // taken below the app's unloaded latency (an over-estimate must not read as an idle app).
+    const now = this.now();
+    const rtt = now - startedAt;
+    const minRtt = this.controller.snapshot().minRttMs ?? 0;
+    const answeredAt = startedAt + Math.max(Math.min(rtt, minRtt), rtt - this.schedulingDelay.estimateMs());
+    this.controller.sample(startedAt, answeredAt, inFlightAtStart);
     if (this.controller.limit() > before) this.pump();
   }
 
@@ -170,6 +239,7 @@ export class ConcurrencyLimiter {
   }
 
   private take(): Permit {
+    if (this.controller !== undefined && this.settings.mode !== 'off') this.schedulingDelay.start();
     this.inFlight += 1;
     return new CountedPermit(this, this.inFlight);
   }
@@ -178,8 +248,9 @@ export class ConcurrencyLimiter {
     if (this.pumping) return; // a grant that releases at once re-enters here; the loop below continues
     this.pumping = true;
     try {
+      if (this.queue.length > 0) this.queue.expire();
       while (this.queue.length > 0 && this.inFlight < this.limit()) {
-        const { waiter, waitedMs } = this.queue.shift() as { waiter: Waiter; waitedMs: number };
+        const { waiter, waitedMs } = this.queue.take(this.delay.servesNewest(this.now())) as Taken<Permit>;
         this.events.queueWait(waitedMs / 1000);
         waiter.granted(this.take());
       }
@@ -188,19 +259,20 @@ export class ConcurrencyLimiter {
     }
   }
 
-  private expire(waiter: Waiter, waitedMs: number): void {
+  private expire({ waiter, waitedMs }: Taken<Permit>): void {
     this.events.queueWait(waitedMs / 1000);
-    this.shedQueued(waiter);
+    this.shedQueued(waiter, 'queue-timeout');
   }
 
-  private shedQueued(waiter: Waiter): void {
-    this.countShed('enforce');
+  private shedQueued(waiter: Waiter, cause: ShedCause): void {
+    this.countShed('enforce', cause);
     waiter.shed();
   }
 
-  private countShed(mode: 'enforce' | 'shadow'): void {
+  private countShed(mode: 'enforce' | 'shadow', cause: ShedCause): void {
     this.sheds[mode] += 1;
-    this.events.shed(mode);
+    this.shedByCause[cause] += 1;
+    this.events.shed(mode, cause);
   }
 
   private isPriority(url: string): boolean {

@@ -7,10 +7,13 @@ import type { LimiterSettings } from './limiter.js';
 export function limiterSettings(overload: Readonly<OverloadSettings>): LimiterSettings {
   const { minLimit, maxLimit, smoothing, minRttInterval } = overload.adaptive;
   return {
-    mode: overload.mode,
+    mode: overload.mode === false ? 'off' : overload.mode,
     limit: overload.limit,
     queueSize: overload.queue.size,
     queueTimeoutMs: parseDuration(overload.queue.timeout),
+    queueTargetMs: parseDuration(overload.queue.target),
+    queueIntervalMs: parseDuration(overload.queue.interval),
+    queueOrder: overload.queue.order,
     priorityPaths: overload.priorityPaths,
     gradient: {
       ...DEFAULT_GRADIENT_SETTINGS,

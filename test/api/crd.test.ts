@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateCrd } from '../../api/crd.js';
+import { validate, type FieldProblem } from '../support/apiserver/validation.js';
 
 type Schema = { [key: string]: unknown; properties?: Record<string, Schema>; items?: Schema };
 
@@ -17,6 +18,7 @@ describe('generateCrd', () => {
   it('is a structural schema: every node typed, no keywords the API server forbids', () => {
     walk(root, (node, path) => {
       if (node['x-kubernetes-int-or-string'] === true) return; // checked below
+      if (path === '.spec.overload.mode') return; // untyped on purpose, checked below
       expect({ path, type: node.type }).toEqual({ path, type: expect.any(String) });
       for (const forbidden of ['anyOf', 'const', 'patternProperties', 'uniqueItems', '$id']) {
         expect({ path, has: forbidden in node }).toEqual({ path, has: false });
@@ -33,14 +35,35 @@ describe('generateCrd', () => {
     expect(spec.properties!.timeouts).toMatchObject({ default: {} });
   });
 
-  it('renders a union of a literal and an integer as int-or-string, the only anyOf Kubernetes allows', () => {
+  it('renders a union of a literal and an integer as int-or-string, in the allOf shape kube-apiserver accepts as structural', () => {
+    // kube-apiserver refuses `type` under anyOf unless anyOf is exactly [{type: integer}, {type: string}]
+    // (or that as allOf's first member): test/api/crd-real-apiserver.test.ts sends the CRD to it.
     const limit = root.properties!.spec!.properties!.overload!.properties!.limit!;
     expect(limit).toEqual({
       'x-kubernetes-int-or-string': true,
-      anyOf: [{ type: 'integer', minimum: 1, maximum: 100_000 }, { type: 'string', enum: ['adaptive'] }],
+      allOf: [{ anyOf: [{ type: 'integer' }, { type: 'string' }] }, { minimum: 1, maximum: 100_000, pattern: '^(adaptive)$' }],
       default: 'adaptive',
       description: expect.any(String),
     });
+  });
+
+  it("renders overload.mode untyped, so the API server takes a bare YAML 1.1 `off` (false), and enumerates what it takes", () => {
+    const mode = root.properties!.spec!.properties!.overload!.properties!.mode!;
+    expect(mode).toEqual({
+      'x-kubernetes-preserve-unknown-fields': true,
+      enum: ['off', 'shadow', 'enforce', false],
+      default: 'off',
+      description: expect.any(String),
+    });
+    // As the API server's structural validation reads it.
+    const problems = (value: unknown) => {
+      const found: FieldProblem[] = [];
+      validate(mode, value, 'spec.overload.mode', found);
+      return found.map((problem) => problem.message);
+    };
+    for (const value of ['off', 'enforce', false]) expect(problems(value)).toEqual([]);
+    expect(problems('on')).toEqual([expect.stringContaining('Unsupported value: "on"')]);
+    expect(problems(true)).toEqual([expect.stringContaining('Unsupported value: true')]);
   });
 
   it('does not require fields that have defaults', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { parse as parseYaml } from 'yaml';
 import { validatePolicySpec, validateSidecarConfig, defaultSidecarConfig } from '../../api/validate.js';
 
 describe('validatePolicySpec', () => {
@@ -23,7 +24,7 @@ describe('validatePolicySpec', () => {
       overload: {
         mode: 'off',
         limit: 'adaptive',
-        queue: { size: 100, timeout: '250ms' },
+        queue: { size: 100, timeout: '250ms', target: '5ms', interval: '100ms', order: 'adaptive-lifo' },
         adaptive: { minLimit: 3, maxLimit: 1000, smoothing: 0.2, minRttInterval: '60s' },
         priorityPaths: ['/healthz', '/readyz', '/livez'],
       },
@@ -137,6 +138,30 @@ describe('validatePolicySpec: overload', () => {
       'spec.overload.queue.timeout: must be longer than 0 when overload.queue.size is above 0 (set size: 0 to shed at once)',
     ]);
     expect(validatePolicySpec({ overload: { queue: { size: 0, timeout: '0' } } }).ok).toBe(true);
+  });
+
+  it('checks the controlled-delay fields of the queue', () => {
+    const problems = (queue: object) => {
+      const result = validatePolicySpec({ overload: { queue } });
+      return result.ok ? [] : result.problems;
+    };
+    expect(problems({ target: '300ms' })).toEqual(['spec.overload.queue.target: 300ms is longer than overload.queue.timeout (250ms)']);
+    expect(problems({ target: '0' })).toEqual(['spec.overload.queue.target: must be longer than 0']);
+    expect(problems({ interval: '0s' })).toEqual(['spec.overload.queue.interval: must be longer than 0']);
+    expect(problems({ interval: 'often' })).toEqual(['spec.overload.queue.interval: "often" is not a duration (e.g. 250ms, 1s, 2m)']);
+    expect(problems({ order: 'lifo' })).toEqual(['spec.overload.queue.order: "lifo" is not one of "adaptive-lifo", "fifo"']);
+    expect(problems({ target: '250ms', interval: '1s', order: 'fifo' })).toEqual([]);
+  });
+
+  it("reads a bare YAML 1.1 `mode: off` (kubectl's and Helm's false) as off", () => {
+    // What sigs.k8s.io/yaml and Helm make of a policy written without quotes.
+    const spec = parseYaml('overload:\n  mode: off\n', { version: '1.1' }) as { overload: { mode: unknown } };
+    expect(spec.overload.mode).toBe(false);
+    const result = validatePolicySpec(spec);
+    expect(result.ok && result.value.overload.mode).toBe('off');
+    expect(validatePolicySpec({ overload: { mode: true } }).ok).toBe(false);
+    const config = validateSidecarConfig(parseYaml('overload: { mode: off, limit: 5 }', { version: '1.1' }));
+    expect(config.ok && config.value.overload.mode).toBe('off');
   });
 });
 

@@ -16,14 +16,15 @@ async function startWebhook(certificate: ServingCertificate): Promise<RecordingW
   const server: Server = createServer({ key: certificate.keyPem, cert: certificate.certPem }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
+    const answer = async (): Promise<void> => {
       const review = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       webhook.reviews!.push({ ...review, path: req.url });
       const response = await webhook.respond!(review.request);
       if (res.destroyed) return;
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
-    });
+    };
+    req.on('end', () => void answer());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   webhook.port = (server.address() as AddressInfo).port;

@@ -1,10 +1,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- kubectl -o json comes back as untyped JSON */
 /**
- * The real `helm install|upgrade|rollback|uninstall` (Helm 4) and kubectl v1.35 against the test
- * API server, as a user runs them (docs/install.md, docs/e2e.md). The test plays what a cluster
- * does besides the API server: the operator runs from the built code exactly as the chart's
- * Deployment says (as its ServiceAccount), the webhook Service is routed to it, and the
- * Deployment controller's status is written so `--wait` sees the operator available.
+ * The real `helm install|upgrade|rollback|uninstall` (Helm 4) and kubectl v1.35 on a real control
+ * plane of this suite's own (the upgrade changes the CRD every other suite reads), as a user runs
+ * them (docs/install.md, docs/e2e.md). `--wait` waits for real: the Deployment controller, the
+ * scheduler and kwok's kubelet make the operator's pod Ready. The operator itself runs from the
+ * built code exactly as the chart's Deployment says, as its ServiceAccount (a token the apiserver
+ * issued), and the test plays kube-proxy for the webhook Service, whose ClusterIP is a loopback
+ * address on this cluster: the apiserver calls the `service:` reference and verifies the
+ * certificate the operator bootstrapped. The client-side apply variant stays on the test API server.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,46 +16,50 @@ import { join } from 'node:path';
 import { chartDir, type K8sObject } from '../support/helm.js';
 import { eventually } from '../support/cli.js';
 import { startOperatorFromChart, type RunningOperator } from '../support/cluster-stand-in.js';
-import { startClientSession, type ClientSession } from '../support/client-session.js';
-import { startDeploymentStatusWriter, type StatusWriter } from '../support/deployment-status.js';
+import { startClientSession, startToolRunner, type ToolRunner } from '../support/client-session.js';
+import { privateCluster } from '../support/cluster.js';
+import { serviceAccountKubeconfig } from '../support/cluster-objects.js';
+import { proxyService, type ServiceProxy } from '../support/service-proxy.js';
 
 const NAMESPACE = 'badgateway-system';
-let session: ClientSession | undefined;
+let cluster: Awaited<ReturnType<typeof privateCluster>> | undefined;
+let tools: ToolRunner | undefined;
 let operator: RunningOperator | undefined;
-let statusWriter: StatusWriter | undefined;
+let proxy: ServiceProxy | undefined;
 let workDir: string | undefined;
 
 afterAll(async () => {
   operator?.stop();
-  statusWriter?.close();
-  await session?.close();
+  await proxy?.close();
+  await tools?.close();
+  await cluster?.stop();
   if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
-});
+}, 60_000);
 
-describe('helm lifecycle on the test API server', () => {
-  it('installs with --wait, runs the example, upgrades (values and CRD), rolls back and uninstalls', async () => {
-    session = await startClientSession({ strictNamespaces: true });
-    const current = session;
+describe('helm lifecycle', () => {
+  it('installs with --wait on a real control plane, runs the example, upgrades (values and CRD), rolls back and uninstalls', async () => {
+    cluster = await privateCluster();
+    const live = cluster;
+    tools = startToolRunner(cluster.kubeconfigPath);
+    const current = tools;
     const json = async (...args: string[]): Promise<any> => JSON.parse(await current.kubectlOk([...args, '-o', 'json']));
-    statusWriter = startDeploymentStatusWriter(current.server, NAMESPACE);
 
-    // --- install: helm waits until the operator Deployment is available, which needs a running operator.
-    const install = current.helmOk(['install', 'badgateway', chartDir, '-n', NAMESPACE, '--create-namespace', '--wait', '--timeout', '90s']);
-    let deployment: K8sObject | undefined;
-    await eventually(async () => {
-      const run = await current.kubectl(['-n', NAMESPACE, 'get', 'deployment', '-o', 'json']);
-      deployment = run.code === 0 ? (JSON.parse(run.stdout).items as K8sObject[])[0] : undefined;
-      return deployment !== undefined;
-    }, 60_000, 'the chart Deployment');
-    const operatorDeployment = deployment as K8sObject & { spec: { template: { spec: { serviceAccountName: string } } } };
-    operator = await startOperatorFromChart(operatorDeployment, current.server.serviceAccountKubeconfig(NAMESPACE, operatorDeployment.spec.template.spec.serviceAccountName), 'badgateway-0');
-    const webhook = await json('get', 'mutatingwebhookconfiguration');
+    // --- install: helm waits until the operator Deployment is available; kwok runs its pod.
+    expect(await current.helmOk(['install', 'badgateway', chartDir, '-n', NAMESPACE, '--create-namespace', '--wait', '--timeout', '120s'])).toMatch(/STATUS: deployed/);
+    const operatorDeployment = (await json('-n', NAMESPACE, 'get', 'deployment')).items[0] as K8sObject & { spec: { template: { spec: { serviceAccountName: string } } }; status: any };
+    const replicas = (operatorDeployment.spec as any).replicas as number;
+    expect(operatorDeployment.status).toMatchObject({ readyReplicas: replicas, availableReplicas: replicas });
+    const pods = (await json('-n', NAMESPACE, 'get', 'pods')).items;
+    expect(pods.map((pod: any) => pod.spec.nodeName)).toEqual(Array(replicas).fill(expect.stringMatching(/^kwok-node-/)));
+    const token = await serviceAccountKubeconfig(live, NAMESPACE, operatorDeployment.spec.template.spec.serviceAccountName);
+    operator = await startOperatorFromChart(operatorDeployment, token, 'badgateway-0');
+    const webhook = await json('get', 'mutatingwebhookconfiguration', '-l', 'app.kubernetes.io/name=badgateway');
     const { service } = webhook.items[0].webhooks[0].clientConfig;
-    current.server.routeService(service.namespace, service.name, operator.webhookPort);
-    expect(await install).toMatch(/STATUS: deployed/);
+    proxy = await proxyService(live, service.namespace, service.name, operator.webhookPort);
     expect((await json('-n', NAMESPACE, 'get', 'secret', '-l', 'owner=helm')).items.map((item: any) => item.metadata.name)).toEqual(['sh.helm.release.v1.badgateway.v1']);
     const running = operator;
     await eventually(() => /webhook listening/.test(running.output()), 30_000, () => `webhook listening (${running.output().slice(-300)})`);
+    await eventually(async () => (await json('get', 'mutatingwebhookconfiguration', webhook.items[0].metadata.name)).webhooks[0].clientConfig.caBundle !== undefined, 30_000, 'the caBundle patched in');
 
     // --- the example, as the chart's NOTES and the example file say.
     await current.kubectlOk(['create', 'namespace', 'shop']);
@@ -92,7 +99,9 @@ describe('helm lifecycle on the test API server', () => {
 
     // --- uninstall: the release's objects go; what is kept on purpose stays.
     await current.helmOk(['uninstall', 'badgateway', '-n', NAMESPACE, '--wait']);
-    expect((await json('-n', NAMESPACE, 'get', 'deployment,serviceaccount,service,role,rolebinding,poddisruptionbudget')).items).toEqual([]);
+    const left = (await json('-n', NAMESPACE, 'get', 'deployment,serviceaccount,service,role,rolebinding,poddisruptionbudget')).items;
+    // Every namespace has the ServiceAccount `default`, made by the ServiceAccount controller, not Helm.
+    expect(left.map((item: any) => `${item.kind}/${item.metadata.name}`)).toEqual(['ServiceAccount/default']);
     // Helm's release records are gone; the webhook certificate the operator made itself is not Helm's to delete.
     expect((await json('-n', NAMESPACE, 'get', 'secret')).items.map((secret: any) => secret.metadata.name)).toEqual(['badgateway-webhook-tls']);
     expect((await json('get', 'mutatingwebhookconfiguration')).items).toEqual([]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROXY_ERROR_TYPES, REASONS } from '../../sidecar/errors.js';
+import { PROXY_ERROR_TYPES, REASONS } from '../../sidecar/core/failures.js';
 import { repoRoot } from '../support/cli.js';
 
 const doc = readFileSync(join(repoRoot, 'docs', 'errors.md'), 'utf8');

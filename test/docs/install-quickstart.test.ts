@@ -1,18 +1,22 @@
 /**
  * docs/install.md's quickstart, executed: every command of its `## Quickstart` section, as written
- * and in order, with the real helm and kubectl against the test API server. The test plays only
- * what a cluster does besides the API server: once the chart is installed, the operator runs from
- * the built code exactly as the chart's Deployment says (as its ServiceAccount), and the webhook
- * Service is routed to it. If the docs change, this runs the new commands; if they stop working,
- * this fails.
+ * and in order, with the real helm and kubectl against a real control plane of the test's own
+ * (kube-apiserver, controllers, scheduler, kwok nodes: the names in the docs are fixed, so no other
+ * suite shares it). The test plays only what kwok cannot: once the chart is installed, the operator
+ * runs from the built code exactly as the chart's Deployment says (as its ServiceAccount, with a
+ * token the apiserver issued), and the test plays kube-proxy for the webhook Service. If the docs
+ * change, this runs the new commands; if they stop working, this fails.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, repoRoot } from '../support/cli.js';
-import { startClientSession, type ClientSession, type Run } from '../support/client-session.js';
+import { startToolRunner, type Run, type ToolRunner } from '../support/client-session.js';
 import { startOperatorFromChart, type RunningOperator } from '../support/cluster-stand-in.js';
+import { privateCluster, type Cluster } from '../support/cluster.js';
+import { serviceAccountKubeconfig } from '../support/cluster-objects.js';
 import type { K8sObject } from '../support/helm.js';
+import { proxyService, type ServiceProxy } from '../support/service-proxy.js';
 
 /** The `sh` blocks of the section, one command per line (comments and blank lines dropped). */
 export function quickstartCommands(markdown: string): string[] {
@@ -48,22 +52,27 @@ export function shellWords(command: string): string[] {
 }
 
 const NAMESPACE = 'badgateway-system';
-let session: ClientSession | undefined;
+let cluster: Awaited<ReturnType<typeof privateCluster>> | undefined;
+let session: ToolRunner | undefined;
 let operator: RunningOperator | undefined;
+let proxy: ServiceProxy | undefined;
 
 afterAll(async () => {
   operator?.stop();
+  await proxy?.close();
   await session?.close();
-});
+  await cluster?.stop();
+}, 60_000);
 
-/** After `helm install`: what the cluster would do — run the operator pod and route the webhook Service to it. */
-async function startOperatorPod(current: ClientSession): Promise<RunningOperator> {
+/** After `helm install`: what kwok cannot do — run the operator's process, and play kube-proxy for its webhook Service. */
+async function startOperatorPod(live: Cluster, current: ToolRunner): Promise<RunningOperator> {
   const deployments = JSON.parse(await current.kubectlOk(['-n', NAMESPACE, 'get', 'deployment', '-o', 'json'])).items as K8sObject[];
   const deployment = deployments[0] as K8sObject & { spec: { template: { spec: { serviceAccountName: string } } } };
-  const running = await startOperatorFromChart(deployment, current.server.serviceAccountKubeconfig(NAMESPACE, deployment.spec.template.spec.serviceAccountName), 'badgateway-0');
+  const token = await serviceAccountKubeconfig(live, NAMESPACE, deployment.spec.template.spec.serviceAccountName);
+  const running = await startOperatorFromChart(deployment, token, 'badgateway-0');
   const webhook = JSON.parse(await current.kubectlOk(['get', 'mutatingwebhookconfiguration', '-o', 'json'])).items[0];
   const { service } = webhook.webhooks[0].clientConfig;
-  current.server.routeService(service.namespace, service.name, running.webhookPort);
+  proxy = await proxyService(live, service.namespace, service.name, running.webhookPort);
   await eventually(() => /webhook listening/.test(running.output()), 30_000, () => `webhook listening (${running.output().slice(-300)})`);
   await eventually(async () => {
     const configuration = JSON.parse(await current.kubectlOk(['get', 'mutatingwebhookconfiguration', '-o', 'json'])).items[0];
@@ -90,8 +99,10 @@ describe('docs/install.md quickstart', () => {
     expect(commands.filter((command) => chartCommands.includes(command))).toEqual(chartCommands);
   });
 
-  it('runs as written against the test API server with the operator running', async () => {
-    session = await startClientSession({ strictNamespaces: true });
+  it('runs as written against a real control plane with the operator running', async () => {
+    cluster = await privateCluster();
+    const live = cluster;
+    session = startToolRunner(cluster.kubeconfigPath);
     const current = session;
     const outputs: Array<{ command: string; run: Run }> = [];
     for (const command of commands) {
@@ -99,7 +110,7 @@ describe('docs/install.md quickstart', () => {
       const run = binary === 'helm' ? await current.helm(args) : await current.kubectl(args);
       outputs.push({ command, run });
       expect({ command, code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ command, code: 0, stderr: '' });
-      if (binary === 'helm' && args[0] === 'install') operator = await startOperatorPod(current);
+      if (binary === 'helm' && args[0] === 'install') operator = await startOperatorPod(live, current);
     }
 
     // What the docs say the user sees.

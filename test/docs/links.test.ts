@@ -6,6 +6,8 @@ import { repoRoot } from '../support/cli.js';
 
 const documents = [
   'README.md',
+  'ARCHITECTURE.md',
+  'CONTRIBUTING.md',
   join('charts', 'badgateway', 'README.md'),
   ...readdirSync(join(repoRoot, 'docs')).filter((name) => name.endsWith('.md')).map((name) => join('docs', name)),
 ];

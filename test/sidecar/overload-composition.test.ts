@@ -26,15 +26,17 @@ describe('overload and the breaker compose', () => {
 
   it('sheds never enter the breaker window: neither as failures nor as successes that dilute them', async () => {
     const upstream = await fixtures.upstream();
-    upstream.mode = { kind: 'slow', delayMs: 400 };
-    const sidecar = await fixtures.sidecar(upstream.url, { ...breaker, overload: { mode: 'enforce', limit: 1, queue: { size: 0 } } });
-    // One slow request holds the only slot while ten are shed. Counted as failures, they would
+    let release = (): void => undefined;
+    upstream.mode = { kind: 'held', until: new Promise<void>((resolve) => { release = resolve; }) };
+    const sidecar = await fixtures.sidecar(upstream.url, { ...breaker, circuitBreaker: { ...breaker.circuitBreaker, resetTimeout: '60s' }, timeouts: { response: '60s' }, overload: { mode: 'enforce', limit: 1, queue: { size: 0 } } });
+    // One held request keeps the only slot while ten are shed. Counted as failures, they would
     // trip the breaker now; counted as successes, they would keep the four failures below from
     // reaching 50 % of the window (4 of 15).
     const held = fetchText(sidecar.url);
     await until(() => upstream.seen.length === 1, 'one request at the app');
     for (let index = 0; index < 10; index += 1) expect((await fetchText(sidecar.url)).status).toBe(503);
     expect(sidecar.proxy.breakerState()).toBe('closed');
+    release();
     expect((await held).status).toBe(200);
     upstream.mode = { kind: 'status', status: 503 };
     for (let index = 0; index < 4; index += 1) await fetchText(sidecar.url);

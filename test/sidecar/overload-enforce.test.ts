@@ -89,6 +89,7 @@ describe('overload: the queue', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(95);
     expect(app.seen).not.toContain('/waited');
     expect(sidecar.metrics.queueWaits[0]).toBeGreaterThanOrEqual(0.095);
+    expect(sidecar.metrics.shedCauses).toEqual(['queue-timeout']);
     app.release();
     await held;
     expect(sidecar.proxy.overloadState()).toMatchObject({ inFlight: 0, queued: 0 });

@@ -1,7 +1,8 @@
 /**
  * The real kubectl and helm binaries against a fresh test API server (through its HTTPS front:
- * client-go sends bearer tokens over TLS only), each session with its own HOME and caches so no
- * discovery or OpenAPI cache leaks between servers. `close()` kills what is still running.
+ * client-go sends bearer tokens over TLS only) or the real cluster (`startToolRunner` with its
+ * kubeconfig), each with its own HOME and caches so no discovery or OpenAPI cache leaks between
+ * servers. `close()` kills what is still running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,9 +15,8 @@ import { helmPath, kubectlPath } from './tools.js';
 
 export interface Run { code: number | null; stdout: string; stderr: string }
 
-export interface ClientSession {
-  server: TestApiServer;
-  front: TlsFront;
+/** kubectl and helm with their own HOME and caches, against one kubeconfig. */
+export interface ToolRunner {
   home: string;
   kubectl(args: string[], input?: string): Promise<Run>;
   /** kubectl that must exit 0; resolves to its stdout. */
@@ -26,13 +26,16 @@ export interface ClientSession {
   close(): Promise<void>;
 }
 
-export async function startClientSession(options: TestApiServerOptions = { strictNamespaces: true }): Promise<ClientSession> {
-  const server = await startTestApiServer(options);
-  const front = await startTlsFront(server);
+export interface ClientSession extends ToolRunner {
+  server: TestApiServer;
+  front: TlsFront;
+}
+
+export function startToolRunner(kubeconfigPath: string): ToolRunner {
   const home = mkdtempSync(join(tmpdir(), 'client-session-'));
   const running = new Set<ChildProcess>();
   const env = {
-    PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: front.kubeconfigPath,
+    PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: kubeconfigPath,
     HELM_CACHE_HOME: join(home, 'helm-cache'), HELM_CONFIG_HOME: join(home, 'helm-config'), HELM_DATA_HOME: join(home, 'helm-data'),
   };
   const run = (binary: string, args: string[], input = ''): Promise<Run> => new Promise((resolve, reject) => {
@@ -57,8 +60,6 @@ export async function startClientSession(options: TestApiServerOptions = { stric
   const kubectl = (args: string[], input?: string) => run(kubectlPath(), ['--cache-dir', join(home, 'cache'), ...args], input);
   const helm = (args: string[]) => run(helmPath(), args);
   return {
-    server,
-    front,
     home,
     kubectl,
     kubectlOk: (args, input) => ok('kubectl', kubectl(args, input), args),
@@ -66,9 +67,23 @@ export async function startClientSession(options: TestApiServerOptions = { stric
     helmOk: (args) => ok('helm', helm(args), args),
     close: async () => {
       for (const child of running) child.kill('SIGKILL');
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startClientSession(options: TestApiServerOptions = { strictNamespaces: true }): Promise<ClientSession> {
+  const server = await startTestApiServer(options);
+  const front = await startTlsFront(server);
+  const tools = startToolRunner(front.kubeconfigPath);
+  return {
+    ...tools,
+    server,
+    front,
+    close: async () => {
+      await tools.close();
       await front.close();
       await server.close();
-      rmSync(home, { recursive: true, force: true });
     },
   };
 }

@@ -13,6 +13,8 @@ export type UpstreamMode =
   | { kind: 'garbage' }
   | { kind: 'mid-body-failure' }
   | { kind: 'slow'; delayMs: number }
+  /** Answers 200 once `until` settles: a request held for exactly as long as the test needs. */
+  | { kind: 'held'; until: Promise<void> }
   | { kind: 'echo' };
 
 export interface SeenRequest {
@@ -100,6 +102,12 @@ export class FaultyUpstream {
           res.writeHead(200, { 'content-type': 'text/plain' });
           res.end('slow answer');
         }, mode.delayMs).unref();
+        return;
+      case 'held':
+        void mode.until.then(() => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('held answer');
+        });
         return;
       case 'echo':
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length) });

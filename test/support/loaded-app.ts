@@ -54,10 +54,13 @@ export class LoadedApp {
     return this;
   }
 
-  /** Answers every held request (200) and stops holding new ones. */
-  release(): void {
+  /** Answers every held request (200, or `status`) and stops holding new ones. */
+  release(status = 200): void {
     this.hold = false;
-    for (const res of this.held.splice(0)) res.end('released\n');
+    for (const res of this.held.splice(0)) {
+      res.statusCode = status;
+      res.end('released\n');
+    }
   }
 
   get heldCount(): number {

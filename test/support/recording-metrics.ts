@@ -1,4 +1,5 @@
 /** An in-memory SidecarMetrics, so tests can assert what the data path reported. */
+import type { ShedCause } from '../../sidecar/overload/limiter.js';
 import type { CircuitState, ClientConnectionErrorKind, OverloadGauges, Reason, SidecarMetrics } from '../../sidecar/contracts.js';
 
 export class RecordingMetrics implements SidecarMetrics {
@@ -13,8 +14,9 @@ export class RecordingMetrics implements SidecarMetrics {
   accessLogSkips: Reason[] = [];
   readonly clientConnectionErrors: ClientConnectionErrorKind[] = [];
   readonly sheds: ('enforce' | 'shadow')[] = [];
+  readonly shedCauses: ShedCause[] = [];
   readonly queueWaits: number[] = [];
-  overload: () => OverloadGauges = () => ({ limit: 0, inFlight: 0, queued: 0 });
+  overload: () => OverloadGauges = () => ({ limit: 0, inFlight: 0, queued: 0, queue: { standingSeconds: 0, lifoSwitches: 0 } });
 
   request(code: number, reason: Reason | ''): void {
     this.requests.push({ code, reason });
@@ -46,8 +48,9 @@ export class RecordingMetrics implements SidecarMetrics {
   accessLogSkipped(reason: Reason): void {
     this.accessLogSkips.push(reason);
   }
-  overloadShed(mode: 'enforce' | 'shadow'): void {
+  overloadShed(mode: 'enforce' | 'shadow', cause: ShedCause): void {
     this.sheds.push(mode);
+    this.shedCauses.push(cause);
   }
   overloadQueueWait(seconds: number): void {
     this.queueWaits.push(seconds);

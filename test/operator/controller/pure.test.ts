@@ -38,7 +38,7 @@ describe('renderPolicy', () => {
     expect(JSON.parse(result.json).overload).toEqual({
       mode: 'enforce',
       limit: 40,
-      queue: { size: 0, timeout: '250ms' },
+      queue: { size: 0, timeout: '250ms', target: '5ms', interval: '100ms', order: 'adaptive-lifo' },
       adaptive: { minLimit: 3, maxLimit: 1000, smoothing: 0.2, minRttInterval: '60s' },
       priorityPaths: ['/ping'],
     });

@@ -6,12 +6,14 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { silentLogger } from '../../../api/logger.js';
+import { API_GROUP, API_VERSION, POLICY_KIND, POLICY_PLURAL, configMapNameFor } from '../../../api/names.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../../operator/kube/clients.js';
 import { apiStatus } from '../../../operator/kube/errors.js';
 import { DEFAULT_INJECTION_SETTINGS } from '../../../operator/inject/settings.js';
 import { startWebhook, type RunningWebhook } from '../../../operator/webhook/index.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver/index.js';
 import { CASES } from '../../support/fixtures/deployments.js';
+import { installPolicyCrd } from '../../support/policy-crd.js';
 import { renderChart, type K8sObject } from '../../support/helm.js';
 
 const NAMESPACE = 'badgateway-system';
@@ -111,4 +113,17 @@ describe('injection through the API server', () => {
     const created = await clients.apps.createNamespacedDeployment({ namespace: NAMESPACE, body: ownNamespace });
     expect(containerNames(created)).toEqual({ init: [], main: ['web'] });
   });
+
+  it('decides with the policies it watches, not with an API list inside each review: a slow API server does not turn it to defaults', async () => {
+    const clients = await install();
+    await installPolicyCrd(server as TestApiServer);
+    const policy = { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: POLICY_KIND, metadata: { name: 'web-policy', namespace: 'shop' }, spec: { targetRef: { kind: 'Deployment', name: 'web' } } };
+    expect(await (server as TestApiServer).post(`/apis/${API_GROUP}/${API_VERSION}/namespaces/shop/${POLICY_PLURAL}`, policy)).toBe(201);
+    // The webhook's informer retries its first list each second until the CRD exists.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    (server as TestApiServer).faults.latency(1000);
+    const created = await clients.apps.createNamespacedDeployment({ namespace: 'shop', body: CASES['named-http-port']! });
+    const volumes = JSON.stringify(created.spec?.template.spec?.volumes ?? []);
+    expect(volumes).toContain(`"name":"${configMapNameFor('web-policy')}"`);
+  }, 30_000);
 });

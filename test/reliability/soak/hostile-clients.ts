@@ -69,7 +69,7 @@ export function playClient(port: number, script: ClientScript): Promise<Ending> 
     });
     socket.on('error', () => finish(received === '' ? 'reset' : statusOf(received)));
     socket.on('close', () => finish(received === '' ? 'empty' : statusOf(received)));
-    socket.on('connect', async () => {
+    const play = async (): Promise<void> => {
       for (const [index, piece] of script.pieces.entries()) {
         if (index > 0) await new Promise((wake) => setTimeout(wake, script.pauseMs ?? 0));
         if (socket.destroyed) return;
@@ -84,7 +84,8 @@ export function playClient(port: number, script: ClientScript): Promise<Ending> 
           resolve('client-reset');
         }, script.resetAfterMs);
       }
-    });
+    };
+    socket.on('connect', () => void play());
   });
 }
 

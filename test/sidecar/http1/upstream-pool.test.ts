@@ -8,6 +8,7 @@ import { request } from 'undici';
 import type { UpstreamConnection, UpstreamUser } from '../../../sidecar/http1/upstream-connection.js';
 import { HEAD_BODY } from '../../../sidecar/http1/llhttp.js';
 import { UpstreamPool } from '../../../sidecar/http1/upstream-pool.js';
+import { deadlinesOf } from '../../../sidecar/core/deadlines.js';
 import { sidecarConfig, startSidecar, type Harness } from '../../support/sidecar-harness.js';
 
 /**
@@ -147,7 +148,7 @@ describe('upstream pool', () => {
 
   it('a connection paused on its response\'s last piece (a slow client) reads again once pooled', async () => {
     app = new CountingApp(() => OK);
-    const pool = new UpstreamPool(new URL(await app.start()), sidecarConfig({}).timeouts, 16 * 1024);
+    const pool = new UpstreamPool(new URL(await app.start()), deadlinesOf(sidecarConfig({}).timeouts), 16 * 1024);
     /** One GET over `connection`; `pause` stops reading at every body piece, as the exchange does when its client backs up. */
     const exchange = (connection: UpstreamConnection, pause: boolean) => new Promise<string>((resolve) => {
       const user: UpstreamUser = {
@@ -160,7 +161,7 @@ describe('upstream pool', () => {
         onUpstreamDrain: () => undefined,
         onChunkParsed: () => undefined,
       };
-      connection.start(user, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n', false, 1_000, 1_000, 1_000);
+      connection.start(user, 'GET / HTTP/1.1\r\nhost: x\r\n\r\n', false, { connectMs: 1_000, responseMs: 1_000, responseBodyIdleMs: 1_000 });
     });
     try {
       const first = pool.acquire(false);

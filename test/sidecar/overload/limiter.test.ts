@@ -7,6 +7,10 @@ const base: LimiterSettings = {
   limit: 2,
   queueSize: 2,
   queueTimeoutMs: 10_000,
+  // As long as the timeout: these tests are about the limit and a plain FIFO queue (controlled-delay.test.ts has the rest).
+  queueTargetMs: 10_000,
+  queueIntervalMs: 100,
+  queueOrder: 'fifo',
   priorityPaths: ['/healthz', '/internal/'],
   gradient: DEFAULT_GRADIENT_SETTINGS,
 };

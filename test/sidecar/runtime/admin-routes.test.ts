@@ -14,7 +14,11 @@ async function start(state: { ready: boolean; circuit: CircuitState; metrics?: (
   const defaults = validateSidecarConfig({});
   if (!defaults.ok) throw new Error(defaults.problems.join('; '));
   server = createAdminServer(
-    { ready: () => state.ready, config: () => defaults.value, breakerState: () => state.circuit, overloadState: () => ({ mode: 'off', limit: 0, inFlight: 0, queued: 0, shed: { enforce: 0, shadow: 0 } }) },
+    { ready: () => state.ready, config: () => defaults.value, breakerState: () => state.circuit, overloadState: () => ({
+      mode: 'off', limit: 0, inFlight: 0, queued: 0, shed: { enforce: 0, shadow: 0 },
+      shedByCause: { limit: 0, 'queue-full': 0, 'queue-timeout': 0, 'circuit-open': 0 },
+      queue: { standing: false, standingSeconds: 0, lifoSwitches: 0 }, schedulingDelayMs: 0,
+    }) },
     { contentType: 'text/plain; version=0.0.4; charset=utf-8', text: state.metrics ?? (async () => 'badgateway_circuit_state 2\n') },
   );
   const address = await server.listen('127.0.0.1', 0);

@@ -59,10 +59,18 @@ describe('overload on the admin port', () => {
       'badgateway_overload_shed_total{mode="shadow"} 0',
       'badgateway_requests_total{code="503",reason="overloaded"} 1',
       'badgateway_overload_queue_wait_seconds_count 0',
+      'badgateway_overload_shed_by_cause_total{mode="enforce",cause="limit"} 1',
+      'badgateway_overload_shed_by_cause_total{mode="enforce",cause="queue-timeout"} 0',
+      'badgateway_overload_queue_standing_seconds_total 0',
+      'badgateway_overload_lifo_switches_total 0',
     ]) expect(metrics.split('\n')).toContain(line);
     const config = JSON.parse((await text(`${admin}/config`)).body) as { config: { overload: unknown }; overload: unknown };
     expect(config.config.overload).toMatchObject({ mode: 'enforce', limit: 1 });
-    expect(config.overload).toEqual({ mode: 'enforce', limit: 1, inFlight: 1, queued: 0, shed: { enforce: 1, shadow: 0 } });
+    expect(config.overload).toEqual({
+      mode: 'enforce', limit: 1, inFlight: 1, queued: 0, shed: { enforce: 1, shadow: 0 },
+      shedByCause: { limit: 1, 'queue-full': 0, 'queue-timeout': 0, 'circuit-open': 0 },
+      queue: { standing: false, standingSeconds: 0, lifoSwitches: 0 }, schedulingDelayMs: 0,
+    });
 
     await writeKubeletVolume(directory, { 'policy.json': policy(3) });
     await eventually(async () => (await text(`${admin}/metrics`)).body.includes('badgateway_overload_limit 3'), 10_000, 'limit 3 after the reload');

@@ -5,28 +5,15 @@
  * a port in use or an unwritable FILE: one line on stderr, exit 1.
  *
  * Node 24 runs this file's TypeScript directly (with --experimental-transform-types, for the
- * parameter properties elsewhere in this folder); the hook below resolves the `.js` import
- * specifiers this folder shares with the compiled code to their `.ts` sources.
+ * parameter properties elsewhere in this folder); ../typescript-imports.ts resolves the `.js`
+ * import specifiers this folder shares with the compiled code to their `.ts` sources.
  */
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
-import { registerHooks } from 'node:module';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import '../typescript-imports.ts';
 
 const USAGE = 'usage: test-apiserver --kubeconfig FILE [--port N] [--gitVersion vX.Y.Z] [--route-service NAMESPACE/NAME=PORT ...]';
-
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    if (/^\.{1,2}\//.test(specifier) && specifier.endsWith('.js') && context.parentURL?.startsWith('file:') === true) {
-      const typescript = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL);
-      if (!existsSync(fileURLToPath(new URL(specifier, context.parentURL))) && existsSync(fileURLToPath(typescript))) {
-        return nextResolve(typescript.href, context);
-      }
-    }
-    return nextResolve(specifier, context);
-  },
-});
 
 function usageError(message: string): never {
   process.stderr.write(`test-apiserver: ${message} (${USAGE})\n`);

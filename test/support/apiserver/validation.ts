@@ -42,8 +42,8 @@ export function validate(schema: Schema | undefined, value: any, path: string, p
       problems.push({ field: path, message: `Invalid value: "${actual}": ${path} in body must be of type integer or string: "${actual}"` });
       return;
     }
-    const branch = (schema.anyOf as Schema[] | undefined)?.find((option) => option.type === actual);
-    if (branch !== undefined) validate(branch, value, path, problems);
+    // The structural shape (api/crd.ts): allOf's type-less members bind numbers or strings by keyword.
+    for (const member of (schema.allOf as Schema[] | undefined) ?? []) validate({ ...member, anyOf: undefined }, value, path, problems);
   }
   if (schema.type !== undefined && !(schema.type === actual || (schema.type === 'number' && actual === 'integer'))) {
     problems.push({ field: path, message: `Invalid value: "${actual}": ${path} in body must be of type ${schema.type}: "${actual}"` });

@@ -1,9 +1,8 @@
 /**
- * A client connection's timeouts, one DeadlineTimer per connection re-armed for each phase: the
- * head (slowloris), the body-idle and the keep-alive timeouts, and the linger after the sidecar
- * ended the connection.
+ * A client connection's timeouts, all on its one DeadlineTimer re-armed for each phase: the head
+ * (slowloris), the body-idle and the keep-alive timeouts, and the linger after the sidecar ended
+ * the connection.
  */
-export { DeadlineTimer as ConnectionTimer, TIMER_NONE, type TimerOwner } from './deadline-timer.js';
 
 /** Longer than the idle timeouts of the load balancers usually in front, so they close first. */
 export const KEEP_ALIVE_MS = 65_000;

@@ -5,12 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Agent, request } from 'undici';
-import { silentLogger } from '../../../api/logger.js';
-import { certificateNotAfter, generateCa, generateServingCert, serviceDnsNames } from '../../../operator/certs/generate.js';
-import { DEFAULT_INJECTION_SETTINGS } from '../../../operator/inject/settings.js';
-import { createOperatorMetrics, reconcileErrorReason, type OperatorMetrics } from '../../../operator/metrics.js';
-import { createWebhookServer, type WebhookServer } from '../../../operator/webhook/server.js';
-import { CASES } from '../../support/fixtures/deployments.js';
+import { silentLogger } from '../../api/logger.js';
+import { certificateNotAfter, generateCa, generateServingCert, serviceDnsNames } from '../../operator/certs/generate.js';
+import { DEFAULT_INJECTION_SETTINGS } from '../../operator/inject/settings.js';
+import { createOperatorMetrics, reconcileErrorReason, type OperatorMetrics } from '../../operator/metrics.js';
+import { createWebhookServer, type WebhookServer } from '../../operator/webhook/server.js';
+import { CASES } from '../support/fixtures/deployments.js';
 
 /** The value of one sample line, e.g. `name{label="x"}`; undefined when the series is absent. */
 async function sample(metrics: OperatorMetrics, series: string): Promise<number | undefined> {

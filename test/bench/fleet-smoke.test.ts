@@ -1,0 +1,55 @@
+/**
+ * The fleet bench at a small size on the real control plane it starts itself: every policy becomes
+ * Ready (before and after an operator restart), every opted-in Deployment's rollout passes the
+ * webhook, the summary line parses, and the control plane it started is gone afterwards. Figures
+ * are only checked for being figures: speed belongs to the bench, not to a test.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../support/cli.js';
+
+const DEPLOYMENTS = 20;
+const POLICIES = 5;
+
+function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', join(repoRoot, 'bench', 'fleet-main.ts'), ...args], {
+    cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (data) => { output += String(data); });
+  child.stderr.on('data', (data) => { output += String(data); });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+}
+
+describe('bench:fleet at a small size', () => {
+  it('brings every policy to Ready, survives an operator restart and ends with the summary line', async () => {
+    const { code, output } = await runBench(['--deployments', String(DEPLOYMENTS), '--policies', String(POLICIES), '--idle-seconds', '15']);
+    expect({ code, tail: output.slice(-3000) }).toEqual({ code: 0, tail: expect.any(String) });
+
+    const lines = output.trimEnd().split('\n');
+    const summary = /^fleet: deployments=(\d+) policies=(\d+) ready_p99_ms=(\S+) webhook_p99_ms=(\S+) operator_rss_mib=(\S+) idle_requests_per_min=(\S+)$/.exec(lines.at(-1) ?? '');
+    expect(summary).not.toBeNull();
+    const [, deployments, policies, ...figures] = summary as RegExpExecArray;
+    expect([Number(deployments), Number(policies)]).toEqual([DEPLOYMENTS, POLICIES]);
+    for (const figure of figures) expect(Number.isFinite(Number(figure))).toBe(true);
+    expect(Number(figures[2])).toBeGreaterThan(0);
+
+    expect(output).toContain(`fleet: ${DEPLOYMENTS} Deployments (${DEPLOYMENTS * 5} pods) rolled out`);
+    expect(output).toContain(`${POLICIES} of ${POLICIES} Ready`);
+    // Half the Deployments are opted in: each one's rollout went through the webhook at least once.
+    const admissions = Number(/rollout of (\d+) opted-in Deployments: (\d+) admissions/.exec(output)?.[2]);
+    expect(admissions).toBeGreaterThanOrEqual(DEPLOYMENTS / 2);
+
+    const dataDir = /cluster: data and logs in (\S+)/.exec(output)?.[1];
+    expect(dataDir).toBeDefined();
+    expect(existsSync(dataDir as string)).toBe(false);
+  }, 20 * 60_000);
+
+  it('names the field of a bad size', async () => {
+    const { code, output } = await runBench(['--deployments', 'many', '--policies', '5']);
+    expect(code).toBe(2);
+    expect(output).toContain('--deployments: expected a whole number ≥ 2, got "many"');
+  }, 60_000);
+});
