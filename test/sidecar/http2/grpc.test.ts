@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { constants } from 'node:http2';
+import { eventually } from '../../support/cli.js';
 import { closedPort } from '../../support/faulty-upstream.js';
 import { grpcFrame, grpcHeaders, h2Fixtures, h2Request } from '../../support/h2.js';
 
@@ -61,7 +62,7 @@ describe('gRPC through the sidecar to an h2c app', () => {
     const client = h2.client(sidecar.url);
     const held = client.request(grpcHeaders('/svc/Hold'));
     held.end(grpcFrame(''));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(() => app.seen.length === 1, 10_000, 'the held call at the app');
     const shed = await h2Request(client, grpcHeaders('/svc/M'), grpcFrame(''));
     expect(shed.headers).toMatchObject({ 'grpc-status': '14', 'x-badgateway-reason': 'overloaded', 'proxy-status': 'badgateway; error=connection_limit_reached', 'grpc-retry-pushback-ms': '3000' });
     held.close();

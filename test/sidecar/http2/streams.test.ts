@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ClientHttp2Stream } from 'node:http2';
+import { eventually } from '../../support/cli.js';
 import { grpcFrame, grpcHeaders, h2Fixtures, h2Request } from '../../support/h2.js';
 
 const noTrip = { circuitBreaker: { volumeThreshold: 1000 } };
@@ -101,17 +102,20 @@ describe('HTTP/2 streams through the sidecar', () => {
 
   it('drain sends GOAWAY: the stream in flight finishes, the drain completes', async () => {
     const app = await h2.app();
-    app.handler = (stream) => setTimeout(() => {
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    app.handler = (stream) => void released.then(() => {
       stream.respond({ ':status': 200 });
       stream.end('late answer');
-    }, 300);
+    });
     const sidecar = await h2.sidecar(app.url, noTrip, 'h2c');
     const client = h2.client(sidecar.url);
     const goaway = new Promise((resolve) => client.once('goaway', resolve));
     const inFlight = h2Request(client, { ':path': '/slow' });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const drained = sidecar.proxy.drain(5000);
+    await eventually(() => app.seen.length === 1, 10_000, 'the request at the app');
+    const drained = sidecar.proxy.drain(30_000);
     await goaway;
+    release();
     const reply = await inFlight;
     expect(reply.headers[':status']).toBe(200);
     expect(reply.body.toString()).toBe('late answer');
