@@ -35,7 +35,7 @@ export function grpcStatusFields(answer: StreamAnswer): OutgoingHttpHeaders {
     'x-badgateway-reason': failure.reason,
     'proxy-status': `badgateway; error=${failure.proxyError}`,
   };
-  if (answer.pushbackMs !== undefined) fields['grpc-retry-pushback-ms'] = String(Math.max(0, Math.round(answer.pushbackMs)));
+  if (answer.pushbackMs !== undefined) fields['grpc-retry-pushback-ms'] = String(Math.max(0, Math.ceil(answer.pushbackMs)));
   return fields;
 }
 
