@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -74,7 +74,7 @@ export function joinedValues(headers: readonly string[], lowerName: string): str
   return joined;
 }
 
-function connectionTokens(headers: readonly string[]): Set<string> | undefined {
+export function connectionTokens(headers: readonly string[]): Set<string> | undefined {
   const value = joinedValues(headers, 'connection');
   if (value === undefined) return undefined;
   // What nearly every client and app sends: nothing to look up per header.
