@@ -7,11 +7,11 @@
  * `--smoke` runs it very briefly (checks the harness, never speed).
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, median, percentile, rssMiB, start, stopAll, toolVersion, waitForPort } from './processes.ts';
+import { freePort, median, percentile, rssMiB, runDirectory, start, toolVersion, waitForPort } from './processes.ts';
 import { injectedEnvironment, withDefaultOldSpaceCap } from './sidecar-environment.ts';
 import { waitForReady } from '../tools/wait-for-ready.ts';
 
@@ -28,13 +28,7 @@ const LOAD = ['-c4', '-m32'];
 /** gRPC's EmptyCall with an empty message: a 5-byte length-prefixed frame. */
 const GRPC_PATH = '/grpc.testing.TestService/EmptyCall';
 
-const dir = mkdtempSync(join(tmpdir(), 'badgateway-bench-h2-'));
-chmodSync(dir, 0o755);
-process.on('exit', () => {
-  stopAll();
-  rmSync(dir, { recursive: true, force: true });
-});
-process.on('SIGINT', () => process.exit(130));
+const dir = runDirectory('badgateway-bench-h2-');
 
 /** The sidecar runs with the environment the operator injects (heap settings), as in RESULTS.md. */
 const { NODE_OPTIONS: injectedNodeOptions = '', ...sidecarEnvironment } = await injectedEnvironment(root);

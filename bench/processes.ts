@@ -1,6 +1,8 @@
 /** Child processes, ports and load generators for the benchmark. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, connect } from 'node:net';
 import { request, Agent } from 'undici';
 
@@ -19,6 +21,21 @@ export function start(command: string, args: string[], name: string, env: NodeJS
   children.push(child);
   stopSignals.set(child, STOP_SIGNAL[command] ?? 'SIGKILL');
   return child;
+}
+
+/**
+ * A scratch folder for one bench run, removed with every process started here when the run exits.
+ * nginx workers run as nobody when started as root: a 0700 folder would make every request a 403.
+ */
+export function runDirectory(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  process.on('exit', () => {
+    stopAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  process.on('SIGINT', () => process.exit(130));
+  return dir;
 }
 
 let stopping = false;

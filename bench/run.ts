@@ -4,14 +4,14 @@
  * `npm run bench:smoke` runs every scenario very briefly (CI: checks the harness, never speed).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { haproxyConfig, nginxProxyConfig, nginxUpstreamConfig, WRK_JSON_SCRIPT, type Ports } from './configs.ts';
-import { cpuMicros, fixedRate, freePort, median, percentile, rssMiB, start, stopAll, timeToAnswer, toolVersion, waitForPort, wrk, type FixedRateResult, type WrkResult } from './processes.ts';
+import { cpuMicros, fixedRate, freePort, median, percentile, rssMiB, runDirectory, start, timeToAnswer, toolVersion, waitForPort, wrk, type FixedRateResult, type WrkResult } from './processes.ts';
 import { waitForReady } from '../tools/wait-for-ready.ts';
 import { NODE_UNDICI_PROXY, renderResults, type Results } from './report.ts';
 import { runOverload } from './overload.ts';
@@ -41,15 +41,7 @@ const BLACKHOLE_SECONDS = smoke ? 2 : 20;
 const FIXED_RATES = smoke ? [200] : [1_000, 5_000];
 const FIXED_RATE_SECONDS = smoke ? 2 : 10;
 
-const dir = mkdtempSync(join(tmpdir(), 'badgateway-bench-'));
-// nginx workers run as nobody when started as root: a 0700 directory would make every
-// "healthy" request a 403 (the non-2xx column below would show it).
-chmodSync(dir, 0o755);
-process.on('exit', () => {
-  stopAll();
-  rmSync(dir, { recursive: true, force: true });
-});
-process.on('SIGINT', () => process.exit(130));
+const dir = runDirectory('badgateway-bench-');
 
 /** The environment the operator injects into the sidecar container, NODE_OPTIONS apart. */
 const { NODE_OPTIONS: injectedNodeOptions = '', ...sidecarEnvironment } = await injectedEnvironment(root);

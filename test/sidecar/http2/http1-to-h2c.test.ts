@@ -69,3 +69,19 @@ describe('an HTTP/1.1 client to an h2c app', () => {
     expect(sidecar.metrics.requests).toEqual([{ code: 200, reason: 'body-truncated' }]);
   });
 });
+
+describe('an HTTP/1.1 client to an h2c app, the breaker', () => {
+  it('counts the app\'s grpc-status 14 (Trailers-Only head) as a failure, as for an HTTP/2 client', async () => {
+    const app = await h2.app();
+    app.handler = (stream) => stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14' }, { endStream: true });
+    const sidecar = await h2.sidecar(app.url, { circuitBreaker: { volumeThreshold: 1, resetTimeout: '30s' } }, 'h2c');
+    const first = await request(sidecar.url);
+    await first.body.dump();
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['grpc-status']).toBe('14');
+    const second = await request(sidecar.url);
+    await second.body.dump();
+    expect(second.headers['x-badgateway-reason']).toBe('circuit-open');
+    expect(app.seen).toHaveLength(1);
+  });
+});
