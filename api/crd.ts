@@ -124,7 +124,7 @@ export function generateCrd(): JsonSchema {
           storage: true,
           subresources: { status: {} },
           additionalPrinterColumns: [
-            { name: 'Targets', type: 'string', jsonPath: '.status.targets[*].name' },
+            { name: 'Targets', type: 'string', description: 'the targets\' names: the first three, and how many more', jsonPath: '.status.targetSummary' },
             { name: 'Configured', type: 'string', description: 'targets running the sidecar with this policy\'s configuration, of all targets', jsonPath: '.status.configured' },
             { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
             { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason' },

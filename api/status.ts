@@ -22,6 +22,8 @@ export const PolicyStatusSchema = Type.Object({
     /** ...with this policy's ConfigMap mounted as its configuration. */
     configured: Type.Optional(Type.Boolean()),
   }))),
+  /** The targets' names for the TARGETS column: "web,api", or "web,api,cart +2 more". */
+  targetSummary: Type.Optional(Type.String()),
   /** Targets running the sidecar with this policy's configuration, of all targets: "2/3". */
   configured: Type.Optional(Type.String()),
   bypassingServices: Type.Optional(Type.Array(Type.Object({

@@ -16,6 +16,7 @@ import { bypassingServices } from './bypass.js';
 import { readyCondition } from './ready.js';
 import { isInjected, targetState } from './target-state.js';
 import { resolveTargets } from './targets.js';
+import { targetSummary } from './target-summary.js';
 import { statusTransitionEvents } from './transitions.js';
 
 export type { PolicyObject, ReconcileContext } from './context.js';
@@ -74,6 +75,7 @@ export async function reconcilePolicy(context: ReconcileContext, namespace: stri
     targets: targets.won.map((deployment) => ({
       kind: 'Deployment', name: deployment.metadata?.name ?? '', injected: isInjected(deployment), configured: targetState(deployment, name) === 'configured',
     })),
+    ...(targets.won.length === 0 ? {} : { targetSummary: targetSummary(targets.won.map((deployment) => deployment.metadata?.name ?? '')) }),
     configured: `${targets.won.filter((deployment) => targetState(deployment, name) === 'configured').length}/${targets.won.length}`,
     bypassingServices: bypassing,
     configMap: configMapNameFor(name),

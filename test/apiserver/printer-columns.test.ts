@@ -37,7 +37,7 @@ describe('printer columns of the test API server', () => {
     const now = new Date('2026-01-01T01:00:00Z');
     const object = {
       metadata: { name: 'web', creationTimestamp: '2026-01-01T00:00:00Z' },
-      status: { targets: [{ name: 'web' }, { name: 'api' }], configured: '1/2', configMap: 'badgateway-web', conditions: [{ type: 'Ready', status: 'False', reason: 'TargetsNotConfigured' }, { type: 'Degraded', status: 'False' }] },
+      status: { targets: [{ name: 'web' }, { name: 'api' }], targetSummary: 'web,api', configured: '1/2', configMap: 'badgateway-web', conditions: [{ type: 'Ready', status: 'False', reason: 'TargetsNotConfigured' }, { type: 'Degraded', status: 'False' }] },
     };
     expect(columns.map((column) => column.cell(object, now))).toEqual(['web', 'web,api', '1/2', 'False', 'TargetsNotConfigured', '60m', 'False', 'badgateway-web']);
     expect(columns.map((column) => column.cell({ metadata: { name: 'new', creationTimestamp: '2026-01-01T01:00:00Z' } }, now))).toEqual(['new', null, null, null, null, '0s', null, null]);

@@ -7,59 +7,51 @@
  * built code exactly as the chart's Deployment says, as its ServiceAccount (a token the apiserver
  * issued), and the test plays kube-proxy for the webhook Service, whose ClusterIP is a loopback
  * address on this cluster: the apiserver calls the `service:` reference and verifies the
- * certificate the operator bootstrapped. The client-side apply variant stays on the test API server.
+ * certificate the operator bootstrapped. The client-side apply variant runs on the same cluster.
  */
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chartDir, type K8sObject } from '../support/helm.js';
+import { chartDir } from '../support/helm.js';
 import { eventually } from '../support/cli.js';
-import { startOperatorFromChart, type RunningOperator } from '../support/cluster-stand-in.js';
-import { startClientSession, startToolRunner, type ToolRunner } from '../support/client-session.js';
-import { privateCluster } from '../support/cluster.js';
-import { serviceAccountKubeconfig } from '../support/cluster-objects.js';
-import { proxyService, type ServiceProxy } from '../support/service-proxy.js';
+import { runReleasedOperator, type ReleasedOperator } from '../support/chart-release.js';
+import { startToolRunner, type ToolRunner } from '../support/client-session.js';
+import { CLUSTER_START_TIMEOUT_MS, privateCluster } from '../support/cluster.js';
 
 const NAMESPACE = 'badgateway-system';
-let cluster: Awaited<ReturnType<typeof privateCluster>> | undefined;
-let tools: ToolRunner | undefined;
-let operator: RunningOperator | undefined;
-let proxy: ServiceProxy | undefined;
+let cluster: Awaited<ReturnType<typeof privateCluster>>;
+let tools: ToolRunner;
+let release: ReleasedOperator | undefined;
 let workDir: string | undefined;
 
+beforeAll(async () => {
+  cluster = await privateCluster();
+  tools = startToolRunner(cluster.kubeconfigPath);
+}, CLUSTER_START_TIMEOUT_MS);
+
 afterAll(async () => {
-  operator?.stop();
-  await proxy?.close();
+  await release?.close();
   await tools?.close();
   await cluster?.stop();
   if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
 }, 60_000);
 
+const json = async (...args: string[]): Promise<any> => JSON.parse(await tools.kubectlOk([...args, '-o', 'json']));
+
 describe('helm lifecycle', () => {
   it('installs with --wait on a real control plane, runs the example, upgrades (values and CRD), rolls back and uninstalls', async () => {
-    cluster = await privateCluster();
-    const live = cluster;
-    tools = startToolRunner(cluster.kubeconfigPath);
     const current = tools;
-    const json = async (...args: string[]): Promise<any> => JSON.parse(await current.kubectlOk([...args, '-o', 'json']));
 
     // --- install: helm waits until the operator Deployment is available; kwok runs its pod.
     expect(await current.helmOk(['install', 'badgateway', chartDir, '-n', NAMESPACE, '--create-namespace', '--wait', '--timeout', '120s'])).toMatch(/STATUS: deployed/);
-    const operatorDeployment = (await json('-n', NAMESPACE, 'get', 'deployment')).items[0] as K8sObject & { spec: { template: { spec: { serviceAccountName: string } } }; status: any };
-    const replicas = (operatorDeployment.spec as any).replicas as number;
+    const operatorDeployment = (await json('-n', NAMESPACE, 'get', 'deployment')).items[0];
+    const replicas = operatorDeployment.spec.replicas as number;
     expect(operatorDeployment.status).toMatchObject({ readyReplicas: replicas, availableReplicas: replicas });
     const pods = (await json('-n', NAMESPACE, 'get', 'pods')).items;
     expect(pods.map((pod: any) => pod.spec.nodeName)).toEqual(Array(replicas).fill(expect.stringMatching(/^kwok-node-/)));
-    const token = await serviceAccountKubeconfig(live, NAMESPACE, operatorDeployment.spec.template.spec.serviceAccountName);
-    operator = await startOperatorFromChart(operatorDeployment, token, 'badgateway-0');
-    const webhook = await json('get', 'mutatingwebhookconfiguration', '-l', 'app.kubernetes.io/name=badgateway');
-    const { service } = webhook.items[0].webhooks[0].clientConfig;
-    proxy = await proxyService(live, service.namespace, service.name, operator.webhookPort);
     expect((await json('-n', NAMESPACE, 'get', 'secret', '-l', 'owner=helm')).items.map((item: any) => item.metadata.name)).toEqual(['sh.helm.release.v1.badgateway.v1']);
-    const running = operator;
-    await eventually(() => /webhook listening/.test(running.output()), 30_000, () => `webhook listening (${running.output().slice(-300)})`);
-    await eventually(async () => (await json('get', 'mutatingwebhookconfiguration', webhook.items[0].metadata.name)).webhooks[0].clientConfig.caBundle !== undefined, 30_000, 'the caBundle patched in');
+    release = await runReleasedOperator(cluster, current, NAMESPACE, 'badgateway-0');
 
     // --- the example, as the chart's NOTES and the example file say.
     await current.kubectlOk(['create', 'namespace', 'shop']);
@@ -90,7 +82,7 @@ describe('helm lifecycle', () => {
     expect(await columns()).toContain('Upgraded');
     expect(await current.kubectlOk(['-n', 'shop', 'get', 'bgwp', '-o', 'wide'])).toMatch(/UPGRADED/);
     // The operator's caBundle survives helm's apply of the webhook configuration (helm does not own it).
-    expect((await json('get', 'mutatingwebhookconfiguration')).items[0].webhooks[0].clientConfig.caBundle).toEqual(webhook.items[0].webhooks[0].clientConfig.caBundle ?? expect.any(String));
+    expect((await json('get', 'mutatingwebhookconfiguration')).items[0].webhooks[0].clientConfig.caBundle).toEqual(release.caBundle);
 
     // --- rollback to revision 1: the values come back, the history grows.
     await current.helmOk(['rollback', 'badgateway', '1', '-n', NAMESPACE, '--wait', '--timeout', '60s']);
@@ -112,17 +104,19 @@ describe('helm lifecycle', () => {
   }, 300_000);
 
   it('installs, upgrades and uninstalls with client-side apply too (--server-side=false)', async () => {
-    const plain = await startClientSession({ strictNamespaces: true });
-    try {
-      await plain.helmOk(['install', 'badgateway', chartDir, '-n', NAMESPACE, '--create-namespace', '--server-side=false']);
-      await plain.helmOk(['upgrade', 'badgateway', chartDir, '-n', NAMESPACE, '--server-side=false', '--set', 'operator.logLevel=debug']);
-      const deployment = JSON.parse(await plain.kubectlOk(['-n', NAMESPACE, 'get', 'deployment', 'badgateway', '-o', 'json']));
-      expect(deployment.spec.template.spec.containers[0].args).toContain('--log-level=debug');
-      expect(await plain.helmOk(['history', 'badgateway', '-n', NAMESPACE])).toMatch(/2\s+.*deployed/);
-      await plain.helmOk(['uninstall', 'badgateway', '-n', NAMESPACE]);
-      expect(JSON.parse(await plain.kubectlOk(['-n', NAMESPACE, 'get', 'deployment', '-o', 'json'])).items).toEqual([]);
-    } finally {
-      await plain.close();
-    }
-  }, 120_000);
+    // A release of its own beside what the first test left (the CRD is there: Helm skips crds/).
+    const plain = ['plain', chartDir, '-n', 'plain-system', '--server-side=false', '--wait', '--timeout', '120s'];
+    await tools.helmOk(['install', ...plain, '--create-namespace']);
+    await tools.helmOk(['upgrade', ...plain, '--set', 'operator.logLevel=debug']);
+    const deployment = await json('-n', 'plain-system', 'get', 'deployment', 'plain-badgateway', '--show-managed-fields');
+    expect(deployment.spec.template.spec.containers[0].args).toContain('--log-level=debug');
+    expect(deployment.status).toMatchObject({ updatedReplicas: deployment.spec.replicas, availableReplicas: deployment.spec.replicas });
+    // Client-side: Helm's writes are Updates (three-way merge patches), never server-side Applies.
+    const writes = deployment.metadata.managedFields.map((entry: any) => `${entry.manager}/${entry.operation}`);
+    expect(writes).toContain('helm/Update');
+    expect(writes).not.toContain('helm/Apply');
+    expect(await tools.helmOk(['history', 'plain', '-n', 'plain-system'])).toMatch(/2\s+.*deployed/);
+    await tools.helmOk(['uninstall', 'plain', '-n', 'plain-system', '--wait']);
+    expect((await json('-n', 'plain-system', 'get', 'deployment')).items).toEqual([]);
+  }, 300_000);
 });

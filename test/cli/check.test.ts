@@ -1,39 +1,47 @@
 /**
- * `badgateway check` (the built CLI) against the test API server: an empty cluster, then the chart
- * installed with the operator running as its Deployment says (webhook called by the API server's
- * own admission), then each fault staged and undone. Every ✗ must come with its hint and a
- * non-zero exit; `-o json` says the same.
+ * `badgateway check` (the built CLI) on a real control plane of this suite's own (check reads the
+ * whole cluster: CRD, every namespace's Deployments and policies): an empty cluster, then the chart
+ * installed with `helm install --wait` as a user does (kwok runs the operator's pods), the operator
+ * itself running from the built code as the Deployment says, reached by kube-apiserver through its
+ * webhook Service; then each fault staged for real and undone: the operator's pods unschedulable,
+ * a bypassing Service, a broken caBundle the operator may not repair (its ClusterRole edited), an
+ * outdated CRD, a dead leader, a deleted Deployment. None of them needs the test API server. Every
+ * ✗ must come with its hint and a non-zero exit; `-o json` says the same.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { API_GROUP, API_VERSION, CRD_NAME, POLICY_PLURAL } from '../../api/names.js';
-import type { KubeClients } from '../../operator/kube/clients.js';
+import { createKubeClients, loadKubeConfig, type KubeClients } from '../../operator/kube/clients.js';
 import type { CheckReport } from '../../operator/check/run-checks.js';
-import { startTestApiServer, type TestApiServer } from '../support/apiserver/index.js';
-import { cliEntry, eventually, repoRoot, runCli } from '../support/cli.js';
+import { cliEntry, eventually, runCli } from '../support/cli.js';
 import { kubectlPath } from '../support/tools.js';
-import { applyManifests, startOperatorFromChart, type RunningOperator } from '../support/cluster-stand-in.js';
-import { renderChart, type K8sObject } from '../support/helm.js';
-import { clientsFor } from '../reliability/operator-harness.js';
+import { runReleasedOperator, type ReleasedOperator } from '../support/chart-release.js';
+import { startToolRunner, type ToolRunner } from '../support/client-session.js';
+import { CLUSTER_START_TIMEOUT_MS, clusterRequest, privateCluster } from '../support/cluster.js';
+import { chartDir, renderChart, type K8sObject } from '../support/helm.js';
 
-let api: TestApiServer;
+const NAMESPACE = 'badgateway-system';
+let cluster: Awaited<ReturnType<typeof privateCluster>>;
+let tools: ToolRunner;
 let clients: KubeClients;
-let operator: RunningOperator | undefined;
+let release: ReleasedOperator | undefined;
+/** What `helm install bgw charts/badgateway -n badgateway-system` creates. */
 const rendered = renderChart();
 
 beforeAll(async () => {
-  api = await startTestApiServer();
-  clients = clientsFor(api.kubeconfigPath);
-});
+  cluster = await privateCluster();
+  tools = startToolRunner(cluster.kubeconfigPath);
+  clients = createKubeClients(loadKubeConfig(cluster.kubeconfigPath));
+}, CLUSTER_START_TIMEOUT_MS);
 afterAll(async () => {
-  operator?.stop();
-  await api.close();
-});
+  await release?.close();
+  await tools?.close();
+  await cluster?.stop();
+}, 60_000);
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -52,7 +60,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
 }
 
 async function check(): Promise<{ code: number | null; text: string; report: CheckReport }> {
-  const env = { KUBECONFIG: api.kubeconfigPath };
+  const env = { KUBECONFIG: cluster.kubeconfigPath };
   // Generous: on a loaded machine a CLI start alone can take seconds.
   const [text, json] = await Promise.all([runCli(['check'], { env, timeoutMs: 90_000 }), runCli(['check', '-o', 'json'], { env, timeoutMs: 90_000 })]);
   const report = JSON.parse(json.stdout) as CheckReport;
@@ -72,11 +80,19 @@ const failed = (report: CheckReport) => report.checks.filter((candidate) => cand
 
 const operatorDeployment = rendered.find((object) => object.kind === 'Deployment') as K8sObject;
 
-async function setOperatorAvailable(available: number): Promise<void> {
-  await clients.apps.patchNamespacedDeploymentStatus(
-    { namespace: 'badgateway-system', name: operatorDeployment.metadata.name, body: { status: { replicas: 2, readyReplicas: available, availableReplicas: available } } },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
+const availableOperators = async () => (await tools.kubectlOk(['-n', NAMESPACE, 'get', 'deployment', operatorDeployment.metadata.name, '-o', 'jsonpath={.status.availableReplicas}'])).trim();
+
+/** Every node cordoned and the operator's pods deleted: their replacements stay Pending, as on a full cluster. */
+async function starveOperatorPods(): Promise<void> {
+  const nodes = (await tools.kubectlOk(['get', 'nodes', '-o', 'name'])).trim().split('\n');
+  await tools.kubectlOk(['cordon', ...nodes]);
+  await tools.kubectlOk(['-n', NAMESPACE, 'delete', 'pod', '-l', 'app.kubernetes.io/component=operator', '--wait=false']);
+  await eventually(async () => await availableOperators() === '', 60_000, 'no operator replica available');
+}
+
+async function feedOperatorPods(): Promise<void> {
+  await tools.kubectlOk(['uncordon', ...(await tools.kubectlOk(['get', 'nodes', '-o', 'name'])).trim().split('\n')]);
+  await eventually(async () => await availableOperators() === '2', 60_000, 'both operator replicas available again');
 }
 
 async function policyStatus(name: string): Promise<Record<string, unknown>> {
@@ -90,6 +106,10 @@ async function allowCaBundlePatch(allowed: boolean): Promise<void> {
   const rules = role.rules.map((rule) => (allowed || !(rule.resources ?? []).includes('mutatingwebhookconfigurations') ? rule : { ...rule, verbs: rule.verbs.filter((verb) => verb !== 'patch') }));
   const current = await clients.objects.read({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: role.metadata.name } });
   await clients.objects.replace({ ...current, rules } as typeof current);
+  // The authorizer reads RBAC through an informer: wait until it answers as the role now says.
+  const serviceAccount = String(release?.deployment.spec?.template.spec?.serviceAccountName);
+  const canPatch = async () => (await tools.kubectl(['auth', 'can-i', 'patch', `mutatingwebhookconfigurations/${release?.webhookConfigName}`, `--as=system:serviceaccount:${NAMESPACE}:${serviceAccount}`])).code === 0;
+  await eventually(async () => await canPatch() === allowed, 30_000, `the operator ${allowed ? 'may' : 'may not'} patch its webhook configuration`);
 }
 
 describe('badgateway check', () => {
@@ -111,27 +131,23 @@ describe('badgateway check', () => {
     expect(result(report, 'BadGatewayPolicies Ready').status).toBe('skip');
     expect(result(report, 'webhook configuration present')).toMatchObject({ status: 'fail', message: 'MutatingWebhookConfiguration badgateway not found', hint: expect.stringContaining('helm upgrade --install') });
     expect(text).toMatch(/^✗ CRD badgatewaypolicies.badgateway.io installed at v1alpha1: not found\n {4}hint: /m);
-    expect(text).toMatch(/^✓ Kubernetes API reachable: server v1\.30\.0/m);
+    expect(text).toMatch(/^✓ Kubernetes API reachable: server v1\.35\.\d+ at https:\/\/127\.0\.0\.1:\d+/m);
     expect(text).toMatch(/Status check results are ✗ \(\d+ failed\)\n$/);
   }, 240_000);
 
   it('on a healthy install with the operator running: every check passes, exit 0', async () => {
-    expect((await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'badgateway-system' } } as K8sObject)).status).toBe(201);
-    expect(await applyManifests(api, rendered)).toEqual([]);
-    const webhookConfig = rendered.find((object) => object.kind === 'MutatingWebhookConfiguration') as K8sObject & { webhooks: { clientConfig: { service: { namespace: string; name: string } } }[] };
-    const serviceAccount = (operatorDeployment as { spec?: { template?: { spec?: { serviceAccountName?: string } } } }).spec?.template?.spec?.serviceAccountName ?? '';
-    operator = await startOperatorFromChart(operatorDeployment, api.serviceAccountKubeconfig('badgateway-system', serviceAccount), 'bgw-badgateway-0');
-    const { service } = webhookConfig.webhooks[0]!.clientConfig;
-    api.routeService(service.namespace, service.name, operator.webhookPort);
-    const running = operator;
-    await eventually(() => /webhook listening/.test(running.output()), 60_000, () => `webhook listening (operator output: ${running.output().slice(-400)})`);
-    // The Deployment controller and kubelet are not modelled: report the replicas available, as they would.
-    await setOperatorAvailable(2);
+    // As docs/install.md says; --wait: the real Deployment controller, scheduler and kwok make both replicas available.
+    await tools.helmOk(['install', 'bgw', chartDir, '-n', NAMESPACE, '--create-namespace', '--wait', '--timeout', '120s']);
+    release = await runReleasedOperator(cluster, tools, NAMESPACE, 'bgw-badgateway-0');
+    const running = release.operator;
 
-    const example = parseAllDocuments(readFileSync(join(repoRoot, 'charts', 'badgateway', 'examples', 'web.yaml'), 'utf8')).map((document) => document.toJS() as K8sObject);
-    expect((await api.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } } as K8sObject)).status).toBe(201);
-    for (const object of example) expect((await api.create(object)).status).toBe(201);
-    await eventually(async () => JSON.stringify(await policyStatus('web')).includes('"type":"Ready","status":"True"'), 60_000, 'example policy Ready');
+    await tools.kubectlOk(['create', 'namespace', 'shop']);
+    await tools.kubectlOk(['apply', '-n', 'shop', '-f', join(chartDir, 'examples', 'web.yaml')]);
+    let webStatus: Record<string, unknown> = {};
+    await eventually(async () => {
+      webStatus = await policyStatus('web');
+      return ((webStatus as { conditions?: Array<{ type: string; status: string }> }).conditions ?? []).some((condition) => condition.type === 'Ready' && condition.status === 'True');
+    }, 60_000, () => `example policy Ready (status: ${JSON.stringify(webStatus)})`);
     await eventually(async () => (await check()).code === 0, 90_000, 'check passes');
 
     const { text, report } = await check();
@@ -156,10 +172,10 @@ describe('badgateway check', () => {
   it('runs as a kubectl plugin: `kubectl badgateway check`, with kubectl-badgateway on the PATH', async () => {
     const bin = mkdtempSync(join(tmpdir(), 'bgw-plugin-'));
     symlinkSync(cliEntry, join(bin, 'kubectl-badgateway'));
-    const env = { ...process.env, KUBECONFIG: api.kubeconfigPath, PATH: [bin, dirname(process.execPath), process.env.PATH].join(delimiter) };
+    const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath, PATH: [bin, dirname(process.execPath), process.env.PATH].join(delimiter) };
     const plugins = spawnSync(kubectlPath(), ['plugin', 'list'], { env, encoding: 'utf8' });
     expect(plugins.stdout).toContain(join(bin, 'kubectl-badgateway'));
-    // Asynchronously: the test API server answering the plugin runs in this process.
+    // Asynchronously: the webhook Service's proxy the check reaches runs in this process.
     const result = await run(kubectlPath(), ['badgateway', 'check'], env);
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
     expect(result.stdout).toMatch(/^✓ webhook reachable/m);
@@ -167,9 +183,9 @@ describe('badgateway check', () => {
   }, 240_000);
 
   it('an operator Deployment with no replica available fails with how to look', async () => {
-    await setOperatorAvailable(0);
+    await starveOperatorPods();
     const { code, report } = await check();
-    await setOperatorAvailable(2);
+    await feedOperatorPods();
     expect(code).toBe(1);
     expect(failed(report)).toEqual(['operator Deployment available']);
     expect(result(report, 'operator Deployment available')).toMatchObject({
@@ -198,13 +214,18 @@ describe('badgateway check', () => {
       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
     );
     await setBundle(Buffer.from('not a certificate').toString('base64'));
-    await clients.apps.createNamespacedDeployment({
-      namespace: 'shop',
-      body: {
-        metadata: { name: 'late', annotations: { 'badgateway.io/inject': 'true' } },
-        spec: { selector: { matchLabels: { app: 'late' } }, template: { metadata: { labels: { app: 'late' } }, spec: { containers: [{ name: 'late', image: 'late:1', ports: [{ name: 'http', containerPort: 8080 }] }] } } },
-      },
-    });
+    // kube-apiserver reads webhook configurations through an informer: a Deployment written before it sees the new bundle is still injected.
+    await eventually(async () => {
+      await clients.apps.deleteNamespacedDeployment({ namespace: 'shop', name: 'late' }).catch(() => undefined);
+      const late = await clients.apps.createNamespacedDeployment({
+        namespace: 'shop',
+        body: {
+          metadata: { name: 'late', annotations: { 'badgateway.io/inject': 'true' } },
+          spec: { selector: { matchLabels: { app: 'late' } }, template: { metadata: { labels: { app: 'late' } }, spec: { containers: [{ name: 'late', image: 'late:1', ports: [{ name: 'http', containerPort: 8080 }] }] } } },
+        },
+      });
+      return (late.spec?.template.spec?.initContainers ?? []).length === 0;
+    }, 60_000, 'a Deployment admitted without the sidecar');
     await clients.custom.createNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace: 'shop', plural: POLICY_PLURAL, body: { apiVersion: `${API_GROUP}/${API_VERSION}`, kind: 'BadGatewayPolicy', metadata: { name: 'late' }, spec: { targetRef: { kind: 'Deployment', name: 'late' } } } });
     await eventually(async () => JSON.stringify(await policyStatus('late')).includes('TargetsNotInjected'), 60_000, 'late policy not Ready');
 
@@ -244,10 +265,13 @@ describe('badgateway check', () => {
   }, 240_000);
 
   it('no leader: the operator stopped and its Lease expired', async () => {
-    operator?.stop();
-    operator = undefined;
-    const lease = await clients.coordination.readNamespacedLease({ namespace: 'badgateway-system', name: 'bgw-badgateway-leader' });
-    await clients.coordination.replaceNamespacedLease({ namespace: 'badgateway-system', name: 'bgw-badgateway-leader', body: { ...lease, spec: { ...lease.spec, renewTime: new Date(Date.now() - 60_000) } } });
+    await release?.close();
+    release = undefined;
+    // Last renewed a minute ago, as a crashed leader leaves it (a MicroTime, as the apiserver wants).
+    const path = `/apis/coordination.k8s.io/v1/namespaces/${NAMESPACE}/leases/bgw-badgateway-leader`;
+    const lease = (await clusterRequest(cluster, 'GET', path)).body as { spec: Record<string, unknown> };
+    const renewTime = new Date(Date.now() - 60_000).toISOString().replace(/Z$/, '000Z');
+    expect((await clusterRequest(cluster, 'PUT', path, { ...lease, spec: { ...lease.spec, renewTime } })).status).toBe(200);
     const { code, report } = await check();
     expect(code).toBe(1);
     expect(result(report, 'operator leader elected')).toMatchObject({

@@ -100,16 +100,21 @@ describe('runOperator with leader election over a real Lease', () => {
     await eventually(async () => (await rendered('before')) !== undefined, 20_000, 'reconciling while leading');
 
     const lease = await clients.coordination.readNamespacedLease(LEASE);
-    // As another client would write it: kube-apiserver takes a Lease's times only as MicroTimes.
+    // As another replica would write it (kube-apiserver takes a Lease's times only as MicroTimes), for long.
     const acquired = lease.spec?.acquireTime === undefined ? {} : { acquireTime: new V1MicroTime(new Date(lease.spec.acquireTime).getTime()) };
-    await clients.coordination.replaceNamespacedLease({ ...LEASE, body: { ...lease, spec: { ...lease.spec, ...acquired, holderIdentity: 'intruder', leaseDurationSeconds: 600, renewTime: new V1MicroTime(Date.now()) } } });
+    await clients.coordination.replaceNamespacedLease({ ...LEASE, body: { ...lease, spec: { ...lease.spec, ...acquired, holderIdentity: 'replica-d', leaseDurationSeconds: 600, renewTime: new V1MicroTime(Date.now()) } } });
     await eventually(() => !only.isLeader(), 20_000, 'stepped down');
     expect(await metric(only, 'badgateway_operator_leader')).toBe(0);
     const reconciled = await metric(only, 'badgateway_operator_reconciles_total');
 
     await clients.custom.createNamespacedCustomObject({ ...group, body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'after' }, spec: {} } });
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // nothing should happen: there is nothing to poll for
-    expect(await rendered('after')).toBeUndefined();
+    // The witness: the Lease's holder starts only now, finds itself holding it, and renders the new
+    // policy; a stepped-down replica still reconciling would have seen it first.
+    const holder = await start('replica-d');
+    await eventually(async () => (await rendered('after')) !== undefined, 20_000, 'rendered by the holder');
+    expect(holder.isLeader()).toBe(true);
+    expect(await metric(holder, 'badgateway_operator_reconciles_total')).toBeGreaterThan(0);
     expect(await metric(only, 'badgateway_operator_reconciles_total')).toBe(reconciled);
+    expect(only.isLeader()).toBe(false);
   });
 });
