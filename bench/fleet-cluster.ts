@@ -12,6 +12,8 @@ export interface FleetCluster {
   target: ApiTarget;
   /** Only when the bench started the control plane itself. */
   stop?(): Promise<void>;
+  /** Restarts kube-apiserver alone (etcd keeps the data); only when the bench started the control plane. */
+  restartApiserver?(): Promise<void>;
 }
 
 interface KubeconfigFile {
@@ -38,7 +40,11 @@ export async function connectCluster(kubeconfig: string | undefined, nodes: numb
   if (kubeconfig !== undefined) return { target: targetFromKubeconfig(kubeconfig) };
   const binaries = await ensureBinaries(log);
   const controlPlane = await startControlPlane({ binaries, nodes, log: (line) => log(`cluster: ${line}`) });
-  return { target: { url: controlPlane.url, caPem: controlPlane.caPem, token: controlPlane.adminToken }, stop: () => controlPlane.stop() };
+  return {
+    target: { url: controlPlane.url, caPem: controlPlane.caPem, token: controlPlane.adminToken },
+    stop: () => controlPlane.stop(),
+    restartApiserver: () => controlPlane.restartApiserver(),
+  };
 }
 
 /** A request that must answer one of `expected`, else an error naming it and the answer. */

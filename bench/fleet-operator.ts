@@ -16,14 +16,18 @@ import { kubeconfigYaml } from '../test/cluster/pki.js';
 import { waitFor } from '../test/cluster/api-request.js';
 import { freePort } from './processes.ts';
 import { getJson, must } from './fleet-cluster.ts';
+import { sum } from './fleet-metrics.ts';
 
 export const OPERATOR_NAMESPACE = 'badgateway-system';
 const ACCOUNT = 'badgateway-operator';
-/** Priority-and-fairness flow schemas: the operator's lease renewals, and everything else it sends. */
-export const FLOW_SCHEMAS = { lease: 'badgateway-operator-lease', other: 'badgateway-operator' } as const;
+/** Priority-and-fairness flow schemas: the operator's lease renewals, its lists (relists), and everything else it sends. */
+export const FLOW_SCHEMAS = { lease: 'badgateway-operator-lease', list: 'badgateway-operator-list', other: 'badgateway-operator' } as const;
 const WEBHOOK_NAME = 'deployments.badgateway.io';
 
 const root = resolve(import.meta.dirname, '..');
+const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+/** Another build of the CLI (another commit's dist/cli/main.js), for before/after figures. */
+const operatorMain = process.env['FLEET_OPERATOR_MAIN'] ?? join(root, 'dist', 'cli', 'main.js');
 
 function flowSchema(name: string, precedence: number, resourceRules: object[]): object {
   return {
@@ -51,7 +55,9 @@ export async function installOperatorIdentity(target: ApiTarget, directory: stri
   }, [201, 409]);
   const leases = [{ verbs: ['*'], apiGroups: ['coordination.k8s.io'], resources: ['leases'], namespaces: ['*'] }];
   const everything = [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], clusterScope: true, namespaces: ['*'] }];
+  const lists = [{ verbs: ['list'], apiGroups: ['*'], resources: ['*'], clusterScope: true, namespaces: ['*'] }];
   await must(target, 'POST', '/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas', flowSchema(FLOW_SCHEMAS.lease, 90, leases), [201, 409]);
+  await must(target, 'POST', '/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas', flowSchema(FLOW_SCHEMAS.list, 89, lists), [201, 409]);
   await must(target, 'POST', '/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas', flowSchema(FLOW_SCHEMAS.other, 91, everything), [201, 409]);
   const token = await must(target, 'POST', `/api/v1/namespaces/${OPERATOR_NAMESPACE}/serviceaccounts/${ACCOUNT}/token`,
     { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 86_400 } }, [201]);
@@ -61,8 +67,8 @@ export async function installOperatorIdentity(target: ApiTarget, directory: stri
   return path;
 }
 
-/** A serving certificate for localhost in `certDir`, and the webhook configuration that calls it by url. */
-export async function installWebhook(target: ApiTarget, certDir: string, port: number): Promise<void> {
+/** A serving certificate for localhost in `certDir`, and the webhook configuration that calls it by url; returns the CA (PEM). */
+export async function installWebhook(target: ApiTarget, certDir: string, port: number): Promise<string> {
   const ca = await generateCa('fleet-bench-webhook-ca');
   const serving = await generateServingCert(ca, ['localhost']);
   writeFileSync(join(certDir, 'tls.crt'), serving.certPem);
@@ -82,10 +88,13 @@ export async function installWebhook(target: ApiTarget, certDir: string, port: n
     }],
   };
   await must(target, 'POST', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', configuration, [201]);
+  return ca.certPem;
 }
 
 export interface FleetOperator {
   pid: number;
+  /** Runs a full garbage collection in the operator (SIGUSR2, see fleet-gc-preload.ts). */
+  collectGarbage(): void;
   metricsPort: number;
   metrics(): Promise<string>;
   stop(): Promise<void>;
@@ -95,7 +104,8 @@ export async function startOperator(kubeconfig: string, webhookPort: number, cer
   const metricsPort = await freePort();
   const fd = openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [
-    join(root, 'dist', 'cli', 'main.js'), 'operator', `--kubeconfig=${kubeconfig}`,
+    '--expose-gc', '--import', join(root, 'bench', 'fleet-gc-preload.ts'),
+    operatorMain, 'operator', `--kubeconfig=${kubeconfig}`,
     `--webhook-port=${webhookPort}`, '--cert-mode=external', `--cert-dir=${certDir}`, `--metrics-port=${metricsPort}`,
     // Leader-elected as the chart runs it; its Lease traffic is counted under a flow schema of its own.
     `--lease-namespace=${OPERATOR_NAMESPACE}`, '--log-level=warn',
@@ -116,6 +126,7 @@ export async function startOperator(kubeconfig: string, webhookPort: number, cer
   }
   return {
     pid: child.pid as number,
+    collectGarbage: () => { child.kill('SIGUSR2'); },
     metricsPort,
     metrics,
     stop: async () => {
@@ -131,4 +142,19 @@ export function benchDirectory(): string {
   return mkdtempSync(join(tmpdir(), 'badgateway-fleet-'));
 }
 
-
+/** The operator reconciled everything it was told about: its queue is empty and no reconcile ran for 3 s. */
+export async function operatorSettled(operator: FleetOperator, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let quietSince = Date.now();
+  for (;;) {
+    const text = await operator.metrics();
+    const reconciles = sum(text, 'badgateway_operator_reconciles_total');
+    if (reconciles !== last || sum(text, 'badgateway_operator_queue_depth') > 0) {
+      last = reconciles;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= 3000) return;
+    if (Date.now() > deadline) throw new Error(`the operator did not settle within ${timeoutMs / 1000} s`);
+    await sleep(250);
+  }
+}

@@ -11,7 +11,9 @@ import { API_GROUP, API_VERSION, POLICY_PLURAL } from '../api/names.js';
 import { connectCluster, getJson, inParallel, mergePatch, must, type FleetCluster } from './fleet-cluster.ts';
 import { bucketDelta, buckets, histogramQuantile, sum } from './fleet-metrics.ts';
 import { deploymentManifest, fleetDeployments, namespaceManifest, policyManifest, policyTargets, REPLICAS, type FleetDeployment } from './fleet-objects.ts';
-import { benchDirectory, FLOW_SCHEMAS, installOperatorIdentity, installWebhook, startOperator, type FleetOperator } from './fleet-operator.ts';
+import { bytesPerDeployment, footprint, recordFootprint } from './fleet-memory.ts';
+import { benchDirectory, FLOW_SCHEMAS, installOperatorIdentity, installWebhook, operatorSettled, startOperator } from './fleet-operator.ts';
+import { restartUnderFleet } from './fleet-recovery.ts';
 import { cpuMicros, freePort, percentile, rssMiB } from './processes.ts';
 import type { ApiTarget } from '../test/cluster/api-request.js';
 
@@ -58,23 +60,6 @@ async function waitRolledOut(target: ApiTarget, count: number, timeoutMs: number
   }
 }
 
-/** The operator reconciled everything it was told about: its queue is empty and no reconcile ran for 3 s. */
-async function operatorSettled(operator: FleetOperator, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = -1;
-  let quietSince = Date.now();
-  for (;;) {
-    const text = await operator.metrics();
-    const reconciles = sum(text, 'badgateway_operator_reconciles_total');
-    if (reconciles !== last || sum(text, 'badgateway_operator_queue_depth') > 0) {
-      last = reconciles;
-      quietSince = Date.now();
-    } else if (Date.now() - quietSince >= 3000) return;
-    if (Date.now() > deadline) throw new Error(`the operator did not settle within ${timeoutMs / 1000} s`);
-    await sleep(250);
-  }
-}
-
 interface PolicyList { items: Array<{ metadata: { namespace: string; name: string }; status?: { conditions?: Array<{ type: string; status: string }> } }> }
 const policiesPath = `/apis/${API_GROUP}/${API_VERSION}/${POLICY_PLURAL}`;
 const isReady = (policy: PolicyList['items'][number]): boolean => policy.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') === true;
@@ -111,28 +96,9 @@ async function scrape(target: ApiTarget): Promise<string> {
   return (await must(target, 'GET', '/metrics', undefined, [200])).body;
 }
 
-const operatorRequests = (text: string, schema: string): number =>
-  sum(text, 'apiserver_flowcontrol_dispatched_requests_total', { flow_schema: schema });
-
-interface Footprint { rss: number; anon: number; heap: number }
-
-/** After the operator settled: its RSS, the anonymous part of it (not the mapped node binary), and its JS heap in use (MiB). */
-async function footprint(operator: FleetOperator): Promise<Footprint> {
-  await operatorSettled(operator, 300_000);
-  // The heap in use includes garbage not yet collected: the lowest of ten samples is closest to what is live.
-  let heap = Infinity;
-  for (let sample = 0; sample < 10; sample += 1) {
-    await sleep(1000);
-    heap = Math.min(heap, sum(await operator.metrics(), 'badgateway_operator_nodejs_heap_size_used_bytes') / (1024 * 1024));
-  }
-  return { rss: rssMiB(operator.pid), anon: rssMiB(operator.pid, 'RssAnon'), heap };
-}
-
-function record(figures: Record<string, number>, label: string, measured: Footprint): void {
-  figures[`rss_${label}_mib`] = Number(measured.rss.toFixed(1));
-  figures[`rss_anon_${label}_mib`] = Number(measured.anon.toFixed(1));
-  figures[`heap_${label}_mib`] = Number(measured.heap.toFixed(1));
-}
+const dispatched = (text: string, schema: string): number => sum(text, 'apiserver_flowcontrol_dispatched_requests_total', { flow_schema: schema });
+/** The operator's requests but its Lease's: its lists are counted under a flow schema of their own. */
+const operatorRequests = (text: string): number => dispatched(text, FLOW_SCHEMAS.other) + dispatched(text, FLOW_SCHEMAS.list);
 
 async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Promise<Record<string, number>> {
   const { target } = cluster;
@@ -140,30 +106,34 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
   say(`fleet: work folder ${directory} (operator log: operator.log)`);
   const kubeconfig = await installOperatorIdentity(target, directory);
   const webhookPort = await freePort();
-  await installWebhook(target, directory, webhookPort);
+  const webhookCaPem = await installWebhook(target, directory, webhookPort);
   const logFile = join(directory, 'operator.log');
   let operator = await startOperator(kubeconfig, webhookPort, directory, logFile);
   const figures: Record<string, number> = {};
   try {
-    record(figures, 'empty', await footprint(operator));
+    recordFootprint(figures, 'empty', await footprint(operator));
     const half = Math.floor(size.deployments / 2);
     const deployments = [...fleetDeployments(half), ...fleetDeployments(size.deployments - half, half)];
-    const rolloutTimeout = 120_000 + size.deployments * 500;
+    // Generous: kwok rolls five pods a Deployment out on a machine the bench shares with the control plane.
+    const rolloutTimeout = 300_000 + size.deployments * 2_000;
 
     await createDeployments(target, deployments.slice(0, half));
     await waitRolledOut(target, half, rolloutTimeout);
     const atHalf = await footprint(operator);
-    record(figures, 'half', atHalf);
+    recordFootprint(figures, 'half', atHalf);
     await createDeployments(target, deployments.slice(half));
     await waitRolledOut(target, size.deployments, rolloutTimeout);
     const atFull = await footprint(operator);
-    record(figures, 'full', atFull);
-    const perDeployment = (mib: number): number => Math.round((mib * 1024 * 1024) / (size.deployments - half));
-    figures.rss_bytes_per_deployment = perDeployment(atFull.rss - atHalf.rss);
-    figures.heap_bytes_per_deployment = perDeployment(atFull.heap - atHalf.heap);
-    say(`fleet: ${size.deployments} Deployments (${size.deployments * REPLICAS} pods) rolled out; operator RSS ${atHalf.rss.toFixed(1)} → ${atFull.rss.toFixed(1)} MiB, JS heap ${atHalf.heap.toFixed(1)} → ${atFull.heap.toFixed(1)} MiB (${figures.heap_bytes_per_deployment} B a Deployment)`);
+    recordFootprint(figures, 'full', atFull);
+    const slope = (mib: (measured: typeof atFull) => number): number =>
+      bytesPerDeployment({ deployments: half, mib: mib(atHalf) }, { deployments: size.deployments, mib: mib(atFull) });
+    figures.rss_bytes_per_deployment = slope((measured) => measured.rss);
+    figures.heap_bytes_per_deployment = slope((measured) => measured.heapAfterGc);
+    say(`fleet: ${size.deployments} Deployments (${size.deployments * REPLICAS} pods) rolled out; operator RSS ${atHalf.rss.toFixed(1)} → ${atFull.rss.toFixed(1)} MiB, JS heap after GC ${atHalf.heapAfterGc.toFixed(2)} → ${atFull.heapAfterGc.toFixed(2)} MiB`);
+    say(`fleet: memory slope ${half} → ${size.deployments} Deployments: ${figures.heap_bytes_per_deployment} B of heap a Deployment (${figures.rss_bytes_per_deployment} B of RSS)`);
 
-    const readyMs = await applyPolicies(target, policyTargets(deployments, size.policies), 600_000);
+    const targets = policyTargets(deployments, size.policies);
+    const readyMs = await applyPolicies(target, targets, 600_000);
     figures.ready_p50_ms = Math.round(percentile(readyMs, 50));
     figures.ready_p99_ms = Math.round(percentile(readyMs, 99));
     say(`fleet: ${size.policies} policies Ready: p50 ${figures.ready_p50_ms} ms, p99 ${figures.ready_p99_ms} ms`);
@@ -175,9 +145,9 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     const cpuBefore = cpuMicros(operator.pid);
     await sleep(size.idleSeconds * 1000);
     const idleAfter = await scrape(target);
-    const perMinute = (schema: string): number => ((operatorRequests(idleAfter, schema) - operatorRequests(idleBefore, schema)) * 60) / size.idleSeconds;
-    figures.idle_requests_per_min = perMinute(FLOW_SCHEMAS.other);
-    figures.idle_lease_requests_per_min = perMinute(FLOW_SCHEMAS.lease);
+    const perMinute = (count: (text: string) => number): number => ((count(idleAfter) - count(idleBefore)) * 60) / size.idleSeconds;
+    figures.idle_requests_per_min = perMinute(operatorRequests);
+    figures.idle_lease_requests_per_min = perMinute((text) => dispatched(text, FLOW_SCHEMAS.lease));
     figures.idle_cpu_percent = Number((((cpuMicros(operator.pid) - cpuBefore) / (size.idleSeconds * 1e6)) * 100).toFixed(2));
     figures.operator_rss_mib = Number(rssMiB(operator.pid).toFixed(1));
     figures.operator_rss_anon_mib = Number(rssMiB(operator.pid, 'RssAnon').toFixed(1));
@@ -197,7 +167,7 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     figures.webhook_admissions = admitted.get(Infinity) ?? 0;
     figures.webhook_p50_ms = Number(((histogramQuantile(0.5, admitted) ?? NaN) * 1000).toFixed(1));
     figures.webhook_p99_ms = Number(((histogramQuantile(0.99, admitted) ?? NaN) * 1000).toFixed(1));
-    figures.rollout_operator_requests = operatorRequests(rolloutAfter, FLOW_SCHEMAS.other) - operatorRequests(rolloutBefore, FLOW_SCHEMAS.other);
+    figures.rollout_operator_requests = operatorRequests(rolloutAfter) - operatorRequests(rolloutBefore);
     figures.rollout_cpu_percent = Number((((cpuMicros(operator.pid) - cpuRollout) / ((performance.now() - rolloutStarted) * 1000)) * 100).toFixed(1));
     say(`fleet: rollout of ${optedIn.length} opted-in Deployments: ${figures.webhook_admissions} admissions, webhook p50 ${figures.webhook_p50_ms} ms, p99 ${figures.webhook_p99_ms} ms (apiserver histogram); operator sent ${figures.rollout_operator_requests} requests`);
     await waitRolledOut(target, size.deployments, rolloutTimeout);
@@ -217,6 +187,18 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     figures.ready_after_restart = policies.items.filter(isReady).length;
     say(`fleet: operator restart: every policy reconciled in ${figures.resync_ms} ms; ${figures.ready_after_restart} of ${size.policies} Ready`);
     if (figures.ready_after_restart !== size.policies) throw new Error(`only ${figures.ready_after_restart} of ${size.policies} policies Ready after the restart`);
+
+    const firstTarget = targets[0];
+    if (cluster.restartApiserver === undefined || firstTarget === undefined) {
+      say('fleet: apiserver restart: skipped (the control plane is not the bench\'s own)');
+      return figures;
+    }
+    Object.assign(figures, await restartUnderFleet({
+      cluster: { ...cluster, restartApiserver: cluster.restartApiserver }, operator, webhook: { port: webhookPort, caPem: webhookCaPem },
+      policy: { namespace: firstTarget.namespace, name: 'policy-0', target: firstTarget }, timeoutMs: 300_000,
+    }, () => operatorSettled(operator, 300_000)));
+    say(`fleet: apiserver restart: away ${figures.apiserver_down_ms} ms; webhook answered ${figures.webhook_answered_during_restart} of ${figures.webhook_reviews_during_restart} reviews meanwhile; `
+      + `a policy changed on its return Ready in ${figures.status_truthful_ms} ms; operator since the restart: ${figures.relists_after_restart} lists, ${figures.requests_after_restart} requests; Lease ${figures.leader_lost_during_restart === 1 ? 'lost' : 'kept'}`);
     return figures;
   } finally {
     await operator.stop();

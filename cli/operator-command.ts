@@ -4,6 +4,7 @@ import { isDuration, parseDuration } from '../api/duration.js';
 import { createLogger, LOG_LEVELS, settleLogs, type LogLevel } from '../api/logger.js';
 import { OPERATOR_HTTP_PORT, OPERATOR_WEBHOOK_PORT } from '../api/names.js';
 import { DEFAULT_INJECTION_SETTINGS } from '../operator/inject/settings.js';
+import { DEFAULT_RATE_LIMIT } from '../operator/kube/rate-limit.js';
 import { UsageError } from './usage-error.js';
 
 interface OperatorFlags {
@@ -19,6 +20,8 @@ interface OperatorFlags {
   renewDeadline: string;
   retryPeriod: string;
   maxConcurrentReconciles: string;
+  kubeApiQps: string;
+  kubeApiBurst: string;
   sidecarImage: string;
   sidecarCpu: string;
   sidecarMemory: string;
@@ -61,6 +64,10 @@ export function toOperatorOptions(flags: OperatorFlags, env: NodeJS.ProcessEnv) 
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 100) {
     throw new UsageError(`--max-concurrent-reconciles: ${JSON.stringify(flags.maxConcurrentReconciles)} must be an integer from 1 to 100`);
   }
+  const qps = Number(flags.kubeApiQps);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(flags.kubeApiQps) || qps <= 0) throw new UsageError(`--kube-api-qps: ${JSON.stringify(flags.kubeApiQps)} must be a number above 0 (requests a second)`);
+  const burst = Number(flags.kubeApiBurst);
+  if (!Number.isInteger(burst) || burst < 1) throw new UsageError(`--kube-api-burst: ${JSON.stringify(flags.kubeApiBurst)} must be a whole number of at least 1`);
   if (flags.certMode === 'external' && flags.certDir === undefined && flags.webhook) throw new UsageError('--cert-dir: required with --cert-mode external');
   if (!isDuration(flags.drainDelay)) throw new UsageError(`--drain-delay: ${JSON.stringify(flags.drainDelay)} is not a duration (e.g. 5s)`);
   if (flags.sidecarImage.trim() === '') throw new UsageError('--sidecar-image: must not be empty');
@@ -77,6 +84,7 @@ export function toOperatorOptions(flags: OperatorFlags, env: NodeJS.ProcessEnv) 
       : false as const,
     metricsPort: port('--metrics-port', flags.metricsPort),
     maxConcurrentReconciles: concurrency,
+    kubeApiRateLimit: { qps, burst },
     injection: {
       image: flags.sidecarImage,
       resources: {
@@ -121,6 +129,8 @@ export function registerOperatorCommand(program: Command): void {
     .option('--renew-deadline <duration>', 'the leader steps down if it cannot renew within this', '10s')
     .option('--retry-period <duration>', 'time between lease attempts', '2s')
     .option('--max-concurrent-reconciles <n>', 'policies reconciled at once', '2')
+    .option('--kube-api-qps <n>', 'API requests a second the operator sends at most, sustained (watches aside)', String(DEFAULT_RATE_LIMIT.qps))
+    .option('--kube-api-burst <n>', 'API requests it may send at once after a quiet spell', String(DEFAULT_RATE_LIMIT.burst))
     .addOption(new Option('--sidecar-image <image>', 'image of injected sidecars').env('BADGATEWAY_SIDECAR_IMAGE').default(DEFAULT_INJECTION_SETTINGS.image))
     .option('--sidecar-cpu <quantity>', 'sidecar CPU request', DEFAULT_INJECTION_SETTINGS.resources.requests.cpu)
     .option('--sidecar-memory <quantity>', 'sidecar memory request', DEFAULT_INJECTION_SETTINGS.resources.requests.memory)

@@ -10,6 +10,7 @@ import { startController, type PolicyController } from './controller/index.js';
 import { startHealthServer } from './health-server.js';
 import type { InjectionSettings } from './inject/settings.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from './kube/clients.js';
+import { DEFAULT_RATE_LIMIT, type RateLimit } from './kube/rate-limit.js';
 import { startLeaderElection, type LeaderElector } from './leader/lease.js';
 import { createOperatorMetrics } from './metrics.js';
 import { startWebhook } from './webhook/index.js';
@@ -25,6 +26,8 @@ export interface OperatorOptions {
   metricsPort: number;
   host?: string;
   maxConcurrentReconciles: number;
+  /** Client-side limit of the operator's API requests (default DEFAULT_RATE_LIMIT). */
+  kubeApiRateLimit?: RateLimit;
   injection: InjectionSettings;
   logger: Logger;
   /** For tests: an already built client set. */
@@ -43,7 +46,7 @@ export interface RunningOperator {
 
 export async function runOperator(options: OperatorOptions): Promise<RunningOperator> {
   const { logger } = options;
-  const clients = options.clients ?? createKubeClients(loadKubeConfig(options.kubeconfig));
+  const clients = options.clients ?? createKubeClients(loadKubeConfig(options.kubeconfig), { rateLimit: options.kubeApiRateLimit ?? DEFAULT_RATE_LIMIT });
   const metrics = createOperatorMetrics();
   let controller: PolicyController | undefined;
   let controllerStarting: Promise<void> = Promise.resolve();

@@ -15,8 +15,10 @@ export interface PolicyObject extends KubernetesObject {
 }
 
 export interface ReconcileCaches {
-  policies(): readonly PolicyObject[];
-  deployments(): readonly V1Deployment[];
+  /** The policies of one namespace. */
+  policies(namespace: string): readonly PolicyObject[];
+  /** The Deployments of one namespace. */
+  deployments(namespace: string): readonly V1Deployment[];
   services(namespace: string): readonly V1Service[];
   /** A ConfigMap the operator rendered (label-selected cache). */
   ownedConfigMap(namespace: string, name: string): V1ConfigMap | undefined;

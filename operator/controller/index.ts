@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../api/logger.js';
 import { POLICY_KIND, configMapNameFor } from '../../api/names.js';
 import type { KubeClients } from '../kube/clients.js';
+import { createClaimsIndex } from './claims-index.js';
 import { trackDeploymentChanges } from './deployment-changes.js';
 import { createEventRecorder, type EventRecorder } from './events.js';
 import { createInformers, keepRunning } from './informers.js';
@@ -63,8 +64,8 @@ export async function startController(options: ControllerOptions): Promise<Polic
     logger,
     now: options.now ?? (() => new Date()),
     caches: {
-      policies: () => informers.policies.list(),
-      deployments: () => informers.deployments.list(),
+      policies: (namespace) => informers.policies.list(namespace),
+      deployments: (namespace) => informers.deployments.list(namespace),
       services: (namespace) => informers.services.list(namespace),
       ownedConfigMap: (namespace, name) => informers.configMaps.get(name, namespace),
       pageData: (namespace, name) => pages.data(namespace, name),
@@ -91,28 +92,45 @@ export async function startController(options: ControllerOptions): Promise<Polic
   });
 
   const enqueueNamespace = (namespace: string | undefined, filter: (policy: PolicyObject) => boolean = () => true): void => {
-    for (const policy of informers.policies.list()) {
-      if (policy.metadata?.namespace === namespace && filter(policy)) queue.add(keyOf(policy));
+    // An empty namespace would list every policy of the cluster.
+    if (namespace === undefined || namespace === '') return;
+    for (const policy of informers.policies.list(namespace)) {
+      if (filter(policy)) queue.add(keyOf(policy));
     }
   };
   const seenGenerations = new Map<string, number | undefined>();
   const deploymentChanges = trackDeploymentChanges();
+  const claims = createClaimsIndex();
   for (const event of ['add', 'update', 'delete'] as const) {
     informers.policies.on(event, (policy) => {
       const key = keyOf(policy);
+      const namespace = policy.metadata?.namespace;
       queue.add(key);
       // A deleted policy or a spec change may free a contested Deployment for another policy; a
       // status-only write (same generation, e.g. our own) concerns no other policy.
       const generation = policy.metadata?.generation;
-      const specChanged = event === 'update' && seenGenerations.get(key) !== generation;
-      if (event === 'delete') seenGenerations.delete(key);
-      else seenGenerations.set(key, generation);
-      if (event === 'delete' || specChanged) enqueueNamespace(policy.metadata?.namespace);
+      const specChanged = event === 'add' || (event === 'update' && seenGenerations.get(key) !== generation);
+      if (event === 'delete') {
+        seenGenerations.delete(key);
+        claims.policyDeleted(policy, informers.deployments.list(namespace));
+        enqueueNamespace(namespace);
+      } else if (specChanged) {
+        seenGenerations.set(key, generation);
+        claims.policyChanged(policy, informers.deployments.list(namespace));
+        if (event === 'update') enqueueNamespace(namespace);
+      }
     });
     informers.deployments.on(event, (deployment) => {
-      if (event === 'delete') deploymentChanges.forget(deployment);
-      else if (!deploymentChanges.changed(deployment)) return;
-      enqueueNamespace(deployment.metadata?.namespace);
+      const namespace = deployment.metadata?.namespace ?? '';
+      let concerned: string[];
+      if (event === 'delete') {
+        deploymentChanges.forget(deployment);
+        concerned = claims.deploymentDeleted(deployment);
+      } else {
+        if (!deploymentChanges.changed(deployment)) return;
+        concerned = claims.deploymentChanged(deployment, informers.policies.list(namespace));
+      }
+      for (const name of concerned) queue.add(`${namespace}/${name}`);
     });
     informers.services.on(event, (service) => enqueueNamespace(service.metadata?.namespace));
     // Only rendered ConfigMaps reach this informer (label selector); its policy re-renders it if edited or deleted.

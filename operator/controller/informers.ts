@@ -63,14 +63,16 @@ export function keepRunning<T extends KubernetesObject>(
 ): { start(): Promise<void>; stop(): Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let lastError: unknown;
   const restart = (): void => {
     if (stopped || timer !== undefined) return;
     timer = setTimeout(() => {
       timer = undefined;
       if (stopped) return;
-      forceRelist(informer);
+      if (refusedByServer(lastError)) forceRelist(informer);
       informer.start().catch((error: unknown) => {
         if (stopped) return;
+        lastError = error;
         logger.warn({ kind, error: (error as Error).message }, 'informer restart failed');
         restart();
       });
@@ -80,6 +82,7 @@ export function keepRunning<T extends KubernetesObject>(
   informer.on('error', (error: unknown) => {
     // stop() aborts the watch, which client-node reports as an error: a clean shutdown is not a failure.
     if (stopped) return;
+    lastError = error;
     logger.warn({ kind, error: (error as Error | undefined)?.message }, 'watch failed; restarting');
     restart();
   });
@@ -102,10 +105,20 @@ export function keepRunning<T extends KubernetesObject>(
 }
 
 /**
- * client-node 2 only relists when a 410 arrives as a watch event or an error carrying code 410; a
- * watch request answered "410 Gone" (or any other failure) otherwise restarts from the same stale
- * resourceVersion forever. After an error a full relist is always safe, so restart from scratch.
+ * Whether the API server refused the request itself (a 4xx the generated clients report as `code`,
+ * the watch as `statusCode`): the resourceVersion may be what it refuses, and then resuming would
+ * be refused forever. Not for an apiserver that could not be reached (a restart, a network blip),
+ * was not ready (429, 5xx) or had not yet loaded its authorizer's caches after a restart (401, 403):
+ * those say nothing about the cache, and the watch resumes from its last resourceVersion, which
+ * bookmarks keep fresh (the server answers 410 if it is too old, which client-node turns into a relist).
  */
+function refusedByServer(error: unknown): boolean {
+  const { code, statusCode } = (error ?? {}) as { code?: unknown; statusCode?: unknown };
+  const status = typeof code === 'number' ? code : statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 && ![401, 403, 429].includes(status);
+}
+
+/** Restart from scratch: a full relist is always safe, if not cheap. */
 function forceRelist(informer: object): void {
   const listWatch = informer as { resourceVersion?: unknown };
   if (typeof listWatch.resourceVersion === 'string') listWatch.resourceVersion = '';

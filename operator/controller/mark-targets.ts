@@ -35,10 +35,8 @@ export async function markTarget(context: MarkContext, deployment: V1Deployment,
 
 /** Removes the stamp from Deployments of `namespace` that no policy claims any more. */
 export async function releaseUnclaimedTargets(context: MarkContext, namespace: string): Promise<void> {
-  const policies = context.caches.policies()
-    .filter((policy) => policy.metadata?.namespace === namespace && policy.metadata.deletionTimestamp === undefined);
-  for (const deployment of context.caches.deployments()) {
-    if (deployment.metadata?.namespace !== namespace) continue;
+  const policies = context.caches.policies(namespace).filter((policy) => policy.metadata?.deletionTimestamp === undefined);
+  for (const deployment of context.caches.deployments(namespace)) {
     if (deployment.spec?.template?.metadata?.annotations?.[ANNOTATIONS.policyHash] === undefined) continue;
     if (claimingPolicies(policies, deployment).length > 0) continue;
     await patchStamp(context, deployment, null);

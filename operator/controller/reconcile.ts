@@ -33,7 +33,7 @@ export function regardingPolicy(policy: PolicyObject): EventRegarding {
 
 export async function reconcilePolicy(context: ReconcileContext, namespace: string, name: string): Promise<void> {
   const key = `${namespace}/${name}`;
-  const policy = context.caches.policies().find((item) => item.metadata?.namespace === namespace && item.metadata?.name === name);
+  const policy = context.caches.policies(namespace).find((item) => item.metadata?.name === name);
   if (policy === undefined || policy.metadata?.deletionTimestamp !== undefined) {
     // Deleted or being deleted: nothing of it is written again. The API server garbage-collects the
     // owned ConfigMap; Deployments it governed alone are un-marked.
@@ -53,7 +53,7 @@ export async function reconcilePolicy(context: ReconcileContext, namespace: stri
     conditions.push({ type: CONDITION_TYPES.accepted, status: 'False', reason: rendered.reason, message: rendered.message });
   }
 
-  const targets = resolveTargets(policy, context.caches.policies(), context.caches.deployments());
+  const targets = resolveTargets(policy, context.caches.policies(namespace), context.caches.deployments(namespace));
   if (rendered.ok) for (const deployment of targets.won) await markTarget(context, deployment, name);
   await releaseUnclaimedTargets(context, namespace);
   const conflicted = targets.lost.length > 0;

@@ -4,6 +4,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { setTimeout as delay } from 'node:timers/promises';
+import { DEFAULT_RATE_LIMIT, tokenBucket, type RateLimit, type RateLimiter } from './rate-limit.js';
 
 /** The informer's reconnect back-off (up to 30 s) must not keep a stopping process alive. */
 const unrefDelay = (ms: number): Promise<void> => delay(ms, undefined, { ref: false });
@@ -91,18 +92,46 @@ export function loadKubeConfig(kubeconfigPath?: string): k8s.KubeConfig {
   return config;
 }
 
-export function createKubeClients(config: k8s.KubeConfig): KubeClients {
+/**
+ * A KubeConfig whose API clients wait for `limiter` before each request (what client-go's
+ * rest.Config QPS/Burst do): every generated client call authenticates through its KubeConfig
+ * first, and waits there. Watches do not go through it: they are long requests, opened rarely.
+ */
+function rateLimited(config: k8s.KubeConfig, limiter: RateLimiter): k8s.KubeConfig {
+  const limited = Object.create(config) as k8s.KubeConfig;
+  limited.applySecurityAuthentication = async (context) => {
+    await limiter.wait();
+    await config.applySecurityAuthentication(context);
+  };
+  return limited;
+}
+
+export interface KubeClientOptions {
+  /** Client-side rate limit of API requests (default: DEFAULT_RATE_LIMIT), a limiter of one's own, or false: none. */
+  rateLimit?: RateLimit | RateLimiter | false;
+}
+
+function limiterFor(limit: RateLimit | RateLimiter | false): RateLimiter | undefined {
+  if (limit === false) return undefined;
+  return 'wait' in limit ? limit : tokenBucket(limit);
+}
+
+export function createKubeClients(config: k8s.KubeConfig, options: KubeClientOptions = {}): KubeClients {
+  const limiter = limiterFor(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const shared = limiter === undefined ? config : rateLimited(config, limiter);
   return {
     config,
-    core: config.makeApiClient(k8s.CoreV1Api),
-    apps: config.makeApiClient(k8s.AppsV1Api),
-    custom: config.makeApiClient(k8s.CustomObjectsApi),
+    core: shared.makeApiClient(k8s.CoreV1Api),
+    apps: shared.makeApiClient(k8s.AppsV1Api),
+    custom: shared.makeApiClient(k8s.CustomObjectsApi),
+    // Lease requests are paced by the retry period already; waiting behind a burst of reconcile
+    // writes could only make the leader miss its renew deadline.
     coordination: config.makeApiClient(k8s.CoordinationV1Api),
-    admission: config.makeApiClient(k8s.AdmissionregistrationV1Api),
-    apiextensions: config.makeApiClient(k8s.ApiextensionsV1Api),
-    events: config.makeApiClient(k8s.EventsV1Api),
-    version: config.makeApiClient(k8s.VersionApi),
-    objects: k8s.KubernetesObjectApi.makeApiClient(config),
+    admission: shared.makeApiClient(k8s.AdmissionregistrationV1Api),
+    apiextensions: shared.makeApiClient(k8s.ApiextensionsV1Api),
+    events: shared.makeApiClient(k8s.EventsV1Api),
+    version: shared.makeApiClient(k8s.VersionApi),
+    objects: k8s.KubernetesObjectApi.makeApiClient(shared),
     informer: (path, list, options = {}) => {
       const { labelSelector, fieldSelector, transform } = options;
       const transformedList = transform === undefined ? list : async () => {

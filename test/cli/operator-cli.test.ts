@@ -54,6 +54,16 @@ describe('badgateway operator', () => {
   });
 
   it.each([
+    [['--kube-api-qps', 'fast'], '--kube-api-qps: "fast" must be a number above 0 (requests a second)'],
+    [['--kube-api-qps', '0'], '--kube-api-qps: "0" must be a number above 0 (requests a second)'],
+    [['--kube-api-burst', '2.5'], '--kube-api-burst: "2.5" must be a whole number of at least 1'],
+  ])('names the client rate-limit flag of a bad value %j', async (args, message) => {
+    const result = await runCli(['operator', '--no-webhook', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(`badgateway: ${message}`);
+  });
+
+  it.each([
     [['--kubeconfig', '/nonexistent'], {}, /^badgateway: --kubeconfig: cannot read \/nonexistent: ENOENT$/],
     [[], { KUBECONFIG: '', HOME: '/nonexistent-home' }, /^badgateway: no kubeconfig found: pass --kubeconfig, set KUBECONFIG, or run in a cluster$/],
   ])('reports a start-up error for %j in one line with exit code 2', async (args, env, message) => {

@@ -24,6 +24,11 @@ export interface ControlPlane {
   adminToken: string;
   /** Where each process writes its log (`etcd.log`, `kube-apiserver.log`, ...). */
   logDir: string;
+  /**
+   * Stops kube-apiserver alone (SIGTERM, as a rolling control-plane upgrade does) and starts it
+   * again on the same port with the same etcd; resolves when it answers /readyz again.
+   */
+  restartApiserver(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -98,15 +103,26 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       '--v=1',
     ]);
     const admin: ApiTarget = { url, caPem: pki.caPem, token: pki.tokens.admin };
-    await waitFor(async () => {
-      if (failed()) throw new Error(failure);
-      const answer = await apiRequest(admin, 'GET', '/readyz');
-      return answer.status === 200 ? true : undefined;
-    }, 120_000, () => failure ?? `kube-apiserver not ready in 120 s:\n${processes.tail('kube-apiserver')}`).catch((error: unknown) => {
-      if (failed()) throw new Error(failure);
-      throw error;
-    });
+    const apiserverReady = async (): Promise<void> => {
+      try {
+        await waitFor(async () => {
+          if (failed()) throw new Error(failure);
+          const answer = await apiRequest(admin, 'GET', '/readyz');
+          return answer.status === 200 ? true : undefined;
+        }, 120_000, () => failure ?? `kube-apiserver not ready in 120 s:\n${processes.tail('kube-apiserver')}`);
+      } catch (error) {
+        if (failed()) throw new Error(failure);
+        throw error;
+      }
+    };
+    await apiserverReady();
     log('kube-apiserver /readyz answers');
+    const restartApiserver = async (): Promise<void> => {
+      log('restarting kube-apiserver…');
+      await processes.restart('kube-apiserver');
+      await apiserverReady();
+      log('kube-apiserver /readyz answers again');
+    };
 
     log('starting kube-controller-manager, kube-scheduler and kwok…');
     processes.start('kube-controller-manager', options.binaries.kubeControllerManager, [
@@ -136,7 +152,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const kubeconfigText = kubeconfigYaml(url, pki.caPem, pki.tokens.admin, identities.admin.user);
     const kubeconfigPath = join(directory, 'admin.kubeconfig');
     writeFileSync(kubeconfigPath, kubeconfigText, { mode: 0o600 });
-    return { url, caPem: pki.caPem, kubeconfigPath, kubeconfigText, adminToken: pki.tokens.admin, logDir, stop };
+    return { url, caPem: pki.caPem, kubeconfigPath, kubeconfigText, adminToken: pki.tokens.admin, logDir, restartApiserver, stop };
   } catch (error) {
     await stop();
     throw error;

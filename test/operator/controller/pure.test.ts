@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import { createClaimsIndex } from '../../../operator/controller/claims-index.js';
 import { mergeConditions } from '../../../operator/controller/conditions.js';
 import { renderPolicy } from '../../../operator/controller/render.js';
 import { bypassingServices } from '../../../operator/controller/bypass.js';
@@ -98,5 +99,37 @@ describe('targets', () => {
     const found = bypassingServices(shop, [service('numeric', 8080), service('named', 'http'), { ...service('other', 8080), spec: { selector: { app: 'else' }, ports: [{ port: 80, targetPort: 8080 as never }] } }]);
     expect(found.map((item) => item.name)).toEqual(['numeric']);
     expect(found[0]?.message).toContain('targetPort: http');
+  });
+});
+
+describe('claims index', () => {
+  const dep = (name: string, labels: Record<string, string>, annotations: Record<string, string> = {}): V1Deployment => ({
+    metadata: { name, namespace: 'shop', annotations },
+    spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [] } } },
+  });
+  const pol = (name: string, spec: Record<string, unknown>) => ({ metadata: { name, namespace: 'shop' }, spec });
+
+  it('names the claimants of now and of before a change, and follows policies as they change', () => {
+    const index = createClaimsIndex();
+    const bySelector = pol('by-selector', { selector: { matchLabels: { app: 'web' } } });
+    const byRef = pol('by-ref', { targetRef: { name: 'web' } });
+    const other = pol('other', { targetRef: { name: 'api' } });
+    const web = dep('web', { app: 'web' });
+    index.policyChanged(bySelector, [web]);
+    index.policyChanged(byRef, [web]);
+    index.policyChanged(other, [web]);
+    expect(index.claimants('shop', 'web').sort()).toEqual(['by-ref', 'by-selector']);
+
+    // Its labels change: the selector policy no longer claims it, but must hear of the change.
+    const relabelled = dep('web', { app: 'shop' });
+    expect(index.deploymentChanged(relabelled, [bySelector, byRef, other]).sort()).toEqual(['by-ref', 'by-selector']);
+    expect(index.claimants('shop', 'web')).toEqual(['by-ref']);
+
+    // The annotation names a policy that does not target it.
+    expect(index.deploymentChanged(dep('web', { app: 'shop' }, { 'badgateway.io/policy': 'other' }), [bySelector, byRef, other]).sort()).toEqual(['by-ref', 'other']);
+    index.policyDeleted(other, [relabelled]);
+    expect(index.claimants('shop', 'web')).toEqual(['by-ref']);
+    expect(index.deploymentDeleted(relabelled)).toEqual(['by-ref']);
+    expect(index.claimants('shop', 'web')).toEqual([]);
   });
 });

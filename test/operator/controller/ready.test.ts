@@ -41,9 +41,15 @@ describe('Ready through the API server', () => {
     expect(missing.message).toContain('Deployment web not found in namespace default');
     expect((await getPolicy(clients, 'web')).status.configured).toBe('0/0');
 
-    // A change that keeps Ready False (an unrelated Deployment appears) keeps the transition time.
-    await clients.apps.createNamespacedDeployment({ namespace: 'default', body: deployment('other', { app: 'other' }) });
-    await eventually(() => harness.reconciles.filter((key) => key === 'default/web').length >= 3, 20_000, 'reconciled after the unrelated Deployment');
+    // A change that keeps Ready False (the policy's content changes; the target is still missing)
+    // keeps the transition time. (An unrelated Deployment appearing would not even re-queue it.)
+    const before = await getPolicy(clients, 'web');
+    await clients.custom.replaceNamespacedCustomObject({ ...policyGroup, namespace: 'default', name: 'web', body: { ...before, spec: { ...before.spec, timeouts: { response: '5s' } } } });
+    await eventually(async () => {
+      const after = await getPolicy(clients, 'web');
+      return after.metadata.generation > before.metadata.generation && after.status?.observedGeneration === after.metadata.generation;
+    }, 20_000, 'reconciled after the content change');
+    expect((await ready('web')).status).toBe('False');
     expect((await ready('web')).lastTransitionTime).toBe(missing.lastTransitionTime);
 
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // lastTransitionTime has second resolution on the wire
