@@ -16,7 +16,8 @@ export function registerDemoCommand(program: Command): void {
     .addOption(new Option('--admin-port <port>', 'sidecar admin port').default('8503'))
     .addOption(new Option('--control-port <port>', 'port of the HTTP switch for the app').default('8504'))
     .addOption(new Option('--duration <duration>', 'stop after this long').default('0', 'until q or Ctrl-C'))
-    .action(async (flags: { port: string; adminPort: string; controlPort: string; duration: string }) => {
+    .addOption(new Option('--grpc', 'the sample app is a gRPC server over h2c (the sidecar runs with --app-protocol h2c)'))
+    .action(async (flags: { port: string; adminPort: string; controlPort: string; duration: string; grpc?: boolean }) => {
       if (!isDuration(flags.duration)) throw new UsageError(`--duration: ${JSON.stringify(flags.duration)} is not a duration (e.g. 30s)`);
       const { runDemo } = await import('../sidecar/demo/run-demo.js');
       await runDemo({
@@ -24,6 +25,7 @@ export function registerDemoCommand(program: Command): void {
         adminPort: port('--admin-port', flags.adminPort),
         controlPort: port('--control-port', flags.controlPort),
         durationMs: parseDuration(flags.duration),
+        grpc: flags.grpc === true,
         out: process.stdout,
         interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
       });

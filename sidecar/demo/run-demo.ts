@@ -12,6 +12,7 @@ import { Agent, request } from 'undici';
 import { silentLogger, type Logger } from '../../api/logger.js';
 import { runSidecar, type RunningSidecar } from '../run-sidecar.js';
 import { BurstTraffic } from './burst-traffic.js';
+import { DEMO_GRPC_METHOD, GrpcCaller } from './grpc-demo.js';
 import { APP_MODES, SampleApp, type AppMode } from './sample-app.js';
 
 export interface DemoOptions {
@@ -22,6 +23,8 @@ export interface DemoOptions {
   durationMs: number;
   out: NodeJS.WriteStream | NodeJS.WritableStream;
   interactive: boolean;
+  /** The sample app is a gRPC server over h2c, and the sidecar runs with --app-protocol h2c. */
+  grpc?: boolean;
   logger?: Logger;
 }
 
@@ -41,7 +44,8 @@ class TrafficCounter {
   static readonly WINDOW_MS = 5000;
   private readonly seconds = new Map<number, Map<string, number>>();
 
-  record(status: number, reason: string): void {
+  /** `status` is an HTTP status, or `grpc-status N` for a gRPC call. */
+  record(status: number | string, reason: string): void {
     const second = Math.floor(Date.now() / 1000);
     let counts = this.seconds.get(second);
     if (counts === undefined) {
@@ -79,9 +83,15 @@ function circuitNote(mode: AppMode, circuit: string): string {
   return ` | the circuit opened while the app failed; it closes after the next trial request succeeds (resetTimeout ${DEMO_POLICY.circuitBreaker.resetTimeout})`;
 }
 
+/** A gRPC call as curl makes it: the empty message's 5-byte prefix in, the answer's headers and trailers out. */
+function grpcCurl(proxyUrl: string): string {
+  return `printf '\\0\\0\\0\\0\\0' | curl -s --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' --data-binary @- -o /dev/null -D - ${proxyUrl}${DEMO_GRPC_METHOD}`;
+}
+
 export async function runDemo(options: DemoOptions): Promise<void> {
   const out = options.out;
-  const app = new SampleApp();
+  const grpc = options.grpc === true;
+  const app = new SampleApp(grpc ? 'h2c' : 'http1');
   const appPort = await app.start();
   const directory = await mkdtemp(join(tmpdir(), 'badgateway-demo-'));
   const configPath = join(directory, 'policy.json');
@@ -91,6 +101,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     listen: { host: '127.0.0.1', port: options.listenPort },
     admin: { host: '127.0.0.1', port: options.adminPort },
     configPath,
+    appProtocol: grpc ? 'h2c' : 'http1',
     drainTimeoutMs: 1000,
     logger: options.logger ?? silentLogger(),
   });
@@ -132,7 +143,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   out.write([
     '',
     'badgateway demo — a sample app with the badgateway sidecar in front of it',
-    `  through the sidecar:  ${proxyUrl}/            (open it in a browser, or: curl -i ${proxyUrl}/)`,
+    grpc
+      ? `  a gRPC call through the sidecar (h2c):  ${grpcCurl(proxyUrl)}`
+      : `  through the sidecar:  ${proxyUrl}/            (open it in a browser, or: curl -i ${proxyUrl}/)`,
     `  sidecar admin:        ${adminUrl}/metrics  ${adminUrl}/config`,
     `  switch the app:       curl -X POST '${controlUrl}/_demo/mode?set=down'   (${APP_MODES.join(' | ')})`,
     options.interactive ? '  keys:                 [h]ealthy  [f]ailing  [s]tuck  [d]own  [o]verloaded  [q]uit' : '',
@@ -141,7 +154,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
   // Steady traffic, so the breaker has something to count.
   const client = new Agent({ connections: 4 });
+  const grpcCaller = new GrpcCaller(proxyUrl);
   const traffic = setInterval(() => {
+    if (grpc) {
+      void grpcCaller.call().then(({ grpcStatus, reason }) => counter.record(`grpc-status ${grpcStatus}`, reason), () => counter.record(0, 'client-error'));
+      return;
+    }
     void request(proxyUrl, { dispatcher: client, headers: { accept: 'text/html' } }).then(async (response) => {
       await response.body.dump();
       counter.record(response.statusCode, String(response.headers['x-badgateway-reason'] ?? ''));
@@ -185,6 +203,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   }
   out.write('\nstopping…\n');
   await client.close();
+  grpcCaller.close();
   await burst.close();
   await new Promise<void>((resolve) => control.close(() => resolve()));
   await sidecar.shutdown();

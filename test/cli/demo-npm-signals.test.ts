@@ -7,31 +7,17 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { closedPort } from '../support/faulty-upstream.js';
-import { eventually, repoRoot } from '../support/cli.js';
+import { eventually } from '../support/cli.js';
+import { BUILD_STEP, demoScript, killGroups, npmDemoFolder } from '../support/npm-demo-folder.js';
 import { userShellEnv } from '../support/user-shell.js';
 
-const BUILD_STEP = 'npm run build && ';
-const demoScript = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.demo ?? '';
-
-const folder = mkdtempSync(join(tmpdir(), 'demo-npm-'));
-symlinkSync(join(repoRoot, 'dist'), join(folder, 'dist'));
-symlinkSync(join(repoRoot, 'node_modules'), join(folder, 'node_modules'));
-writeFileSync(join(folder, 'package.json'), JSON.stringify({ name: 'demo-npm-signals', private: true, scripts: { demo: demoScript.slice(BUILD_STEP.length) } }));
+const { folder, remove } = npmDemoFolder();
 const groups: number[] = [];
 afterAll(() => {
-  for (const group of groups) {
-    try {
-      process.kill(-group, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  rmSync(folder, { recursive: true, force: true });
+  killGroups(groups);
+  remove();
 });
 
 const listening = (port: number) => new Promise<boolean>((resolve) => {

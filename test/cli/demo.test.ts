@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { Client, credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { request } from 'undici';
 import { closedPort } from '../support/faulty-upstream.js';
 import { eventually, runCli, startCli } from '../support/cli.js';
@@ -9,9 +10,9 @@ afterEach(() => {
 });
 
 /** The demo on free ports for a minute, killed after the test if it is still running. */
-async function startDemo() {
+async function startDemo(extra: string[] = []) {
   const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
-  const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s']);
+  const demo = startCli(['demo', '--port', String(port), '--admin-port', String(adminPort), '--control-port', String(controlPort), '--duration', '60s', ...extra]);
   stops.push(() => demo.child.kill('SIGKILL'));
   return { demo, port, controlPort };
 }
@@ -77,6 +78,31 @@ describe('badgateway demo', () => {
     demo.child.kill('SIGTERM');
     expect(await demo.exited).toBe(0);
   }, 45_000);
+
+  it('--grpc: a @grpc/grpc-js client gets the app\'s answer, then the sidecar\'s DEADLINE_EXCEEDED (stuck) and UNAVAILABLE (down) with their reasons', async () => {
+    const { demo, port, controlPort } = await startDemo(['--grpc']);
+    const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+    stops.push(() => client.close());
+    const identity = (bytes: Buffer): Buffer => bytes;
+    const call = () => new Promise<{ code: number; reason: unknown }>((resolve) => {
+      client.makeUnaryRequest('/badgateway.demo.Demo/Hello', identity, identity, Buffer.alloc(0), (error: ServiceError | null) => {
+        resolve(error === null ? { code: status.OK, reason: undefined } : { code: error.code, reason: error.metadata.get('x-badgateway-reason')[0] });
+      });
+    });
+    await eventually(async () => (await call()).code === status.OK, 15_000, 'the gRPC app answering through the sidecar');
+    expect(demo.output()).toContain(`--http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' --data-binary @- -o /dev/null -D - http://127.0.0.1:${port}/badgateway.demo.Demo/Hello`);
+
+    await request(`http://127.0.0.1:${controlPort}/_demo/mode?set=stuck`, { method: 'POST' });
+    let last: { code: number; reason: unknown } | undefined;
+    await eventually(async () => { last = await call(); return last.code === status.DEADLINE_EXCEEDED; }, 15_000, () => `DEADLINE_EXCEEDED; last: ${JSON.stringify(last)}`);
+    expect(last?.reason).toBe('timeout');
+    await request(`http://127.0.0.1:${controlPort}/_demo/mode?set=down`, { method: 'POST' });
+    await eventually(async () => { last = await call(); return last.code === status.UNAVAILABLE && last.reason === 'circuit-open'; }, 20_000, () => `UNAVAILABLE circuit-open; last: ${JSON.stringify(last)}`);
+    await eventually(() => /app: down .*last 5s: .*grpc-status 14 circuit-open×\d+/.test(demo.output()), 15_000, 'gRPC answers on the status line');
+
+    demo.child.kill('SIGTERM');
+    expect(await demo.exited).toBe(0);
+  }, 60_000);
 
   it('--help names each default once', async () => {
     const help = await runCli(['demo', '--help']);

@@ -1,0 +1,58 @@
+/**
+ * The README's gRPC demo, as a user types it: `npm run demo -- --grpc` in a user's shell (free
+ * ports appended instead of the defaults), then the README's curl call, a real HTTP/2 client, and
+ * its switch: a failing app answers grpc-status 14, and then the sidecar answers it itself.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { closedPort } from '../support/faulty-upstream.js';
+import { eventually, repoRoot } from '../support/cli.js';
+import { killGroups, npmDemoFolder } from '../support/npm-demo-folder.js';
+import { runInUserShell, userShellEnv } from '../support/user-shell.js';
+
+const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+const documented = (pattern: RegExp, what: string): string => {
+  const found = pattern.exec(readme)?.[0];
+  if (found === undefined) throw new Error(`README.md no longer shows ${what}`);
+  return found;
+};
+const demoCommand = documented(/npm run demo -- --grpc/, 'the gRPC demo command');
+const grpcCall = documented(/^printf .*curl .*--http2-prior-knowledge.*http:\/\/127\.0\.0\.1:8502\/\S+$/m, 'the gRPC curl call');
+const switchCall = documented(/curl -X POST 'http:\/\/127\.0\.0\.1:8504\/_demo\/mode\?set=down'/, 'the mode switch');
+
+const { folder, remove } = npmDemoFolder();
+const groups: number[] = [];
+afterAll(() => {
+  killGroups(groups);
+  remove();
+});
+
+describe('README: the gRPC demo', () => {
+  it('answers the documented gRPC call with grpc-status 0, then 14 from the failing app and from the open circuit', async () => {
+    const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
+    const demo = spawn('bash', ['-c', `${demoCommand} --port ${port} --admin-port ${adminPort} --control-port ${controlPort} --duration 60s`], {
+      cwd: folder, env: userShellEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    });
+    groups.push(demo.pid as number);
+    let output = '';
+    demo.stdout.on('data', (data) => { output += String(data); });
+    demo.stderr.on('data', (data) => { output += String(data); });
+    const call = grpcCall.replace('127.0.0.1:8502', `127.0.0.1:${port}`);
+    const callOnce = async () => (await runInUserShell(call, { cwd: folder })).stdout;
+
+    await eventually(() => output.includes(call), 30_000, () => `the demo printing the README's call; it printed:\n${output}`);
+    expect(await callOnce()).toMatch(/^HTTP\/2 200 \r?$[\s\S]*^grpc-status: 0\r?$/m);
+
+    const switched = await runInUserShell(switchCall.replace('8504', String(controlPort)).replace('set=down', 'set=failing'), { cwd: folder });
+    expect(switched.stdout).toContain('{"mode":"failing"}');
+    await eventually(async () => /^grpc-status: 14\r?$/m.test(await callOnce()), 15_000, 'grpc-status 14 from the failing app');
+    let last = '';
+    await eventually(async () => /^x-badgateway-reason: circuit-open\r?$/m.test(last = await callOnce()), 20_000, () => `the sidecar's own answer; last:\n${last}`);
+    expect(last).toMatch(/^HTTP\/2 200 \r?$/m);
+    expect(last).toMatch(/^content-type: application\/grpc\r?$/m);
+    expect(last).toMatch(/^grpc-status: 14\r?$/m);
+    expect(last).toMatch(/^grpc-retry-pushback-ms: \d+\r?$/m);
+  }, 90_000);
+});
