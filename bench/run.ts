@@ -15,6 +15,7 @@ import { cpuMicros, fixedRate, freePort, median, percentile, rssMiB, start, stop
 import { waitForReady } from '../tools/wait-for-ready.ts';
 import { NODE_UNDICI_PROXY, renderResults, type Results } from './report.ts';
 import { runOverload } from './overload.ts';
+import { injectedEnvironment, withDefaultOldSpaceCap } from './sidecar-env.ts';
 import { renderOverload } from './overload-report.ts';
 
 const smoke = process.argv.includes('--smoke');
@@ -51,28 +52,13 @@ process.on('exit', () => {
 process.on('SIGINT', () => process.exit(130));
 
 /** The environment the operator injects into the sidecar container, NODE_OPTIONS apart. */
-const { NODE_OPTIONS: injectedNodeOptions = '', ...sidecarEnvironment } = await injectedEnvironment();
-const sidecarNodeOptions = nodeOptionsIndex > 0 ? (process.argv[nodeOptionsIndex + 1] as string) : await withDefaultOldSpaceCap(injectedNodeOptions);
-
-async function injectedEnvironment(): Promise<Record<string, string>> {
-  const { SIDECAR_ENV } = await import(join(root, 'dist', 'operator', 'inject', 'sidecar-container.js')) as { SIDECAR_ENV: { name: string; value: string }[] };
-  return Object.fromEntries(SIDECAR_ENV.map((variable) => [variable.name, variable.value]));
-}
+const { NODE_OPTIONS: injectedNodeOptions = '', ...sidecarEnvironment } = await injectedEnvironment(root);
+const sidecarNodeOptions = nodeOptionsIndex > 0 ? (process.argv[nodeOptionsIndex + 1] as string) : await withDefaultOldSpaceCap(root, injectedNodeOptions);
 
 /** The old-generation growth the sidecar sets for itself (sidecar/old-generation-growth.ts). */
 async function sidecarHeapGrowingPercent(): Promise<number> {
   const { SIDECAR_HEAP_GROWING_PERCENT } = await import(join(root, 'dist', 'sidecar', 'old-generation-growth.js')) as { SIDECAR_HEAP_GROWING_PERCENT: number };
   return SIDECAR_HEAP_GROWING_PERCENT;
-}
-
-/**
- * The injected old-space cap is a percentage of the container's memory limit; this machine has no
- * such limit, so the bench sets the cap that percentage gives for the default limit.
- */
-async function withDefaultOldSpaceCap(nodeOptions: string): Promise<string> {
-  const { DEFAULT_INJECTION_SETTINGS } = await import(join(root, 'dist', 'operator', 'inject', 'settings.js')) as { DEFAULT_INJECTION_SETTINGS: { resources: { limits: { memory: string } } } };
-  const limitMiB = Number(/^(\d+)Mi$/.exec(DEFAULT_INJECTION_SETTINGS.resources.limits.memory)?.[1] ?? NaN);
-  return nodeOptions.replace(/--max-old-space-size-percentage=(\d+)/, (_flag, percent: string) => `--max-old-space-size=${Math.floor((limitMiB * Number(percent)) / 100)}`);
 }
 
 /** The sidecars run with a compile cache warmed as the image warms it (tools/warm-compile-cache.ts). */
