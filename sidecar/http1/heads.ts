@@ -4,7 +4,7 @@
  * X-Forwarded-Proto/-Host set (kept as sent only from a trusted proxy),
  * X-Request-Id kept or generated, framing headers written by us for the body as we forward it.
  */
-import { randomUUID } from 'node:crypto';
+import { newRequestId } from '../core/request-id.js';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -40,7 +40,7 @@ const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
 export function requestIdOf(header: string | undefined): string {
   if (header !== undefined && REQUEST_ID.test(header)) return header;
-  return randomUUID();
+  return newRequestId();
 }
 
 /** The value of the first header named `lowerName` (exact lower-case match first, then any case). */
