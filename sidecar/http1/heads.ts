@@ -6,7 +6,7 @@
  */
 import { newRequestId } from '../core/request-id.js';
 
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -52,6 +52,31 @@ export function headerValue(headers: readonly string[], lowerName: string): stri
   return undefined;
 }
 
+/** Whether `name` is `lowerName` in any case, without making a lower-cased copy. */
+export function isNamed(name: string, lowerName: string): boolean {
+  if (name.length !== lowerName.length) return false;
+  if (name === lowerName) return true;
+  for (let index = 0; index < name.length; index += 1) {
+    const code = name.charCodeAt(index);
+    if ((code >= 0x41 && code <= 0x5a ? code | 0x20 : code) !== lowerName.charCodeAt(index)) return false;
+  }
+  return true;
+}
+
+/** Whether `name` (any case) is one of HOP_BY_HOP, without making a lower-cased copy. */
+export function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2: return isNamed(name, 'te');
+    case 7: return isNamed(name, 'trailer') || isNamed(name, 'upgrade');
+    case 10: return isNamed(name, 'connection') || isNamed(name, 'keep-alive');
+    case 16: return isNamed(name, 'proxy-connection');
+    case 17: return isNamed(name, 'transfer-encoding');
+    case 18: return isNamed(name, 'proxy-authenticate');
+    case 19: return isNamed(name, 'proxy-authorization');
+    default: return false;
+  }
+}
+
 /** How many headers are named `lowerName`. */
 export function headerCount(headers: readonly string[], lowerName: string): number {
   let count = 0;
@@ -74,7 +99,7 @@ export function joinedValues(headers: readonly string[], lowerName: string): str
   return joined;
 }
 
-function connectionTokens(headers: readonly string[]): Set<string> | undefined {
+export function connectionTokens(headers: readonly string[]): Set<string> | undefined {
   const value = joinedValues(headers, 'connection');
   if (value === undefined) return undefined;
   // What nearly every client and app sends: nothing to look up per header.
@@ -160,36 +185,7 @@ export function upstreamRequestHead(input: RequestHeadInput): string {
   return `${head}\r\n`;
 }
 
-export interface ResponseHeadInput {
-  statusCode: number;
-  statusText: string;
-  headers: readonly string[];
-  requestId: string;
-  /** 'length' keeps the app's Content-Length, 'chunked' re-chunks, 'none' has no body, 'eof' closes. */
-  framing: ResponseFraming;
-  /** Connection header to add: 'close', 'keep-alive' (HTTP/1.0 client) or none. */
-  connection: '' | 'close' | 'keep-alive';
-}
-
 export type ResponseFraming = 'length' | 'chunked' | 'none' | 'eof';
-
-/** The response head for the client. */
-export function clientResponseHead(input: ResponseHeadInput): string {
-  const raw = input.headers;
-  const named = connectionTokens(raw);
-  let head = `HTTP/1.1 ${input.statusCode} ${input.statusText}\r\n`;
-  for (let index = 0; index < raw.length; index += 2) {
-    const name = raw[index] as string;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || (named !== undefined && named.has(lower))) continue;
-    if (lower === 'content-length' && input.framing !== 'length') continue;
-    head += `${name}: ${raw[index + 1] as string}\r\n`;
-  }
-  head += `x-request-id: ${input.requestId}\r\n`;
-  if (input.framing === 'chunked') head += 'transfer-encoding: chunked\r\n';
-  if (input.connection !== '') head += `connection: ${input.connection}\r\n`;
-  return `${head}\r\n`;
-}
 
 /** An interim (1xx) response head for the client, hop-by-hop headers dropped. */
 export function interimHead(statusCode: number, statusText: string, headers: readonly string[]): string {
