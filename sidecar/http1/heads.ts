@@ -5,6 +5,7 @@
  * X-Request-Id kept or generated, framing headers written by us for the body as we forward it.
  */
 import { newRequestId } from '../core/request-id.js';
+import { beginHead, headText, put, putField } from './head-text.js';
 
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
@@ -137,52 +138,54 @@ export interface RequestHeadInput {
 export function upstreamRequestHead(input: RequestHeadInput): string {
   const raw = input.headers;
   const named = connectionTokens(raw);
-  let head = `${input.method} ${input.target} HTTP/1.1\r\n`;
+  beginHead();
+  put(input.method);
+  put(' ');
+  put(input.target);
+  put(' HTTP/1.1\r\n');
   let forwardedFor: string | undefined;
   let forwardedProto = false;
   let forwardedHost = false;
   let host: string | undefined = input.authority;
-  if (host !== undefined) head += `host: ${host}\r\n`;
+  if (host !== undefined) putField('host', host);
   for (let index = 0; index < raw.length; index += 2) {
     const name = raw[index] as string;
     const value = raw[index + 1] as string;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || (named !== undefined && named.has(lower))) {
-      if (input.upgrade && lower === 'upgrade') head += `${name}: ${value}\r\n`;
+    if (isHopByHop(name) || (named !== undefined && named.has(name.toLowerCase()))) {
+      if (input.upgrade && isNamed(name, 'upgrade')) putField(name, value);
       continue;
     }
-    switch (lower) {
-      case 'x-request-id':
-      case 'expect':
-        continue;
-      case 'content-length':
-        continue;
-      case 'host':
-        if (input.authority !== undefined) continue;
-        host = value;
-        break;
-      case 'x-forwarded-for':
-        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
-        continue;
-      case 'x-forwarded-proto':
-        if (!input.trustForwarded) continue;
-        forwardedProto = true;
-        break;
-      case 'x-forwarded-host':
-        if (!input.trustForwarded) continue;
-        forwardedHost = true;
-        break;
+    if (isNamed(name, 'x-request-id') || isNamed(name, 'expect') || isNamed(name, 'content-length')) continue;
+    if (isNamed(name, 'host')) {
+      if (input.authority !== undefined) continue;
+      host = value;
+    } else if (isNamed(name, 'x-forwarded-for')) {
+      forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+      continue;
+    } else if (isNamed(name, 'x-forwarded-proto')) {
+      if (!input.trustForwarded) continue;
+      forwardedProto = true;
+    } else if (isNamed(name, 'x-forwarded-host')) {
+      if (!input.trustForwarded) continue;
+      forwardedHost = true;
     }
-    head += `${name}: ${value}\r\n`;
+    putField(name, value);
   }
-  head += `x-forwarded-for: ${forwardedFor === undefined ? input.clientAddress : `${forwardedFor}, ${input.clientAddress}`}\r\n`;
-  if (!forwardedProto) head += 'x-forwarded-proto: http\r\n';
-  if (!forwardedHost && host !== undefined) head += `x-forwarded-host: ${host}\r\n`;
-  head += `x-request-id: ${input.requestId}\r\n`;
-  if (input.upgrade) head += 'connection: upgrade\r\n';
-  if (input.bodyFraming === BODY_CHUNKED) head += 'transfer-encoding: chunked\r\n';
-  else if (input.bodyFraming === BODY_LENGTH) head += `content-length: ${headerValue(raw, 'content-length') as string}\r\n`;
-  return `${head}\r\n`;
+  put('x-forwarded-for: ');
+  if (forwardedFor !== undefined) {
+    put(forwardedFor);
+    put(', ');
+  }
+  put(input.clientAddress);
+  put('\r\n');
+  if (!forwardedProto) put('x-forwarded-proto: http\r\n');
+  if (!forwardedHost && host !== undefined) putField('x-forwarded-host', host);
+  putField('x-request-id', input.requestId);
+  if (input.upgrade) put('connection: upgrade\r\n');
+  if (input.bodyFraming === BODY_CHUNKED) put('transfer-encoding: chunked\r\n');
+  else if (input.bodyFraming === BODY_LENGTH) putField('content-length', headerValue(raw, 'content-length') as string);
+  put('\r\n');
+  return headText();
 }
 
 export type ResponseFraming = 'length' | 'chunked' | 'none' | 'eof';

@@ -6,6 +6,7 @@
  * app's Connection names) and the app's X-Request-Id are dropped; X-Request-Id, the framing and
  * Connection are the sidecar's.
  */
+import { writeLatin1 } from './head-text.js';
 import { connectionTokens, isHopByHop, isNamed, type ResponseFraming } from './heads.js';
 
 const CRLF = 0x0d0a;
@@ -51,7 +52,7 @@ export class ClientResponseHead {
 
   /** Writes the head at `at`; returns where it ends. */
   writeInto(out: Buffer, at: number): number {
-    at = text(out, at, 'HTTP/1.1 ');
+    at = writeLatin1(out, at, 'HTTP/1.1 ');
     const status = this.statusCode; // 100–599, checked by the exchange
     out[at++] = 0x30 + Math.floor(status / 100);
     out[at++] = 0x30 + (Math.floor(status / 10) % 10);
@@ -71,18 +72,14 @@ export class ClientResponseHead {
   }
 }
 
-function text(out: Buffer, at: number, value: string): number {
-  return at + out.write(value, at, 'latin1');
-}
-
 function line(out: Buffer, at: number, value: string): number {
-  at = text(out, at, value);
+  at = writeLatin1(out, at, value);
   out.writeUInt16BE(CRLF, at);
   return at + 2;
 }
 
 function field(out: Buffer, at: number, name: string, value: string): number {
-  at = text(out, at, name);
+  at = writeLatin1(out, at, name);
   out[at++] = 0x3a;
   out[at++] = 0x20;
   return line(out, at, value);
