@@ -72,7 +72,7 @@ function h2load(url: string, load: Load): Promise<number> {
 }
 
 /** Starts a sidecar with the probe, warms it up, measures each load in turn, stops it. */
-export async function measureSidecar(target: SidecarUnderTest, loads: Load[], sample = false): Promise<SidecarCost[]> {
+export async function measureSidecar(target: SidecarUnderTest, loads: Load[], { sample = false, warmUp = 20_000 } = {}): Promise<SidecarCost[]> {
   const port = await freePort();
   const admin = await freePort();
   const config = join(target.dir, `alloc-sidecar-${port}.json`);
@@ -90,7 +90,7 @@ export async function measureSidecar(target: SidecarUnderTest, loads: Load[], sa
     await waitForReady(admin, { stillRunning: () => child.exitCode === null });
     const url = `http://127.0.0.1:${port}/1k`;
     // JIT and the app-connection pool warm before anything counts.
-    await h2load(url, { connections: 64, requests: 20_000 });
+    await h2load(url, { connections: 64, requests: warmUp });
     const costs: SidecarCost[] = [];
     for (const load of loads) {
       await ask({ command: 'start', sample });

@@ -5,7 +5,7 @@
  *   --requests N          closed loop, N requests (default 100000) over --connections (default 64)
  *   --rates R1,R2         open loop instead, at each rate for --seconds (default 20)
  *   --sample              also the sampling heap profiler's allocation sites (slows the sidecar)
- *   --node-options S      the sidecar's NODE_OPTIONS instead of the injected ones
+ *   --node-options=S      the sidecar's NODE_OPTIONS instead of the injected ones ("" for none)
  *   --cli PATH            another build's dist/cli/main.js
  *   --rounds N            N fresh sidecars, one after the other (default 1)
  */
@@ -56,7 +56,7 @@ const nodeOptions = values['node-options'] ?? await withDefaultOldSpaceCap(root,
 const cli = values.cli === undefined ? join(root, 'dist', 'cli', 'main.js') : resolve(values.cli);
 process.stdout.write(`NODE_OPTIONS=${nodeOptions}\n`);
 for (let round = 0; round < Number(values.rounds); round += 1) {
-  const costs = await measureSidecar({ cli, env: { ...environment, NODE_OPTIONS: nodeOptions }, upstreamPort, dir }, loads, values.sample);
+  const costs = await measureSidecar({ cli, env: { ...environment, NODE_OPTIONS: nodeOptions }, upstreamPort, dir }, loads, { sample: values.sample });
   costs.forEach((cost, index) => {
     const load = loads[index] as Load;
     const what = load.rate === undefined ? `${cost.requests} requests over ${load.connections} connections` : `${load.rate} req/s × ${load.seconds} s (${cost.requests} requests)`;
