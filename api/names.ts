@@ -13,6 +13,7 @@ export const CRD_NAME = `${POLICY_PLURAL}.${API_GROUP}`;
 export const ANNOTATIONS = {
   inject: 'badgateway.io/inject',
   port: 'badgateway.io/port',
+  appProtocol: 'badgateway.io/app-protocol',
   policy: 'badgateway.io/policy',
   policyHash: 'badgateway.io/policy-hash',
   drainDelay: 'badgateway.io/drain-delay',

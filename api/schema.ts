@@ -45,6 +45,7 @@ export const CircuitBreakerSchema = Type.Object(
     rollingWindow: Duration('10s', 'Length of the statistics window.'),
     resetTimeout: Duration('15s', 'Open to half-open; one trial request then decides.'),
     failureStatusCodes: Type.Array(HttpErrorStatus, { default: [502, 503, 504], maxItems: 200, uniqueItems: true, description: 'Upstream statuses that count as failures (they are still passed through unchanged).' }),
+    failureGrpcCodes: Type.Array(Type.Integer({ minimum: 0, maximum: 16 }), { default: [14], maxItems: 17, uniqueItems: true, description: 'gRPC statuses in the app\'s trailers (or Trailers-Only headers) that count as failures (they are still passed through unchanged); 14 is UNAVAILABLE.' }),
     mode: OneOf(['enforce', 'shadow'] as const, { default: 'enforce', description: 'shadow records would-be trips and never rejects.' }),
   },
   { additionalProperties: false, default: {}, description: 'Circuit breaker per upstream.' },

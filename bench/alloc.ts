@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { measureSidecar, type Load } from './alloc-measure.ts';
 import { nginxUpstreamConfig } from './configs.ts';
 import { freePort, start, stopAll, waitForPort } from './processes.ts';
-import { injectedEnvironment, withDefaultOldSpaceCap } from './sidecar-env.ts';
+import { injectedEnvironment, withDefaultOldSpaceCap } from './sidecar-environment.ts';
 
 const { values } = parseArgs({
   options: {

@@ -17,7 +17,7 @@ import { cpuMicros, fixedRate, freePort, median, percentile, rssMiB, start, stop
 import { waitForReady } from '../tools/wait-for-ready.ts';
 import { NODE_UNDICI_PROXY, renderResults, type Results } from './report.ts';
 import { runOverload } from './overload.ts';
-import { injectedEnvironment, withDefaultOldSpaceCap } from './sidecar-env.ts';
+import { injectedEnvironment, sidecarHeapGrowingPercent, withDefaultOldSpaceCap } from './sidecar-environment.ts';
 import { measureSidecar } from './alloc-measure.ts';
 import { renderOverload } from './overload-report.ts';
 
@@ -58,12 +58,6 @@ process.on('SIGINT', () => process.exit(130));
 /** The environment the operator injects into the sidecar container, NODE_OPTIONS apart. */
 const { NODE_OPTIONS: injectedNodeOptions = '', ...sidecarEnvironment } = await injectedEnvironment(root);
 const sidecarNodeOptions = nodeOptionsIndex > 0 ? (process.argv[nodeOptionsIndex + 1] as string) : await withDefaultOldSpaceCap(root, injectedNodeOptions);
-
-/** The old-generation growth the sidecar sets for itself (sidecar/old-generation-growth.ts). */
-async function sidecarHeapGrowingPercent(): Promise<number> {
-  const { SIDECAR_HEAP_GROWING_PERCENT } = await import(join(root, 'dist', 'sidecar', 'old-generation-growth.js')) as { SIDECAR_HEAP_GROWING_PERCENT: number };
-  return SIDECAR_HEAP_GROWING_PERCENT;
-}
 
 /** The sidecars run with a compile cache warmed as the image warms it (tools/warm-compile-cache.ts). */
 const compileCache = join(dir, 'compile-cache');
@@ -119,7 +113,7 @@ async function main(): Promise<void> {
   const nodeStatic = start(process.execPath, ['-e', nodeStatic502Server(nodeStatic502)], 'node-static-502');
   const healthy = sidecar(p.upstream, { circuitBreaker: { volumeThreshold: 1_000_000 } });
   const nodeUndiciPort = ports.next();
-  const nodeUndici = start(process.execPath, [`--heap-growing-percent=${await sidecarHeapGrowingPercent()}`, '-e', nodeUndiciProxy(nodeUndiciPort, p.upstream)], 'node-undici-proxy', { ...sidecarEnvironment, NODE_OPTIONS: sidecarNodeOptions });
+  const nodeUndici = start(process.execPath, [`--heap-growing-percent=${await sidecarHeapGrowingPercent(root)}`, '-e', nodeUndiciProxy(nodeUndiciPort, p.upstream)], 'node-undici-proxy', { ...sidecarEnvironment, NODE_OPTIONS: sidecarNodeOptions });
   const dead = await freePort();
   const open = sidecar(dead, { circuitBreaker: { volumeThreshold: 5, resetTimeout: '1h' } });
   const holeSidecar = sidecar(p.blackhole, { timeouts: { response: '1s' }, circuitBreaker: { volumeThreshold: 10, errorThresholdPercentage: 50, rollingWindow: '10s', resetTimeout: '5s' } });

@@ -10,6 +10,7 @@ interface SidecarFlags {
   listen: string;
   admin: string;
   config?: string;
+  appProtocol: 'http1' | 'h2c';
   drainTimeout: string;
   logLevel: LogLevel;
 }
@@ -42,6 +43,7 @@ export function registerSidecarCommand(program: Command): void {
     .addOption(new Option('--listen <host:port>', 'proxy address').env('BADGATEWAY_LISTEN').default('0.0.0.0:8502'))
     .addOption(new Option('--admin <host:port>', 'admin address (/healthz /readyz /metrics /config)').env('BADGATEWAY_ADMIN').default('0.0.0.0:8503'))
     .addOption(new Option('--config <file>', 'policy.json (JSON or YAML), hot-reloaded; missing file = defaults').env('BADGATEWAY_CONFIG'))
+    .addOption(new Option('--app-protocol <protocol>', 'what the app speaks: http1, or h2c (HTTP/2 with prior knowledge, e.g. gRPC)').choices(['http1', 'h2c']).env('BADGATEWAY_APP_PROTOCOL').default('http1'))
     .addOption(new Option('--drain-timeout <duration>', 'how long in-flight requests may finish on SIGTERM').default('30s'))
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
     .action(async (flags: SidecarFlags, command: Command) => {
@@ -54,7 +56,7 @@ export function registerSidecarCommand(program: Command): void {
       const { ConfigError, runSidecar } = await import('../sidecar/run-sidecar.js');
       let running;
       try {
-        running = await runSidecar({ upstream, listen, admin, configPath: flags.config, drainTimeoutMs: parseDuration(flags.drainTimeout), logger });
+        running = await runSidecar({ upstream, listen, admin, configPath: flags.config, appProtocol: flags.appProtocol, drainTimeoutMs: parseDuration(flags.drainTimeout), logger });
       } catch (error) {
         if (error instanceof ConfigError) throw new UsageError(error.problems[0] ?? error.message);
         const code = (error as NodeJS.ErrnoException).code;

@@ -45,6 +45,11 @@ export type CircuitState = 'closed' | 'half-open' | 'open';
 export interface SidecarMetrics {
   /** One per finished client request; reason is '' for responses the app itself sent. */
   request(code: number, reason: Reason | ''): void;
+  /**
+   * One per finished HTTP/2 stream (besides request()): `grpc` for gRPC calls with the status the
+   * client got (the app's, or the sidecar's own), `http` for other requests with an empty status.
+   */
+  http2Request?(kind: 'grpc' | 'http', grpcStatus: string): void;
   /** Time from sending the request upstream to its response head (or failure). */
   upstreamDuration(seconds: number): void;
   circuitState(state: CircuitState): void;
@@ -77,7 +82,11 @@ export interface ProxyOptions {
   logger: Logger;
   /** Bounded request head size in bytes (default 16 KiB). */
   maxHeaderSize?: number;
+  /** What the app speaks: HTTP/1.1 (default) or HTTP/2 with prior knowledge (--app-protocol). */
+  appProtocol?: AppProtocol;
 }
+
+export type AppProtocol = 'http1' | 'h2c';
 
 /** The proxy's listening server, built by sidecar/proxy-server.ts. */
 export interface ProxyServer {

@@ -26,6 +26,11 @@ const EXPLANATIONS: Readonly<Record<Reason, string>> = {
   overloaded: 'The application is busy with as much work as it can serve; this request was turned away so the others stay fast.',
 };
 
+/** One sentence on what went wrong, for answers without a page (a gRPC status message). */
+export function explanationOf(reason: Reason): string {
+  return EXPLANATIONS[reason];
+}
+
 /** Where the Proxy-Status error says more than the reason: a name that does not resolve is not a refusal. */
 const PROXY_ERROR_EXPLANATIONS: Readonly<Partial<Record<ProxyErrorType, string>>> = {
   dns_error: 'The application\'s host name could not be resolved.',

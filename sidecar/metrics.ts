@@ -30,6 +30,7 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
     name: 'badgateway_requests_total', help: 'Requests answered, by status code and badgateway reason ("" for responses the app sent).', labelNames: ['code', 'reason'] as const, registers: [this.registry],
     collect: () => this.reportRequests(),
   });
+  private readonly http2Requests = new Counter({ name: 'badgateway_http2_requests_total', help: 'HTTP/2 streams answered (also counted in badgateway_requests_total), by kind (grpc or http) and the grpc-status the client got ("" when none).', labelNames: ['kind', 'grpc_status'] as const, registers: [this.registry] });
   private readonly upstreamSeconds = new Histogram({ name: 'badgateway_upstream_duration_seconds', help: 'Time from sending a request upstream to its response head or failure.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   private readonly state = new Gauge({ name: 'badgateway_circuit_state', help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.', registers: [this.registry] });
   private readonly transitions = new Counter({ name: 'badgateway_circuit_transitions_total', help: 'Circuit breaker transitions, by the state entered.', labelNames: ['to'] as const, registers: [this.registry] });
@@ -100,6 +101,10 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
         entry.reported = entry.count;
       }
     }
+  }
+
+  http2Request(kind: 'grpc' | 'http', grpcStatus: string): void {
+    this.http2Requests.inc({ kind, grpc_status: grpcStatus });
   }
 
   upstreamDuration(seconds: number): void {

@@ -1,5 +1,6 @@
 /**
- * The sidecar's listening proxy: raw `net` sockets framed by llhttp (sidecar/http1/) in front of one
+ * The sidecar's listening proxy: raw `net` sockets framed by llhttp (sidecar/http1/), or by
+ * node:http2 when a connection opens with the h2c preface (sidecar/http2/), in front of one
  * upstream, one breaker and one connection pool per configuration. The open-circuit path answers
  * from precomputed bytes without touching the upstream.
  */
@@ -12,8 +13,14 @@ import type { CircuitState, ClientConnectionErrorKind, Logger, ProxyOptions, Pro
 import { ClientConnection } from './http1/client-connection.js';
 import type { ConnectionHost, HostedConnection } from './http1/connection-host.js';
 import { isBusy, type ConnectionPhase } from './http1/connection-phase.js';
+import { HEAD_TIMEOUT_MS, TIMER_HEAD } from './http1/connection-timeouts.js';
 import { buildRouteState, type RouteState } from './http1/route-state.js';
 import { UpstreamPool } from './http1/upstream-pool.js';
+import type { AppCall, AppCallOwner, AppRequest } from './http2/app-call.js';
+import { AppSide } from './http2/app-side.js';
+import { Http2ClientSide } from './http2/client-side.js';
+import { sniffProtocol, type Protocol, type SniffOwner } from './http2/preface.js';
+import type { StreamHost } from './http2/stream-host.js';
 import { ConcurrencyLimiter, type LimiterState } from './overload/limiter.js';
 
 const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
@@ -30,7 +37,7 @@ function logs(logger: Logger, level: string): boolean {
   return typeof isLevelEnabled === 'function' ? isLevelEnabled.call(logger, level) : true;
 }
 
-class SidecarProxy implements ProxyServer, ConnectionHost {
+class SidecarProxy implements ProxyServer, ConnectionHost, StreamHost, SniffOwner {
   readonly metrics;
   readonly logger;
   readonly accessLog: boolean;
@@ -39,6 +46,10 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
   private readonly debugLog: boolean;
   private readonly server: Server;
   private readonly connections = new Set<HostedConnection>();
+  /** Connections whose first bytes have not said yet which protocol they speak. */
+  private readonly undecided = new Set<Socket>();
+  private readonly http2: Http2ClientSide;
+  private readonly app: AppSide;
   private state: RouteState;
   /** One limiter for the proxy's life: reloads reconfigure it, so its counts and queue carry over. */
   readonly limiter: ConcurrencyLimiter;
@@ -56,12 +67,15 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     this.maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
     this.upstreamAuthority = options.upstream.host;
     const config = options.config.current();
-    this.state = buildRouteState(config, this.newBreaker(config), this.newPool(deadlinesOf(config.timeouts)));
+    this.app = new AppSide(options.appProtocol ?? 'http1', options.upstream.origin);
+    const pool = this.newPool(deadlinesOf(config.timeouts));
+    this.state = buildRouteState(config, this.newBreaker(config), pool, this.app.links(pool));
     this.limiter = new ConcurrencyLimiter(this.state.overload, {
       shed: (mode, cause) => this.metrics.overloadShed(mode, cause),
       queueWait: (seconds) => this.metrics.overloadQueueWait(seconds),
     });
     this.metrics.overloadGauges(() => this.limiter.state());
+    this.http2 = new Http2ClientSide(this, this.maxHeaderSize);
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
   }
 
@@ -78,8 +92,30 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
       socket.destroy();
       return;
     }
-    this.connections.add(new ClientConnection(this, socket));
+    this.undecided.add(socket);
+    sniffProtocol(socket, this, HEAD_TIMEOUT_MS);
   };
+
+  decided(socket: Socket, protocol: Protocol, expired: boolean): void {
+    this.undecided.delete(socket);
+    if (protocol === 'h2c') {
+      this.http2.accept(socket);
+      return;
+    }
+    const connection = new ClientConnection(this, socket);
+    this.connections.add(connection);
+    // A client silent (or stuck inside the preface) until the head timeout gets HTTP/1.1's 408.
+    if (expired) connection.timerFired(TIMER_HEAD);
+    else socket.resume();
+  }
+
+  abandoned(socket: Socket): void {
+    this.undecided.delete(socket);
+  }
+
+  appCall(owner: AppCallOwner, request: AppRequest, state: RouteState): AppCall {
+    return this.app.call(owner, request, state);
+  }
 
   routeState(): RouteState {
     return this.state;
@@ -91,7 +127,11 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
 
   phaseChanged(_connection: HostedConnection, from: ConnectionPhase, to: ConnectionPhase): void {
     const change = Number(isBusy(to)) - Number(isBusy(from));
-    if (change === 0) return;
+    if (change !== 0) this.busyChanged(change as 1 | -1);
+  }
+
+  /** Work in progress changed by one: an HTTP/1.1 connection's busy phase, or an HTTP/2 stream. */
+  busyChanged(change: 1 | -1): void {
     this.busy += change;
     if (this.busy === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
@@ -126,7 +166,7 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     const breaker = sameBreakerSettings(previous.config.circuitBreaker, next.circuitBreaker) ? previous.breaker : this.newBreaker(next);
     const deadlines = deadlinesOf(next.timeouts);
     const pool = sameDeadlines(previous.deadlines, deadlines) ? previous.pool : this.newPool(deadlines);
-    this.state = buildRouteState(next, breaker, pool);
+    this.state = buildRouteState(next, breaker, pool, this.app.links(pool));
     this.limiter.configure(this.state.overload);
     if (breaker !== previous.breaker) previous.breaker.close();
     if (pool !== previous.pool) void previous.pool.close();
@@ -143,6 +183,8 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
 
   private closeIdleConnections(): void {
     for (const connection of this.connections) if (connection.closesOnDrain) connection.close();
+    for (const socket of this.undecided) socket.destroy();
+    this.http2.drain();
   }
 
   async drain(timeoutMs: number): Promise<{ completed: boolean }> {
@@ -158,7 +200,10 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
         resolve(true);
       });
     });
-    if (!completed) for (const connection of this.connections) connection.socket.destroy();
+    if (!completed) {
+      for (const connection of this.connections) connection.socket.destroy();
+      this.http2.destroy();
+    }
     return { completed };
   }
 
@@ -167,8 +212,11 @@ class SidecarProxy implements ProxyServer, ConnectionHost {
     this.limiter.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of this.connections) connection.socket.destroy();
+    for (const socket of this.undecided) socket.destroy();
+    this.http2.destroy();
     await closed;
     this.state.breaker.close();
+    this.app.destroy();
     await this.state.pool.destroy();
   }
 }

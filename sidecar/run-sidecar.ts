@@ -8,7 +8,7 @@ import type { SidecarConfig } from '../api/schema.js';
 import { createAdminServer } from './admin-server.js';
 import { loadConfigFile, parseConfigText } from './config-file.js';
 import { watchConfigFile, type ConfigWatcher } from './config-watch.js';
-import type { ConfigSource } from './contracts.js';
+import type { AppProtocol, ConfigSource } from './contracts.js';
 import { PrometheusSidecarMetrics } from './metrics.js';
 import { createProxyServer } from './proxy-server.js';
 import { warnIfUnresolvable } from './upstream-lookup.js';
@@ -23,6 +23,8 @@ export interface SidecarOptions {
   listen: HostPort;
   admin: HostPort;
   configPath?: string;
+  /** What the app speaks (default http1). */
+  appProtocol?: AppProtocol;
   drainTimeoutMs: number;
   logger: Logger;
   /** Reload debounce and poll, for tests. */
@@ -61,14 +63,14 @@ export async function runSidecar(options: SidecarOptions): Promise<RunningSideca
   if (!loaded.ok) throw new ConfigError(loaded.problems);
   const config = new ConfigHolder(loaded.config);
   const metrics = new PrometheusSidecarMetrics();
-  const proxy = createProxyServer({ upstream: options.upstream, config, metrics, logger: logger.child({ subsystem: 'proxy' }) });
+  const proxy = createProxyServer({ upstream: options.upstream, appProtocol: options.appProtocol, config, metrics, logger: logger.child({ subsystem: 'proxy' }) });
   let ready = false;
   const admin = createAdminServer({ ready: () => ready, config: () => config.current(), breakerState: () => proxy.breakerState(), overloadState: () => proxy.overloadState() }, metrics);
 
   const proxyAddress = await proxy.listen(options.listen.host, options.listen.port);
   const adminAddress = await admin.listen(options.admin.host, options.admin.port);
   ready = true;
-  logger.info({ proxy: proxyAddress, admin: adminAddress, upstream: options.upstream.origin, config: loaded.source === 'file' ? options.configPath : 'defaults' }, 'sidecar ready');
+  logger.info({ proxy: proxyAddress, admin: adminAddress, upstream: options.upstream.origin, appProtocol: options.appProtocol ?? 'http1', config: loaded.source === 'file' ? options.configPath : 'defaults' }, 'sidecar ready');
   void warnIfUnresolvable(options.upstream, logger);
 
   let watcher: ConfigWatcher | undefined;

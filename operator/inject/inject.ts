@@ -9,6 +9,7 @@ import type { V1Container, V1Deployment, V1PodSpec } from '@kubernetes/client-no
 import { isDuration, parseDuration } from '../../api/duration.js';
 import { ANNOTATIONS, SIDECAR_CONTAINER_NAME } from '../../api/names.js';
 import { findAppPort, renamedPortName } from './app-port.js';
+import { appProtocolFor } from './app-protocol.js';
 import { diff, type JsonPatchOperation } from './json-patch.js';
 import { addMonitoring } from './monitoring.js';
 import { supportsNativeSidecars } from './kube-version.js';
@@ -54,6 +55,8 @@ export function injectDeployment(input: V1Deployment, context: InjectContext): I
   const annotations = deployment.metadata?.annotations ?? {};
   const appPort = findAppPort(pod.containers, annotations[ANNOTATIONS.port]);
   if ('problem' in appPort) return notInjectable(input, base, [appPort.problem]);
+  const appProtocol = appProtocolFor(annotations[ANNOTATIONS.appProtocol], appPort.name);
+  if ('problem' in appProtocol) return notInjectable(input, base, [appProtocol.problem]);
 
   const reasons: string[] = [];
   const native = supportsNativeSidecars(context.kubeVersion);
@@ -89,12 +92,14 @@ export function injectDeployment(input: V1Deployment, context: InjectContext): I
   const policyName = annotations[ANNOTATIONS.policy] ?? context.policyName;
   const sidecar = sidecarContainer({
     appPort: appPort.port,
+    appProtocol: appProtocol.protocol,
     proxyPortName,
     native,
     ...(policyName === undefined ? {} : { policyName }),
     ...(annotations[ANNOTATIONS.cpu] === undefined ? {} : { cpu: annotations[ANNOTATIONS.cpu] }),
     ...(annotations[ANNOTATIONS.memory] === undefined ? {} : { memory: annotations[ANNOTATIONS.memory] }),
   }, context.settings);
+  if (appProtocol.protocol === 'h2c') reasons.push(`the app speaks h2c (${appProtocol.why}): HTTP/2 and gRPC to the app`);
   if (native) {
     pod.initContainers = [...(pod.initContainers ?? []), sidecar];
     reasons.push('injected as a native sidecar (initContainers, restartPolicy: Always)');

@@ -30,6 +30,8 @@ export const SIDECAR_ENV: readonly Readonly<V1EnvVar>[] = [
 
 export interface SidecarSpec {
   appPort: number;
+  /** Passed as --app-protocol when not the default http1. */
+  appProtocol?: 'http1' | 'h2c';
   proxyPortName: string;
   policyName?: string;
   native: boolean;
@@ -44,6 +46,7 @@ export function sidecarContainer(spec: SidecarSpec, settings: InjectionSettings)
     '--listen', `0.0.0.0:${SIDECAR_PROXY_PORT}`,
     '--admin', `0.0.0.0:${SIDECAR_ADMIN_PORT}`,
   ];
+  if (spec.appProtocol === 'h2c') args.push('--app-protocol', 'h2c');
   if (spec.policyName !== undefined) args.push('--config', `${CONFIG_MOUNT_PATH}/${CONFIG_KEY}`);
   if (settings.logLevel !== undefined) args.push('--log-level', settings.logLevel);
   const limits: Record<string, string> = { memory: spec.memory ?? settings.resources.limits.memory };

@@ -16,6 +16,8 @@ export interface ExchangeOutcome {
   /** Whether the breaker counts the exchange against the app. */
   readonly appFailed: boolean;
   readonly error?: Error;
+  /** The gRPC status the client got (the app's or the sidecar's own), for a gRPC call. */
+  readonly grpcStatus?: number;
 }
 
 /** Where an exchange's outcome is recorded. */
@@ -32,6 +34,8 @@ export interface ExchangeDescription {
   readonly target: string;
   readonly requestId: string;
   readonly traceId: string | undefined;
+  /** Said in the access log when not HTTP/1.1 ('h2'). */
+  readonly protocol?: string;
 }
 
 export class ExchangeEnd {
@@ -62,15 +66,16 @@ export class ExchangeEnd {
     this.ticket.settle(!outcome.appFailed);
     if (outcome.status !== null) {
       this.recorder.metrics.request(outcome.status, outcome.reason);
-      if (this.recorder.accessLog) this.log(outcome.status, outcome.reason, outcome.error);
+      if (this.recorder.accessLog) this.log(outcome.status, outcome);
     }
     this.permit.release();
     return true;
   }
 
-  private log(status: number, reason: Reason | '', error: Error | undefined): void {
+  private log(status: number, { reason, error, grpcStatus }: ExchangeOutcome): void {
     const request = this.request;
     this.recorder.logger.info({
+      ...(request.protocol === undefined ? {} : { protocol: request.protocol }),
       method: request.method,
       path: request.target,
       status,
@@ -78,6 +83,7 @@ export class ExchangeEnd {
       upstreamMs: Math.round(this.elapsedMs() * 100) / 100,
       requestId: request.requestId,
       ...(request.traceId === undefined ? {} : { traceId: request.traceId }),
+      ...(grpcStatus === undefined ? {} : { grpcStatus }),
       ...(error === undefined ? {} : { error: error.message }),
     }, 'request');
   }

@@ -12,12 +12,12 @@ import { afterResponseHead, FAILURES, statusFor, type BadGatewayError } from '..
 import type { Permit } from '../overload/limiter.js';
 import { rawErrorResponse } from '../error-pages.js';
 import { hasControlCharacter, headerValue, interimHead, joinedValues, switchingProtocolsHead, type ResponseFraming } from './heads.js';
-import { HEAD_BODY, HEAD_NO_BODY, type HttpParser } from './llhttp.js';
+import type { AppLink, AppRequest } from './app-link.js';
+import { HEAD_BODY, HEAD_NO_BODY } from './llhttp.js';
 import { ClientResponseHead } from './response-head.js';
 import type { RouteState } from './route-state.js';
 import { spliceTunnel } from './tunnel.js';
-import type { UpstreamConnection } from './upstream-connection.js';
-import type { UpstreamUser } from './upstream-user.js';
+import type { ResponseHead, UpstreamUser } from './upstream-user.js';
 
 /** What an exchange needs from the server that owns it. */
 export interface ExchangeHost extends OutcomeRecorder {
@@ -39,7 +39,7 @@ export interface ExchangeClient {
   takeForTunnel(): Buffer | null;
 }
 
-export interface ExchangeRequest {
+export interface ExchangeRequest extends AppRequest {
   method: string;
   target: string;
   requestId: string;
@@ -78,7 +78,7 @@ const CRLF = Buffer.from('\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
 
 export class Exchange implements UpstreamUser {
-  private upstream: UpstreamConnection | null = null;
+  private upstream: AppLink | null = null;
   private readonly end: ExchangeEnd;
   private attempts = 0;
   private status = 0;
@@ -110,24 +110,16 @@ export class Exchange implements UpstreamUser {
   }
 
   private send(fresh: boolean): void {
-    const pool = this.state.pool;
-    const upstream = pool.acquire(fresh, this.request.upgrade);
+    const upstream = this.state.app.acquire(fresh, this.request.upgrade, this.request);
     this.upstream = upstream;
-    upstream.start(this, this.request.head, this.request.hasBody, pool.deadlines);
+    upstream.start(this, this.request.head, this.request.hasBody, this.state.deadlines);
   }
 
   /** A piece of the request body; false asks the client to stop reading until resumeReading(). */
   requestBody(piece: Buffer): boolean {
     const upstream = this.upstream;
     if (upstream === null || this.finished) return true;
-    if (!this.request.chunked) return upstream.write(piece);
-    const socket = upstream.socket;
-    socket.cork();
-    socket.write(`${piece.length.toString(16)}\r\n`, 'latin1');
-    socket.write(piece);
-    const more = socket.write(CRLF);
-    socket.uncork();
-    return more;
+    return this.request.chunked ? upstream.writeChunk(piece) : upstream.write(piece);
   }
 
   requestEnd(): void {
@@ -161,7 +153,7 @@ export class Exchange implements UpstreamUser {
     this.client.resumeReading();
   }
 
-  onInterim(parser: HttpParser): boolean {
+  onInterim(parser: ResponseHead): boolean {
     if (hasControlCharacter(parser.statusText, true)) return false;
     // A 100 answers an Expect the sidecar already answered itself, or none at all (RFC 9110
     // §15.2: a client parses 1xx it did not expect): dropped either way.
@@ -175,7 +167,7 @@ export class Exchange implements UpstreamUser {
     return this.status;
   }
 
-  onResponseHead(parser: HttpParser): number {
+  onResponseHead(parser: ResponseHead): number {
     const status = parser.statusCode;
     if (status < 100 || status > 599 || hasControlCharacter(parser.statusText, true)) return -1;
     // A 101 only to an upgrade request, and naming its protocol (RFC 9110 §15.2.2).
@@ -237,7 +229,7 @@ export class Exchange implements UpstreamUser {
     this.pendingHead = null;
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(grpcStatus?: number): void {
     if (this.finished) return;
     const socket = this.client.socket;
     if (this.pendingHead !== null) {
@@ -247,7 +239,8 @@ export class Exchange implements UpstreamUser {
       socket.write(LAST_CHUNK);
     }
     this.upstream = null;
-    this.complete({ status: this.status, reason: '', appFailed: this.state.failureStatusCodes.has(this.status) }, this.closeAfter || !this.requestDone);
+    const appFailed = this.state.failureStatusCodes.has(this.status) || (grpcStatus !== undefined && this.state.failureGrpcCodes.has(grpcStatus));
+    this.complete({ status: this.status, reason: '', appFailed }, this.closeAfter || !this.requestDone);
   }
 
   onUpgrade(upstreamSocket: Socket, rest: Buffer): void {

@@ -10,14 +10,16 @@ import type { CheckedRequest } from './request-checks.js';
  */
 export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, http10: boolean, upgrade: boolean, requestId: string, traceId: string | undefined, clientAddress: string, defaultAuthority: string, trustForwarded: boolean): ExchangeRequest {
   const headers = parser.headers;
+  const host = headerValue(headers, 'host');
+  const contentLength = headerValue(headers, 'content-length');
   const head = upstreamRequestHead({
     method: parser.method,
     target: checked.target,
     headers,
-    authority: checked.authority ?? (http10 && headerValue(headers, 'host') === undefined ? defaultAuthority : undefined),
+    authority: checked.authority ?? (http10 && host === undefined ? defaultAuthority : undefined),
     requestId,
     clientAddress,
-    bodyFraming: checked.chunked ? BODY_CHUNKED : headerValue(headers, 'content-length') === undefined ? BODY_NONE : BODY_LENGTH,
+    bodyFraming: checked.chunked ? BODY_CHUNKED : contentLength === undefined ? BODY_NONE : BODY_LENGTH,
     upgrade,
     trustForwarded,
   });
@@ -33,5 +35,11 @@ export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, ht
     upgrade,
     replayable: !checked.hasBody && !upgrade && isIdempotent(parser.method),
     expectContinue: checked.expectContinue && !http10,
+    path: checked.target,
+    authority: checked.authority ?? host ?? defaultAuthority,
+    raw: headers,
+    clientAddress,
+    contentLength,
+    trustForwarded,
   };
 }

@@ -8,6 +8,7 @@ import type { Breaker } from '../breaker.js';
 import type { Deadlines } from '../core/deadlines.js';
 import { ErrorPages } from '../error-pages.js';
 import { OpenCircuitAnswers } from './answers.js';
+import type { AppLinks } from './app-link.js';
 import { limiterSettings } from '../overload/settings.js';
 import { TrustedProxies } from '../trusted-proxies.js';
 import type { LimiterSettings } from '../overload/limiter.js';
@@ -19,7 +20,11 @@ export interface RouteState {
   readonly openCircuit: OpenCircuitAnswers;
   readonly breaker: Breaker;
   readonly pool: UpstreamPool;
+  /** Where exchanges get their way to the app: the pool, or h2c sessions (--app-protocol h2c). */
+  readonly app: AppLinks;
   readonly failureStatusCodes: ReadonlySet<number>;
+  /** gRPC statuses (trailers or Trailers-Only headers) that count as breaker failures. */
+  readonly failureGrpcCodes: ReadonlySet<number>;
   /** Fixed Retry-After seconds from the policy, else undefined (time left until the trial). */
   readonly retryAfterSeconds: number | undefined;
   readonly retryAttempts: number;
@@ -30,7 +35,7 @@ export interface RouteState {
   readonly trustedProxies: TrustedProxies;
 }
 
-export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breaker, pool: UpstreamPool): RouteState {
+export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breaker, pool: UpstreamPool, app: AppLinks = pool): RouteState {
   const pages = new ErrorPages(config);
   return {
     config,
@@ -38,7 +43,9 @@ export function buildRouteState(config: Readonly<SidecarConfig>, breaker: Breake
     openCircuit: new OpenCircuitAnswers(pages, config.openStatus),
     breaker,
     pool,
+    app,
     failureStatusCodes: new Set(config.circuitBreaker.failureStatusCodes),
+    failureGrpcCodes: new Set(config.circuitBreaker.failureGrpcCodes),
     retryAfterSeconds: config.retryAfter === undefined ? undefined : Math.max(0, Math.ceil(parseDuration(config.retryAfter) / 1000)),
     retryAttempts: config.retry.attempts,
     deadlines: pool.deadlines,

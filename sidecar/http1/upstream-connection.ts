@@ -10,6 +10,7 @@ import { countableContentLength, keepAliveHintMs } from './heads.js';
 import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
 import { attach, detach, type SocketHandlers } from './socket-handlers.js';
 import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HEAD_NO_BODY, HttpParser, RESPONSE, type ParserSink } from './llhttp.js';
+import type { AppLink } from './app-link.js';
 import { isSharedReadBuffer, readBufferFor } from './read-buffers.js';
 import type { UpstreamUser } from './upstream-user.js';
 
@@ -22,12 +23,14 @@ export interface ConnectionOwner {
   forget(connection: UpstreamConnection): void;
 }
 
+const CRLF = Buffer.from('\r\n', 'latin1');
+
 const TIMER_CONNECT = 1;
 const TIMER_RESPONSE = 2;
 const TIMER_BODY = 3;
 const TIMER_IDLE = 4;
 
-export class UpstreamConnection implements ParserSink, TimerOwner {
+export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
   readonly socket: Socket;
   private readonly parser: HttpParser;
   private user: UpstreamUser | null = null;
@@ -105,6 +108,17 @@ export class UpstreamConnection implements ParserSink, TimerOwner {
 
   write(data: Buffer | string): boolean {
     return this.socket.write(data);
+  }
+
+  /** One chunk (RFC 9112 §7.1): size line, bytes and CRLF in one corked write. */
+  writeChunk(piece: Buffer): boolean {
+    const socket = this.socket;
+    socket.cork();
+    socket.write(`${piece.length.toString(16)}\r\n`, 'latin1');
+    socket.write(piece);
+    const more = socket.write(CRLF);
+    socket.uncork();
+    return more;
   }
 
   /** The exchange stopped using the connection before its end (client gone): never reused. */

@@ -5,6 +5,7 @@
  * real clusters; the exchange's safe retry covers the race that remains.
  */
 import type { Deadlines } from '../core/deadlines.js';
+import type { AppLinks } from './app-link.js';
 import { UpstreamConnection, type ConnectionOwner } from './upstream-connection.js';
 
 /** Subtracted from an app's Keep-Alive hint, so we give up a connection before the app does. */
@@ -12,7 +13,7 @@ const KEEP_ALIVE_SAFETY_MS = 500;
 /** Idle connections kept beyond this many are closed when released. */
 const MAX_IDLE = 1024;
 
-export class UpstreamPool implements ConnectionOwner {
+export class UpstreamPool implements AppLinks, ConnectionOwner {
   private readonly host: string;
   private readonly port: number;
   private readonly idle: UpstreamConnection[] = [];

@@ -15,6 +15,7 @@ describe('validatePolicySpec', () => {
         rollingWindow: '10s',
         resetTimeout: '15s',
         failureStatusCodes: [502, 503, 504],
+        failureGrpcCodes: [14],
         mode: 'enforce',
       },
       retry: { attempts: 1 },
@@ -61,6 +62,13 @@ describe('validatePolicySpec', () => {
       'spec.circuitBreaker.volumeThreshold: 1.5 is not an integer',
       'spec.errorPages[0].status: 700 is above the maximum 599',
     ]));
+  });
+
+  it('names a bad gRPC failure code with its path', () => {
+    const result = validatePolicySpec({ circuitBreaker: { failureGrpcCodes: [14, 17] } });
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual(['spec.circuitBreaker.failureGrpcCodes[1]: 17 is above the maximum 16']);
+    expect(validatePolicySpec({ circuitBreaker: { failureGrpcCodes: [4, 14] } }).ok).toBe(true);
   });
 
   it('requires exactly one of body and configMapRef on an error page', () => {

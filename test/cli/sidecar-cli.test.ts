@@ -22,6 +22,7 @@ describe('badgateway sidecar: bad input', () => {
     [['sidecar', '--upstream', 'http://127.0.0.1:8080', '--drain-timeout', 'soon'], /^badgateway: --drain-timeout: "soon" is not a duration/],
     [['sidecar', '--upstream', 'http://127.0.0.1:8080', '--log-level', 'loud'], /--log-level.*loud/],
     [['sidecar', '--bogus'], /unknown option '--bogus'/],
+    [['sidecar', '--upstream', 'http://127.0.0.1:8080', '--app-protocol', 'h3'], /--app-protocol.*h3.*http1, h2c/],
   ])('%j exits 2 with one line naming the field', async (args, message) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);
@@ -37,6 +38,12 @@ describe('badgateway sidecar: bad input', () => {
     await rm(directory, { recursive: true });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(`badgateway: ${file}: openStatus: 500 is not one of 502, 503`);
+  });
+
+  it('reads BADGATEWAY_APP_PROTOCOL like --app-protocol', async () => {
+    const result = await runCli(['sidecar', '--upstream', 'http://127.0.0.1:8080'], { env: { BADGATEWAY_APP_PROTOCOL: 'grpc' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toMatch(/--app-protocol.*grpc/);
   });
 
   it('a config file that is not YAML: one line ending with where, no dangling colon', async () => {

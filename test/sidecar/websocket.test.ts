@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { eventually } from '../support/cli.js';
 import { closedPort } from '../support/faulty-upstream.js';
 import { startSidecar, type Harness } from '../support/sidecar-harness.js';
 
@@ -46,7 +47,6 @@ describe('websocket tunnelling', () => {
     });
     expect(status).toBe(502);
     expect(sidecar.metrics.requests).toEqual([{ code: 502, reason: 'connect-failed' }]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(sidecar.proxy.breakerState()).toBe('open');
+    await eventually(() => sidecar?.proxy.breakerState() === 'open', 5_000, 'the circuit open');
   });
 });

@@ -4,6 +4,7 @@ import type { CircuitState, ClientConnectionErrorKind, OverloadGauges, Reason, S
 
 export class RecordingMetrics implements SidecarMetrics {
   readonly requests: { code: number; reason: Reason | '' }[] = [];
+  readonly http2Requests: { kind: 'grpc' | 'http'; grpcStatus: string }[] = [];
   readonly transitions: CircuitState[] = [];
   readonly durations: number[] = [];
   state: CircuitState = 'closed';
@@ -28,6 +29,9 @@ export class RecordingMetrics implements SidecarMetrics {
   }
   circuitTransition(to: CircuitState): void {
     this.transitions.push(to);
+  }
+  http2Request(kind: 'grpc' | 'http', grpcStatus: string): void {
+    this.http2Requests.push({ kind, grpcStatus });
   }
   shadowTrip(): void {
     this.shadowTrips += 1;

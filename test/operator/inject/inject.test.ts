@@ -88,6 +88,20 @@ describe('injectDeployment', () => {
     expect(pod.containers[0]!.lifecycle).toBeUndefined();
   });
 
+  it('sets --app-protocol h2c from a grpc port name or the annotation, and refuses an unknown protocol', () => {
+    const byName = sidecarOf(injectDeployment(CASES['grpc-port-name']!, current).deployment)!;
+    expect(byName.args).toEqual(expect.arrayContaining(['--app-protocol', 'h2c']));
+    expect(byName.ports![0]!.name).toBe('grpc'); // the sidecar takes over the name, so Services still route by it
+    const byAnnotation = sidecarOf(injectDeployment(CASES['app-protocol-annotation']!, current).deployment)!;
+    expect(byAnnotation.args).toEqual(expect.arrayContaining(['--app-protocol', 'h2c']));
+    expect(sidecarOf(injectDeployment(CASES['named-http-port']!, current).deployment)!.args).not.toContain('--app-protocol');
+    const annotated = structuredClone(CASES['grpc-port-name']!);
+    annotated.metadata!.annotations!['badgateway.io/app-protocol'] = 'http1';
+    expect(sidecarOf(injectDeployment(annotated, current).deployment)!.args).not.toContain('--app-protocol');
+    annotated.metadata!.annotations!['badgateway.io/app-protocol'] = 'grpc';
+    expect(injectDeployment(annotated, current)).toMatchObject({ injectable: false, reasons: ['badgateway.io/app-protocol: "grpc" is not one of http1, h2c'] });
+  });
+
   it('refuses what it cannot inject, with a reason', () => {
     expect(injectDeployment(CASES['no-ports']!, current)).toMatchObject({ injectable: false, patch: [], reasons: [expect.stringContaining('badgateway.io/port')] });
     expect(injectDeployment(CASES['not-annotated']!, current)).toMatchObject({ injectable: false, patch: [] });

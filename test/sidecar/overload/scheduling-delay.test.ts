@@ -21,7 +21,7 @@ describe('scheduling delay: timer lateness', () => {
       }
       expect(meter.estimateMs()).toBeGreaterThan(1);
       active = false;
-      await sleep(300);
+      await sleep(50);
       expect(meter.running).toBe(true); // idle for less than a second
       await eventually(() => !meter.running, 5_000, 'the meter stopped');
       expect(meter.estimateMs()).toBe(0);

@@ -1,10 +1,15 @@
-/** The environment and NODE_OPTIONS the operator injects into the sidecar, as the bench runs it. */
+/** The environment the operator injects into the sidecar container, as the benchmarks run the sidecar with it. */
 import { join } from 'node:path';
 
-/** The environment the operator injects into the sidecar container (NODE_OPTIONS included). */
 export async function injectedEnvironment(root: string): Promise<Record<string, string>> {
   const { SIDECAR_ENV } = await import(join(root, 'dist', 'operator', 'inject', 'sidecar-container.js')) as { SIDECAR_ENV: { name: string; value: string }[] };
   return Object.fromEntries(SIDECAR_ENV.map((variable) => [variable.name, variable.value]));
+}
+
+/** The old-generation growth the sidecar sets for itself (sidecar/old-generation-growth.ts). */
+export async function sidecarHeapGrowingPercent(root: string): Promise<number> {
+  const { SIDECAR_HEAP_GROWING_PERCENT } = await import(join(root, 'dist', 'sidecar', 'old-generation-growth.js')) as { SIDECAR_HEAP_GROWING_PERCENT: number };
+  return SIDECAR_HEAP_GROWING_PERCENT;
 }
 
 /**
