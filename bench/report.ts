@@ -3,7 +3,7 @@ import type { OverloadResults } from './overload.ts';
 import { renderOverload } from './overload-report.ts';
 import { renderTargets } from './targets-report.ts';
 
-interface TargetStats { rps: number; p50: number; p99: number; errors: number; non2xx: number; /** CPU µs per request of the target's process(es). */ cpu: number }
+interface TargetStats { rps: number; p50: number; p99: number; errors: number; non2xx: number; /** CPU µs per request of the target's process(es). */ cpu: number; /** Each round's p99, in round order (healthy proxying). */ p99Rounds?: number[] }
 
 /** Latency through a target at a fixed request rate, and what it adds to going direct (ms). */
 interface FixedRateStats { p50: number; p99: number; addedP50: number; addedP99: number; requests: number; errors: number }
@@ -22,6 +22,8 @@ export interface Results {
   fastFailureUnsaturated: ({ name: string } & TargetStats)[];
   blackhole: { name: string; requests: number; waitedFullTimeout: number; p50: number; p99: number; statuses: Record<string, number> }[];
   overload?: OverloadResults;
+  /** What one proxied 1 KiB request costs the sidecar's process (bench/alloc-measure.ts), closed loop over 64 connections. */
+  allocation?: { requests: number; bytesPerRequest: number; cpuMicrosPerRequest: number; scavengesPer100k: number; markCompactsPer100k: number; gcMsPer100k: number };
   /** MiB. idleAnon: private memory only (no mapped node binary); nodeBaseline: a bare node:http server, idle. */
   memory: { idle: number; idleAnon: number; loaded: number; nodeBaseline: number };
   /** With the compile cache the image bakes in (tools/warm-compile-cache.ts). */
@@ -81,6 +83,14 @@ export function renderResults(results: Results): string {
     if (sidecar !== undefined && nginx !== undefined) lines.push('', `At ${row.rate} req/s the sidecar adds p99 **${n(sidecar.addedP99, 3)} ms**, nginx **${n(nginx.addedP99, 3)} ms**: **${ratio(sidecar.addedP99, nginx.addedP99)}**.`);
   }
 
+  const allocation = results.allocation;
+  if (allocation !== undefined) {
+    lines.push('', '## Per proxied request, inside the sidecar (1 KiB, 64 connections)', '',
+      `\`node bench/alloc.ts\`'s measurement: ${allocation.requests} requests by h2load (closed loop, after a warm-up) through a sidecar with bench/alloc-probe.ts loaded; bytes allocated on V8's heap from V8's accounting around every collection (v8.GCProfiler), CPU time from process.cpuUsage(). Neither depends on the machine's load as latency does.`, '',
+      '| bytes allocated | CPU µs | scavenges per 100k requests | mark-compacts per 100k | GC ms per 100k |', '|---|---|---|---|---|',
+      `| ${n(allocation.bytesPerRequest)} | ${n(allocation.cpuMicrosPerRequest, 1)} | ${n(allocation.scavengesPer100k)} | ${n(allocation.markCompactsPer100k, 1)} | ${n(allocation.gcMsPer100k)} |`);
+  }
+
   lines.push('', '## Fast failure (64 connections)', '', '| target | req/s | p50 ms | p99 ms | CPU µs/request |', '|---|---|---|---|---|');
   for (const row of results.fastFailure) lines.push(`| ${row.name} | ${n(row.rps)} | ${n(row.p50, 2)} | ${n(row.p99, 2)} | ${n(row.cpu)} |`);
   const [open, nginx, node, same] = results.fastFailure;
@@ -127,6 +137,7 @@ export function renderResults(results: Results): string {
     'nginx: 1 worker, upstream keepalive 128; HAProxy: nbthread 1, http-reuse always',
     'wrk -t1 -c1 ... (fast failure, one connection)',
     'h2load --h1 -c<rate/100> --rps=100 -D<seconds> --warm-up-time=1 --log-file=<file> http://127.0.0.1:<port>/1k (fixed rate)',
+    'h2load --h1 -c64 -n100000 http://127.0.0.1:<port>/1k (allocation and CPU per request: node bench/alloc.ts)',
     `sidecar: ${Object.entries(results.environment).map(([name, value]) => `${name}=${value} `).join('')}NODE_OPTIONS="${results.nodeOptions}" NODE_COMPILE_CACHE=<warmed> badgateway sidecar --log-level warn (one Node process)`, '```', '');
   return `${lines.join('\n')}\n`;
 }

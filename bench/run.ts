@@ -2,6 +2,8 @@
  * `npm run bench`: badgateway's sidecar side by side with nginx and HAProxy on loopback, in one
  * run with alternating rounds, written to bench/RESULTS.md as tables and ratios.
  * `npm run bench:smoke` runs every scenario very briefly (CI: checks the harness, never speed).
+ * `--quick`: one round of each healthy and fixed-rate measurement, no overload scenario, about a
+ * third of a full run's time (the full run takes about 25 minutes on the 2-core machine).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,9 +18,11 @@ import { waitForReady } from '../tools/wait-for-ready.ts';
 import { NODE_UNDICI_PROXY, renderResults, type Results } from './report.ts';
 import { runOverload } from './overload.ts';
 import { injectedEnvironment, sidecarHeapGrowingPercent, withDefaultOldSpaceCap } from './sidecar-environment.ts';
+import { measureSidecar } from './alloc-measure.ts';
 import { renderOverload } from './overload-report.ts';
 
 const smoke = process.argv.includes('--smoke');
+const quick = process.argv.includes('--quick');
 const outIndex = process.argv.indexOf('--out');
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outFile = outIndex > 0 ? (process.argv[outIndex + 1] as string) : join(root, 'bench', 'RESULTS.md');
@@ -34,11 +38,11 @@ if (missing.length > 0) {
   process.exit(3);
 }
 
-const ROUNDS = smoke ? 1 : 3;
+const ROUNDS = smoke || quick ? 1 : 3;
 const SECONDS = smoke ? 1 : 5;
-const BLACKHOLE_SECONDS = smoke ? 2 : 20;
-/** Fixed request rates for the added-latency measurement (open loop, 1 KiB). */
-const FIXED_RATES = smoke ? [200] : [1_000, 5_000];
+const BLACKHOLE_SECONDS = smoke ? 2 : quick ? 10 : 20;
+/** Fixed request rates for the added-latency measurement (open loop, 1 KiB); 6,400 is 64 connections × 100 req/s. */
+const FIXED_RATES = smoke ? [200] : [1_000, 5_000, 6_400];
 const FIXED_RATE_SECONDS = smoke ? 2 : 10;
 
 const dir = runDirectory('badgateway-bench-');
@@ -185,6 +189,13 @@ async function main(): Promise<void> {
     });
   }
 
+  // What one proxied request costs inside the sidecar: bytes allocated, collections, CPU time.
+  const [allocation] = await measureSidecar({ cli, env: { ...sidecarEnvironment, NODE_OPTIONS: sidecarNodeOptions, NODE_COMPILE_CACHE: compileCache }, upstreamPort: p.upstream, dir }, [{ connections: 64, requests: smoke ? 2_000 : 100_000 }], { warmUp: smoke ? 1_000 : 20_000 });
+  if (allocation !== undefined) {
+    const { sites: _sites, rssMiB: _rss, ...figures } = allocation;
+    results.allocation = figures;
+  }
+
   const failureTargets = { 'sidecar (circuit open)': open.port, 'nginx return 502': p.nginxStatic502, 'node:http static 502': nodeStatic502, 'node:http, the sidecar\'s 502 bytes': nodeSame502 };
   const failureRuns: Record<string, WrkResult[]> = {};
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -211,13 +222,13 @@ async function main(): Promise<void> {
   }
   for (const socket of held) socket.destroy();
 
-  results.overload = await runOverload(overloadContext());
+  if (!quick) results.overload = await runOverload(overloadContext());
 
   // Start-to-ready, alternating with Node's own floor: a bare node:http server until it listens.
   const readies: number[] = [];
   const uncachedReadies: number[] = [];
   const nodeReadies: number[] = [];
-  for (let index = 0; index < (smoke ? 1 : 5); index += 1) {
+  for (let index = 0; index < (smoke ? 1 : quick ? 2 : 5); index += 1) {
     const s = sidecar(p.upstream, {});
     readies.push(await waitForReady(s.admin));
     process.kill(s.pid(), 'SIGKILL');
@@ -242,12 +253,13 @@ async function main(): Promise<void> {
   process.stdout.write(`bench: wrote ${outFile} and ${jsonFile}\n`);
 }
 
-function summarize(runs: Record<string, (WrkResult & { cpu?: number })[]>): Record<string, { rps: number; p50: number; p99: number; errors: number; non2xx: number; cpu: number }> {
+function summarize(runs: Record<string, (WrkResult & { cpu?: number })[]>): Record<string, { rps: number; p50: number; p99: number; errors: number; non2xx: number; cpu: number; p99Rounds: number[] }> {
   return Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, {
     rps: median(list.map((run) => run.rps)),
     cpu: median(list.map((run) => run.cpu ?? NaN)),
     p50: median(list.map((run) => run.p50)),
     p99: median(list.map((run) => run.p99)),
+    p99Rounds: list.map((run) => run.p99),
     errors: list.reduce((sum, run) => sum + run.errors - run.non2xx, 0),
     non2xx: list.reduce((sum, run) => sum + run.non2xx, 0),
   }]));

@@ -11,9 +11,10 @@ import { ExchangeEnd, type ExchangeOutcome, type OutcomeRecorder } from '../core
 import { afterResponseHead, FAILURES, statusFor, type BadGatewayError } from '../core/failures.js';
 import type { Permit } from '../overload/limiter.js';
 import { rawErrorResponse } from '../error-pages.js';
-import { clientResponseHead, hasControlCharacter, headerValue, interimHead, joinedValues, switchingProtocolsHead, type ResponseFraming } from './heads.js';
+import { hasControlCharacter, headerValue, interimHead, joinedValues, switchingProtocolsHead, type ResponseFraming } from './heads.js';
 import type { AppLink, AppRequest } from './app-link.js';
 import { HEAD_BODY, HEAD_NO_BODY } from './llhttp.js';
+import { ClientResponseHead } from './response-head.js';
 import type { RouteState } from './route-state.js';
 import { spliceTunnel } from './tunnel.js';
 import type { ResponseHead, UpstreamUser } from './upstream-user.js';
@@ -61,12 +62,14 @@ export interface ExchangeRequest extends AppRequest {
  */
 const JOIN_LIMIT = 16_384;
 
-/** `before` (latin1), the piece, and a chunk's closing CRLF when `chunked`, in one new buffer. */
-function joined(before: string, piece: Buffer, chunked: boolean): Buffer {
-  const out = Buffer.allocUnsafe(before.length + piece.length + (chunked ? 2 : 0));
-  out.write(before, 0, 'latin1');
-  piece.copy(out, before.length);
-  if (chunked) CRLF.copy(out, before.length + piece.length);
+/** The head (if still held back), a chunk's size line when `chunked`, the piece and the chunk's CRLF, in one new buffer. */
+function joined(head: ClientResponseHead | null, piece: Buffer, chunked: boolean): Buffer {
+  const sizeLine = chunked ? `${piece.length.toString(16)}\r\n` : '';
+  const out = Buffer.allocUnsafe((head?.length ?? 0) + sizeLine.length + piece.length + (chunked ? 2 : 0));
+  let at = head === null ? 0 : head.writeInto(out, 0);
+  if (chunked) at += out.write(sizeLine, at, 'latin1');
+  at += piece.copy(out, at);
+  if (chunked) CRLF.copy(out, at);
   return out;
 }
 
@@ -81,7 +84,7 @@ export class Exchange implements UpstreamUser {
   private status = 0;
   /** The response head was decided (and written or pending): failures now abort the client. */
   private responded = false;
-  private pendingHead: string | null = null;
+  private pendingHead: ClientResponseHead | null = null;
   private switchingHead: string | null = null;
   private framing: ResponseFraming = 'none';
   private closeAfter = false;
@@ -189,14 +192,7 @@ export class Exchange implements UpstreamUser {
     // Any other answer to an upgrade request ends the client connection: what the client sent
     // after its head was meant for the new protocol.
     this.closeAfter = this.host.isDraining() || !client.keepAlive || this.framing === 'eof' || this.request.upgrade;
-    this.pendingHead = clientResponseHead({
-      statusCode: status,
-      statusText: parser.statusText,
-      headers: parser.headers,
-      requestId: this.request.requestId,
-      framing: this.framing,
-      connection: this.closeAfter ? 'close' : client.http10 ? 'keep-alive' : '',
-    });
+    this.pendingHead = new ClientResponseHead(status, parser.statusText, parser.headers, this.request.requestId, this.framing, this.closeAfter ? 'close' : client.http10 ? 'keep-alive' : '');
     return this.request.method === 'HEAD' ? HEAD_NO_BODY : HEAD_BODY;
   }
 
@@ -212,13 +208,13 @@ export class Exchange implements UpstreamUser {
     const head = this.pendingHead;
     this.pendingHead = null;
     const chunked = this.framing === 'chunked';
-    const before = chunked ? `${head ?? ''}${piece.length.toString(16)}\r\n` : head;
     let more: boolean;
     if (piece.length <= JOIN_LIMIT) {
-      more = socket.write(joined(before ?? '', piece, chunked));
+      more = socket.write(joined(head, piece, chunked));
     } else {
       socket.cork();
-      if (before !== null) socket.write(before, 'latin1');
+      if (head !== null) socket.write(head.toBuffer());
+      if (chunked) socket.write(`${piece.length.toString(16)}\r\n`, 'latin1');
       more = socket.write(owned ? piece : Buffer.from(piece));
       if (chunked) more = socket.write(CRLF);
       socket.uncork();
@@ -229,7 +225,7 @@ export class Exchange implements UpstreamUser {
   /** The end of one read from the app: a head still held back goes out now. */
   onChunkParsed(): void {
     if (this.pendingHead === null || this.finished) return;
-    this.client.socket.write(this.pendingHead, 'latin1');
+    this.client.socket.write(this.pendingHead.toBuffer());
     this.pendingHead = null;
   }
 
@@ -237,7 +233,7 @@ export class Exchange implements UpstreamUser {
     if (this.finished) return;
     const socket = this.client.socket;
     if (this.pendingHead !== null) {
-      socket.write(this.framing === 'chunked' ? this.pendingHead + '0\r\n\r\n' : this.pendingHead, 'latin1');
+      socket.write(this.pendingHead.toBuffer(this.framing === 'chunked' ? LAST_CHUNK : null));
       this.pendingHead = null;
     } else if (this.framing === 'chunked') {
       socket.write(LAST_CHUNK);

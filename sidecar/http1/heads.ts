@@ -4,7 +4,8 @@
  * X-Forwarded-Proto/-Host set (kept as sent only from a trusted proxy),
  * X-Request-Id kept or generated, framing headers written by us for the body as we forward it.
  */
-import { randomUUID } from 'node:crypto';
+import { newRequestId } from '../core/request-id.js';
+import { beginHead, headText, put, putField } from './head-text.js';
 
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
@@ -40,7 +41,7 @@ const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 
 export function requestIdOf(header: string | undefined): string {
   if (header !== undefined && REQUEST_ID.test(header)) return header;
-  return randomUUID();
+  return newRequestId();
 }
 
 /** The value of the first header named `lowerName` (exact lower-case match first, then any case). */
@@ -50,6 +51,31 @@ export function headerValue(headers: readonly string[], lowerName: string): stri
     if (name.length === lowerName.length && (name === lowerName || name.toLowerCase() === lowerName)) return headers[index + 1];
   }
   return undefined;
+}
+
+/** Whether `name` is `lowerName` in any case, without making a lower-cased copy. */
+export function isNamed(name: string, lowerName: string): boolean {
+  if (name.length !== lowerName.length) return false;
+  if (name === lowerName) return true;
+  for (let index = 0; index < name.length; index += 1) {
+    const code = name.charCodeAt(index);
+    if ((code >= 0x41 && code <= 0x5a ? code | 0x20 : code) !== lowerName.charCodeAt(index)) return false;
+  }
+  return true;
+}
+
+/** Whether `name` (any case) is one of HOP_BY_HOP, without making a lower-cased copy. */
+export function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2: return isNamed(name, 'te');
+    case 7: return isNamed(name, 'trailer') || isNamed(name, 'upgrade');
+    case 10: return isNamed(name, 'connection') || isNamed(name, 'keep-alive');
+    case 16: return isNamed(name, 'proxy-connection');
+    case 17: return isNamed(name, 'transfer-encoding');
+    case 18: return isNamed(name, 'proxy-authenticate');
+    case 19: return isNamed(name, 'proxy-authorization');
+    default: return false;
+  }
 }
 
 /** How many headers are named `lowerName`. */
@@ -112,84 +138,57 @@ export interface RequestHeadInput {
 export function upstreamRequestHead(input: RequestHeadInput): string {
   const raw = input.headers;
   const named = connectionTokens(raw);
-  let head = `${input.method} ${input.target} HTTP/1.1\r\n`;
+  beginHead();
+  put(input.method);
+  put(' ');
+  put(input.target);
+  put(' HTTP/1.1\r\n');
   let forwardedFor: string | undefined;
   let forwardedProto = false;
   let forwardedHost = false;
   let host: string | undefined = input.authority;
-  if (host !== undefined) head += `host: ${host}\r\n`;
+  if (host !== undefined) putField('host', host);
   for (let index = 0; index < raw.length; index += 2) {
     const name = raw[index] as string;
     const value = raw[index + 1] as string;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || (named !== undefined && named.has(lower))) {
-      if (input.upgrade && lower === 'upgrade') head += `${name}: ${value}\r\n`;
+    if (isHopByHop(name) || (named !== undefined && named.has(name.toLowerCase()))) {
+      if (input.upgrade && isNamed(name, 'upgrade')) putField(name, value);
       continue;
     }
-    switch (lower) {
-      case 'x-request-id':
-      case 'expect':
-        continue;
-      case 'content-length':
-        continue;
-      case 'host':
-        if (input.authority !== undefined) continue;
-        host = value;
-        break;
-      case 'x-forwarded-for':
-        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
-        continue;
-      case 'x-forwarded-proto':
-        if (!input.trustForwarded) continue;
-        forwardedProto = true;
-        break;
-      case 'x-forwarded-host':
-        if (!input.trustForwarded) continue;
-        forwardedHost = true;
-        break;
+    if (isNamed(name, 'x-request-id') || isNamed(name, 'expect') || isNamed(name, 'content-length')) continue;
+    if (isNamed(name, 'host')) {
+      if (input.authority !== undefined) continue;
+      host = value;
+    } else if (isNamed(name, 'x-forwarded-for')) {
+      forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+      continue;
+    } else if (isNamed(name, 'x-forwarded-proto')) {
+      if (!input.trustForwarded) continue;
+      forwardedProto = true;
+    } else if (isNamed(name, 'x-forwarded-host')) {
+      if (!input.trustForwarded) continue;
+      forwardedHost = true;
     }
-    head += `${name}: ${value}\r\n`;
+    putField(name, value);
   }
-  head += `x-forwarded-for: ${forwardedFor === undefined ? input.clientAddress : `${forwardedFor}, ${input.clientAddress}`}\r\n`;
-  if (!forwardedProto) head += 'x-forwarded-proto: http\r\n';
-  if (!forwardedHost && host !== undefined) head += `x-forwarded-host: ${host}\r\n`;
-  head += `x-request-id: ${input.requestId}\r\n`;
-  if (input.upgrade) head += 'connection: upgrade\r\n';
-  if (input.bodyFraming === BODY_CHUNKED) head += 'transfer-encoding: chunked\r\n';
-  else if (input.bodyFraming === BODY_LENGTH) head += `content-length: ${headerValue(raw, 'content-length') as string}\r\n`;
-  return `${head}\r\n`;
-}
-
-export interface ResponseHeadInput {
-  statusCode: number;
-  statusText: string;
-  headers: readonly string[];
-  requestId: string;
-  /** 'length' keeps the app's Content-Length, 'chunked' re-chunks, 'none' has no body, 'eof' closes. */
-  framing: ResponseFraming;
-  /** Connection header to add: 'close', 'keep-alive' (HTTP/1.0 client) or none. */
-  connection: '' | 'close' | 'keep-alive';
+  put('x-forwarded-for: ');
+  if (forwardedFor !== undefined) {
+    put(forwardedFor);
+    put(', ');
+  }
+  put(input.clientAddress);
+  put('\r\n');
+  if (!forwardedProto) put('x-forwarded-proto: http\r\n');
+  if (!forwardedHost && host !== undefined) putField('x-forwarded-host', host);
+  putField('x-request-id', input.requestId);
+  if (input.upgrade) put('connection: upgrade\r\n');
+  if (input.bodyFraming === BODY_CHUNKED) put('transfer-encoding: chunked\r\n');
+  else if (input.bodyFraming === BODY_LENGTH) putField('content-length', headerValue(raw, 'content-length') as string);
+  put('\r\n');
+  return headText();
 }
 
 export type ResponseFraming = 'length' | 'chunked' | 'none' | 'eof';
-
-/** The response head for the client. */
-export function clientResponseHead(input: ResponseHeadInput): string {
-  const raw = input.headers;
-  const named = connectionTokens(raw);
-  let head = `HTTP/1.1 ${input.statusCode} ${input.statusText}\r\n`;
-  for (let index = 0; index < raw.length; index += 2) {
-    const name = raw[index] as string;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || lower === 'x-request-id' || (named !== undefined && named.has(lower))) continue;
-    if (lower === 'content-length' && input.framing !== 'length') continue;
-    head += `${name}: ${raw[index + 1] as string}\r\n`;
-  }
-  head += `x-request-id: ${input.requestId}\r\n`;
-  if (input.framing === 'chunked') head += 'transfer-encoding: chunked\r\n';
-  if (input.connection !== '') head += `connection: ${input.connection}\r\n`;
-  return `${head}\r\n`;
-}
 
 /** An interim (1xx) response head for the client, hop-by-hop headers dropped. */
 export function interimHead(statusCode: number, statusText: string, headers: readonly string[]): string {

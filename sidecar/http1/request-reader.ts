@@ -56,8 +56,9 @@ export class RequestReader {
       if (rest.length > 0) this.feed(rest);
       return;
     }
-    if (rest.length > 0) this.held = rest;
-    this.link.socket.pause();
+    // Reading goes on while the exchange runs (a pause and resume per request cost a nextTick
+    // each); bytes that arrive meanwhile are held and stop it (hold()).
+    if (rest.length > 0) this.hold(rest);
   }
 
   /** Parsing goes on after a wait; returns what arrived meanwhile, for the caller to feed. */

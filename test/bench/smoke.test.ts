@@ -47,6 +47,7 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     expect(text).toMatch(/\| 64 \| 1k \| sidecar \| \d+ \| [\d.]+ \| [\d.]+ \| \d+ \|/);
     // Added latency at a fixed rate, through each proxy minus direct.
     expect(text).toContain('## Added latency at a fixed request rate');
+    expect(text).toMatch(/## Per proxied request, inside the sidecar[\s\S]*\| \d+ \| \d+\.\d \| \d+ \| \d+\.\d \| \d+ \|/);
     expect(text).toMatch(/^\| \d+ \| sidecar \| [\d.]+ \| [\d.]+ \| -?[\d.]+ \| -?[\d.]+ \| \d+ \| 0 \|$/m);
     // Healthy rows measure real 200s: every one ends with "| <socket errors> | 0 |" (no non-2xx).
     const healthyRows = text.split('## Fast failure')[0]!.split('\n').filter((line) => /^\| (64|512) \| (1k|100k) \| (direct|nginx|haproxy|node:http \+ undici|sidecar) \|/.test(line));

@@ -2,17 +2,18 @@ import { describe, expect, it } from '@jest/globals';
 import { NODE_UNDICI_PROXY, type Results } from '../../bench/report.ts';
 import { renderTargets } from '../../bench/targets-report.ts';
 
-const stats = (rps: number, p99: number, cpu: number) => ({ rps, p50: p99 / 2, p99, errors: 0, non2xx: 0, cpu });
+const stats = (rps: number, p99: number, cpu: number) => ({ rps, p50: p99 / 2, p99, errors: 0, non2xx: 0, cpu, p99Rounds: [p99, p99 * 2, p99] });
 
 function results(sidecarRps: number): Results {
   const cell = (connections: number, body: string) => ({
     connections, body,
-    targets: { nginx: stats(10_000, 10, 30), [NODE_UNDICI_PROXY]: stats(4_000, 20, 90), sidecar: stats(sidecarRps, 15, 50) },
+    targets: { nginx: { ...stats(10_000, 10, 30), p99Rounds: [10, 10, 10] }, [NODE_UNDICI_PROXY]: stats(4_000, 20, 90), sidecar: stats(sidecarRps, 15, 50) },
   });
   return {
     smoke: false, rounds: 3, seconds: 5,
     healthy: [cell(64, '1k'), cell(64, '100k'), cell(512, '1k'), cell(512, '100k')],
-    fixedRate: [{ rate: 1000, targets: { nginx: { p50: 1, p99: 3, addedP50: 0.3, addedP99: -0.1, requests: 1, errors: 0 }, sidecar: { p50: 1, p99: 3, addedP50: 0.5, addedP99: 1, requests: 1, errors: 0 } } }],
+    fixedRate: [1000, 5000].map((rate) => ({ rate, targets: { nginx: { p50: 1, p99: 3, addedP50: 0.3, addedP99: -0.1, requests: 1, errors: 0 }, sidecar: { p50: 1, p99: 3, addedP50: 0.5, addedP99: 1, requests: 1, errors: 0 } } })),
+    allocation: { requests: 100_000, bytesPerRequest: 4_600, cpuMicrosPerRequest: 90, scavengesPer100k: 140, markCompactsPer100k: 0, gcMsPer100k: 500 },
     fastFailure: [{ name: 'sidecar (circuit open)', ...stats(30_000, 3, 20) }, { name: 'nginx return 502', ...stats(50_000, 2, 10) }],
     fastFailureUnsaturated: [{ name: 'sidecar (circuit open)', ...stats(9_000, 0.3, 0) }],
     blackhole: [],
@@ -31,16 +32,21 @@ describe('bench targets section', () => {
     expect(rowOf(lines, '64 connections, 1 KiB: ≥ 2.4×')).toMatch(/1\.75× \| missed/);
     expect(rowOf(lines, '64 connections, 100 KiB: ≥ 1.0×')).toMatch(/missed/);
     expect(rowOf(lines, 'RSS under 512 connections')).toMatch(/130\.0 MiB \| missed/);
-    expect(rowOf(lines, 'added p99 at 1000 req/s')).toMatch(/not comparable/);
+    expect(rowOf(lines, 'added p99 at 1,000 req/s ≤ +0.6 ms')).toMatch(/\+1\.00 ms \(nginx -0\.10 ms\) \| missed/);
+    expect(rowOf(lines, 'added p99 at 5,000 req/s ≤ 1.5× nginx')).toMatch(/not comparable/);
+    expect(rowOf(lines, 'added p50 at 5,000 req/s')).toMatch(/\+0\.50 ms against nginx's \+0\.30 ms \| reported/);
+    expect(rowOf(lines, 'allocation per proxied 1 KiB request ≤ 2 KiB')).toMatch(/4600 bytes; 140 scavenges per 100k requests \| missed/);
+    expect(rowOf(lines, '512 connections, 1 KiB: p99 ≤ 2× nginx\'s in every round')).toMatch(/worst round 3\.00× \| missed/);
     expect(rowOf(lines, 'open circuit, one connection')).toMatch(/met/);
     expect(lines.join('\n')).toMatch(/Why:[\s\S]*64 connections, 1 KiB: ≥ 2\.4× the node:http \+ undici reference: The reference row/);
   });
 
   it('says nothing under "Why" when every target is met', () => {
     const all = results(12_000);
-    all.healthy = all.healthy.map((row) => ({ ...row, targets: { ...row.targets, [NODE_UNDICI_PROXY]: stats(4_000, 20, 90), sidecar: stats(12_000, 15, 40) } }));
+    all.healthy = all.healthy.map((row) => ({ ...row, targets: { ...row.targets, [NODE_UNDICI_PROXY]: stats(4_000, 20, 90), sidecar: { ...stats(12_000, 15, 40), p99Rounds: [15, 15, 15] } } }));
     all.fixedRate = [];
     all.memory.loaded = 110;
+    all.allocation = undefined;
     const lines = renderTargets(all);
     expect(lines.filter((line) => line.includes('| missed'))).toEqual([]);
     expect(lines).not.toContain('Why:');

@@ -1,0 +1,68 @@
+/**
+ * `node bench/alloc.ts`: bytes allocated, collections and CPU time per proxied 1 KiB request in a
+ * real sidecar (bench/alloc-measure.ts), against nginx serving the file; figures a loaded machine
+ * does not distort. Options:
+ *   --requests N          closed loop, N requests (default 100000) over --connections (default 64)
+ *   --rates R1,R2         open loop instead, at each rate for --seconds (default 20)
+ *   --sample              also the sampling heap profiler's allocation sites (slows the sidecar)
+ *   --node-options=S      the sidecar's NODE_OPTIONS instead of the injected ones ("" for none)
+ *   --cli PATH            another build's dist/cli/main.js
+ *   --rounds N            N fresh sidecars, one after the other (default 1)
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { measureSidecar, type Load } from './alloc-measure.ts';
+import { nginxUpstreamConfig } from './configs.ts';
+import { freePort, start, stopAll, waitForPort } from './processes.ts';
+import { injectedEnvironment, withDefaultOldSpaceCap } from './sidecar-environment.ts';
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '100000' },
+    connections: { type: 'string', default: '64' },
+    rates: { type: 'string' },
+    seconds: { type: 'string', default: '20' },
+    sample: { type: 'boolean', default: false },
+    'node-options': { type: 'string' },
+    cli: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
+  },
+});
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const connections = Number(values.connections);
+const loads: Load[] = values.rates === undefined
+  ? [{ connections, requests: Number(values.requests) }]
+  : values.rates.split(',').map((rate) => ({ connections, rate: Number(rate), seconds: Number(values.seconds) }));
+
+const dir = mkdtempSync(join(tmpdir(), 'badgateway-alloc-'));
+chmodSync(dir, 0o755); // nginx's workers run as nobody
+process.on('exit', () => {
+  stopAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+mkdirSync(join(dir, 'www'));
+writeFileSync(join(dir, 'www', '1k'), 'x'.repeat(1024));
+const upstreamPort = await freePort();
+writeFileSync(join(dir, 'upstream.conf'), nginxUpstreamConfig(dir, { upstream: upstreamPort, nginxProxy: 0, nginxStatic502: 0, haproxy: 0, blackhole: 0, nginxBlackhole: 0, haproxyBlackhole: 0 }));
+start('nginx', ['-c', join(dir, 'upstream.conf'), '-p', dir], 'nginx-upstream');
+await waitForPort(upstreamPort);
+
+const { NODE_OPTIONS: injected = '', ...environment } = await injectedEnvironment(root);
+const nodeOptions = values['node-options'] ?? await withDefaultOldSpaceCap(root, injected);
+const cli = values.cli === undefined ? join(root, 'dist', 'cli', 'main.js') : resolve(values.cli);
+process.stdout.write(`NODE_OPTIONS=${nodeOptions}\n`);
+for (let round = 0; round < Number(values.rounds); round += 1) {
+  const costs = await measureSidecar({ cli, env: { ...environment, NODE_OPTIONS: nodeOptions }, upstreamPort, dir }, loads, { sample: values.sample });
+  costs.forEach((cost, index) => {
+    const load = loads[index] as Load;
+    const what = load.rate === undefined ? `${cost.requests} requests over ${load.connections} connections` : `${load.rate} req/s × ${load.seconds} s (${cost.requests} requests)`;
+    process.stdout.write(`${what}: ${cost.bytesPerRequest.toFixed(0)} bytes/request, ${cost.cpuMicrosPerRequest.toFixed(1)} µs CPU/request, `
+      + `${cost.scavengesPer100k.toFixed(0)} scavenges and ${cost.markCompactsPer100k.toFixed(1)} mark-compacts per 100k (${cost.gcMsPer100k.toFixed(0)} ms), RSS ${cost.rssMiB.toFixed(1)} MiB\n`);
+    for (const { site, bytes } of cost.sites.slice(0, 40)) process.stdout.write(`  ${bytes.toFixed(0).padStart(6)}  ${site}\n`);
+  });
+}
+process.exit(0);
