@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { request } from 'undici';
+import { eventually } from '../../support/cli.js';
 import type { UpstreamConnection, UpstreamUser } from '../../../sidecar/http1/upstream-connection.js';
 import { HEAD_BODY } from '../../../sidecar/http1/llhttp.js';
 import { UpstreamPool } from '../../../sidecar/http1/upstream-pool.js';
@@ -20,6 +21,8 @@ class CountingApp {
   requests = 0;
   /** Most requests one connection had outstanding at once (1 when the pool never pipelines). */
   maxOutstanding = 0;
+  /** While set, answers wait for it: requests stay outstanding for exactly as long as a test needs. */
+  hold: Promise<void> | undefined;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
@@ -39,11 +42,13 @@ class CountingApp {
           outstanding += 1;
           this.maxOutstanding = Math.max(this.maxOutstanding, outstanding);
           const text = this.answer(this.requests);
-          setTimeout(() => {
+          const answer = (): void => {
             outstanding -= 1;
             const pieces = typeof text === 'string' ? [text] : text;
             pieces.forEach((piece, index) => setTimeout(() => { if (!socket.destroyed) socket.write(piece); }, index * PIECE_GAP_MS));
-          }, this.delayMs);
+          };
+          const hold = this.hold;
+          setTimeout(() => { if (hold) void hold.then(answer); else answer(); }, this.delayMs);
         }
       });
     });
@@ -136,8 +141,14 @@ describe('upstream pool', () => {
   });
 
   it('sends one request at a time per connection, opening more for concurrent requests', async () => {
-    const { app, url } = await setup(() => OK, 50);
-    const statuses = await Promise.all(Array.from({ length: 8 }, () => get(url)));
+    const { app, url } = await setup(() => OK);
+    let release = (): void => undefined;
+    app.hold = new Promise<void>((resolve) => { release = resolve; });
+    const wave = Promise.all(Array.from({ length: 8 }, () => get(url)));
+    await eventually(() => app.requests === 8, 10_000, 'eight requests at the app at once');
+    app.hold = undefined;
+    release();
+    const statuses = await wave;
     expect(statuses).toEqual(Array.from({ length: 8 }, () => 200));
     expect(app.maxOutstanding).toBe(1);
     expect(app.connections).toBe(8);
