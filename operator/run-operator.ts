@@ -41,6 +41,8 @@ export interface RunningOperator {
   metricsPort: number;
   webhookPort?: number;
   isLeader(): boolean;
+  /** Resolves once the controller of the last step-down has stopped: its reconcile in flight finished (bounded). */
+  controllerStopped(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,10 +82,12 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     metrics.setPolicies(() => []);
     await running?.close();
   };
+  let controllerStopped: Promise<void> = Promise.resolve();
   const stopLeading = (): Promise<void> => {
     leading = false;
     metrics.setLeader(false);
-    return stopController();
+    controllerStopped = stopController();
+    return controllerStopped;
   };
 
   const webhook = options.webhook === false ? undefined : await startWebhook({
@@ -124,6 +128,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     metricsPort: health.port,
     ...(webhook === undefined ? {} : { webhookPort: webhook.port }),
     isLeader: () => leading,
+    controllerStopped: () => controllerStopped,
     close: async () => {
       // The controller stops before the Lease is released: never two leaders at work, and its
       // watches are told first, so a slow release does not leave them failing noisily meanwhile.

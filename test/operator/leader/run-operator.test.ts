@@ -99,12 +99,23 @@ describe('runOperator with leader election over a real Lease', () => {
     await clients.custom.createNamespacedCustomObject({ ...group, body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'before' }, spec: {} } });
     await eventually(async () => (await rendered('before')) !== undefined, 20_000, 'reconciling while leading');
 
-    const lease = await clients.coordination.readNamespacedLease(LEASE);
-    // As another replica would write it (kube-apiserver takes a Lease's times only as MicroTimes), for long.
-    const acquired = lease.spec?.acquireTime === undefined ? {} : { acquireTime: new V1MicroTime(new Date(lease.spec.acquireTime).getTime()) };
-    await clients.coordination.replaceNamespacedLease({ ...LEASE, body: { ...lease, spec: { ...lease.spec, ...acquired, holderIdentity: 'replica-d', leaseDurationSeconds: 600, renewTime: new V1MicroTime(Date.now()) } } });
+    // As another replica would write it (kube-apiserver takes a Lease's times only as MicroTimes), for
+    // long; read again on a conflict, as a replica would: the leader renews meanwhile.
+    await eventually(async () => {
+      const lease = await clients.coordination.readNamespacedLease(LEASE);
+      const acquired = lease.spec?.acquireTime === undefined ? {} : { acquireTime: new V1MicroTime(new Date(lease.spec.acquireTime).getTime()) };
+      try {
+        await clients.coordination.replaceNamespacedLease({ ...LEASE, body: { ...lease, spec: { ...lease.spec, ...acquired, holderIdentity: 'replica-d', leaseDurationSeconds: 600, renewTime: new V1MicroTime(Date.now()) } } });
+        return true;
+      } catch (error) {
+        if ((error as { code?: number }).code === 409) return false;
+        throw error;
+      }
+    }, 20_000, 'the Lease taken over by replica-d');
     await eventually(() => !only.isLeader(), 20_000, 'stepped down');
     expect(await metric(only, 'badgateway_operator_leader')).toBe(0);
+    // A reconcile already in flight when the Lease changed hands may still finish; none may start.
+    await only.controllerStopped();
     const reconciled = await metric(only, 'badgateway_operator_reconciles_total');
 
     await clients.custom.createNamespacedCustomObject({ ...group, body: { apiVersion: 'badgateway.io/v1alpha1', kind: 'BadGatewayPolicy', metadata: { name: 'after' }, spec: {} } });
