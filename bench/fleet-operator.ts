@@ -28,6 +28,8 @@ const root = resolve(import.meta.dirname, '..');
 const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 /** Another build of the CLI (another commit's dist/cli/main.js), for before/after figures. */
 const operatorMain = process.env['FLEET_OPERATOR_MAIN'] ?? join(root, 'dist', 'cli', 'main.js');
+/** More operator flags, space-separated (e.g. `--max-concurrent-reconciles=8`), for A/B figures of a setting. */
+const operatorFlags = (process.env['FLEET_OPERATOR_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
 
 function flowSchema(name: string, precedence: number, resourceRules: object[]): object {
   return {
@@ -108,7 +110,7 @@ export async function startOperator(kubeconfig: string, webhookPort: number, cer
     operatorMain, 'operator', `--kubeconfig=${kubeconfig}`,
     `--webhook-port=${webhookPort}`, '--cert-mode=external', `--cert-dir=${certDir}`, `--metrics-port=${metricsPort}`,
     // Leader-elected as the chart runs it; its Lease traffic is counted under a flow schema of its own.
-    `--lease-namespace=${OPERATOR_NAMESPACE}`, '--log-level=warn',
+    `--lease-namespace=${OPERATOR_NAMESPACE}`, '--log-level=warn', ...operatorFlags,
   ], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));

@@ -108,7 +108,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
       identity,
       ...lease,
       onStartedLeading: () => {
-        void events.record(
+        events.record(
           { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: lease.leaseName, namespace: lease.leaseNamespace },
           'Normal', 'LeaderElected', `${identity} became leader`,
         );

@@ -82,7 +82,7 @@ export async function reconcilePolicy(context: ReconcileContext, namespace: stri
   };
   if (await writeStatus(context, policy, status)) {
     for (const event of statusTransitionEvents(policy.status, status)) {
-      await context.events.record(regardingPolicy(policy), event.type, event.reason, event.note);
+      context.events.record(regardingPolicy(policy), event.type, event.reason, event.note);
     }
   }
 }
@@ -98,7 +98,7 @@ async function renderConfigMap(context: ReconcileContext, policy: PolicyObject, 
   const outcome = await writeConfigMap(context.clients, context.caches.ownedConfigMap(namespace, name), policy, json);
   if (outcome === 'unchanged' || outcome === 'ownerGone') return outcome;
   context.logger.info({ namespace, configMap: name, outcome }, 'rendered policy ConfigMap');
-  await context.events.record(
+  context.events.record(
     regardingPolicy(policy), 'Normal',
     outcome === 'created' ? 'ConfigMapRendered' : 'ConfigMapUpdated',
     `${outcome === 'created' ? 'Rendered' : 'Updated'} ConfigMap ${name}`,

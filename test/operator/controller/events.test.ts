@@ -75,18 +75,53 @@ describe('event recorder', () => {
     let now = new Date('2026-01-01T00:00:00Z');
     const recorder = createEventRecorder({ clients, logger: silentLogger(), reportingInstance: 'test', dedupWindowMs: 60_000, now: () => now });
     const regarding = { apiVersion: 'v1', kind: 'ConfigMap', name: 'thing', namespace: 'default' };
-    await recorder.record(regarding, 'Normal', 'Something', 'it happened');
-    await recorder.record(regarding, 'Normal', 'Something', 'it happened');
-    await recorder.record(regarding, 'Normal', 'Something', 'it happened differently');
+    recorder.record(regarding, 'Normal', 'Something', 'it happened');
+    recorder.record(regarding, 'Normal', 'Something', 'it happened');
+    recorder.record(regarding, 'Normal', 'Something', 'it happened differently');
+    await recorder.drained();
     expect((await eventsAbout(clients, 'thing')).map((event) => event.note).sort()).toEqual(['it happened', 'it happened differently']);
     now = new Date(now.getTime() + 61_000);
-    await recorder.record(regarding, 'Normal', 'Something', 'it happened');
+    recorder.record(regarding, 'Normal', 'Something', 'it happened');
+    await recorder.drained();
     expect(await eventsAbout(clients, 'thing')).toHaveLength(3);
   });
 
-  it('never throws when the API server refuses the event', async () => {
+  it('never throws when the API server refuses the event, and records it the next time', async () => {
     const recorder = createEventRecorder({ clients: harness.clients, logger: silentLogger(), reportingInstance: 'test' });
+    const regarding = { apiVersion: 'v1', kind: 'ConfigMap', name: 'x', namespace: 'default' };
     harness.server.faults.failNext(1, 500);
-    await expect(recorder.record({ apiVersion: 'v1', kind: 'ConfigMap', name: 'x', namespace: 'default' }, 'Warning', 'Failed', 'no')).resolves.toBeUndefined();
+    expect(() => recorder.record(regarding, 'Warning', 'Failed', 'no')).not.toThrow();
+    await expect(recorder.drained()).resolves.toBeUndefined();
+    expect(await eventsAbout(harness.clients, 'x')).toHaveLength(0);
+    recorder.record(regarding, 'Warning', 'Failed', 'no');
+    await recorder.drained();
+    expect(await eventsAbout(harness.clients, 'x')).toHaveLength(1);
+  });
+
+  it('returns at once while the Events endpoint is held, and drops what overflows its queue', async () => {
+    const recorder = createEventRecorder({ clients: harness.clients, logger: silentLogger(), reportingInstance: 'test', maxQueued: 2 });
+    const release = harness.server.faults.hold('POST', /\/events$/);
+    const regarding = { apiVersion: 'v1', kind: 'ConfigMap', name: 'queued', namespace: 'default' };
+    for (const note of ['one', 'two', 'three']) recorder.record(regarding, 'Normal', 'Something', note);
+    release();
+    await recorder.drained();
+    expect((await eventsAbout(harness.clients, 'queued')).map((event) => event.note).sort()).toEqual(['one', 'two']);
+  });
+});
+
+describe('Events off the reconcile\'s path', () => {
+  it('makes a policy Ready while the Events endpoint does not answer, and records its Events after', async () => {
+    const { clients } = harness;
+    await clients.apps.createNamespacedDeployment({ namespace: 'default', body: deployment('slow', { app: 'slow' }, { injected: true }) });
+    const release = harness.server.faults.hold('POST', /\/events$/);
+    await harness.start();
+    await clients.custom.createNamespacedCustomObject({ ...policyGroup, namespace: 'default', body: policy('slow', { targetRef: { name: 'slow' } }) });
+    try {
+      await eventually(async () => condition(await getPolicy(clients, 'slow'), 'Ready')?.status === 'True', 20_000, 'Ready while Events are held');
+      expect(await reasons('slow')).toEqual([]);
+    } finally {
+      release();
+    }
+    await eventually(async () => (await reasons('slow')).join() === 'Accepted,ConfigMapRendered,TargetInjected', 20_000, 'the held events');
   });
 });

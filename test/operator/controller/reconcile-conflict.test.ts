@@ -21,7 +21,7 @@ describe('reconcile with a cache one version behind', () => {
     const context: ReconcileContext = {
       clients, logger: silentLogger(), now: () => new Date(),
       caches: { policies: () => [stale], deployments: () => [], services: () => [], ownedConfigMap: () => undefined, pageData: () => undefined },
-      events: { record: async (_regarding, _type, reason) => { recorded.push(reason); } },
+      events: { record: (_regarding, _type, reason) => { recorded.push(reason); }, drained: async () => {} },
       trackPages: async () => undefined,
     };
     await expect(reconcilePolicy(context, 'default', 'web')).resolves.toBeUndefined();

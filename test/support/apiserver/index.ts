@@ -19,6 +19,8 @@ export interface TestApiServer {
     /** Answer the next `count` requests with 500 or 429. */
     failNext(count: number, code?: 500 | 429): void;
     latency(ms: number): void;
+    /** Hold requests of `method` to paths matching `path` until the returned function is called. */
+    hold(method: string, path: RegExp): () => void;
     /** End every open watch stream (clients reconnect from their last resourceVersion). */
     dropWatches(): void;
     /** Forget the event history: watches from an older resourceVersion get 410 Gone. */
@@ -74,6 +76,16 @@ export async function startTestApiServer(options: TestApiServerOptions = {}): Pr
     faults: {
       failNext: (count, code = 500) => { core.faults.failNext = { count, code }; },
       latency: (ms) => { core.faults.latencyMs = ms; },
+      hold: (method, path) => {
+        let release = (): void => {};
+        const until = new Promise<void>((resolve) => { release = resolve; });
+        const hold = { method, path, until };
+        core.faults.holds.push(hold);
+        return () => {
+          core.faults.holds.splice(core.faults.holds.indexOf(hold), 1);
+          release();
+        };
+      },
       dropWatches: () => core.dropWatches(),
       expireResourceVersions: () => core.store.expireHistory(),
     },

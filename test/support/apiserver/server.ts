@@ -23,11 +23,13 @@ import { defaultAndPrune, validate, type FieldProblem } from './validation.js';
 export interface Faults {
   failNext: { count: number; code: 500 | 429 };
   latencyMs: number;
+  /** Requests of this method whose path matches wait for `until` before they are served. */
+  holds: { method: string; path: RegExp; until: Promise<void> }[];
 }
 
 export class ApiServerCore {
   readonly store: Store = new OneEventStore();
-  readonly faults: Faults = { failNext: { count: 0, code: 500 }, latencyMs: 0 };
+  readonly faults: Faults = { failNext: { count: 0, code: 500 }, latencyMs: 0, holds: [] };
   private readonly watches = new Set<ServerResponse>();
   private types: ResourceType[] = [...BUILTIN_RESOURCES];
   readonly admission = new MutatingAdmission(this.store, builtinType('mutatingwebhookconfigurations'), builtinType('namespaces'));
@@ -65,6 +67,8 @@ export class ApiServerCore {
     try {
       this.users.set(req, this.authorizer.authenticate(req.headers.authorization));
       if (this.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.faults.latencyMs));
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      for (const hold of this.faults.holds.filter((item) => item.method === req.method && item.path.test(path))) await hold.until;
       if (this.faults.failNext.count > 0) {
         this.faults.failNext.count -= 1;
         const code = this.faults.failNext.code;
