@@ -4,12 +4,12 @@
  */
 import { afterEach } from '@jest/globals';
 import { connect, constants, createServer, type ClientHttp2Session, type Http2Server, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '../../api/logger.js';
 import type { AppProtocol, ProxyServer } from '../../sidecar/contracts.js';
 import { createProxyServer } from '../../sidecar/proxy-server.js';
 import { RecordingMetrics } from './recording-metrics.js';
 import { sidecarConfig } from './sidecar-harness.js';
+import { listenOnLoopback } from './loopback.js';
 
 export interface H2Sidecar {
   proxy: ProxyServer;
@@ -64,8 +64,7 @@ export class H2App {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server);
     return this;
   }
 

@@ -4,8 +4,9 @@
  */
 import { afterEach } from '@jest/globals';
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { latencyAt, type LoadModel } from '../../sidecar/demo/load-latency.js';
+import { listenOnLoopback } from './loopback.js';
 
 export class LoadedApp {
   /** Hold requests until release(); otherwise answer after the model's latency. */
@@ -49,8 +50,7 @@ export class LoadedApp {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server);
     return this;
   }
 

@@ -3,8 +3,9 @@
  * requests in them) and answers each connection as its script says — any bytes, a close, a reset,
  * a stall. For testing what a proxy does with a misbehaving app, which node:http cannot play.
  */
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { readMessages, type RawMessage } from './raw-http.js';
+import { listenOnLoopback } from './loopback.js';
 
 export interface UpstreamConnection {
   readonly socket: Socket;
@@ -117,8 +118,7 @@ export class RawUpstream {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server);
     return this;
   }
 
