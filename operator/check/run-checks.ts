@@ -4,6 +4,7 @@
  * policy checks).
  */
 import { checkApiServer, checkCrd, checkLeader, findOperator } from './cluster-checks.js';
+import { checkAppProtocols } from './protocol-checks.js';
 import { describeError, fail, skip, type CheckContext, type CheckResult } from './types.js';
 import { checkWebhook } from './webhook-checks.js';
 import { checkAnnotatedDeployments, checkBypassingServices, checkPolicies, listPolicies } from './workload-checks.js';
@@ -36,7 +37,7 @@ export async function runChecks(context: CheckContext): Promise<CheckReport> {
       checks.push(fail('BadGatewayPolicies Ready', describeError(error), 'the kubeconfig\'s user needs list on badgatewaypolicies in all namespaces'));
     }
   }
-  checks.push(await checkAnnotatedDeployments(context));
+  checks.push(await checkAnnotatedDeployments(context), await checkAppProtocols(context));
   return report(checks);
 }
 

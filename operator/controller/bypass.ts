@@ -5,7 +5,7 @@
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { ANNOTATIONS, SIDECAR_CONTAINER_NAME, SIDECAR_PROXY_PORT } from '../../api/names.js';
 import { findAppPort } from '../inject/app-port.js';
-import { selectorMatches } from '../inject/policy-match.js';
+import { selectsPods, targetOf } from '../inject/service-match.js';
 import { sidecarOf } from './target-state.js';
 
 export interface BypassingService {
@@ -48,16 +48,14 @@ export function bypassingServices(deployment: V1Deployment, services: readonly V
 
   const found: BypassingService[] = [];
   for (const service of services) {
-    if (service.metadata?.namespace !== deployment.metadata?.namespace) continue;
-    const selector = service.spec?.selector;
-    if (selector === undefined || Object.keys(selector).length === 0 || !selectorMatches({ matchLabels: selector }, labels)) continue;
+    if (!selectsPods(service, deployment.metadata?.namespace, labels)) continue;
     const serviceName = service.metadata?.name ?? '';
     for (const port of service.spec?.ports ?? []) {
-      const target: number | string = port.targetPort ?? port.port;
-      const byName = typeof target === 'string' && !/^[0-9]+$/.test(target);
+      const target = targetOf(port);
+      const byName = typeof target === 'string';
       const bypasses = byName
         ? sidecar !== undefined && appPorts.some((appPort) => appPort.name === target && appPort.containerPort === fronted)
-        : Number(target) === fronted;
+        : target === fronted;
       if (!bypasses) continue;
       const how = byName ? `targets ${target}, the app's own port (${fronted})` : `targets the app's port ${fronted} by number`;
       found.push({ name: serviceName, port: fronted, message: `Service ${serviceName} ${how}, so its traffic skips the badgateway sidecar; ${hint}` });

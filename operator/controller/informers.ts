@@ -8,7 +8,7 @@ import type { Informer, KubernetesObject, ObjectCache, V1ConfigMap, V1Deployment
 import type { Logger } from '../../api/logger.js';
 import { API_GROUP, API_VERSION, POLICY_PLURAL } from '../../api/names.js';
 import type { KubeClients } from '../kube/clients.js';
-import { slimDeployment, withoutBookkeeping } from '../kube/slim.js';
+import { slimDeployment, slimService, withoutBookkeeping } from '../kube/slim.js';
 import { MANAGED_CONFIG_MAP_SELECTOR } from './config-map.js';
 import type { PolicyObject } from './context.js';
 
@@ -42,7 +42,7 @@ export function createInformers(clients: KubeClients, namespace: string | undefi
     services: clients.informer<V1Service>(
       `/api/v1${scope}/services`,
       () => (namespace === undefined ? clients.core.listServiceForAllNamespaces() : clients.core.listNamespacedService({ namespace })),
-      { transform: withoutBookkeeping },
+      { transform: slimService },
     ),
     configMaps: clients.informer<V1ConfigMap>(
       `/api/v1${scope}/configmaps`,

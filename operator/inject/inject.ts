@@ -5,14 +5,15 @@
  * image or setting updates the sidecar in place; what it changed is recorded in an annotation,
  * which is what un-injection restores from.
  */
-import type { V1Container, V1Deployment, V1PodSpec } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1PodSpec, V1Service } from '@kubernetes/client-node';
 import { isDuration, parseDuration } from '../../api/duration.js';
-import { ANNOTATIONS, SIDECAR_CONTAINER_NAME } from '../../api/names.js';
+import { ANNOTATIONS, SIDECAR_CONTAINER_NAME, SIDECAR_PROXY_PORT } from '../../api/names.js';
 import { findAppPort, renamedPortName } from './app-port.js';
-import { appProtocolFor } from './app-protocol.js';
+import { appProtocolFor, type AppProtocolChoice } from './app-protocol.js';
 import { diff, type JsonPatchOperation } from './json-patch.js';
 import { addMonitoring } from './monitoring.js';
 import { supportsNativeSidecars } from './kube-version.js';
+import { protocolFromServices } from './service-protocol.js';
 import { configVolume, DEFAULT_PROXY_PORT_NAME, sidecarContainer } from './sidecar-container.js';
 import type { InjectionSettings } from './settings.js';
 import { removeInjection, type InjectionRecord, PROBES } from './uninject.js';
@@ -22,6 +23,8 @@ export interface InjectContext {
   kubeVersion: string;
   /** The policy the operator or webhook resolved; the `badgateway.io/policy` annotation wins. */
   policyName?: string;
+  /** The Services of the Deployment's namespace, whose `appProtocol` says what the app speaks. */
+  services?: readonly V1Service[];
 }
 
 export interface InjectionResult {
@@ -29,6 +32,10 @@ export interface InjectionResult {
   patch: JsonPatchOperation[];
   injectable: boolean;
   reasons: string[];
+  /** For the admission response's warnings: what the user should fix, though injection went ahead. */
+  warnings: string[];
+  /** What the app speaks and why, when injected. */
+  appProtocol?: AppProtocolChoice;
 }
 
 export function wantsInjection(deployment: V1Deployment): boolean {
@@ -36,7 +43,7 @@ export function wantsInjection(deployment: V1Deployment): boolean {
 }
 
 function notInjectable(input: V1Deployment, base: V1Deployment, reasons: string[]): InjectionResult {
-  return { deployment: base, patch: diff(input, base), injectable: false, reasons };
+  return { deployment: base, patch: diff(input, base), injectable: false, reasons, warnings: [] };
 }
 
 export function injectDeployment(input: V1Deployment, context: InjectContext): InjectionResult {
@@ -55,7 +62,13 @@ export function injectDeployment(input: V1Deployment, context: InjectContext): I
   const annotations = deployment.metadata?.annotations ?? {};
   const appPort = findAppPort(pod.containers, annotations[ANNOTATIONS.port]);
   if ('problem' in appPort) return notInjectable(input, base, [appPort.problem]);
-  const appProtocol = appProtocolFor(annotations[ANNOTATIONS.appProtocol], appPort.name);
+  const fromServices = protocolFromServices(context.services ?? [], {
+    namespace: deployment.metadata?.namespace,
+    labels: deployment.spec?.template?.metadata?.labels ?? {},
+    // Once injected, Services reach the app through the sidecar's port: the app port's name, or bgw-proxy.
+    ports: [{ port: appPort.port, name: appPort.name }, { port: SIDECAR_PROXY_PORT, name: appPort.name ?? DEFAULT_PROXY_PORT_NAME }],
+  });
+  const appProtocol = appProtocolFor(annotations[ANNOTATIONS.appProtocol], fromServices, appPort.name);
   if ('problem' in appProtocol) return notInjectable(input, base, [appProtocol.problem]);
 
   const reasons: string[] = [];
@@ -100,6 +113,7 @@ export function injectDeployment(input: V1Deployment, context: InjectContext): I
     ...(annotations[ANNOTATIONS.memory] === undefined ? {} : { memory: annotations[ANNOTATIONS.memory] }),
   }, context.settings);
   if (appProtocol.protocol === 'h2c') reasons.push(`the app speaks h2c (${appProtocol.why}): HTTP/2 and gRPC to the app`);
+  else if (appProtocol.why !== 'default') reasons.push(`the app speaks HTTP/1.1 (${appProtocol.why})`);
   if (native) {
     pod.initContainers = [...(pod.initContainers ?? []), sidecar];
     reasons.push('injected as a native sidecar (initContainers, restartPolicy: Always)');
@@ -123,5 +137,6 @@ export function injectDeployment(input: V1Deployment, context: InjectContext): I
   }
   deployment.metadata = { ...deployment.metadata, annotations: { ...annotations, [ANNOTATIONS.injected]: JSON.stringify(record) } };
   if (removed) reasons.unshift('already injected: updated in place');
-  return { deployment, patch: diff(input, deployment), injectable: true, reasons };
+  const warnings = appProtocol.warning === undefined ? [] : [appProtocol.warning];
+  return { deployment, patch: diff(input, deployment), injectable: true, reasons, warnings, appProtocol };
 }

@@ -51,14 +51,17 @@ export function policyTargets(policy: PolicyLike, deployment: V1Deployment): boo
   return false;
 }
 
-function age(policy: PolicyLike): [number, string] {
-  const created = policy.metadata?.creationTimestamp;
+/** Anything with a creation time and a name: policies, and Services that disagree. */
+type Aged = Pick<PolicyLike, 'metadata'>;
+
+function age(object: Aged): [number, string] {
+  const created = object.metadata?.creationTimestamp;
   const time = created === undefined ? Number.MAX_SAFE_INTEGER : new Date(created).getTime();
-  return [time, policy.metadata?.name ?? ''];
+  return [time, object.metadata?.name ?? ''];
 }
 
 /** Oldest first: the order in which policies win a contested Deployment. */
-export function byAge(a: PolicyLike, b: PolicyLike): number {
+export function byAge(a: Aged, b: Aged): number {
   const [timeA, nameA] = age(a);
   const [timeB, nameB] = age(b);
   return timeA - timeB || nameA.localeCompare(nameB);

@@ -4,7 +4,7 @@
  * (replica counts, conditions) plays no part in any decision. At fleet scale those are most of
  * each cached object's bytes.
  */
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Service } from '@kubernetes/client-node';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -20,4 +20,27 @@ export function withoutBookkeeping<T extends KubernetesObject>(object: T): T {
 export function slimDeployment<T extends KubernetesObject & { status?: unknown }>(deployment: T): T {
   delete deployment.status;
   return withoutBookkeeping(deployment);
+}
+
+/** The object without its undefined members, so a slim copy costs no empty slots. */
+const defined = <T extends object>(object: T): T =>
+  Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
+
+/**
+ * A Service as the operator reads it: which pods it selects and the ports it routes (bypass
+ * detection, the app's `appProtocol`), plus what the cache and the oldest-wins rule need. Labels,
+ * annotations, cluster IPs and status are left behind: at fleet scale Services outnumber policies.
+ */
+export function slimService(service: V1Service): V1Service {
+  const { name, namespace, uid, resourceVersion, creationTimestamp } = service.metadata ?? {};
+  const spec = service.spec ?? {};
+  return defined({
+    apiVersion: service.apiVersion,
+    kind: service.kind,
+    metadata: defined({ name, namespace, uid, resourceVersion, creationTimestamp }),
+    spec: defined({
+      selector: spec.selector,
+      ports: spec.ports?.map(({ name: portName, protocol, port, targetPort, appProtocol }) => defined({ name: portName, protocol, port, targetPort, appProtocol })),
+    }),
+  });
 }

@@ -2,7 +2,8 @@
  * Starts the webhook as the operator runs it: TLS from the self-signed bootstrap Secret (renewed
  * and reloaded without restart, caBundle kept patched and re-patched whenever the configuration
  * changes) or from cert-manager's files, the cluster
- * version from discovery, and the applicable policy looked up per review.
+ * version from discovery, and per review the applicable policy and the namespace's Services (for
+ * the app's `appProtocol`), both from informer caches.
  */
 import { readFile } from 'node:fs/promises';
 import { watch } from 'node:fs';
@@ -16,6 +17,7 @@ import { CURRENT_KUBE_VERSION } from '../inject/kube-version.js';
 import { effectivePolicyName } from '../inject/policy-match.js';
 import type { InjectionSettings } from '../inject/settings.js';
 import { startPolicyCache } from './policy-cache.js';
+import { startServiceCache } from './service-cache.js';
 import type { AdmissionRequest } from './review.js';
 import { watchCaBundle } from './ca-bundle-watch.js';
 import { createWebhookServer, type WebhookServerOptions } from './server.js';
@@ -90,11 +92,13 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
     ...(policyName === undefined ? {} : { policyName }),
   });
   const policyCache = startPolicyCache(clients, options.watchNamespace, logger);
+  const serviceCache = startServiceCache(clients, options.watchNamespace, logger);
   const resolveContext = async (request: AdmissionRequest): Promise<InjectContext> => {
     const namespace = request.namespace ?? (request.object as { metadata?: { namespace?: string } } | undefined)?.metadata?.namespace;
     if (namespace === undefined) return fallbackContext();
     const deployment = { ...(request.object as object), metadata: { ...(request.object as { metadata?: object }).metadata, namespace } };
-    return fallbackContext(effectivePolicyName(await policyCache.policies(namespace), deployment));
+    const [policies, services] = await Promise.all([policyCache.list(namespace), serviceCache.list(namespace)]);
+    return { ...fallbackContext(effectivePolicyName(policies, deployment)), services };
   };
 
   const server = createWebhookServer({ tls: await loadTls(), resolveContext, fallbackContext: () => fallbackContext(), logger, ...(options.onReview === undefined ? {} : { onReview: options.onReview }) });
@@ -123,7 +127,7 @@ export async function startWebhook(options: WebhookOptions): Promise<RunningWebh
       clearInterval(renewal);
       watcher?.close();
       await caBundleWatch?.stop();
-      await Promise.all([server.close(), policyCache.close()]);
+      await Promise.all([server.close(), policyCache.close(), serviceCache.close()]);
     },
   };
 }

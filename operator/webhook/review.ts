@@ -64,12 +64,17 @@ export function reviewDeployment(request: AdmissionRequest, context: InjectConte
     deployment.metadata.namespace = request.namespace;
   }
   const result = injectDeployment(deployment, context);
-  if (result.patch.length === 0) return { review: allow(request.uid), reasons: result.reasons };
+  // kubectl prints these as `Warning: …` to whoever applied the Deployment.
+  const warnings = result.warnings.length === 0 ? undefined : result.warnings.map((warning) => `badgateway: ${warning}`);
+  if (result.patch.length === 0) return { review: allow(request.uid, warnings), reasons: result.reasons };
   return {
     review: {
       apiVersion: 'admission.k8s.io/v1',
       kind: 'AdmissionReview',
-      response: { uid: request.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(result.patch)).toString('base64') },
+      response: {
+        uid: request.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(result.patch)).toString('base64'),
+        ...(warnings === undefined ? {} : { warnings }),
+      },
     },
     reasons: result.reasons,
   };

@@ -75,7 +75,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
       const context = await withDeadline(options.resolveContext(request), options.fallbackContext, CONTEXT_DEADLINE_MS);
       const { review, reasons } = reviewDeployment(request, context);
       const target = (request.object as { metadata?: { name?: string } } | undefined)?.metadata?.name;
-      logger.info({ uid: request.uid, operation: request.operation, namespace: request.namespace, name: target, patched: review.response.patch !== undefined, dryRun: request.dryRun === true, reasons }, 'admission review');
+      logger.info({ uid: request.uid, operation: request.operation, namespace: request.namespace, name: target, patched: review.response.patch !== undefined, dryRun: request.dryRun === true, reasons, ...(review.response.warnings === undefined ? {} : { warnings: review.response.warnings }) }, 'admission review');
       res.json(review);
       report(review.response.patch === undefined ? 'unchanged' : 'patched', started);
     } catch (error) {

@@ -4,8 +4,9 @@
  * installed with `helm install --wait` as a user does (kwok runs the operator's pods), the operator
  * itself running from the built code as the Deployment says, reached by kube-apiserver through its
  * webhook Service; then each fault staged for real and undone: the operator's pods unschedulable,
- * a bypassing Service, a broken caBundle the operator may not repair (its ClusterRole edited), an
- * outdated CRD, a dead leader, a deleted Deployment. None of them needs the test API server. Every
+ * a bypassing Service, a gRPC Service newer than its Deployment's sidecar, a broken caBundle the
+ * operator may not repair (its ClusterRole edited), an outdated CRD, a dead leader, a deleted
+ * Deployment. None of them needs the test API server. Every
  * ✗ must come with its hint and a non-zero exit; `-o json` says the same.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -203,6 +204,36 @@ describe('badgateway check', () => {
     expect(result(report, 'Services route through the sidecar')).toMatchObject({ status: 'fail', message: expect.stringContaining('shop/web-direct (targetPort 8080)'), hint: expect.stringContaining('targetPort') });
     await eventually(async () => !JSON.stringify(await policyStatus('web')).includes('web-direct'), 60_000, 'bypass cleared');
   }, 240_000);
+
+  it('a gRPC Service created after its Deployment was injected fails until the Deployment rolls, as the hint says', async () => {
+    const NAME = 'injected sidecars speak the app\'s protocol';
+    const webProtocol = async () => {
+      const web = await clients.apps.readNamespacedDeployment({ namespace: 'shop', name: 'web' });
+      const args = web.spec?.template.spec?.initContainers?.find((container) => container.name === 'badgateway')?.args ?? [];
+      return args.includes('--app-protocol') ? args[args.indexOf('--app-protocol') + 1] : 'http1';
+    };
+    expect(await webProtocol()).toBe('http1');
+    await clients.core.createNamespacedService({ namespace: 'shop', body: { metadata: { name: 'web-grpc' }, spec: { selector: { app: 'web' }, ports: [{ port: 50051, targetPort: 'http' as never, appProtocol: 'grpc' }] } } });
+    const { code, report } = await check();
+    expect(code).toBe(1);
+    expect(failed(report)).toEqual([NAME]);
+    expect(result(report, NAME)).toMatchObject({
+      message: 'shop/web runs http1, injection now chooses h2c (Service web-grpc (appProtocol grpc))',
+      hint: expect.stringContaining('kubectl -n shop rollout restart deployment web'),
+    });
+    // The hint's command, until the webhook's Service informer has the new Service.
+    const restart = async (protocol: string) => eventually(async () => {
+      await tools.kubectlOk(['-n', 'shop', 'rollout', 'restart', 'deployment', 'web']);
+      return await webProtocol() === protocol;
+    }, 60_000, `web rolled with --app-protocol ${protocol}`);
+    await restart('h2c');
+    expect(result((await check()).report, NAME).status).toBe('pass');
+    // Undone: without the Service, the h2c sidecar is what is out of date, until the next rollout.
+    await clients.core.deleteNamespacedService({ namespace: 'shop', name: 'web-grpc' });
+    expect(result((await check()).report, NAME)).toMatchObject({ status: 'fail', message: 'shop/web runs h2c, injection now chooses http1 (default)' });
+    await restart('http1');
+    await eventually(async () => (await check()).code === 0, 90_000, 'check passes again');
+  }, 300_000);
 
   it('a broken caBundle: the webhook is unverifiable and unreachable, a Deployment written meanwhile is not injected and its policy not Ready', async () => {
     // The operator puts back a caBundle it may patch within seconds: the fault lasts while it may not (the hint's case).

@@ -57,6 +57,32 @@ describe('badgateway inject', () => {
     expect(unconfigured.spec.template.spec.initContainers[0].args).not.toContain('--config');
   });
 
+  it('reads the appProtocol of the Services in the same input, as the webhook would', async () => {
+    const deployment = [
+      'apiVersion: apps/v1', 'kind: Deployment', 'metadata:', '  name: orders', '  namespace: shop', 'spec:',
+      '  selector: { matchLabels: { app: orders } }', '  template:', '    metadata: { labels: { app: orders } }', '    spec:',
+      '      containers:', '        - { name: orders, image: shop/orders:1, ports: [{ name: api, containerPort: 50051 }] }', '',
+    ].join('\n');
+    // Without a namespace, the Service shares the Deployment's (kubectl apply -n).
+    const grpc = 'apiVersion: v1\nkind: Service\nmetadata: { name: orders }\nspec:\n  selector: { app: orders }\n  ports: [{ port: 80, targetPort: api, appProtocol: grpc }]\n';
+    const http = 'apiVersion: v1\nkind: Service\nmetadata: { name: orders-web, namespace: shop }\nspec:\n  selector: { app: orders }\n  ports: [{ port: 8080, targetPort: 50051, appProtocol: http }]\n';
+    const argsOf = (output: string): string[] => parseAllDocuments(output).map((document) => document.toJS()).find((object) => object.kind === 'Deployment').spec.template.spec.initContainers[0].args;
+
+    const withService = await runCli(['inject'], { input: `${grpc}---\n${deployment}` });
+    expect(withService.code).toBe(0);
+    expect(withService.stderr).toBe('deployment/orders injected (h2c to the app: Service orders (appProtocol grpc))\n');
+    expect(argsOf(withService.stdout)).toEqual(expect.arrayContaining(['--app-protocol', 'h2c']));
+
+    const alone = await runCli(['inject'], { input: deployment });
+    expect(alone.stderr).toBe('deployment/orders injected\n');
+    expect(argsOf(alone.stdout)).not.toContain('--app-protocol');
+
+    const disagreeing = await runCli(['inject'], { input: `${deployment}---\n${http}---\n${grpc}` });
+    expect(disagreeing.stderr).toBe('deployment/orders injected (h2c to the app: Service orders (appProtocol grpc))\n'
+      + 'deployment/orders: warning: Service orders (appProtocol grpc) and Service orders-web (appProtocol http) disagree: the oldest, orders, decides (h2c); '
+      + 'annotate badgateway.io/app-protocol to choose\n');
+  });
+
   it('an explicit opt-out wins: badgateway.io/inject: "false" is kept, not injected, and cleans an injected manifest', async () => {
     const optedOut = input.replace('  namespace: shop\n', '  namespace: shop\n  annotations:\n    badgateway.io/inject: "false"\n');
     const expected = parseAllDocuments(optedOut).map((document) => document.toJS());

@@ -1,12 +1,12 @@
 /**
  * The operator's informers against the test API server over real sockets: a quiet watch stays open
  * (no re-open every 30 s, which a fleet's idle operator would pay for every watched kind, forever),
- * and the cache keeps Deployments without the fields the operator never reads.
+ * and the cache keeps Deployments and Services without the fields the operator never reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../../operator/kube/clients.js';
-import { slimDeployment } from '../../../operator/kube/slim.js';
+import { slimDeployment, slimService } from '../../../operator/kube/slim.js';
 import { startTestApiServer, type TestApiServer } from '../../support/apiserver/index.js';
 import { eventually } from '../../support/cli.js';
 
@@ -52,6 +52,30 @@ describe('operator informers', () => {
         expect(cached.metadata?.annotations).toEqual({ keep: 'me' });
         expect(cached.metadata?.resourceVersion).toBeDefined();
         expect(cached.spec?.template.spec?.containers[0]?.image).toBe('app:1');
+      }
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  it('caches Services as their selector and ports, and the metadata the cache needs', async () => {
+    const service = (name: string): V1Service => ({
+      metadata: { name, labels: { app: name }, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"a":"big copy"}', team: 'shop' } },
+      spec: {
+        type: 'ClusterIP', sessionAffinity: 'None', selector: { app: 'orders' },
+        ports: [{ name: 'api', port: 80, targetPort: 'api', protocol: 'TCP', appProtocol: 'grpc' }, { port: 9090 }],
+      },
+    });
+    await clients.core.createNamespacedService({ namespace: 'slim-services', body: service('listed') });
+    const informer = clients.informer<V1Service>('/api/v1/namespaces/slim-services/services', () => clients.core.listNamespacedService({ namespace: 'slim-services' }), { transform: slimService });
+    await informer.start();
+    try {
+      await clients.core.createNamespacedService({ namespace: 'slim-services', body: service('watched') });
+      await eventually(() => informer.list('slim-services').length === 2, 5000, 'listed and watched Services');
+      for (const cached of informer.list('slim-services')) {
+        expect(cached.metadata).toEqual({ name: expect.any(String), namespace: 'slim-services', uid: expect.any(String), resourceVersion: expect.any(String), creationTimestamp: expect.anything() });
+        expect(cached.spec).toEqual({ selector: { app: 'orders' }, ports: [{ name: 'api', port: 80, targetPort: 'api', protocol: 'TCP', appProtocol: 'grpc' }, { port: 9090 }] });
+        expect(cached.status).toBeUndefined();
       }
     } finally {
       await informer.stop();

@@ -5,24 +5,26 @@
  * serving certificate from a CA the test put in caBundle (as cert-manager's cainjector would). The
  * real controllers then roll the injected pod template out onto kwok's nodes, so the apiserver's pod
  * validation judges what the webhook wrote. The `service:` reference and the self-signed caBundle
- * bootstrap are tested through the test API server (through-apiserver.test.ts).
+ * bootstrap are tested through the test API server (through-apiserver.test.ts). The webhook reads
+ * the Services' `appProtocol` from its own informer, as that ServiceAccount.
  */
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import { silentLogger } from '../../../api/logger.js';
 import { generateCa, generateServingCert } from '../../../operator/certs/generate.js';
 import { createKubeClients, loadKubeConfig, type KubeClients } from '../../../operator/kube/clients.js';
 import { apiStatus } from '../../../operator/kube/errors.js';
 import { DEFAULT_INJECTION_SETTINGS } from '../../../operator/inject/settings.js';
 import { startWebhook, type RunningWebhook } from '../../../operator/webhook/index.js';
-import { eventually } from '../../support/cli.js';
+import { eventually, repoRoot } from '../../support/cli.js';
+import { startToolRunner, type Run, type ToolRunner } from '../../support/client-session.js';
 import { CLUSTER_START_TIMEOUT_MS, clusterRequest, sharedCluster, type Cluster } from '../../support/cluster.js';
 import { createNamespace, deleteNamespace } from '../../support/cluster-objects.js';
 import { installOperatorIdentity, type OperatorIdentity } from '../../support/cluster-operator.js';
-import { CASES } from '../../support/fixtures/deployments.js';
+import { CASES, deployment } from '../../support/fixtures/deployments.js';
 import { renderChart, type K8sObject } from '../../support/helm.js';
 import { ensurePolicyCrd } from '../../support/policy-crd.js';
 
@@ -39,6 +41,7 @@ let webhook: RunningWebhook | undefined;
 let webhookConfig: WebhookConfig;
 let certDir: string;
 let caPem: string;
+let tools: ToolRunner;
 const CONFIG_PATH = '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations';
 
 beforeAll(async () => {
@@ -57,9 +60,11 @@ beforeAll(async () => {
   certDir = mkdtempSync(join(tmpdir(), 'webhook-certs-'));
   writeFileSync(join(certDir, 'tls.crt'), serving.certPem);
   writeFileSync(join(certDir, 'tls.key'), serving.keyPem, { mode: 0o600 });
+  tools = startToolRunner(cluster.kubeconfigPath);
 }, CLUSTER_START_TIMEOUT_MS);
 
 afterAll(async () => {
+  await tools?.close();
   await webhook?.close();
   await clusterRequest(cluster, 'DELETE', `${CONFIG_PATH}/${webhookConfig.metadata.name}`);
   await operator?.remove();
@@ -96,16 +101,25 @@ const containerNames = (deployment: V1Deployment) => ({
 });
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** The webhook configuration is read by the apiserver through an informer: the first request may miss it. */
-async function createAdmitted(body: V1Deployment, expected: string[]): Promise<V1Deployment> {
+/**
+ * The webhook configuration is read by the apiserver through an informer, and a new Service reaches
+ * the webhook through its own: the first request may miss either.
+ */
+async function createUntil(body: V1Deployment, admitted: (created: V1Deployment) => boolean, what: (last: V1Deployment | undefined) => string): Promise<V1Deployment> {
   let created: V1Deployment | undefined;
   await eventually(async () => {
     await clients.apps.deleteNamespacedDeployment({ name: body.metadata!.name!, namespace: shop }).catch(() => undefined);
     created = await clients.apps.createNamespacedDeployment({ namespace: shop, body });
-    return JSON.stringify(containerNames(created).init) === JSON.stringify(expected);
-  }, 20_000, () => `admission with init containers ${expected.join(',')} (last: ${JSON.stringify(created && containerNames(created))})`);
+    return admitted(created);
+  }, 20_000, () => what(created));
   return created!;
 }
+
+const createAdmitted = (body: V1Deployment, expected: string[]): Promise<V1Deployment> => createUntil(
+  body,
+  (created) => JSON.stringify(containerNames(created).init) === JSON.stringify(expected),
+  (last) => `admission with init containers ${expected.join(',')} (last: ${JSON.stringify(last && containerNames(last))})`,
+);
 
 describe('injection through kube-apiserver', () => {
   it('injects an annotated Deployment, and the real controllers roll the injected pods out Ready on kwok nodes', async () => {
@@ -166,5 +180,73 @@ describe('injection through kube-apiserver', () => {
     const own = { ...CASES['named-http-port']!, metadata: { ...CASES['named-http-port']!.metadata, name: 'own', namespace: operatorNamespace } };
     const created = await clients.apps.createNamespacedDeployment({ namespace: operatorNamespace, body: own });
     expect(containerNames(created)).toEqual({ init: [], main: ['web'] });
+  });
+
+  describe('the app protocol from the Services\' appProtocol', () => {
+    // A gRPC app whose port name says nothing: only a Service can tell.
+    const orders = (): V1Deployment => {
+      const body = deployment('orders', { containers: [{ name: 'orders', image: 'shop/orders:1', ports: [{ name: 'api', containerPort: 50051 }] }] });
+      return { ...body, metadata: { ...body.metadata, namespace: shop } };
+    };
+    const ordersService = (name: string, appProtocol: string): V1Service => ({
+      metadata: { name, namespace: shop },
+      spec: { selector: { app: 'orders' }, ports: [{ name: 'api', port: 80, targetPort: 'api', appProtocol }] },
+    });
+    const appProtocolOf = (injected: V1Deployment | undefined): string => {
+      const args = injected?.spec?.template.spec?.initContainers?.find((container) => container.name === 'badgateway')?.args ?? [];
+      return args.includes('--app-protocol') ? args[args.indexOf('--app-protocol') + 1]! : 'http1';
+    };
+    const services: string[] = [];
+    const createService = async (name: string, appProtocol: string): Promise<void> => {
+      await clients.core.createNamespacedService({ namespace: shop, body: ordersService(name, appProtocol) });
+      services.push(name);
+    };
+
+    afterEach(async () => {
+      for (const name of services.splice(0)) await clients.core.deleteNamespacedService({ name, namespace: shop });
+      await clients.apps.deleteNamespacedDeployment({ name: 'orders', namespace: shop }).catch(() => undefined);
+    });
+
+    it('sets --app-protocol h2c from a Service with appProtocol grpc that targets the app port', async () => {
+      await install();
+      await createService('orders', 'grpc');
+      const created = await createUntil(orders(), (injected) => appProtocolOf(injected) === 'h2c', (last) => `--app-protocol h2c (last: ${appProtocolOf(last)})`);
+      expect(containerNames(created)).toEqual({ init: ['badgateway'], main: ['orders'] });
+      expect(created.spec?.template.spec?.initContainers?.[0]?.args).toEqual(expect.arrayContaining(['--app-protocol', 'h2c']));
+      // The sidecar took the port's name over: the Service now routes through it.
+      expect(created.spec?.template.spec?.initContainers?.[0]?.ports?.[0]).toMatchObject({ name: 'api', containerPort: 8502 });
+    });
+
+    it('reads a Service created after the Deployment at its next rollout, by the command docs/annotations.md gives', async () => {
+      const documented = /^kubectl rollout restart .*$/m.exec(readFileSync(join(repoRoot, 'docs', 'annotations.md'), 'utf8'))?.[0];
+      expect(documented).toBe('kubectl rollout restart deployment/orders -n shop');
+      await install();
+      const created = await createAdmitted(orders(), ['badgateway']);
+      expect(appProtocolOf(created)).toBe('http1');
+      await createService('orders', 'kubernetes.io/h2c');
+      const args = documented!.split(' ').slice(1).map((word) => (word === 'shop' ? shop : word));
+      let current: V1Deployment | undefined;
+      await eventually(async () => {
+        await tools.kubectlOk(args);
+        current = await clients.apps.readNamespacedDeployment({ name: 'orders', namespace: shop });
+        return appProtocolOf(current) === 'h2c';
+      }, 20_000, () => `--app-protocol h2c after a rollout restart (last: ${appProtocolOf(current)})`);
+    });
+
+    it('tells the user through kubectl when two Services disagree, and the oldest decides', async () => {
+      await install();
+      await createService('orders-a', 'grpc');
+      await createService('orders-b', 'http');
+      let run: Run | undefined;
+      await eventually(async () => {
+        await clients.apps.deleteNamespacedDeployment({ name: 'orders', namespace: shop }).catch(() => undefined);
+        run = await tools.kubectl(['create', '-f', '-'], JSON.stringify(orders()));
+        return run.code === 0 && run.stderr.includes('disagree');
+      }, 20_000, () => `a warning from kubectl create (last: ${JSON.stringify(run)})`);
+      // Older by creation time or, within the same second, by name: orders-a either way.
+      expect(run!.stderr).toContain('Warning: badgateway: Service orders-a (appProtocol grpc) and Service orders-b (appProtocol http) disagree: '
+        + 'the oldest, orders-a, decides (h2c); annotate badgateway.io/app-protocol to choose');
+      expect(appProtocolOf(await clients.apps.readNamespacedDeployment({ name: 'orders', namespace: shop }))).toBe('h2c');
+    });
   });
 });
