@@ -10,12 +10,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitForReady } from '../tools/wait-for-ready.ts';
 import type { ProbeCommand, ProbeReport } from './alloc-probe.ts';
-import { freePort } from './processes.ts';
+import { freePort, waitForPort } from './processes.ts';
 
 const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'alloc-probe.ts');
+const FLOOR = join(dirname(fileURLToPath(import.meta.url)), 'h2-floor-proxy.ts');
 
 export interface Load {
   connections: number;
+  /** h2c with this many streams on each connection (HTTP/1.1 when absent). */
+  streams?: number;
   /** Closed loop: this many requests, as fast as they are answered. */
   requests?: number;
   /** Open loop: this many requests a second for `seconds`. */
@@ -41,6 +44,10 @@ export interface SidecarUnderTest {
   env: NodeJS.ProcessEnv;
   upstreamPort: number;
   dir: string;
+  /** More arguments for `badgateway sidecar` (`--app-protocol h2c`). */
+  args?: string[];
+  /** The bare node:http2 proxy (bench/h2-floor-proxy.ts) instead of the sidecar: the HTTP/2 floor. */
+  floor?: boolean;
 }
 
 /** h2load's count of requests answered with a 2xx; anything else fails the measurement. */
@@ -53,8 +60,9 @@ function succeeded(output: string): number {
 }
 
 export function h2loadLoadArgs(url: string, load: Load): string[] {
-  if (load.requests !== undefined) return ['--h1', `-c${load.connections}`, `-n${load.requests}`, url];
-  return ['--h1', `-c${load.connections}`, `--rps=${(load.rate ?? 0) / load.connections}`, `-D${load.seconds ?? 10}`, url];
+  const protocol = load.streams === undefined ? ['--h1'] : [`-m${load.streams}`];
+  if (load.requests !== undefined) return [...protocol, `-c${load.connections}`, `-n${load.requests}`, url];
+  return [...protocol, `-c${load.connections}`, `--rps=${(load.rate ?? 0) / load.connections}`, `-D${load.seconds ?? 10}`, url];
 }
 
 function h2load(url: string, load: Load): Promise<number> {
@@ -77,7 +85,11 @@ export async function measureSidecar(target: SidecarUnderTest, loads: Load[], { 
   const admin = await freePort();
   const config = join(target.dir, `alloc-sidecar-${port}.json`);
   writeFileSync(config, JSON.stringify({ circuitBreaker: { volumeThreshold: 1_000_000 } }));
-  const child = spawn(process.execPath, ['--import', PROBE, target.cli, 'sidecar', '--upstream', `http://127.0.0.1:${target.upstreamPort}`, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--config', config, '--log-level', 'warn'], {
+  const upstream = `http://127.0.0.1:${target.upstreamPort}`;
+  const argv = target.floor === true
+    ? [FLOOR, String(port), upstream]
+    : [target.cli, 'sidecar', '--upstream', upstream, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--config', config, '--log-level', 'warn', ...(target.args ?? [])];
+  const child = spawn(process.execPath, ['--import', PROBE, ...argv], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...target.env },
   });
   const exited = new Promise<never>((_resolve, reject) => child.once('exit', (code, signal) => reject(new Error(`the sidecar exited (${signal ?? code})`))));
@@ -87,10 +99,11 @@ export async function measureSidecar(target: SidecarUnderTest, loads: Load[], { 
     child.send(command);
   })]);
   try {
-    await waitForReady(admin, { stillRunning: () => child.exitCode === null });
+    if (target.floor === true) await waitForPort(port);
+    else await waitForReady(admin, { stillRunning: () => child.exitCode === null });
     const url = `http://127.0.0.1:${port}/1k`;
     // JIT and the app-connection pool warm before anything counts.
-    await h2load(url, { connections: 64, requests: warmUp });
+    await h2load(url, { ...(loads[0] ?? { connections: 64 }), requests: warmUp });
     const costs: SidecarCost[] = [];
     for (const load of loads) {
       await ask({ command: 'start', sample });

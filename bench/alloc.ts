@@ -8,6 +8,9 @@
  *   --node-options=S      the sidecar's NODE_OPTIONS instead of the injected ones ("" for none)
  *   --cli PATH            another build's dist/cli/main.js
  *   --rounds N            N fresh sidecars, one after the other (default 1)
+ *   --streams N           h2c clients with N streams per connection (HTTP/1.1 when absent)
+ *   --app-protocol h2c    the app speaks h2c (nginx `listen … http2`), passed to the sidecar
+ *   --floor               the bare node:http2 proxy (bench/h2-floor-proxy.ts, h2c app) instead of the sidecar
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measureSidecar, type Load } from './alloc-measure.ts';
 import { nginxUpstreamConfig } from './configs.ts';
+import { nginxH2cAppConfig } from './h2-configs.ts';
 import { freePort, start, stopAll, waitForPort } from './processes.ts';
 import { injectedEnvironment, withDefaultOldSpaceCap } from './sidecar-environment.ts';
 
@@ -29,13 +33,18 @@ const { values } = parseArgs({
     'node-options': { type: 'string' },
     cli: { type: 'string' },
     rounds: { type: 'string', default: '1' },
+    streams: { type: 'string' },
+    'app-protocol': { type: 'string', default: 'http1' },
+    floor: { type: 'boolean', default: false },
   },
 });
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const connections = Number(values.connections);
+const streams = values.streams === undefined ? {} : { streams: Number(values.streams) };
 const loads: Load[] = values.rates === undefined
-  ? [{ connections, requests: Number(values.requests) }]
-  : values.rates.split(',').map((rate) => ({ connections, rate: Number(rate), seconds: Number(values.seconds) }));
+  ? [{ connections, ...streams, requests: Number(values.requests) }]
+  : values.rates.split(',').map((rate) => ({ connections, ...streams, rate: Number(rate), seconds: Number(values.seconds) }));
+const h2cApp = values['app-protocol'] === 'h2c' || values.floor;
 
 const dir = mkdtempSync(join(tmpdir(), 'badgateway-alloc-'));
 chmodSync(dir, 0o755); // nginx's workers run as nobody
@@ -47,7 +56,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => pr
 mkdirSync(join(dir, 'www'));
 writeFileSync(join(dir, 'www', '1k'), 'x'.repeat(1024));
 const upstreamPort = await freePort();
-writeFileSync(join(dir, 'upstream.conf'), nginxUpstreamConfig(dir, { upstream: upstreamPort, nginxProxy: 0, nginxStatic502: 0, haproxy: 0, blackhole: 0, nginxBlackhole: 0, haproxyBlackhole: 0 }));
+writeFileSync(join(dir, 'upstream.conf'), h2cApp ? nginxH2cAppConfig(dir, upstreamPort) : nginxUpstreamConfig(dir, { upstream: upstreamPort, nginxProxy: 0, nginxStatic502: 0, haproxy: 0, blackhole: 0, nginxBlackhole: 0, haproxyBlackhole: 0 }));
 start('nginx', ['-c', join(dir, 'upstream.conf'), '-p', dir], 'nginx-upstream');
 await waitForPort(upstreamPort);
 
@@ -56,7 +65,8 @@ const nodeOptions = values['node-options'] ?? await withDefaultOldSpaceCap(root,
 const cli = values.cli === undefined ? join(root, 'dist', 'cli', 'main.js') : resolve(values.cli);
 process.stdout.write(`NODE_OPTIONS=${nodeOptions}\n`);
 for (let round = 0; round < Number(values.rounds); round += 1) {
-  const costs = await measureSidecar({ cli, env: { ...environment, NODE_OPTIONS: nodeOptions }, upstreamPort, dir }, loads, { sample: values.sample });
+  const target = { cli, env: { ...environment, NODE_OPTIONS: nodeOptions }, upstreamPort, dir, floor: values.floor, args: h2cApp ? ['--app-protocol', 'h2c'] : [] };
+  const costs = await measureSidecar(target, loads, { sample: values.sample });
   costs.forEach((cost, index) => {
     const load = loads[index] as Load;
     const what = load.rate === undefined ? `${cost.requests} requests over ${load.connections} connections` : `${load.rate} req/s × ${load.seconds} s (${cost.requests} requests)`;

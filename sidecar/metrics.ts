@@ -13,6 +13,7 @@ import Gauge from 'prom-client/lib/gauge.js';
 import Histogram from 'prom-client/lib/histogram.js';
 import Registry from 'prom-client/lib/registry.js';
 import { CLIENT_CONNECTION_ERROR_KINDS } from './core/failures.js';
+import { LabelCounts } from './label-counts.js';
 import type { CircuitState, ClientConnectionErrorKind, OverloadGauges, Reason, SidecarMetrics } from './contracts.js';
 import { SHED_CAUSES, type ShedCause } from './overload/limiter.js';
 
@@ -20,17 +21,17 @@ const STATE_VALUE: Readonly<Record<CircuitState, number>> = { closed: 0, 'half-o
 
 export class PrometheusSidecarMetrics implements SidecarMetrics {
   readonly registry = new Registry();
-  /**
-   * Requests are counted in plain numbers per status and reason and handed to prom-client when
-   * scraped: a labelled `inc()` hashes its labels on every call, a few per cent of the open
-   * circuit's CPU.
-   */
-  private readonly requestCounts = new Map<number, Map<Reason | '', { count: number; reported: number }>>();
-  private readonly requests = new Counter({
+  /** Counted per status and reason in plain numbers (label-counts.ts): the open circuit's path too. */
+  private readonly requestCounts = new LabelCounts<number, Reason | ''>();
+  private readonly requests: InstanceType<typeof Counter> = new Counter({
     name: 'badgateway_requests_total', help: 'Requests answered, by status code and badgateway reason ("" for responses the app sent).', labelNames: ['code', 'reason'] as const, registers: [this.registry],
-    collect: () => this.reportRequests(),
+    collect: () => this.requestCounts.reportNew((code, reason, increment) => this.requests.inc({ code: String(code), reason }, increment)),
   });
-  private readonly http2Requests = new Counter({ name: 'badgateway_http2_requests_total', help: 'HTTP/2 streams answered (also counted in badgateway_requests_total), by kind (grpc or http) and the grpc-status the client got ("" when none).', labelNames: ['kind', 'grpc_status'] as const, registers: [this.registry] });
+  /** Counted like requests: once per HTTP/2 stream. */
+  private readonly http2Counts = new LabelCounts<'grpc' | 'http', string>();
+  private readonly http2Requests: InstanceType<typeof Counter> = new Counter({ name: 'badgateway_http2_requests_total', help: 'HTTP/2 streams answered (also counted in badgateway_requests_total), by kind (grpc or http) and the grpc-status the client got ("" when none).', labelNames: ['kind', 'grpc_status'] as const, registers: [this.registry],
+    collect: () => this.http2Counts.reportNew((kind, grpcStatus, increment) => this.http2Requests.inc({ kind, grpc_status: grpcStatus }, increment)),
+  });
   private readonly upstreamSeconds = new Histogram({ name: 'badgateway_upstream_duration_seconds', help: 'Time from sending a request upstream to its response head or failure.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
   private readonly state = new Gauge({ name: 'badgateway_circuit_state', help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.', registers: [this.registry] });
   private readonly transitions = new Counter({ name: 'badgateway_circuit_transitions_total', help: 'Circuit breaker transitions, by the state entered.', labelNames: ['to'] as const, registers: [this.registry] });
@@ -83,28 +84,11 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
   }
 
   request(code: number, reason: Reason | ''): void {
-    let byReason = this.requestCounts.get(code);
-    if (byReason === undefined) {
-      byReason = new Map();
-      this.requestCounts.set(code, byReason);
-    }
-    const entry = byReason.get(reason);
-    if (entry === undefined) byReason.set(reason, { count: 1, reported: 0 });
-    else entry.count += 1;
-  }
-
-  private reportRequests(): void {
-    for (const [code, byReason] of this.requestCounts) {
-      for (const [reason, entry] of byReason) {
-        if (entry.count === entry.reported) continue;
-        this.requests.inc({ code: String(code), reason }, entry.count - entry.reported);
-        entry.reported = entry.count;
-      }
-    }
+    this.requestCounts.count(code, reason);
   }
 
   http2Request(kind: 'grpc' | 'http', grpcStatus: string): void {
-    this.http2Requests.inc({ kind, grpc_status: grpcStatus });
+    this.http2Counts.count(kind, grpcStatus);
   }
 
   upstreamDuration(seconds: number): void {

@@ -14,11 +14,17 @@ const PING_EVERY_MS = 10_000;
 const PING_ANSWER_MS = 5_000;
 /** Request bodies are buffered by nghttp2 up to the app's window; this bounds each session's memory (MiB). */
 const MAX_SESSION_MEMORY_MIB = 32;
+const END_STREAM = Object.freeze({ endStream: true });
+const MORE_TO_COME = Object.freeze({ endStream: false });
 
 class AppSession {
   active = 0;
   usable = true;
   private readonly pinger: NodeJS.Timeout;
+  /** One listener for all of the session's streams, not a closure each. */
+  readonly streamClosed = (): void => {
+    this.active -= 1;
+  };
 
   constructor(readonly session: ClientHttp2Session, private readonly owner: AppSessions, connectMs: number) {
     const connectTimer = setTimeout(() => {
@@ -69,10 +75,8 @@ export class AppSessions {
   request(headers: OutgoingHttpHeaders, endStream: boolean, connectMs: number): ClientHttp2Stream {
     const chosen = this.choose(connectMs);
     chosen.active += 1;
-    const stream = chosen.session.request(headers, { endStream });
-    stream.once('close', () => {
-      chosen.active -= 1;
-    });
+    const stream = chosen.session.request(headers, endStream ? END_STREAM : MORE_TO_COME);
+    stream.on('close', chosen.streamClosed); // emitted once
     return stream;
   }
 

@@ -22,6 +22,15 @@ interface ResetCount {
   resets: number;
 }
 
+/** The client side each session belongs to, for the one 'aborted' listener every stream shares. */
+const owners = new WeakMap<Http2Session, Http2ClientSide>();
+
+/** Emitted with the stream as `this`: no closure per stream. */
+function onStreamAborted(this: ServerHttp2Stream): void {
+  const session = this.session;
+  if (session !== undefined) owners.get(session)?.countReset(session);
+}
+
 export class Http2ClientSide {
   private readonly server: Http2Server;
   private readonly sessions = new Set<ServerHttp2Session>();
@@ -48,6 +57,7 @@ export class Http2ClientSide {
 
   private readonly onSession = (session: ServerHttp2Session): void => {
     this.sessions.add(session);
+    owners.set(session, this);
     session.on('error', ignore);
     session.setTimeout(SESSION_IDLE_MS, () => session.close());
     session.once('close', () => this.sessions.delete(session));
@@ -55,12 +65,13 @@ export class Http2ClientSide {
   };
 
   private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
-    stream.once('aborted', () => this.countReset(stream.session));
+    stream.on('aborted', onStreamAborted); // emitted once at most
     new StreamExchange(this.host, stream, headers, rawHeaders).begin();
   };
 
-  private countReset(session: Http2Session | undefined): void {
-    if (session === undefined || session.destroyed) return;
+  /** @internal — a stream of `session` was reset by its client before its answer. */
+  countReset(session: Http2Session): void {
+    if (session.destroyed) return;
     const now = performance.now();
     let count = this.resets.get(session);
     if (count === undefined || now - count.windowStart > RESET_WINDOW_MS) {

@@ -11,7 +11,7 @@ import type { UpstreamConnection } from '../http1/upstream-connection.js';
 import type { UpstreamPool } from '../http1/upstream-pool.js';
 import type { ResponseHead, UpstreamUser } from '../http1/upstream-user.js';
 import type { AppCall, AppCallOwner, AppRequest } from './app-call.js';
-import { clientHeadersFromHttp1 } from './headers.js';
+import { clientHeadersFromHttp1, withoutPseudoHeaders } from './headers.js';
 
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
@@ -28,7 +28,7 @@ export class Http1AppCall implements AppCall, UpstreamUser {
     this.head = upstreamRequestHead({
       method: request.method,
       target: request.path,
-      headers: request.raw,
+      headers: withoutPseudoHeaders(request.raw), // an HTTP/2 client's list has them
       authority: request.authority,
       requestId: request.requestId,
       clientAddress: request.clientAddress,

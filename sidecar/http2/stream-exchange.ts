@@ -17,11 +17,23 @@ import type { Permit, Waiter } from '../overload/limiter.js';
 import { answerStream, grpcStatusFields, type StreamAnswer } from './answers.js';
 import type { AppCall, AppCallOwner } from './app-call.js';
 import { grpcStatusOf, grpcTimeoutMs, isGrpc } from './grpc.js';
-import { withoutPseudoHeaders } from './headers.js';
 import type { StreamHost } from './stream-host.js';
 
 function one(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Streams admitted in this turn, forwarded together in the next: one Immediate, not one each. */
+let admittedThisTurn: StreamExchange[] = [];
+
+function forwardAdmitted(): void {
+  const admitted = admittedThisTurn;
+  admittedThisTurn = [];
+  for (const exchange of admitted) exchange.forward();
+}
+
+function onDeadline(exchange: StreamExchange): void {
+  exchange.deadlineExpired();
 }
 
 export class StreamExchange implements AppCallOwner, Waiter {
@@ -53,7 +65,7 @@ export class StreamExchange implements AppCallOwner, Waiter {
     this.grpc = isGrpc(one(headers['content-type']));
     this.state = host.routeState();
     stream.on('error', ignore); // a broken stream ends in 'close', where it is handled
-    stream.once('close', this.onClose);
+    stream.on('close', this.onClose); // emitted once: no once() wrapper
     stream.on('wantTrailers', this.onWantTrailers);
   }
 
@@ -74,7 +86,7 @@ export class StreamExchange implements AppCallOwner, Waiter {
     this.end = new ExchangeEnd(this.host, this, admission.ticket, admission.permit);
     // In the next turn: a stream its client reset in the same read (rapid reset, CVE-2023-44487)
     // is closed by then and never reaches the app.
-    setImmediate(this.forward);
+    if (admittedThisTurn.push(this) === 1) setImmediate(forwardAdmitted);
   }
 
   private setBusy(busy: boolean): void {
@@ -83,7 +95,8 @@ export class StreamExchange implements AppCallOwner, Waiter {
     this.host.busyChanged(busy ? 1 : -1);
   }
 
-  private readonly forward = (): void => {
+  /** @internal — in the turn after admission (forwardAdmitted). */
+  forward(): void {
     const end = this.end;
     if (end === null || end.isFinished) return;
     const stream = this.stream;
@@ -94,7 +107,7 @@ export class StreamExchange implements AppCallOwner, Waiter {
       method: this.method,
       path: this.target,
       authority: one(this.headers[':authority']) ?? one(this.headers.host) ?? this.host.upstreamAuthority,
-      raw: withoutPseudoHeaders(this.raw),
+      raw: this.raw, // pseudo-headers included: each call leaves them out
       requestId: this.requestId,
       clientAddress,
       hasBody,
@@ -105,17 +118,20 @@ export class StreamExchange implements AppCallOwner, Waiter {
     this.call = call;
     const timeoutMs = this.grpc ? grpcTimeoutMs(one(this.headers['grpc-timeout'])) : undefined;
     if (timeoutMs !== undefined) {
-      this.deadline = setTimeout(this.onDeadline, Math.max(1, Math.ceil(timeoutMs)));
+      this.deadline = setTimeout(onDeadline, Math.max(1, Math.ceil(timeoutMs)), this);
       this.deadline.unref();
     }
-    stream.on('data', this.onClientData);
-    stream.on('end', this.onClientEnd);
+    // Without a body there is nothing to read (Node reads the ended side's end by itself).
+    if (hasBody) {
+      stream.on('data', (piece: Buffer) => this.clientData(piece));
+      stream.on('end', () => this.clientEnd());
+    }
     stream.on('drain', this.onClientDrain);
     call.start();
     // An empty body's end may have been read already (Node reads an ended stream's end at once).
     if (hasBody && stream.readableEnded) call.end();
     stream.resume();
-  };
+  }
 
   // Waiter: the limiter's verdict, acted on in a later turn like HTTP/1.1's queued requests.
 
@@ -140,13 +156,13 @@ export class StreamExchange implements AppCallOwner, Waiter {
 
   // The client's side.
 
-  private readonly onClientData = (piece: Buffer): void => {
+  private clientData(piece: Buffer): void {
     if (this.call !== null && !this.finished && !this.call.body(piece)) this.stream.pause();
-  };
+  }
 
-  private readonly onClientEnd = (): void => {
+  private clientEnd(): void {
     if (!this.finished) this.call?.end();
-  };
+  }
 
   private readonly onClientDrain = (): void => {
     this.call?.resume();
@@ -172,13 +188,13 @@ export class StreamExchange implements AppCallOwner, Waiter {
     this.setBusy(false);
   };
 
-  /** The client's grpc-timeout ran out: its own deadline, not the app's failure. */
-  private readonly onDeadline = (): void => {
+  /** @internal — the client's grpc-timeout ran out: its own deadline, not the app's failure. */
+  deadlineExpired(): void {
     this.deadline = null;
     if (this.finished) return;
     this.call?.cancel();
     this.fail(new BadGatewayError('response-timeout', 'the call\'s grpc-timeout expired'), false);
-  };
+  }
 
   // AppCallOwner: the app's side.
 
