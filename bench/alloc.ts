@@ -8,16 +8,18 @@
  *   --node-options=S      the sidecar's NODE_OPTIONS instead of the injected ones ("" for none)
  *   --cli PATH            another build's dist/cli/main.js
  *   --rounds N            N fresh sidecars, one after the other (default 1)
+ *   --floor pipe|llhttp   Node's floor (bench/floor-proxy.ts) instead of the sidecar, with the same settings
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measureSidecar, type Load } from './alloc-measure.ts';
+import { measureProcess, measureSidecar, type Load } from './alloc-measure.ts';
 import { nginxUpstreamConfig } from './configs.ts';
 import { freePort, start, stopAll, waitForPort } from './processes.ts';
-import { injectedEnvironment, withDefaultOldSpaceCap } from './sidecar-environment.ts';
+import { injectedEnvironment, sidecarHeapGrowingPercent, withDefaultOldSpaceCap } from './sidecar-environment.ts';
+import { floorArgs } from './floor.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     'node-options': { type: 'string' },
     cli: { type: 'string' },
     rounds: { type: 'string', default: '1' },
+    floor: { type: 'string' },
   },
 });
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,7 +59,11 @@ const nodeOptions = values['node-options'] ?? await withDefaultOldSpaceCap(root,
 const cli = values.cli === undefined ? join(root, 'dist', 'cli', 'main.js') : resolve(values.cli);
 process.stdout.write(`NODE_OPTIONS=${nodeOptions}\n`);
 for (let round = 0; round < Number(values.rounds); round += 1) {
-  const costs = await measureSidecar({ cli, env: { ...environment, NODE_OPTIONS: nodeOptions }, upstreamPort, dir }, loads, { sample: values.sample });
+  const env = { ...environment, NODE_OPTIONS: nodeOptions };
+  const floorPort = await freePort();
+  const costs = values.floor === undefined
+    ? await measureSidecar({ cli, env, upstreamPort, dir }, loads, { sample: values.sample })
+    : await measureProcess({ args: floorArgs(floorPort, upstreamPort, values.floor === 'llhttp', await sidecarHeapGrowingPercent(root)), env, port: floorPort, ready: () => waitForPort(floorPort) }, loads, { sample: values.sample });
   costs.forEach((cost, index) => {
     const load = loads[index] as Load;
     const what = load.rate === undefined ? `${cost.requests} requests over ${load.connections} connections` : `${load.rate} req/s × ${load.seconds} s (${cost.requests} requests)`;
