@@ -1,5 +1,5 @@
 /**
- * One client request forwarded to the app: sends the head built in one string, streams the body
+ * One client request forwarded to the app: sends the head built in one piece, streams the body
  * both ways with backpressure, settles the breaker ticket once, retries safely (idempotent, no
  * body, nothing received, on a fresh connection), and turns failures before the response head into
  * the design's error responses; after the head, the client connection is aborted instead.
@@ -47,7 +47,8 @@ export interface ExchangeRequest extends AppRequest {
   /** From a valid W3C traceparent, for the logs and error pages. */
   traceId: string | undefined;
   accept: string | undefined;
-  head: string;
+  /** The request head for an HTTP/1.1 app, as bytes. */
+  head: Buffer;
   hasBody: boolean;
   chunked: boolean;
   upgrade: boolean;

@@ -1,7 +1,7 @@
 /** A checked request head turned into what an exchange forwards to the app. */
 import type { ExchangeRequest } from './exchange.js';
 import { fieldValue } from './head-fields.js';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, isIdempotent, upstreamRequestHead } from './heads.js';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, isIdempotent, upstreamRequestHeadBytes } from './heads.js';
 import type { HttpParser } from './llhttp.js';
 import type { CheckedRequest } from './request-checks.js';
 
@@ -21,7 +21,7 @@ class ForwardedRequest implements ExchangeRequest {
   readonly method: string;
   readonly target: string;
   readonly accept: string | undefined;
-  readonly head: string;
+  readonly head: Buffer;
   readonly hasBody: boolean;
   readonly chunked: boolean;
   readonly replayable: boolean;
@@ -44,7 +44,7 @@ class ForwardedRequest implements ExchangeRequest {
     const fields = parser.fields;
     const host = fieldValue(fields, 'host');
     const contentLength = fieldValue(fields, 'content-length');
-    this.head = upstreamRequestHead({
+    this.head = upstreamRequestHeadBytes({
       method: parser.method,
       target: checked.target,
       headers: fields,

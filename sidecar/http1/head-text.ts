@@ -64,3 +64,10 @@ export function putField(name: string, value: string): void {
 export function headText(): string {
   return scratch.toString('latin1', 0, used);
 }
+
+/** The head built since beginHead(), as bytes of its own (from Node's buffer pool: smaller than the string). */
+export function headBytes(): Buffer {
+  const out = Buffer.allocUnsafe(used);
+  scratch.copy(out, 0, 0, used);
+  return out;
+}

@@ -6,7 +6,7 @@
  */
 import { newRequestId } from '../core/request-id.js';
 import { fieldIndex, fieldsOf, fieldValue, isHopByHopField, isNamed, joinedFieldValues, type HeaderFields } from './head-fields.js';
-import { beginHead, headText, put, putField, putFieldOf, putNamedValueOf } from './head-text.js';
+import { beginHead, headBytes, headText, put, putField, putFieldOf, putNamedValueOf } from './head-text.js';
 
 export { isNamed };
 
@@ -123,6 +123,17 @@ export interface RequestHeadInput {
 
 /** The request head for the app. */
 export function upstreamRequestHead(input: RequestHeadInput): string {
+  writeUpstreamRequestHead(input);
+  return headText();
+}
+
+/** The same as bytes, as the HTTP/1.1 exchange writes it. */
+export function upstreamRequestHeadBytes(input: RequestHeadInput): Buffer {
+  writeUpstreamRequestHead(input);
+  return headBytes();
+}
+
+function writeUpstreamRequestHead(input: RequestHeadInput): void {
   const fields = fieldsOf(input.headers);
   const named = connectionTokensOf(joinedFieldValues(fields, 'connection'));
   beginHead();
@@ -175,7 +186,6 @@ export function upstreamRequestHead(input: RequestHeadInput): string {
   if (input.bodyFraming === BODY_CHUNKED) put('transfer-encoding: chunked\r\n');
   else if (input.bodyFraming === BODY_LENGTH) putNamedValueOf('content-length', fields, fieldIndex(fields, 'content-length'));
   put('\r\n');
-  return headText();
 }
 
 export type ResponseFraming = 'length' | 'chunked' | 'none' | 'eof';

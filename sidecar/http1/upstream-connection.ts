@@ -73,7 +73,7 @@ export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
    * Sends a request head for `user`; with a body, the caller then writes it and calls
    * requestComplete(). The response timeout runs from the end of the request.
    */
-  start(user: UpstreamUser, head: string, withBody: boolean, deadlines: Pick<Deadlines, 'connectMs' | 'responseMs' | 'responseBodyIdleMs'>): void {
+  start(user: UpstreamUser, head: string | Buffer, withBody: boolean, deadlines: Pick<Deadlines, 'connectMs' | 'responseMs' | 'responseBodyIdleMs'>): void {
     this.user = user;
     this.received = 0;
     this.requestSent = !withBody;
