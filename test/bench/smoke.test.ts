@@ -29,7 +29,7 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     const orphansBefore = orphanedNginxWorkers();
     const directory = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
     const out = join(directory, 'RESULTS.md');
-    const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke', '--out', out], { encoding: 'utf8', timeout: 200_000 });
+    const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke', '--out', out], { encoding: 'utf8', timeout: 300_000 });
     expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
     const text = readFileSync(out, 'utf8');
     // The saved figures render the same page again (bench/render.ts).
@@ -67,5 +67,5 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     // nginx's master stops its workers after it exits; give them a moment.
     for (let waited = 0; waited < 5_000 && orphanedNginxWorkers() > orphansBefore; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(orphanedNginxWorkers()).toBe(orphansBefore);
-  }, 260_000);
+  }, 360_000);
 });
