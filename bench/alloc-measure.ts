@@ -10,10 +10,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitForReady } from '../tools/wait-for-ready.ts';
 import type { ProbeCommand, ProbeReport } from './alloc-probe.ts';
-import { freePort, waitForPort } from './processes.ts';
+import { freePort } from './processes.ts';
 
 const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'alloc-probe.ts');
-const FLOOR = join(dirname(fileURLToPath(import.meta.url)), 'h2-floor-proxy.ts');
 
 export interface Load {
   connections: number;
@@ -46,8 +45,6 @@ export interface SidecarUnderTest {
   dir: string;
   /** More arguments for `badgateway sidecar` (`--app-protocol h2c`). */
   args?: string[];
-  /** The bare node:http2 proxy (bench/h2-floor-proxy.ts) instead of the sidecar: the HTTP/2 floor. */
-  floor?: boolean;
 }
 
 /** h2load's count of requests answered with a 2xx; anything else fails the measurement. */
@@ -79,29 +76,43 @@ function h2load(url: string, load: Load): Promise<number> {
   }));
 }
 
+/** A process to measure with the probe loaded: its node arguments (script and all), and how to know it serves `port`. */
+export interface ProcessUnderTest {
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  port: number;
+  /** Resolves once the process serves; `running` turns false if it exited meanwhile. */
+  ready(running: () => boolean): Promise<unknown>;
+}
+
 /** Starts a sidecar with the probe, warms it up, measures each load in turn, stops it. */
-export async function measureSidecar(target: SidecarUnderTest, loads: Load[], { sample = false, warmUp = 20_000 } = {}): Promise<SidecarCost[]> {
+export async function measureSidecar(target: SidecarUnderTest, loads: Load[], options: { sample?: boolean; warmUp?: number } = {}): Promise<SidecarCost[]> {
   const port = await freePort();
   const admin = await freePort();
   const config = join(target.dir, `alloc-sidecar-${port}.json`);
   writeFileSync(config, JSON.stringify({ circuitBreaker: { volumeThreshold: 1_000_000 } }));
-  const upstream = `http://127.0.0.1:${target.upstreamPort}`;
-  const argv = target.floor === true
-    ? [FLOOR, String(port), upstream]
-    : [target.cli, 'sidecar', '--upstream', upstream, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--config', config, '--log-level', 'warn', ...(target.args ?? [])];
-  const child = spawn(process.execPath, ['--import', PROBE, ...argv], {
+  return measureProcess({
+    args: [target.cli, 'sidecar', '--upstream', `http://127.0.0.1:${target.upstreamPort}`, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--config', config, '--log-level', 'warn', ...(target.args ?? [])],
+    env: target.env,
+    port,
+    ready: (running) => waitForReady(admin, { stillRunning: running }),
+  }, loads, options);
+}
+
+/** The same measurement of any proxy in front of the app (the bench's Node floors, bench/floor-proxy.ts). */
+export async function measureProcess(target: ProcessUnderTest, loads: Load[], { sample = false, warmUp = 20_000 } = {}): Promise<SidecarCost[]> {
+  const child = spawn(process.execPath, ['--import', PROBE, ...target.args], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...target.env },
   });
-  const exited = new Promise<never>((_resolve, reject) => child.once('exit', (code, signal) => reject(new Error(`the sidecar exited (${signal ?? code})`))));
+  const exited = new Promise<never>((_resolve, reject) => child.once('exit', (code, signal) => reject(new Error(`the process measured exited (${signal ?? code})`))));
   exited.catch(() => undefined);
   const ask = <T>(command: ProbeCommand) => Promise.race([exited, new Promise<T>((resolve) => {
     child.once('message', (answer) => resolve(answer as T));
     child.send(command);
   })]);
   try {
-    if (target.floor === true) await waitForPort(port);
-    else await waitForReady(admin, { stillRunning: () => child.exitCode === null });
-    const url = `http://127.0.0.1:${port}/1k`;
+    await target.ready(() => child.exitCode === null);
+    const url = `http://127.0.0.1:${target.port}/1k`;
     // JIT and the app-connection pool warm before anything counts.
     await h2load(url, { ...(loads[0] ?? { connections: 64 }), requests: warmUp });
     const costs: SidecarCost[] = [];

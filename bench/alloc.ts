@@ -10,18 +10,22 @@
  *   --rounds N            N fresh sidecars, one after the other (default 1)
  *   --streams N           h2c clients with N streams per connection (HTTP/1.1 when absent)
  *   --app-protocol h2c    the app speaks h2c (nginx `listen … http2`), passed to the sidecar
- *   --floor               the bare node:http2 proxy (bench/h2-floor-proxy.ts, h2c app) instead of the sidecar
+ *   --floor pipe|llhttp   Node's floor (bench/floor-proxy.ts) instead of the sidecar, with the same settings
+ *   --floor h2            the bare node:http2 proxy (bench/h2-floor-proxy.ts, h2c app) instead of the sidecar
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measureSidecar, type Load } from './alloc-measure.ts';
+import { measureProcess, measureSidecar, type Load } from './alloc-measure.ts';
 import { nginxUpstreamConfig } from './configs.ts';
 import { nginxH2cAppConfig } from './h2-configs.ts';
 import { freePort, start, stopAll, waitForPort } from './processes.ts';
-import { injectedEnvironment, withDefaultOldSpaceCap } from './sidecar-environment.ts';
+import { injectedEnvironment, sidecarHeapGrowingPercent, withDefaultOldSpaceCap } from './sidecar-environment.ts';
+import { floorArgs } from './floor.ts';
+
+const H2_FLOOR = join(dirname(fileURLToPath(import.meta.url)), 'h2-floor-proxy.ts');
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +39,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     streams: { type: 'string' },
     'app-protocol': { type: 'string', default: 'http1' },
-    floor: { type: 'boolean', default: false },
+    floor: { type: 'string' },
   },
 });
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,7 +48,8 @@ const streams = values.streams === undefined ? {} : { streams: Number(values.str
 const loads: Load[] = values.rates === undefined
   ? [{ connections, ...streams, requests: Number(values.requests) }]
   : values.rates.split(',').map((rate) => ({ connections, ...streams, rate: Number(rate), seconds: Number(values.seconds) }));
-const h2cApp = values['app-protocol'] === 'h2c' || values.floor;
+if (values.floor !== undefined && !['pipe', 'llhttp', 'h2'].includes(values.floor)) throw new Error(`--floor: ${JSON.stringify(values.floor)} is not one of pipe, llhttp, h2`);
+const h2cApp = values['app-protocol'] === 'h2c' || values.floor === 'h2';
 
 const dir = mkdtempSync(join(tmpdir(), 'badgateway-alloc-'));
 chmodSync(dir, 0o755); // nginx's workers run as nobody
@@ -65,8 +70,14 @@ const nodeOptions = values['node-options'] ?? await withDefaultOldSpaceCap(root,
 const cli = values.cli === undefined ? join(root, 'dist', 'cli', 'main.js') : resolve(values.cli);
 process.stdout.write(`NODE_OPTIONS=${nodeOptions}\n`);
 for (let round = 0; round < Number(values.rounds); round += 1) {
-  const target = { cli, env: { ...environment, NODE_OPTIONS: nodeOptions }, upstreamPort, dir, floor: values.floor, args: h2cApp ? ['--app-protocol', 'h2c'] : [] };
-  const costs = await measureSidecar(target, loads, { sample: values.sample });
+  const env = { ...environment, NODE_OPTIONS: nodeOptions };
+  const floorPort = await freePort();
+  const floorProcess = values.floor === 'h2'
+    ? [H2_FLOOR, String(floorPort), `http://127.0.0.1:${upstreamPort}`]
+    : floorArgs(floorPort, upstreamPort, values.floor === 'llhttp', await sidecarHeapGrowingPercent(root));
+  const costs = values.floor === undefined
+    ? await measureSidecar({ cli, env, upstreamPort, dir, args: h2cApp ? ['--app-protocol', 'h2c'] : [] }, loads, { sample: values.sample })
+    : await measureProcess({ args: floorProcess, env, port: floorPort, ready: () => waitForPort(floorPort) }, loads, { sample: values.sample });
   costs.forEach((cost, index) => {
     const load = loads[index] as Load;
     const what = load.rate === undefined ? `${cost.requests} requests over ${load.connections} connections` : `${load.rate} req/s × ${load.seconds} s (${cost.requests} requests)`;

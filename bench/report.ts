@@ -2,11 +2,14 @@
 import type { OverloadResults } from './overload.ts';
 import { renderOverload } from './overload-report.ts';
 import { renderTargets } from './targets-report.ts';
+import { FLOOR_LLHTTP, FLOOR_PIPE } from './floor.ts';
 
 interface TargetStats { rps: number; p50: number; p99: number; errors: number; non2xx: number; /** CPU µs per request of the target's process(es). */ cpu: number; /** Each round's p99, in round order (healthy proxying). */ p99Rounds?: number[] }
 
 /** Latency through a target at a fixed request rate, and what it adds to going direct (ms). */
 interface FixedRateStats { p50: number; p99: number; addedP50: number; addedP99: number; requests: number; errors: number }
+
+interface AllocationFigures { requests: number; bytesPerRequest: number; cpuMicrosPerRequest: number; scavengesPer100k: number; markCompactsPer100k: number; gcMsPer100k: number }
 
 /** The healthy-proxying reference target: node:http and undici with nothing else. */
 export const NODE_UNDICI_PROXY = 'node:http + undici';
@@ -23,7 +26,9 @@ export interface Results {
   blackhole: { name: string; requests: number; waitedFullTimeout: number; p50: number; p99: number; statuses: Record<string, number> }[];
   overload?: OverloadResults;
   /** What one proxied 1 KiB request costs the sidecar's process (bench/alloc-measure.ts), closed loop over 64 connections. */
-  allocation?: { requests: number; bytesPerRequest: number; cpuMicrosPerRequest: number; scavengesPer100k: number; markCompactsPer100k: number; gcMsPer100k: number };
+  allocation?: AllocationFigures;
+  /** The same for Node's floors (bench/floor-proxy.ts), by row name. */
+  floorAllocation?: Record<string, AllocationFigures>;
   /** MiB. idleAnon: private memory only (no mapped node binary); nodeBaseline: a bare node:http server, idle. */
   memory: { idle: number; idleAnon: number; loaded: number; nodeBaseline: number };
   /** With the compile cache the image bakes in (tools/warm-compile-cache.ts). */
@@ -43,6 +48,19 @@ export interface Results {
 
 const n = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
 const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : '—');
+
+/** The sidecar against Node's floors, and the floors against nginx: which share of the gap is Node's own. */
+function renderFloorRatios(results: Results): string[] {
+  const rows = results.healthy.filter((row) => row.targets[FLOOR_PIPE] !== undefined && row.targets[FLOOR_LLHTTP] !== undefined);
+  if (rows.length === 0) return [];
+  const lines = ['', '| connections | body | floor/nginx req/s | floor/nginx CPU per request | framed floor/nginx CPU per request | sidecar/floor req/s | sidecar/floor CPU per request | sidecar/framed floor CPU per request |', '|---|---|---|---|---|---|---|---|'];
+  for (const row of rows) {
+    const { sidecar, nginx, [FLOOR_PIPE]: pipe, [FLOOR_LLHTTP]: framed } = row.targets;
+    lines.push(`| ${row.connections} | ${row.body} | ${ratio(pipe!.rps, nginx!.rps)} | ${ratio(pipe!.cpu, nginx!.cpu)} | ${ratio(framed!.cpu, nginx!.cpu)} | ${ratio(sidecar!.rps, pipe!.rps)} | ${ratio(sidecar!.cpu, pipe!.cpu)} | ${ratio(sidecar!.cpu, framed!.cpu)} |`);
+  }
+  lines.push('', `\`${FLOOR_PIPE}\` is Node's floor for this load (bench/floor-proxy.ts): each client connection piped to an app connection of its own, bytes copied both ways as they come, no parsing, under the sidecar's Node, NODE_OPTIONS and heap growth. \`${FLOOR_LLHTTP}\` also frames both directions with the sidecar's own llhttp glue. What the floor costs beyond nginx is Node's (event loop, libuv, streams, syscalls, GC); what the sidecar costs beyond the floor is the sidecar's.`);
+  return lines;
+}
 
 export function renderResults(results: Results): string {
   const lines: string[] = [];
@@ -68,6 +86,7 @@ export function renderResults(results: Results): string {
     lines.push(`| ${row.connections} | ${row.body} | ${ratio(t.sidecar!.rps, t.nginx!.rps)} | ${ratio(t.sidecar!.rps, t.haproxy!.rps)} | ${ratio(t.sidecar!.p99, t.nginx!.p99)} | ${ratio(t.sidecar!.p99, t.haproxy!.p99)} | ${ratio(t.sidecar!.cpu, t.nginx!.cpu)} | ${bare === undefined ? '—' : ratio(bare.rps, t.nginx!.rps)} | ${bare === undefined ? '—' : ratio(t.sidecar!.rps, bare.rps)} |`);
   }
   lines.push('', `\`${NODE_UNDICI_PROXY}\` is Node's ceiling for this: a node:http server in front of the same undici Pool, forwarding headers untouched, with none of the sidecar's work (breaker, timeouts, header rewriting, metrics, error pages, backpressure) and the sidecar's heap settings.`);
+  lines.push(...renderFloorRatios(results));
 
   lines.push('', '## Added latency at a fixed request rate (1 KiB, open loop)', '',
     'h2load `--h1` at a fixed rate (100 req/s per connection, so each request goes out at its scheduled time); latency from h2load\'s per-request log; "added" is the target minus `direct` in the same round.', '',
@@ -81,14 +100,19 @@ export function renderResults(results: Results): string {
     const sidecar = row.targets.sidecar;
     const nginx = row.targets.nginx;
     if (sidecar !== undefined && nginx !== undefined) lines.push('', `At ${row.rate} req/s the sidecar adds p99 **${n(sidecar.addedP99, 3)} ms**, nginx **${n(nginx.addedP99, 3)} ms**: **${ratio(sidecar.addedP99, nginx.addedP99)}**.`);
+    const pipe = row.targets[FLOOR_PIPE];
+    const framed = row.targets[FLOOR_LLHTTP];
+    if (pipe !== undefined && framed !== undefined) lines.push('', `Node's floor at ${row.rate} req/s adds p99 **${n(pipe.addedP99, 3)} ms** as a net pipe, **${n(framed.addedP99, 3)} ms** framed by llhttp (p50 ${n(pipe.addedP50, 3)} and ${n(framed.addedP50, 3)} ms).`);
   }
 
   const allocation = results.allocation;
   if (allocation !== undefined) {
-    lines.push('', '## Per proxied request, inside the sidecar (1 KiB, 64 connections)', '',
-      `\`node bench/alloc.ts\`'s measurement: ${allocation.requests} requests by h2load (closed loop, after a warm-up) through a sidecar with bench/alloc-probe.ts loaded; bytes allocated on V8's heap from V8's accounting around every collection (v8.GCProfiler), CPU time from process.cpuUsage(). Neither depends on the machine's load as latency does.`, '',
-      '| bytes allocated | CPU µs | scavenges per 100k requests | mark-compacts per 100k | GC ms per 100k |', '|---|---|---|---|---|',
-      `| ${n(allocation.bytesPerRequest)} | ${n(allocation.cpuMicrosPerRequest, 1)} | ${n(allocation.scavengesPer100k)} | ${n(allocation.markCompactsPer100k, 1)} | ${n(allocation.gcMsPer100k)} |`);
+    lines.push('', '## Per proxied request, inside the sidecar and Node\'s floor (1 KiB, 64 connections)', '',
+      `\`node bench/alloc.ts\`'s measurement: ${allocation.requests} requests by h2load (closed loop, after a warm-up) through each process with bench/alloc-probe.ts loaded; bytes allocated on V8's heap from V8's accounting around every collection (v8.GCProfiler), CPU time from process.cpuUsage(). Neither depends on the machine's load as latency does.`, '',
+      '| process | bytes allocated | CPU µs | scavenges per 100k requests | mark-compacts per 100k | GC ms per 100k |', '|---|---|---|---|---|---|');
+    for (const [name, figures] of [['sidecar', allocation] as const, ...Object.entries(results.floorAllocation ?? {})]) {
+      lines.push(`| ${name} | ${n(figures.bytesPerRequest)} | ${n(figures.cpuMicrosPerRequest, 1)} | ${n(figures.scavengesPer100k)} | ${n(figures.markCompactsPer100k, 1)} | ${n(figures.gcMsPer100k)} |`);
+    }
   }
 
   lines.push('', '## Fast failure (64 connections)', '', '| target | req/s | p50 ms | p99 ms | CPU µs/request |', '|---|---|---|---|---|');

@@ -2,6 +2,8 @@
  * `npm run bench`: badgateway's sidecar side by side with nginx and HAProxy on loopback, in one
  * run with alternating rounds, written to bench/RESULTS.md as tables and ratios.
  * `npm run bench:smoke` runs every scenario very briefly (CI: checks the harness, never speed).
+ * Node's floor (bench/floor-proxy.ts: a bare net pipe, and one framed by llhttp) runs in the healthy,
+ * fixed-rate and allocation measurements beside the sidecar: what of the gap to nginx is Node's own.
  * `--quick`: one round of each healthy and fixed-rate measurement, no overload scenario, about a
  * third of a full run's time (the full run takes about 25 minutes on the 2-core machine).
  */
@@ -18,7 +20,8 @@ import { waitForReady } from '../tools/wait-for-ready.ts';
 import { NODE_UNDICI_PROXY, renderResults, type Results } from './report.ts';
 import { runOverload } from './overload.ts';
 import { injectedEnvironment, sidecarHeapGrowingPercent, withDefaultOldSpaceCap } from './sidecar-environment.ts';
-import { measureSidecar } from './alloc-measure.ts';
+import { measureProcess, measureSidecar, type SidecarCost } from './alloc-measure.ts';
+import { FLOOR_LLHTTP, FLOOR_PIPE, floorArgs } from './floor.ts';
 import { renderOverload } from './overload-report.ts';
 
 const smoke = process.argv.includes('--smoke');
@@ -105,11 +108,15 @@ async function main(): Promise<void> {
   const nodeStatic = start(process.execPath, ['-e', nodeStatic502Server(nodeStatic502)], 'node-static-502');
   const healthy = sidecar(p.upstream, { circuitBreaker: { volumeThreshold: 1_000_000 } });
   const nodeUndiciPort = ports.next();
-  const nodeUndici = start(process.execPath, [`--heap-growing-percent=${await sidecarHeapGrowingPercent(root)}`, '-e', nodeUndiciProxy(nodeUndiciPort, p.upstream)], 'node-undici-proxy', { ...sidecarEnvironment, NODE_OPTIONS: sidecarNodeOptions });
+  const heapGrowingPercent = await sidecarHeapGrowingPercent(root);
+  const nodeUndici = start(process.execPath, [`--heap-growing-percent=${heapGrowingPercent}`, '-e', nodeUndiciProxy(nodeUndiciPort, p.upstream)], 'node-undici-proxy', { ...sidecarEnvironment, NODE_OPTIONS: sidecarNodeOptions });
+  // Node's floor: what any Node proxy of this load costs, beside what the sidecar costs (bench/floor-proxy.ts).
+  const floorPorts = { [FLOOR_PIPE]: ports.next(), [FLOOR_LLHTTP]: ports.next() };
+  const floors = Object.fromEntries(Object.entries(floorPorts).map(([name, port]) => [name, start(process.execPath, floorArgs(port, p.upstream, name === FLOOR_LLHTTP, heapGrowingPercent), name, { ...sidecarEnvironment, NODE_OPTIONS: sidecarNodeOptions })]));
   const dead = await freePort();
   const open = sidecar(dead, { circuitBreaker: { volumeThreshold: 5, resetTimeout: '1h' } });
   const holeSidecar = sidecar(p.blackhole, { timeouts: { response: '1s' }, circuitBreaker: { volumeThreshold: 10, errorThresholdPercentage: 50, rollingWindow: '10s', resetTimeout: '5s' } });
-  for (const port of [p.upstream, p.nginxProxy, p.nginxStatic502, p.haproxy, nodeStatic502, nodeUndiciPort]) await waitForPort(port);
+  for (const port of [p.upstream, p.nginxProxy, p.nginxStatic502, p.haproxy, nodeStatic502, nodeUndiciPort, ...Object.values(floorPorts)]) await waitForPort(port);
   for (const s of [healthy, open, holeSidecar]) await waitForReady(s.admin);
   for (let index = 0; index < 10; index += 1) await (await request(`http://127.0.0.1:${open.port}/`)).body.dump();
   // The same bytes the open circuit sends, from a bare node:http server: what Node itself costs
@@ -130,11 +137,12 @@ async function main(): Promise<void> {
   results.memory.idleAnon = rssMiB(healthy.pid(), 'RssAnon');
   results.memory.nodeBaseline = rssMiB(nodeStatic.pid as number);
 
-  const healthyTargets = { direct: p.upstream, nginx: p.nginxProxy, haproxy: p.haproxy, [NODE_UNDICI_PROXY]: nodeUndiciPort, sidecar: healthy.port };
+  const healthyTargets = { direct: p.upstream, nginx: p.nginxProxy, haproxy: p.haproxy, [NODE_UNDICI_PROXY]: nodeUndiciPort, ...floorPorts, sidecar: healthy.port };
   /** Whose CPU each target's row reports: the proxy's own process (for direct, the upstream nginx). */
   const pids: Record<string, () => number> = {
     direct: () => nginxUpstream.pid as number, nginx: () => nginxProxy.pid as number, haproxy: () => haproxy.pid as number,
     [NODE_UNDICI_PROXY]: () => nodeUndici.pid as number, sidecar: healthy.pid,
+    ...Object.fromEntries(Object.entries(floors).map(([name, child]) => [name, () => child.pid as number])),
     'sidecar (circuit open)': open.pid, 'nginx return 502': () => nginxProxy.pid as number,
     'node:http static 502': () => nodeStatic.pid as number, 'node:http, the sidecar\'s 502 bytes': () => nodeSame.pid as number,
   };
@@ -189,11 +197,17 @@ async function main(): Promise<void> {
     });
   }
 
-  // What one proxied request costs inside the sidecar: bytes allocated, collections, CPU time.
-  const [allocation] = await measureSidecar({ cli, env: { ...sidecarEnvironment, NODE_OPTIONS: sidecarNodeOptions, NODE_COMPILE_CACHE: compileCache }, upstreamPort: p.upstream, dir }, [{ connections: 64, requests: smoke ? 2_000 : 100_000 }], { warmUp: smoke ? 1_000 : 20_000 });
-  if (allocation !== undefined) {
-    const { sites: _sites, rssMiB: _rss, ...figures } = allocation;
-    results.allocation = figures;
+  // What one proxied request costs inside the sidecar, and inside Node's floors: bytes allocated, collections, CPU time.
+  const allocationLoad = [{ connections: 64, requests: smoke ? 2_000 : 100_000 }];
+  const allocationWarmUp = { warmUp: smoke ? 1_000 : 20_000 };
+  const env = { ...sidecarEnvironment, NODE_OPTIONS: sidecarNodeOptions };
+  const [allocation] = await measureSidecar({ cli, env: { ...env, NODE_COMPILE_CACHE: compileCache }, upstreamPort: p.upstream, dir }, allocationLoad, allocationWarmUp);
+  if (allocation !== undefined) results.allocation = allocationFigures(allocation);
+  results.floorAllocation = {};
+  for (const name of [FLOOR_PIPE, FLOOR_LLHTTP]) {
+    const port = ports.next();
+    const [cost] = await measureProcess({ args: floorArgs(port, p.upstream, name === FLOOR_LLHTTP, heapGrowingPercent), env, port, ready: () => waitForPort(port) }, allocationLoad, allocationWarmUp);
+    if (cost !== undefined) results.floorAllocation[name] = allocationFigures(cost);
   }
 
   const failureTargets = { 'sidecar (circuit open)': open.port, 'nginx return 502': p.nginxStatic502, 'node:http static 502': nodeStatic502, 'node:http, the sidecar\'s 502 bytes': nodeSame502 };
@@ -251,6 +265,10 @@ async function main(): Promise<void> {
   const jsonFile = outFile.replace(/\.md$/, '') + '.json';
   writeFileSync(jsonFile, `${JSON.stringify(results, null, 1)}\n`);
   process.stdout.write(`bench: wrote ${outFile} and ${jsonFile}\n`);
+}
+
+function allocationFigures({ sites: _sites, rssMiB: _rss, ...figures }: SidecarCost): NonNullable<Results['allocation']> {
+  return figures;
 }
 
 function summarize(runs: Record<string, (WrkResult & { cpu?: number })[]>): Record<string, { rps: number; p50: number; p99: number; errors: number; non2xx: number; cpu: number; p99Rounds: number[] }> {

@@ -4,6 +4,7 @@
  */
 import type { Results } from './report.ts';
 import { NODE_UNDICI_PROXY } from './report.ts';
+import { FLOOR_LLHTTP, FLOOR_PIPE } from './floor.ts';
 
 interface TargetLine {
   target: string;
@@ -12,22 +13,42 @@ interface TargetLine {
   met: boolean | undefined | null;
   /** Shown when the target is missed (or cannot be judged). */
   why: string;
+  /** The same measure for Node's floor (bench/floor-proxy.ts), beside the sidecar's: which share of the gap is Node's. */
+  floor?: string;
 }
 
+const added = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)} ms`;
 const x = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '—');
 
 const WHY = {
-  cpu: 'About 40 % of the sidecar\'s CPU per request is the kernel (two reads and two writes on loopback, the calls nginx makes too). The rest is spread thin: Node\'s machinery per write (a write request, a Writable, a nextTick) and per client read (a Buffer, a Readable push, a \'data\' event), llhttp\'s callbacks, opossum\'s promise, the heads; no function of ours is above 2 % of a profile. docs/performance.md, "The data path", lists what each change gained.',
+  cpu: 'About 40 % of the sidecar\'s CPU per request is the kernel (two reads and two writes on loopback, the calls nginx makes too). The rest is spread thin: Node\'s machinery per write (a write request, a Writable, a nextTick) and per client read (a Buffer, a Readable push, a \'data\' event), llhttp\'s callbacks, the heads; no function of ours is above 2 % of a profile. docs/performance.md, "The data path", lists what each change gained.',
   undici: 'The reference row is a bare `Pool.dispatch` passing raw headers, leaner than the probe\'s node:http + undici proxy the target was set against (0.24× nginx then; 0.4–0.55× here), so 2.4× it would mean about 1× nginx.',
   bigBodies: 'At 100 KiB most of the work is the kernel copying bytes through two sockets, for nginx as for the sidecar; the ratio moves by ±0.2× between runs on this 2-core machine, where wrk (one thread, ~400 MB/s) shares the cores with both proxies (a side-by-side A/B on the same day measured 1.08–1.15× at 64 connections).',
   p99: 'Every wrk connection is always busy, so p99 is queueing. At 512 connections the Node processes (the sidecar and the node:http + undici reference) show a tail of 0.6–3 s in some runs, nginx and HAProxy never; their medians are fine. It is Node\'s, not the data path\'s: a bare node:http server answering 1 KiB itself (no proxying, backlog 4096) shows the same 0.9–1.2 s p99 in about half of its 512-connection runs after a 20 s pause and 20–55 ms otherwise, with no SYN retransmission, drop or listen overflow counted by the kernel (docs/performance.md, "The 512-connection tail"). At 64 connections the sidecar\'s p99 is about 2× nginx\'s, as its requests/s are about half.',
-  fixedRate: 'A request that arrives during a young-generation scavenge (0.5–3 ms each) waits for it; the sidecar allocated about 9 KB per proxied request before issue 29 (a scavenge every ~75 ms at 5,000 req/s) and about 4.6 KB since (the allocation row). On a shared machine the scheduler adds its own tail to every Node process: the node:http + undici reference shows it too (the fixed-rate table).',
-  allocation: 'What remains per request (docs/performance.md, issue 29): the header strings of both heads (about 1.3 KB: a string per name and value, which the request checks and the exchange read), Node\'s own per write (a write request, its nextTick and callback state: about 1 KB for the two writes a request takes), the request\'s objects (intake, the forwarded request, the exchange and its end, the breaker ticket: about 0.7 KB) and the app\'s request head as one string. Below 2 KiB needs heads kept as offsets into the read instead of strings.',
+  fixedRate: 'A request that arrives during a young-generation scavenge (0.5–3 ms each) waits for it; the sidecar allocated about 9 KB per proxied request before issue 29 (a scavenge every ~75 ms at 5,000 req/s) and about 3.5 KB since its heads are read as ranges (the allocation row). On a shared machine the scheduler adds its own tail to every Node process: the node:http + undici reference shows it too (the fixed-rate table).',
+  allocation: 'A bare Node pipe of the same load allocates about 1.5 KB per request by itself (the floor\'s allocation row: a Buffer and a Readable push per client read, a write request, its callback state and a nextTick per write). What the sidecar adds on top (docs/performance.md, issue 29): the decoded text of both heads, the request\'s objects (intake, the forwarded request, the exchange and its end, the breaker ticket, the limiter permit) and the client response\'s buffer; the header strings went with heads read as ranges.',
   tail512: 'See the p99 rows: at 512 connections Node processes on this machine show an occasional tail of 0.6–3 s that nginx and HAProxy do not (docs/performance.md, "The 512-connection tail").',
   openCircuit: 'The open circuit runs at a bare node:http server\'s speed (the fast-failure table: 1.0–1.08× a node:http server sending the same 502 bytes); nginx\'s `return 502` is twice Node\'s floor on this machine.',
   oneConnection: 'Over one connection every target\'s p99 here is 0.3–0.7 ms, a bare node:http server\'s included, and the sidecar\'s p50 is 30–40 µs: the tail is the shared machine\'s scheduling more than the answer.',
   memory: 'At 512 connections with 100 KiB responses about 50 MiB are response bytes in flight (queued on client sockets), plus V8\'s young generation (2 × 4 MiB semi-spaces), 1,024 sockets and the old generation\'s headroom (it grows to 4× the live heap before a full collection, docs/performance.md item 20).',
 };
+
+type Cell = Results['healthy'][number]['targets'];
+
+/** The floor's requests/s beside nginx's, and the sidecar's against the floor's. */
+function throughputFloor(targets: Cell): string | undefined {
+  const { sidecar, nginx, [FLOOR_PIPE]: pipe } = targets;
+  if (sidecar === undefined || nginx === undefined || pipe === undefined) return undefined;
+  return `floor ${x(pipe.rps / nginx.rps)} nginx; sidecar/floor ${x(sidecar.rps / pipe.rps)}`;
+}
+
+/** CPU per request: the floors', and the share of the sidecar's gap to nginx that the pipe floor already has. */
+function cpuFloor(targets: Cell): string | undefined {
+  const { sidecar, nginx, [FLOOR_PIPE]: pipe, [FLOOR_LLHTTP]: framed } = targets;
+  if (sidecar === undefined || nginx === undefined || pipe === undefined) return undefined;
+  const share = (pipe.cpu - nginx.cpu) / (sidecar.cpu - nginx.cpu);
+  return `floor ${pipe.cpu.toFixed(0)} µs (${x(pipe.cpu / nginx.cpu)} nginx's)${framed === undefined ? '' : `, framed ${framed.cpu.toFixed(0)} µs`}; sidecar/floor ${x(sidecar.cpu / pipe.cpu)}; Node's share of the gap ${Number.isFinite(share) ? `${Math.round(share * 100)} %` : '—'}`;
+}
 
 export function renderTargets(results: Results): string[] {
   const cell = (connections: number, body: string) => results.healthy.find((row) => row.connections === connections && row.body === body)?.targets;
@@ -39,22 +60,23 @@ export function renderTargets(results: Results): string[] {
     const vsUndici = reference === undefined ? NaN : c64.sidecar.rps / reference.rps;
     const cpu = c64.sidecar.cpu / c64.nginx.cpu;
     rows.push(
-      { target: '64 connections, 1 KiB: ≥ 0.6× nginx req/s', measured: x(vsNginx), met: vsNginx >= 0.6, why: WHY.cpu },
+      { target: '64 connections, 1 KiB: ≥ 0.6× nginx req/s', measured: x(vsNginx), met: vsNginx >= 0.6, why: WHY.cpu, floor: throughputFloor(c64) },
       { target: '64 connections, 1 KiB: ≥ 2.4× the node:http + undici reference', measured: x(vsUndici), met: vsUndici >= 2.4, why: WHY.undici },
-      { target: '64 connections, 1 KiB: CPU per request ≤ 1.7× nginx\'s', measured: `${x(cpu)} (${c64.sidecar.cpu.toFixed(0)} µs against ${c64.nginx.cpu.toFixed(0)})`, met: cpu <= 1.7, why: WHY.cpu },
+      { target: '64 connections, 1 KiB: CPU per request ≤ 1.7× nginx\'s', measured: `${x(cpu)} (${c64.sidecar.cpu.toFixed(0)} µs against ${c64.nginx.cpu.toFixed(0)})`, met: cpu <= 1.7, why: WHY.cpu, floor: cpuFloor(c64) },
     );
   }
   for (const [connections, body, goal] of [[64, '100k', 1.0], [512, '1k', 0.5], [512, '100k', 0.9]] as const) {
     const targets = cell(connections, body);
     if (targets?.sidecar === undefined || targets.nginx === undefined) continue;
     const value = targets.sidecar.rps / targets.nginx.rps;
-    rows.push({ target: `${connections} connections, ${body === '1k' ? '1 KiB' : '100 KiB'}: ≥ ${goal.toFixed(1)}× nginx req/s`, measured: x(value), met: value >= goal, why: body === '1k' ? WHY.cpu : WHY.bigBodies });
+    rows.push({ target: `${connections} connections, ${body === '1k' ? '1 KiB' : '100 KiB'}: ≥ ${goal.toFixed(1)}× nginx req/s`, measured: x(value), met: value >= goal, why: body === '1k' ? WHY.cpu : WHY.bigBodies, floor: throughputFloor(targets) });
   }
   for (const row of results.healthy) {
     const { sidecar, nginx } = row.targets;
     if (sidecar === undefined || nginx === undefined) continue;
     const value = sidecar.p99 / nginx.p99;
-    rows.push({ target: `p99 ≤ 2× nginx's: ${row.connections} connections, ${row.body === '1k' ? '1 KiB' : '100 KiB'}`, measured: `${x(value)} (${sidecar.p99.toFixed(1)} ms against ${nginx.p99.toFixed(1)})`, met: value <= 2, why: WHY.p99 });
+    const pipe = row.targets[FLOOR_PIPE];
+    rows.push({ target: `p99 ≤ 2× nginx's: ${row.connections} connections, ${row.body === '1k' ? '1 KiB' : '100 KiB'}`, measured: `${x(value)} (${sidecar.p99.toFixed(1)} ms against ${nginx.p99.toFixed(1)})`, met: value <= 2, why: WHY.p99, ...(pipe === undefined ? {} : { floor: `floor ${pipe.p99.toFixed(1)} ms (${x(pipe.p99 / nginx.p99)} nginx's); sidecar/floor ${x(sidecar.p99 / pipe.p99)}` }) });
   }
   for (const row of results.healthy.filter((cell) => cell.connections === 512)) {
     const sidecarRounds = row.targets.sidecar?.p99Rounds ?? [];
@@ -67,11 +89,13 @@ export function renderTargets(results: Results): string[] {
     const sidecar = row.targets.sidecar;
     const nginx = row.targets.nginx;
     if (sidecar === undefined || nginx === undefined) continue;
+    const pipe = row.targets[FLOOR_PIPE];
+    const framed = row.targets[FLOOR_LLHTTP];
+    const floor = pipe === undefined ? {} : { floor: `floor ${added(pipe.addedP99)}${framed === undefined ? '' : `, framed ${added(framed.addedP99)}`}; sidecar/floor ${x(sidecar.addedP99 / pipe.addedP99)}` };
     const at = row.rate === 6_400 ? '6,400 req/s (64 connections × 100 req/s)' : `${row.rate.toLocaleString('en-US')} req/s`;
-    const added = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(2)} ms`;
     if (row.rate === 1_000) {
       // nginx's added p99 here is within the noise of going direct: the target is absolute.
-      rows.push({ target: `added p99 at ${at} ≤ +0.6 ms`, measured: `${added(sidecar.addedP99)} (nginx ${added(nginx.addedP99)})`, met: sidecar.addedP99 <= 0.6, why: WHY.fixedRate });
+      rows.push({ target: `added p99 at ${at} ≤ +0.6 ms`, measured: `${added(sidecar.addedP99)} (nginx ${added(nginx.addedP99)})`, met: sidecar.addedP99 <= 0.6, why: WHY.fixedRate, ...floor });
     } else {
       const comparable = nginx.addedP99 > 0;
       rows.push({
@@ -79,13 +103,19 @@ export function renderTargets(results: Results): string[] {
         measured: `${added(sidecar.addedP99)} against nginx's ${added(nginx.addedP99)}${comparable ? ` (${x(sidecar.addedP99 / nginx.addedP99)})` : ''}`,
         met: comparable ? sidecar.addedP99 <= 1.5 * nginx.addedP99 : undefined,
         why: comparable ? WHY.fixedRate : 'nginx\'s added p99 is within the noise of going direct, so no ratio can be formed; the absolute figures are what there is.',
+        ...floor,
       });
     }
-    rows.push({ target: `added p50 at ${at} (reported)`, measured: `${added(sidecar.addedP50)} against nginx's ${added(nginx.addedP50)}`, met: null, why: '' });
+    rows.push({ target: `added p50 at ${at} (reported)`, measured: `${added(sidecar.addedP50)} against nginx's ${added(nginx.addedP50)}`, met: null, why: '', ...(pipe === undefined ? {} : { floor: `floor ${added(pipe.addedP50)}; sidecar/floor ${x(sidecar.addedP50 / pipe.addedP50)}` }) });
   }
   if (results.allocation !== undefined) {
     const bytes = results.allocation.bytesPerRequest;
-    rows.push({ target: 'allocation per proxied 1 KiB request ≤ 2 KiB', measured: `${bytes.toFixed(0)} bytes; ${results.allocation.scavengesPer100k.toFixed(0)} scavenges per 100k requests`, met: bytes <= 2048, why: WHY.allocation });
+    const pipe = results.floorAllocation?.[FLOOR_PIPE];
+    const framed = results.floorAllocation?.[FLOOR_LLHTTP];
+    rows.push({
+      target: 'allocation per proxied 1 KiB request ≤ 2 KiB', measured: `${bytes.toFixed(0)} bytes; ${results.allocation.scavengesPer100k.toFixed(0)} scavenges per 100k requests`, met: bytes <= 2048, why: WHY.allocation,
+      ...(pipe === undefined ? {} : { floor: `floor ${pipe.bytesPerRequest.toFixed(0)} bytes${framed === undefined ? '' : `, framed ${framed.bytesPerRequest.toFixed(0)}`}; CPU µs per request: sidecar ${results.allocation.cpuMicrosPerRequest.toFixed(1)}, floor ${pipe.cpuMicrosPerRequest.toFixed(1)}${framed === undefined ? '' : `, framed ${framed.cpuMicrosPerRequest.toFixed(1)}`}` }),
+    });
   }
   const open = results.fastFailure.find((row) => row.name === 'sidecar (circuit open)');
   const nginx502 = results.fastFailure.find((row) => row.name === 'nginx return 502');
@@ -108,8 +138,8 @@ export function renderTargets(results: Results): string[] {
     why: 'Run-to-run spread of idle RSS is about ±2 MiB.',
   });
 
-  const lines = ['## Data-path targets (issues 18 and 29)', '', 'Checked against this run\'s figures; a missed target says what is known about why.', '', '| target | measured | |', '|---|---|---|'];
-  for (const row of rows) lines.push(`| ${row.target} | ${row.measured} | ${row.met === null ? 'reported' : row.met === undefined ? 'not comparable' : row.met ? 'met' : 'missed'} |`);
+  const lines = ['## Data-path targets (issues 18 and 29)', '', 'Checked against this run\'s figures; a missed target says what is known about why. The last column puts Node\'s floor beside the sidecar (`' + FLOOR_PIPE + '`, and framed: `' + FLOOR_LLHTTP + '`; bench/floor-proxy.ts): what of the gap to nginx any Node proxy of this load has, and what is the sidecar\'s own.', '', '| target | measured | | against Node\'s floor |', '|---|---|---|---|'];
+  for (const row of rows) lines.push(`| ${row.target} | ${row.measured} | ${row.met === null ? 'reported' : row.met === undefined ? 'not comparable' : row.met ? 'met' : 'missed'} | ${row.floor ?? ''} |`);
   const missed = rows.filter((row) => row.met !== true && row.met !== null);
   if (missed.length > 0) {
     lines.push('', 'Why:', '');

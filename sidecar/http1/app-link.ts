@@ -32,7 +32,7 @@ export type LinkDeadlines = Pick<Deadlines, 'connectMs' | 'responseMs' | 'respon
 
 export interface AppLink {
   /** Sends the request's head (`head` for an HTTP/1.1 app); with a body, write it, then requestComplete(). */
-  start(user: UpstreamUser, head: string, withBody: boolean, deadlines: LinkDeadlines): void;
+  start(user: UpstreamUser, head: string | Buffer, withBody: boolean, deadlines: LinkDeadlines): void;
   /** A piece of a body with a length; false asks the writer to wait for onUpstreamDrain(). */
   write(piece: Buffer): boolean;
   /** A piece of a body without a length: a chunk for an HTTP/1.1 app, plain data where the protocol frames it. */

@@ -17,7 +17,8 @@ import { closesOnDrain, isBusy, isEnded, type ConnectionPhase } from './connecti
 import { ClientSocket, type ClientSocketOwner } from './client-socket.js';
 import { HEAD_TIMEOUT_MS, KEEP_ALIVE_MS, TIMER_BODY, TIMER_HEAD, TIMER_KEEP_ALIVE } from './connection-timeouts.js';
 import { Exchange, type ExchangeClient, type ExchangeRequest } from './exchange.js';
-import { headerValue, requestIdOf } from './heads.js';
+import { fieldValue } from './head-fields.js';
+import { requestIdOf } from './heads.js';
 import { ERROR_OK, ERROR_PAUSED, HEAD_BODY, type HttpParser } from './llhttp.js';
 import { parserRefusalStatus } from './parser-refusal.js';
 import { QueuedRequest, type QueueOwner } from './queued-request.js';
@@ -152,7 +153,7 @@ export class ClientConnection implements HostedConnection, ClientSocketOwner, Re
       this.link.enter('body');
       // A body that was never asked for (or is still to come) is not read: the connection closes.
       if (head.bodyUnread) this.keepAlive = false;
-      this.answerWithoutApp(state, head.kind, parser.method, parser.target, headerValue(parser.headers, 'accept'), head.requestId, head.traceId);
+      this.answerWithoutApp(state, head.kind, parser.method, parser.target, fieldValue(parser.fields, 'accept'), head.requestId, head.traceId);
       return isEnded(this.link.phase) ? -1 : HEAD_BODY;
     }
     if (head.verdict === 'wait') {

@@ -1,5 +1,5 @@
 /**
- * One client request forwarded to the app: sends the head built in one string, streams the body
+ * One client request forwarded to the app: sends the head built in one piece, streams the body
  * both ways with backpressure, settles the breaker ticket once, retries safely (idempotent, no
  * body, nothing received, on a fresh connection), and turns failures before the response head into
  * the design's error responses; after the head, the client connection is aborted instead.
@@ -11,7 +11,8 @@ import { ExchangeEnd, type ExchangeOutcome, type OutcomeRecorder } from '../core
 import { afterResponseHead, FAILURES, statusFor, type BadGatewayError } from '../core/failures.js';
 import type { Permit } from '../overload/limiter.js';
 import { rawErrorResponse } from '../error-pages.js';
-import { hasControlCharacter, headerValue, interimHead, joinedValues, switchingProtocolsHead, type ResponseFraming } from './heads.js';
+import { fieldIndex, fieldsOf, joinedFieldValues } from './head-fields.js';
+import { hasControlCharacter, interimHead, switchingProtocolsHead, type ResponseFraming } from './heads.js';
 import type { AppLink, AppRequest } from './app-link.js';
 import { HEAD_BODY, HEAD_NO_BODY } from './llhttp.js';
 import { ClientResponseHead } from './response-head.js';
@@ -46,7 +47,8 @@ export interface ExchangeRequest extends AppRequest {
   /** From a valid W3C traceparent, for the logs and error pages. */
   traceId: string | undefined;
   accept: string | undefined;
-  head: string;
+  /** The request head for an HTTP/1.1 app, as bytes. */
+  head: Buffer;
   hasBody: boolean;
   chunked: boolean;
   upgrade: boolean;
@@ -170,9 +172,10 @@ export class Exchange implements UpstreamUser {
   onResponseHead(parser: ResponseHead): number {
     const status = parser.statusCode;
     if (status < 100 || status > 599 || hasControlCharacter(parser.statusText, true)) return -1;
+    const fields = parser.fields ?? fieldsOf(parser.headers);
     // A 101 only to an upgrade request, and naming its protocol (RFC 9110 §15.2.2).
-    if (status === 101 && (!this.request.upgrade || headerValue(parser.headers, 'upgrade') === undefined)) return -1;
-    const codings = joinedValues(parser.headers, 'transfer-encoding');
+    if (status === 101 && (!this.request.upgrade || fieldIndex(fields, 'upgrade') < 0)) return -1;
+    const codings = joinedFieldValues(fields, 'transfer-encoding');
     // The sidecar decodes chunked only and must not pass coded bytes on as plain.
     if (codings !== undefined && codings.trim().toLowerCase() !== 'chunked') return -1;
     this.status = status;
@@ -187,12 +190,12 @@ export class Exchange implements UpstreamUser {
     const noBody = this.request.method === 'HEAD' || status === 204 || status === 304;
     const client = this.client;
     if (noBody) this.framing = 'none';
-    else if (headerValue(parser.headers, 'content-length') !== undefined) this.framing = 'length';
+    else if (fieldIndex(fields, 'content-length') >= 0) this.framing = 'length';
     else this.framing = client.http10 ? 'eof' : 'chunked';
     // Any other answer to an upgrade request ends the client connection: what the client sent
     // after its head was meant for the new protocol.
     this.closeAfter = this.host.isDraining() || !client.keepAlive || this.framing === 'eof' || this.request.upgrade;
-    this.pendingHead = new ClientResponseHead(status, parser.statusText, parser.headers, this.request.requestId, this.framing, this.closeAfter ? 'close' : client.http10 ? 'keep-alive' : '');
+    this.pendingHead = new ClientResponseHead(status, parser.statusText, fields, this.request.requestId, this.framing, this.closeAfter ? 'close' : client.http10 ? 'keep-alive' : '');
     return this.request.method === 'HEAD' ? HEAD_NO_BODY : HEAD_BODY;
   }
 

@@ -1,6 +1,7 @@
 /** A checked request head turned into what an exchange forwards to the app. */
 import type { ExchangeRequest } from './exchange.js';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, headerValue, isIdempotent, upstreamRequestHead } from './heads.js';
+import { fieldValue } from './head-fields.js';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, isIdempotent, upstreamRequestHeadBytes } from './heads.js';
 import type { HttpParser } from './llhttp.js';
 import type { CheckedRequest } from './request-checks.js';
 
@@ -9,37 +10,64 @@ import type { CheckedRequest } from './request-checks.js';
  * without one; `trustForwarded` says the client is a trusted proxy.
  */
 export function forwardedRequest(parser: HttpParser, checked: CheckedRequest, http10: boolean, upgrade: boolean, requestId: string, traceId: string | undefined, clientAddress: string, defaultAuthority: string, trustForwarded: boolean): ExchangeRequest {
-  const headers = parser.headers;
-  const host = headerValue(headers, 'host');
-  const contentLength = headerValue(headers, 'content-length');
-  const head = upstreamRequestHead({
-    method: parser.method,
-    target: checked.target,
-    headers,
-    authority: checked.authority ?? (http10 && host === undefined ? defaultAuthority : undefined),
-    requestId,
-    clientAddress,
-    bodyFraming: checked.chunked ? BODY_CHUNKED : contentLength === undefined ? BODY_NONE : BODY_LENGTH,
-    upgrade,
-    trustForwarded,
-  });
-  return {
-    method: parser.method,
-    target: parser.target,
-    requestId,
-    traceId,
-    accept: headerValue(headers, 'accept'),
-    head,
-    hasBody: checked.hasBody,
-    chunked: checked.chunked,
-    upgrade,
-    replayable: !checked.hasBody && !upgrade && isIdempotent(parser.method),
-    expectContinue: checked.expectContinue && !http10,
-    path: checked.target,
-    authority: checked.authority ?? host ?? defaultAuthority,
-    raw: headers,
-    clientAddress,
-    contentLength,
-    trustForwarded,
-  };
+  return new ForwardedRequest(parser, checked, http10, upgrade, requestId, traceId, clientAddress, defaultAuthority, trustForwarded);
+}
+
+/**
+ * The request as forwarded. Its flat header list (`raw`, which only an h2c app's link reads) is
+ * made from the parser's fields when asked: parsing waits while the request is in flight.
+ */
+class ForwardedRequest implements ExchangeRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly accept: string | undefined;
+  readonly head: Buffer;
+  readonly hasBody: boolean;
+  readonly chunked: boolean;
+  readonly replayable: boolean;
+  readonly expectContinue: boolean;
+  readonly path: string;
+  readonly authority: string;
+  readonly contentLength: string | undefined;
+
+  constructor(
+    private readonly parser: HttpParser,
+    checked: CheckedRequest,
+    http10: boolean,
+    readonly upgrade: boolean,
+    readonly requestId: string,
+    readonly traceId: string | undefined,
+    readonly clientAddress: string,
+    defaultAuthority: string,
+    readonly trustForwarded: boolean,
+  ) {
+    const fields = parser.fields;
+    const host = fieldValue(fields, 'host');
+    const contentLength = fieldValue(fields, 'content-length');
+    this.head = upstreamRequestHeadBytes({
+      method: parser.method,
+      target: checked.target,
+      headers: fields,
+      authority: checked.authority ?? (http10 && host === undefined ? defaultAuthority : undefined),
+      requestId,
+      clientAddress,
+      bodyFraming: checked.chunked ? BODY_CHUNKED : contentLength === undefined ? BODY_NONE : BODY_LENGTH,
+      upgrade,
+      trustForwarded,
+    });
+    this.method = parser.method;
+    this.target = parser.target;
+    this.accept = fieldValue(fields, 'accept');
+    this.hasBody = checked.hasBody;
+    this.chunked = checked.chunked;
+    this.replayable = !checked.hasBody && !upgrade && isIdempotent(parser.method);
+    this.expectContinue = checked.expectContinue && !http10;
+    this.path = checked.target;
+    this.authority = checked.authority ?? host ?? defaultAuthority;
+    this.contentLength = contentLength;
+  }
+
+  get raw(): readonly string[] {
+    return this.parser.headers;
+  }
 }

@@ -1,11 +1,14 @@
 /**
- * Message heads built as one string each, from llhttp's raw header lists: hop-by-hop headers
+ * Message heads built as one string each, from the received fields (head-fields.ts): hop-by-hop headers
  * (RFC 9110 §7.6.1, plus those Connection may name) dropped both ways, X-Forwarded-For appended,
  * X-Forwarded-Proto/-Host set (kept as sent only from a trusted proxy),
  * X-Request-Id kept or generated, framing headers written by us for the body as we forward it.
  */
 import { newRequestId } from '../core/request-id.js';
-import { beginHead, headText, put, putField } from './head-text.js';
+import { fieldIndex, fieldsOf, fieldValue, isHopByHopField, isNamed, joinedFieldValues, type HeaderFields } from './head-fields.js';
+import { beginHead, headBytes, headText, put, putField, putFieldOf, putNamedValueOf } from './head-text.js';
+
+export { isNamed };
 
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
@@ -53,17 +56,6 @@ export function headerValue(headers: readonly string[], lowerName: string): stri
   return undefined;
 }
 
-/** Whether `name` is `lowerName` in any case, without making a lower-cased copy. */
-export function isNamed(name: string, lowerName: string): boolean {
-  if (name.length !== lowerName.length) return false;
-  if (name === lowerName) return true;
-  for (let index = 0; index < name.length; index += 1) {
-    const code = name.charCodeAt(index);
-    if ((code >= 0x41 && code <= 0x5a ? code | 0x20 : code) !== lowerName.charCodeAt(index)) return false;
-  }
-  return true;
-}
-
 /** Whether `name` (any case) is one of HOP_BY_HOP, without making a lower-cased copy. */
 export function isHopByHop(name: string): boolean {
   switch (name.length) {
@@ -76,16 +68,6 @@ export function isHopByHop(name: string): boolean {
     case 19: return isNamed(name, 'proxy-authorization');
     default: return false;
   }
-}
-
-/** How many headers are named `lowerName`. */
-export function headerCount(headers: readonly string[], lowerName: string): number {
-  let count = 0;
-  for (let index = 0; index < headers.length; index += 2) {
-    const name = headers[index] as string;
-    if (name.length === lowerName.length && name.toLowerCase() === lowerName) count += 1;
-  }
-  return count;
 }
 
 /** Every value of `lowerName` joined with ", " (a list header sent as several lines). */
@@ -101,7 +83,11 @@ export function joinedValues(headers: readonly string[], lowerName: string): str
 }
 
 export function connectionTokens(headers: readonly string[]): Set<string> | undefined {
-  const value = joinedValues(headers, 'connection');
+  return connectionTokensOf(joinedValues(headers, 'connection'));
+}
+
+/** The fields a Connection value nominates as hop-by-hop, lower-cased; undefined for none. */
+export function connectionTokensOf(value: string | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
   // What nearly every client and app sends: nothing to look up per header.
   if (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive') return undefined;
@@ -122,7 +108,8 @@ export interface RequestHeadInput {
   method: string;
   /** Origin-form (or `*`) target to send. */
   target: string;
-  headers: readonly string[];
+  /** The client's fields: the parser's, or a flat list (an HTTP/2 client's). */
+  headers: readonly string[] | HeaderFields;
   /** Authority from an absolute-form target; replaces Host. */
   authority: string | undefined;
   requestId: string;
@@ -136,8 +123,19 @@ export interface RequestHeadInput {
 
 /** The request head for the app. */
 export function upstreamRequestHead(input: RequestHeadInput): string {
-  const raw = input.headers;
-  const named = connectionTokens(raw);
+  writeUpstreamRequestHead(input);
+  return headText();
+}
+
+/** The same as bytes, as the HTTP/1.1 exchange writes it. */
+export function upstreamRequestHeadBytes(input: RequestHeadInput): Buffer {
+  writeUpstreamRequestHead(input);
+  return headBytes();
+}
+
+function writeUpstreamRequestHead(input: RequestHeadInput): void {
+  const fields = fieldsOf(input.headers);
+  const named = connectionTokensOf(joinedFieldValues(fields, 'connection'));
   beginHead();
   put(input.method);
   put(' ');
@@ -146,30 +144,30 @@ export function upstreamRequestHead(input: RequestHeadInput): string {
   let forwardedFor: string | undefined;
   let forwardedProto = false;
   let forwardedHost = false;
-  let host: string | undefined = input.authority;
-  if (host !== undefined) putField('host', host);
-  for (let index = 0; index < raw.length; index += 2) {
-    const name = raw[index] as string;
-    const value = raw[index + 1] as string;
-    if (isHopByHop(name) || (named !== undefined && named.has(name.toLowerCase()))) {
-      if (input.upgrade && isNamed(name, 'upgrade')) putField(name, value);
+  /** The client's Host field, when it is the one sent on. */
+  let hostField = -1;
+  if (input.authority !== undefined) putField('host', input.authority);
+  for (let index = 0; index < fields.count; index += 1) {
+    if (isHopByHopField(fields, index) || (named !== undefined && named.has(fields.name(index).toLowerCase()))) {
+      if (input.upgrade && fields.isNamed(index, 'upgrade')) putFieldOf(fields, index);
       continue;
     }
-    if (isNamed(name, 'x-request-id') || isNamed(name, 'expect') || isNamed(name, 'content-length')) continue;
-    if (isNamed(name, 'host')) {
+    if (fields.isNamed(index, 'x-request-id') || fields.isNamed(index, 'expect') || fields.isNamed(index, 'content-length')) continue;
+    if (fields.isNamed(index, 'host')) {
       if (input.authority !== undefined) continue;
-      host = value;
-    } else if (isNamed(name, 'x-forwarded-for')) {
+      hostField = index;
+    } else if (fields.isNamed(index, 'x-forwarded-for')) {
+      const value = fields.value(index);
       forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
       continue;
-    } else if (isNamed(name, 'x-forwarded-proto')) {
+    } else if (fields.isNamed(index, 'x-forwarded-proto')) {
       if (!input.trustForwarded) continue;
       forwardedProto = true;
-    } else if (isNamed(name, 'x-forwarded-host')) {
+    } else if (fields.isNamed(index, 'x-forwarded-host')) {
       if (!input.trustForwarded) continue;
       forwardedHost = true;
     }
-    putField(name, value);
+    putFieldOf(fields, index);
   }
   put('x-forwarded-for: ');
   if (forwardedFor !== undefined) {
@@ -179,13 +177,15 @@ export function upstreamRequestHead(input: RequestHeadInput): string {
   put(input.clientAddress);
   put('\r\n');
   if (!forwardedProto) put('x-forwarded-proto: http\r\n');
-  if (!forwardedHost && host !== undefined) putField('x-forwarded-host', host);
+  if (!forwardedHost) {
+    if (input.authority !== undefined) putField('x-forwarded-host', input.authority);
+    else if (hostField >= 0) putNamedValueOf('x-forwarded-host', fields, hostField);
+  }
   putField('x-request-id', input.requestId);
   if (input.upgrade) put('connection: upgrade\r\n');
   if (input.bodyFraming === BODY_CHUNKED) put('transfer-encoding: chunked\r\n');
-  else if (input.bodyFraming === BODY_LENGTH) putField('content-length', headerValue(raw, 'content-length') as string);
+  else if (input.bodyFraming === BODY_LENGTH) putNamedValueOf('content-length', fields, fieldIndex(fields, 'content-length'));
   put('\r\n');
-  return headText();
 }
 
 export type ResponseFraming = 'length' | 'chunked' | 'none' | 'eof';
@@ -218,14 +218,13 @@ export function switchingProtocolsHead(statusText: string, headers: readonly str
  * The body length to count when a message is framed by exactly one plain Content-Length and no
  * Transfer-Encoding; -1 otherwise (the parser frames it, or refuses it).
  */
-export function countableContentLength(headers: readonly string[]): number {
+export function countableContentLength(fields: HeaderFields): number {
   let length = -1;
-  for (let index = 0; index < headers.length; index += 2) {
-    const name = headers[index] as string;
-    if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return -1;
-    if (name.length !== 14 || name.toLowerCase() !== 'content-length') continue;
+  for (let index = 0; index < fields.count; index += 1) {
+    if (fields.isNamed(index, 'transfer-encoding')) return -1;
+    if (!fields.isNamed(index, 'content-length')) continue;
     if (length >= 0) return -1;
-    const value = headers[index + 1] as string;
+    const value = fields.value(index);
     if (!/^\d{1,15}$/.test(value)) return -1;
     length = Number(value);
   }
@@ -233,8 +232,8 @@ export function countableContentLength(headers: readonly string[]): number {
 }
 
 /** Seconds from an app's `Keep-Alive: timeout=N` hint, else undefined. */
-export function keepAliveHintMs(headers: readonly string[]): number | undefined {
-  const value = headerValue(headers, 'keep-alive');
+export function keepAliveHintMs(fields: HeaderFields): number | undefined {
+  const value = fieldValue(fields, 'keep-alive');
   if (value === undefined) return undefined;
   const match = /(?:^|[\s,;])timeout\s*=\s*(\d+)/i.exec(value);
   return match === null ? undefined : Number(match[1]) * 1000;

@@ -4,11 +4,12 @@
  * parser of the process; each parser is an llhttp_t in its memory. Callbacks arrive by index through
  * the module-level `current` parser, as in undici's client-h1.js: no closure per parser or request.
  *
- * A parser collects the message head (method or status, target, raw header list) and hands it to
+ * A parser collects the message head (method or status, target, header fields) and hands it to
  * its sink at headers-complete; body pieces are views into the caller's chunk, valid only during
  * the sink call (the sink writes or copies them).
  */
 import { createRequire } from 'node:module';
+import { HeadFields } from './head-fields.js';
 import { HeadSpans, SPAN_FIELD, SPAN_STATUS, SPAN_TARGET, SPAN_VALUE, type HeadText } from './head-spans.js';
 
 /**
@@ -139,14 +140,12 @@ export class HttpParser implements HeadText {
   statusText = '';
   versionMinor = 1;
   versionMajor = 1;
-  /** Raw header list as received: [name, value, name, value, ...]. */
-  headers: string[] = [];
+  /** The head's fields as received, as ranges into its decoded text (no string per name and value). */
+  readonly fields = new HeadFields();
   upgrade = false;
   keepAlive = false;
   /** Bytes of the current head so far, against maxHeadSize. */
   private headSize = 0;
-  /** @internal — HeadText's: the last head piece was a value. */
-  inValue = false;
   private targetStarted = false;
   private readonly spans = new HeadSpans();
   /** Set when the head passed maxHeadSize; execute then reports ERROR_USER. */
@@ -202,6 +201,11 @@ export class HttpParser implements HeadText {
     return result;
   }
 
+  /** The fields as a flat [name, value, ...] list as received, made on first use (see `fields`). */
+  get headers(): readonly string[] {
+    return this.fields.list();
+  }
+
   resume(): void {
     llhttp.llhttp_resume(this.ptr);
   }
@@ -239,9 +243,8 @@ export class HttpParser implements HeadText {
     this.target = '';
     this.statusCode = 0;
     this.statusText = '';
-    this.headers = [];
+    this.fields.reset();
     this.headSize = 0;
-    this.inValue = false;
     this.targetStarted = false;
     return 0;
   }

@@ -3,7 +3,8 @@
  * §3.2, §3.3, §6.1; RFC 9110 §10.1.1): the sidecar answers these itself, never the app, and they
  * never count against the app.
  */
-import { hasControlCharacter, headerCount, joinedValues } from './heads.js';
+import { fieldCount, joinedFieldValues, type HeaderFields } from './head-fields.js';
+import { hasControlCharacter } from './heads.js';
 
 export interface Refusal {
   status: number;
@@ -39,14 +40,14 @@ function checkCodings(codings: string, http10: boolean): Refusal | undefined {
   return undefined;
 }
 
-export function checkRequest(method: string, target: string, versionMajor: number, versionMinor: number, headers: readonly string[]): CheckedRequest | Refusal {
+export function checkRequest(method: string, target: string, versionMajor: number, versionMinor: number, fields: HeaderFields): CheckedRequest | Refusal {
   if (versionMajor !== 1 || versionMinor > 1) return { status: 505, detail: 'only HTTP/1.0 and HTTP/1.1 are spoken' };
   const http10 = versionMinor === 0;
   if (method === 'CONNECT') return { status: 501, detail: 'CONNECT is not forwarded' };
-  const hosts = headerCount(headers, 'host');
+  const hosts = fieldCount(fields, 'host');
   if (hosts > 1) return { status: 400, detail: 'more than one Host header' };
   if (hosts === 0 && !http10) return { status: 400, detail: 'an HTTP/1.1 request needs a Host header' };
-  if (hosts === 1 && badHost(joinedValues(headers, 'host') as string)) return { status: 400, detail: 'Host is not a valid authority' };
+  if (hosts === 1 && badHost(joinedFieldValues(fields, 'host') as string)) return { status: 400, detail: 'Host is not a valid authority' };
   let authority: string | undefined;
   let originTarget = target;
   if (target === '*') {
@@ -59,20 +60,20 @@ export function checkRequest(method: string, target: string, versionMajor: numbe
     const rest = absolute[2] as string;
     originTarget = rest === '' ? '/' : rest.charCodeAt(0) === 0x3f /* '?' */ ? `/${rest}` : rest;
   }
-  const codings = joinedValues(headers, 'transfer-encoding');
+  const codings = joinedFieldValues(fields, 'transfer-encoding');
   const chunked = codings !== undefined;
   if (chunked) {
     const refusal = checkCodings(codings, http10);
     if (refusal !== undefined) return refusal;
   }
   // HTTP/1.0 requests' Expect is ignored (RFC 9110 §10.1.1); it is never forwarded.
-  const expect = http10 ? undefined : joinedValues(headers, 'expect');
+  const expect = http10 ? undefined : joinedFieldValues(fields, 'expect');
   let expectContinue = false;
   if (expect !== undefined) {
     if (expect.trim().toLowerCase() !== '100-continue') return { status: 417, detail: 'only Expect: 100-continue is supported' };
     expectContinue = true;
   }
-  const length = joinedValues(headers, 'content-length');
+  const length = joinedFieldValues(fields, 'content-length');
   const hasBody = chunked || (length !== undefined && Number(length) > 0);
   return { target: originTarget, authority, expectContinue, chunked, hasBody };
 }

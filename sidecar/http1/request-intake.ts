@@ -8,7 +8,8 @@ import type { Permit } from '../overload/limiter.js';
 import type { ConnectionHost } from './connection-host.js';
 import type { ExchangeRequest } from './exchange.js';
 import { forwardedRequest } from './forwarded-request.js';
-import { headerValue, requestIdOf } from './heads.js';
+import { fieldValue } from './head-fields.js';
+import { requestIdOf } from './heads.js';
 import type { HttpParser } from './llhttp.js';
 import { checkRequest, isRefusal } from './request-checks.js';
 import type { RouteState } from './route-state.js';
@@ -35,11 +36,11 @@ export type Intake =
 
 /** `trustedPeer`: the client is a trusted proxy, whose X-Forwarded-Proto/-Host are passed on. */
 export function intake(host: ConnectionHost, state: RouteState, parser: HttpParser, clientAddress: string, trustedPeer: boolean): Intake {
-  const headers = parser.headers;
-  const requestId = requestIdOf(headerValue(headers, 'x-request-id'));
-  const traceId = traceIdOf(headerValue(headers, 'traceparent'));
+  const fields = parser.fields;
+  const requestId = requestIdOf(fieldValue(fields, 'x-request-id'));
+  const traceId = traceIdOf(fieldValue(fields, 'traceparent'));
   const http10 = parser.versionMajor === 1 && parser.versionMinor === 0;
-  const checked = checkRequest(parser.method, parser.target, parser.versionMajor, parser.versionMinor, headers);
+  const checked = checkRequest(parser.method, parser.target, parser.versionMajor, parser.versionMinor, fields);
   if (isRefusal(checked)) {
     // A version the sidecar does not speak is bytes it cannot parse as a request of its own.
     if (checked.status === 505) host.clientError('malformed', { detail: checked.detail, requestId });

@@ -6,30 +6,37 @@
  * app's Connection names) and the app's X-Request-Id are dropped; X-Request-Id, the framing and
  * Connection are the sidecar's.
  */
+import { fieldsOf, isHopByHopField, joinedFieldValues, type HeaderFields } from './head-fields.js';
 import { writeLatin1 } from './head-text.js';
-import { connectionTokens, isHopByHop, isNamed, type ResponseFraming } from './heads.js';
+import { connectionTokensOf, type ResponseFraming } from './heads.js';
 
 const CRLF = 0x0d0a;
 
 export class ClientResponseHead {
   private readonly named: Set<string> | undefined;
+  /** The app's fields as received: the parser's (valid until it parses the next response), or a flat list. */
+  private readonly fields: HeaderFields;
+  /** Fields of the head: trailers the parser adds to its fields later are not the head's. */
+  private readonly count: number;
   /** Bytes of the head, final CRLF included. */
   readonly length: number;
 
   constructor(
     private readonly statusCode: number,
     private readonly statusText: string,
-    /** The app's raw header list: [name, value, ...], kept as the parser handed it over. */
-    private readonly headers: readonly string[],
+    headers: readonly string[] | HeaderFields,
     private readonly requestId: string,
     private readonly framing: ResponseFraming,
     /** Connection header to add: 'close', 'keep-alive' (HTTP/1.0 client) or none. */
     private readonly connection: '' | 'close' | 'keep-alive',
   ) {
-    this.named = connectionTokens(headers);
+    const fields = fieldsOf(headers);
+    this.fields = fields;
+    this.count = fields.count;
+    this.named = connectionTokensOf(joinedFieldValues(fields, 'connection'));
     let length = 13 + statusText.length + 2; // "HTTP/1.1 NNN " text CRLF
-    for (let index = 0; index < headers.length; index += 2) {
-      if (this.kept(headers[index] as string)) length += (headers[index] as string).length + (headers[index + 1] as string).length + 4;
+    for (let index = 0; index < this.count; index += 1) {
+      if (this.kept(index)) length += fields.nameLength(index) + fields.valueLength(index) + 4;
     }
     length += 16 + requestId.length; // "x-request-id: " id CRLF
     if (framing === 'chunked') length += 28; // "transfer-encoding: chunked" CRLF
@@ -37,9 +44,10 @@ export class ClientResponseHead {
     this.length = length + 2;
   }
 
-  private kept(name: string): boolean {
-    if (isHopByHop(name) || isNamed(name, 'x-request-id') || (this.named !== undefined && this.named.has(name.toLowerCase()))) return false;
-    return this.framing === 'length' || !isNamed(name, 'content-length');
+  private kept(index: number): boolean {
+    const fields = this.fields;
+    if (isHopByHopField(fields, index) || fields.isNamed(index, 'x-request-id') || (this.named !== undefined && this.named.has(fields.name(index).toLowerCase()))) return false;
+    return this.framing === 'length' || !fields.isNamed(index, 'content-length');
   }
 
   /** The head in a buffer of its own, followed by `tail` when given. */
@@ -59,10 +67,15 @@ export class ClientResponseHead {
     out[at++] = 0x30 + (status % 10);
     out[at++] = 0x20;
     at = line(out, at, this.statusText);
-    const headers = this.headers;
-    for (let index = 0; index < headers.length; index += 2) {
-      const name = headers[index] as string;
-      if (this.kept(name)) at = field(out, at, name, headers[index + 1] as string);
+    const fields = this.fields;
+    for (let index = 0; index < this.count; index += 1) {
+      if (!this.kept(index)) continue;
+      at = fields.writeName(index, out, at);
+      out[at++] = 0x3a;
+      out[at++] = 0x20;
+      at = fields.writeValue(index, out, at);
+      out.writeUInt16BE(CRLF, at);
+      at += 2;
     }
     at = field(out, at, 'x-request-id', this.requestId);
     if (this.framing === 'chunked') at = field(out, at, 'transfer-encoding', 'chunked');

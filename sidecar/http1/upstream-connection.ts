@@ -73,7 +73,7 @@ export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
    * Sends a request head for `user`; with a body, the caller then writes it and calls
    * requestComplete(). The response timeout runs from the end of the request.
    */
-  start(user: UpstreamUser, head: string, withBody: boolean, deadlines: Pick<Deadlines, 'connectMs' | 'responseMs' | 'responseBodyIdleMs'>): void {
+  start(user: UpstreamUser, head: string | Buffer, withBody: boolean, deadlines: Pick<Deadlines, 'connectMs' | 'responseMs' | 'responseBodyIdleMs'>): void {
     this.user = user;
     this.received = 0;
     this.requestSent = !withBody;
@@ -261,7 +261,7 @@ export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
     this.served += 1;
     if (reusable && this.requestSent) {
       this.parser.resume();
-      this.owner.release(this, keepAliveHintMs(this.parser.headers));
+      this.owner.release(this, keepAliveHintMs(this.parser.fields));
     } else {
       this.destroy();
     }
@@ -330,7 +330,7 @@ export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
     // A Content-Length body is counted by us (the parser is told there is none and pauses at its
     // end); 204 and 304 have no body whatever their Content-Length says.
     if (answer === HEAD_BODY && status !== 101 && status !== 204 && status !== 304) {
-      const length = countableContentLength(parser.headers);
+      const length = countableContentLength(parser.fields);
       if (length > 0) {
         this.bodyLeft = length;
         return HEAD_NO_BODY;

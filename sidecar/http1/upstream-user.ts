@@ -1,6 +1,7 @@
 /** What an upstream connection reports to the exchange using it. */
 import type { Socket } from 'node:net';
 import type { BadGatewayError } from '../core/failures.js';
+import type { HeaderFields } from './head-fields.js';
 
 /** A response head as the app sent it (the parser after a head, or an h2c app's translated). */
 export interface ResponseHead {
@@ -8,6 +9,8 @@ export interface ResponseHead {
   readonly statusText: string;
   /** [name, value, ...] as received. */
   readonly headers: readonly string[];
+  /** The same fields without a string each (the HTTP/1.1 parser's), read instead of `headers` where given. */
+  readonly fields?: HeaderFields;
 }
 
 /** What the connection reports to the exchange using it. */

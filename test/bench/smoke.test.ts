@@ -29,7 +29,7 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     const orphansBefore = orphanedNginxWorkers();
     const directory = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
     const out = join(directory, 'RESULTS.md');
-    const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    const result = spawnSync(process.execPath, [join(repoRoot, 'bench', 'run.ts'), '--smoke', '--out', out], { encoding: 'utf8', timeout: 300_000 });
     expect({ status: result.status, stderr: result.status === 0 ? '' : result.stderr }).toEqual({ status: 0, stderr: '' });
     const text = readFileSync(out, 'utf8');
     // The saved figures render the same page again (bench/render.ts).
@@ -45,13 +45,17 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     // Node's own proxying ceiling beside the sidecar (its ratio to nginx and the sidecar's to it), and CPU per request.
     expect(text).toMatch(/\| 64 \| 100k \|( \d+\.\d\d× \|){7}$/m);
     expect(text).toMatch(/\| 64 \| 1k \| sidecar \| \d+ \| [\d.]+ \| [\d.]+ \| \d+ \|/);
+    // Node's floor (a net pipe, and one framed by llhttp) beside the sidecar: ratios, added latency, allocation.
+    expect(text).toMatch(/\| 512 \| 100k \|( \d+\.\d\d× \|){6}$/m);
+    for (const floor of ['Node floor (net pipe)', 'Node floor (net pipe + llhttp)']) expect(text).toMatch(new RegExp(`^\\| ${floor.replace(/[()+]/g, '\\$&')} \\| \\d+ \\| \\d+\\.\\d \\| \\d+ \\|`, 'm'));
+    expect(text).toMatch(/Node's floor at 200 req\/s adds p99 \*\*-?[\d.]+ ms\*\* as a net pipe/);
     // Added latency at a fixed rate, through each proxy minus direct.
     expect(text).toContain('## Added latency at a fixed request rate');
     expect(text).toMatch(/## Per proxied request, inside the sidecar[\s\S]*\| \d+ \| \d+\.\d \| \d+ \| \d+\.\d \| \d+ \|/);
     expect(text).toMatch(/^\| \d+ \| sidecar \| [\d.]+ \| [\d.]+ \| -?[\d.]+ \| -?[\d.]+ \| \d+ \| 0 \|$/m);
     // Healthy rows measure real 200s: every one ends with "| <socket errors> | 0 |" (no non-2xx).
-    const healthyRows = text.split('## Fast failure')[0]!.split('\n').filter((line) => /^\| (64|512) \| (1k|100k) \| (direct|nginx|haproxy|node:http \+ undici|sidecar) \|/.test(line));
-    expect(healthyRows).toHaveLength(20);
+    const healthyRows = text.split('## Fast failure')[0]!.split('\n').filter((line) => /^\| (64|512) \| (1k|100k) \| (direct|nginx|haproxy|node:http \+ undici|Node floor \(net pipe\)|Node floor \(net pipe \+ llhttp\)|sidecar) \|/.test(line));
+    expect(healthyRows).toHaveLength(28);
     for (const row of healthyRows) expect(row).toMatch(/\| \d+ \| 0 \|$/);
     expect(text).toMatch(/Open circuit, one connection: p99 \*\*\d+\.\d{3} ms\*\*/);
     expect(text).toMatch(/\| of which private \(RssAnon.*\| \d+\.\d MiB \|/);
@@ -63,5 +67,5 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     // nginx's master stops its workers after it exits; give them a moment.
     for (let waited = 0; waited < 5_000 && orphanedNginxWorkers() > orphansBefore; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(orphanedNginxWorkers()).toBe(orphansBefore);
-  }, 180_000);
+  }, 360_000);
 });

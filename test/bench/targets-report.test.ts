@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { NODE_UNDICI_PROXY, type Results } from '../../bench/report.ts';
 import { renderTargets } from '../../bench/targets-report.ts';
+import { FLOOR_LLHTTP, FLOOR_PIPE } from '../../bench/floor.ts';
 
 const stats = (rps: number, p99: number, cpu: number) => ({ rps, p50: p99 / 2, p99, errors: 0, non2xx: 0, cpu, p99Rounds: [p99, p99 * 2, p99] });
 
@@ -39,6 +40,21 @@ describe('bench targets section', () => {
     expect(rowOf(lines, '512 connections, 1 KiB: p99 ≤ 2× nginx\'s in every round')).toMatch(/worst round 3\.00× \| missed/);
     expect(rowOf(lines, 'open circuit, one connection')).toMatch(/met/);
     expect(lines.join('\n')).toMatch(/Why:[\s\S]*64 connections, 1 KiB: ≥ 2\.4× the node:http \+ undici reference: The reference row/);
+  });
+
+  it('puts Node\'s floor beside the sidecar: its ratio to nginx, the sidecar\'s to it, and Node\'s share of the CPU gap', () => {
+    const withFloor = results(7_000);
+    withFloor.healthy = withFloor.healthy.map((row) => ({ ...row, targets: { ...row.targets, [FLOOR_PIPE]: stats(8_000, 12, 40), [FLOOR_LLHTTP]: stats(7_500, 13, 44) } }));
+    withFloor.fixedRate = withFloor.fixedRate.map((row) => ({ ...row, targets: { ...row.targets, [FLOOR_PIPE]: { p50: 1, p99: 3, addedP50: 0.25, addedP99: 0.5, requests: 1, errors: 0 } } }));
+    withFloor.floorAllocation = { [FLOOR_PIPE]: { requests: 100_000, bytesPerRequest: 1_500, cpuMicrosPerRequest: 40, scavengesPer100k: 45, markCompactsPer100k: 0, gcMsPer100k: 100 } };
+    const lines = renderTargets(withFloor);
+    expect(rowOf(lines, '64 connections, 1 KiB: ≥ 0.6× nginx req/s')).toMatch(/\| met \| floor 0\.80× nginx; sidecar\/floor 0\.88× \|$/);
+    // nginx 30 µs, floor 40, sidecar 50: half the sidecar's gap to nginx is the floor's.
+    expect(rowOf(lines, '64 connections, 1 KiB: CPU per request')).toMatch(/\| floor 40 µs \(1\.33× nginx's\), framed 44 µs; sidecar\/floor 1\.25×; Node's share of the gap 50 % \|$/);
+    expect(rowOf(lines, 'added p99 at 1,000 req/s')).toMatch(/\| floor \+0\.50 ms; sidecar\/floor 2\.00× \|$/);
+    expect(rowOf(lines, 'allocation per proxied 1 KiB request')).toMatch(/\| floor 1500 bytes; CPU µs per request: sidecar 90\.0, floor 40\.0 \|$/);
+    // Without floor figures (an older RESULTS.json) the column stays empty.
+    expect(rowOf(renderTargets(results(7_000)), '64 connections, 1 KiB: ≥ 0.6× nginx req/s')).toMatch(/\| met \| {2}\|$/);
   });
 
   it('says nothing under "Why" when every target is met', () => {
