@@ -98,12 +98,15 @@ export interface FleetOperator {
   /** Runs a full garbage collection in the operator (SIGUSR2, see fleet-gc-preload.ts). */
   collectGarbage(): void;
   metricsPort: number;
+  /** Where the operator writes its memory's make-up after each collection (fleet-gc-preload.ts). */
+  memoryFile: string;
   metrics(): Promise<string>;
   stop(): Promise<void>;
 }
 
 export async function startOperator(kubeconfig: string, webhookPort: number, certDir: string, logFile: string): Promise<FleetOperator> {
   const metricsPort = await freePort();
+  const memoryFile = join(certDir, 'operator-memory.json');
   const fd = openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [
     '--expose-gc', '--import', join(root, 'bench', 'fleet-gc-preload.ts'),
@@ -111,7 +114,7 @@ export async function startOperator(kubeconfig: string, webhookPort: number, cer
     `--webhook-port=${webhookPort}`, '--cert-mode=external', `--cert-dir=${certDir}`, `--metrics-port=${metricsPort}`,
     // Leader-elected as the chart runs it; its Lease traffic is counted under a flow schema of its own.
     `--lease-namespace=${OPERATOR_NAMESPACE}`, '--log-level=warn', ...operatorFlags,
-  ], { stdio: ['ignore', fd, fd] });
+  ], { stdio: ['ignore', fd, fd], env: { ...process.env, FLEET_MEMORY_FILE: memoryFile } });
   closeSync(fd);
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -130,6 +133,7 @@ export async function startOperator(kubeconfig: string, webhookPort: number, cer
     pid: child.pid as number,
     collectGarbage: () => { child.kill('SIGUSR2'); },
     metricsPort,
+    memoryFile,
     metrics,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
