@@ -7,6 +7,7 @@
  * printed apart); the figures behind it go to bench/.run/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectCluster, getJson, inParallel, mergePatch, must, type FleetCluster } from './fleet-cluster.ts';
@@ -73,12 +74,16 @@ async function waitRolledOut(target: ApiTarget, count: number, timeoutMs: number
   }
 }
 
-/** Records the seconds since the previous mark as figures.phase_<name>_s: what a run's wall time is made of. */
+/**
+ * Records the seconds since the previous mark as figures.phase_<name>_s, and says them at once (a
+ * run stopped before its end still shows what its wall time went to).
+ */
 function phaseClock(figures: Record<string, number>): (name: string) => void {
   let last = performance.now();
   return (name) => {
     const now = performance.now();
     figures[`phase_${name}_s`] = Math.round((now - last) / 1000);
+    say(`fleet: phase ${name} took ${figures[`phase_${name}_s`]} s (load average ${loadavg()[0]?.toFixed(1)})`);
     last = now;
   };
 }
