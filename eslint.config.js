@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tools/**', 'charts/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tools/**', 'charts/**', 'bench/.run/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

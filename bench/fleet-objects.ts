@@ -62,9 +62,14 @@ export function policyManifest(index: number, target: FleetDeployment): object {
   };
 }
 
-/** The opted-in Deployments the policies claim, one each. */
+/** The opted-in Deployments the batch's policies claim, one each. */
 export function policyTargets(deployments: readonly FleetDeployment[], policies: number): FleetDeployment[] {
   const optedIn = deployments.filter((deployment) => deployment.optedIn);
   if (policies > optedIn.length) throw new Error(`--policies: at most ${optedIn.length} for ${deployments.length} Deployments (one opted-in Deployment each), got ${policies}`);
   return optedIn.slice(0, policies);
+}
+
+/** Up to `samples` opted-in Deployments no batch policy claims, for the policies applied one by one. */
+export function singleTargets(deployments: readonly FleetDeployment[], policies: number, samples: number): FleetDeployment[] {
+  return deployments.filter((deployment) => deployment.optedIn).slice(policies, policies + samples);
 }

@@ -5,9 +5,10 @@
  * localhost, and its process measured from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { generateCa, generateServingCert } from '../operator/certs/generate.js';
 import { generateCrd } from '../api/crd.js';
 import { CRD_NAME } from '../api/names.js';
@@ -28,6 +29,16 @@ const root = resolve(import.meta.dirname, '..');
 const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 /** Another build of the CLI (another commit's dist/cli/main.js), for before/after figures. */
 const operatorMain = process.env['FLEET_OPERATOR_MAIN'] ?? join(root, 'dist', 'cli', 'main.js');
+/**
+ * The operator's NODE_OPTIONS as the chart sets them (values.yaml, operator.nodeOptions);
+ * FLEET_OPERATOR_NODE_OPTIONS overrides them ("" for none), for A/B figures of V8's settings.
+ */
+function operatorNodeOptions(): string {
+  const chosen = process.env['FLEET_OPERATOR_NODE_OPTIONS'];
+  if (chosen !== undefined) return chosen;
+  const values = parse(readFileSync(join(root, 'charts', 'badgateway', 'values.yaml'), 'utf8')) as { operator?: { nodeOptions?: string } };
+  return values.operator?.nodeOptions ?? '';
+}
 /** More operator flags, space-separated (e.g. `--max-concurrent-reconciles=8`), for A/B figures of a setting. */
 const operatorFlags = (process.env['FLEET_OPERATOR_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
 
@@ -98,12 +109,15 @@ export interface FleetOperator {
   /** Runs a full garbage collection in the operator (SIGUSR2, see fleet-gc-preload.ts). */
   collectGarbage(): void;
   metricsPort: number;
+  /** Where the operator writes its memory's make-up after each collection (fleet-gc-preload.ts). */
+  memoryFile: string;
   metrics(): Promise<string>;
   stop(): Promise<void>;
 }
 
 export async function startOperator(kubeconfig: string, webhookPort: number, certDir: string, logFile: string): Promise<FleetOperator> {
   const metricsPort = await freePort();
+  const memoryFile = join(certDir, 'operator-memory.json');
   const fd = openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [
     '--expose-gc', '--import', join(root, 'bench', 'fleet-gc-preload.ts'),
@@ -111,7 +125,7 @@ export async function startOperator(kubeconfig: string, webhookPort: number, cer
     `--webhook-port=${webhookPort}`, '--cert-mode=external', `--cert-dir=${certDir}`, `--metrics-port=${metricsPort}`,
     // Leader-elected as the chart runs it; its Lease traffic is counted under a flow schema of its own.
     `--lease-namespace=${OPERATOR_NAMESPACE}`, '--log-level=warn', ...operatorFlags,
-  ], { stdio: ['ignore', fd, fd] });
+  ], { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: operatorNodeOptions(), FLEET_MEMORY_FILE: memoryFile } });
   closeSync(fd);
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -130,6 +144,7 @@ export async function startOperator(kubeconfig: string, webhookPort: number, cer
     pid: child.pid as number,
     collectGarbage: () => { child.kill('SIGUSR2'); },
     metricsPort,
+    memoryFile,
     metrics,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');

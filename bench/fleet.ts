@@ -1,17 +1,21 @@
 /**
- * `npm run bench:fleet -- --deployments N --policies M [--kubeconfig FILE] [--idle-seconds S]`:
- * the operator at fleet scale on the real control plane (DESIGN.md, "For contributors"). The last
- * line is the summary `fleet: deployments=N policies=M ready_p99_ms=X webhook_p99_ms=Y
- * operator_rss_mib=Z idle_requests_per_min=W`; the figures behind it go to bench/.run/.
+ * `npm run bench:fleet -- --deployments N --policies M [--kubeconfig FILE] [--idle-seconds S]
+ * [--single-samples K]`: the operator at fleet scale on the real control plane (DESIGN.md, "For
+ * contributors"). The last line is the summary `fleet: deployments=N policies=M ready_p99_ms=X
+ * webhook_p99_ms=Y operator_rss_mib=Z idle_requests_per_min=W`, where X is the p99 of K policies
+ * applied one at a time into the steady fleet (the batch of M at once is a throughput figure,
+ * printed apart); the figures behind it go to bench/.run/.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { API_GROUP, API_VERSION, POLICY_PLURAL } from '../api/names.js';
 import { connectCluster, getJson, inParallel, mergePatch, must, type FleetCluster } from './fleet-cluster.ts';
 import { bucketDelta, buckets, histogramQuantile, sum } from './fleet-metrics.ts';
-import { deploymentManifest, fleetDeployments, namespaceManifest, policyManifest, policyTargets, REPLICAS, type FleetDeployment } from './fleet-objects.ts';
+import { deploymentManifest, fleetDeployments, namespaceManifest, policyTargets, REPLICAS, singleTargets, type FleetDeployment } from './fleet-objects.ts';
 import { bytesPerDeployment, footprint, recordFootprint } from './fleet-memory.ts';
+import { describeParts } from './fleet-memory-parts.ts';
+import { applyBatch, applyOneByOne, isReady, policiesPath, type PolicyList } from './fleet-policies.ts';
 import { benchDirectory, FLOW_SCHEMAS, installOperatorIdentity, installWebhook, operatorSettled, startOperator } from './fleet-operator.ts';
 import { restartUnderFleet } from './fleet-recovery.ts';
 import { cpuMicros, freePort, percentile, rssMiB } from './processes.ts';
@@ -21,8 +25,11 @@ const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 const PARALLEL_WRITES = 8;
 
-function options(): { deployments: number; policies: number; kubeconfig?: string; idleSeconds: number } {
-  const { values } = parseArgs({ options: { deployments: { type: 'string' }, policies: { type: 'string' }, kubeconfig: { type: 'string' }, 'idle-seconds': { type: 'string', default: '60' } } });
+function options(): { deployments: number; policies: number; kubeconfig?: string; idleSeconds: number; singleSamples: number } {
+  const { values } = parseArgs({ options: {
+    deployments: { type: 'string' }, policies: { type: 'string' }, kubeconfig: { type: 'string' },
+    'idle-seconds': { type: 'string', default: '60' }, 'single-samples': { type: 'string', default: '10' },
+  } });
   const whole = (name: string, text: string | undefined, min: number): number => {
     const value = Number(text);
     if (text === undefined || !Number.isInteger(value) || value < min) throw new Error(`--${name}: expected a whole number ≥ ${min}, got "${text ?? ''}"`);
@@ -33,6 +40,7 @@ function options(): { deployments: number; policies: number; kubeconfig?: string
     deployments,
     policies: whole('policies', values.policies, 1),
     idleSeconds: whole('idle-seconds', values['idle-seconds'], 10),
+    singleSamples: whole('single-samples', values['single-samples'], 0),
     ...(values.kubeconfig === undefined ? {} : { kubeconfig: resolve(values.kubeconfig) }),
   };
 }
@@ -45,51 +53,39 @@ async function createDeployments(target: ApiTarget, deployments: readonly FleetD
   });
 }
 
-interface DeploymentList { items: Array<{ metadata: { namespace: string }; spec: { template: { spec: { initContainers?: unknown[] } } }; status?: { updatedReplicas?: number; availableReplicas?: number; replicas?: number } }> }
+interface DeploymentList {
+  items: Array<{
+    metadata: { namespace: string; generation?: number };
+    status?: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number; replicas?: number };
+  }>;
+}
 
-/** Every fleet Deployment rolled out: all replicas updated and available, none left over. */
+/** Every fleet Deployment rolled out: its latest spec seen by the controller, all replicas updated and available, none left over. */
 async function waitRolledOut(target: ApiTarget, count: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const list = await getJson<DeploymentList>(target, '/apis/apps/v1/deployments');
     const fleet = list.items.filter((item) => item.metadata.namespace.startsWith('fleet-'));
-    const done = fleet.filter((item) => item.status?.updatedReplicas === REPLICAS && item.status.availableReplicas === REPLICAS && item.status.replicas === REPLICAS).length;
+    const done = fleet.filter((item) => item.status?.observedGeneration === item.metadata.generation
+      && item.status?.updatedReplicas === REPLICAS && item.status.availableReplicas === REPLICAS && item.status.replicas === REPLICAS).length;
     if (fleet.length === count && done === count) return;
     if (Date.now() > deadline) throw new Error(`${done} of ${count} Deployments rolled out after ${timeoutMs / 1000} s`);
     await sleep(1000);
   }
 }
 
-interface PolicyList { items: Array<{ metadata: { namespace: string; name: string }; status?: { conditions?: Array<{ type: string; status: string }> } }> }
-const policiesPath = `/apis/${API_GROUP}/${API_VERSION}/${POLICY_PLURAL}`;
-const isReady = (policy: PolicyList['items'][number]): boolean => policy.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') === true;
-
-/** Applies the policies and returns each one's time from its create answer to Ready=True (ms). */
-async function applyPolicies(target: ApiTarget, targets: readonly FleetDeployment[], timeoutMs: number): Promise<number[]> {
-  const applied = new Map<string, number>();
-  const ready = new Map<string, number>();
-  let creating = true;
-  const watching = (async () => {
-    const deadline = Date.now() + timeoutMs;
-    while (creating || ready.size < targets.length) {
-      const list = await getJson<PolicyList>(target, policiesPath);
-      const now = performance.now();
-      for (const policy of list.items) {
-        const key = `${policy.metadata.namespace}/${policy.metadata.name}`;
-        if (!ready.has(key) && applied.has(key) && isReady(policy)) ready.set(key, now);
-      }
-      if (Date.now() > deadline) throw new Error(`${ready.size} of ${targets.length} policies Ready after ${timeoutMs / 1000} s`);
-      await sleep(100);
-    }
-  })();
-  await inParallel(targets, 4, async (deployment, index) => {
-    const manifest = policyManifest(index, deployment) as { metadata: { name: string } };
-    await must(target, 'POST', `/apis/${API_GROUP}/${API_VERSION}/namespaces/${deployment.namespace}/${POLICY_PLURAL}`, manifest, [201]);
-    applied.set(`${deployment.namespace}/${manifest.metadata.name}`, performance.now());
-  });
-  creating = false;
-  await watching;
-  return [...ready].map(([key, at]) => at - (applied.get(key) as number));
+/**
+ * Records the seconds since the previous mark as figures.phase_<name>_s, and says them at once (a
+ * run stopped before its end still shows what its wall time went to).
+ */
+function phaseClock(figures: Record<string, number>): (name: string) => void {
+  let last = performance.now();
+  return (name) => {
+    const now = performance.now();
+    figures[`phase_${name}_s`] = Math.round((now - last) / 1000);
+    say(`fleet: phase ${name} took ${figures[`phase_${name}_s`]} s (load average ${loadavg()[0]?.toFixed(1)})`);
+    last = now;
+  };
 }
 
 async function scrape(target: ApiTarget): Promise<string> {
@@ -110,19 +106,26 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
   const logFile = join(directory, 'operator.log');
   let operator = await startOperator(kubeconfig, webhookPort, directory, logFile);
   const figures: Record<string, number> = {};
+  const phase = phaseClock(figures);
   try {
     recordFootprint(figures, 'empty', await footprint(operator));
+    phase('operator_start');
     const half = Math.floor(size.deployments / 2);
     const deployments = [...fleetDeployments(half), ...fleetDeployments(size.deployments - half, half)];
     // Generous: kwok rolls five pods a Deployment out on a machine the bench shares with the control plane.
     const rolloutTimeout = 300_000 + size.deployments * 2_000;
 
     await createDeployments(target, deployments.slice(0, half));
+    phase('create_first_half');
     await waitRolledOut(target, half, rolloutTimeout);
+    phase('rollout_first_half');
     const atHalf = await footprint(operator);
     recordFootprint(figures, 'half', atHalf);
+    phase('memory_first_half');
     await createDeployments(target, deployments.slice(half));
+    phase('create_second_half');
     await waitRolledOut(target, size.deployments, rolloutTimeout);
+    phase('rollout_second_half');
     const atFull = await footprint(operator);
     recordFootprint(figures, 'full', atFull);
     const slope = (mib: (measured: typeof atFull) => number): number =>
@@ -131,14 +134,45 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     figures.heap_bytes_per_deployment = slope((measured) => measured.heapAfterGc);
     say(`fleet: ${size.deployments} Deployments (${size.deployments * REPLICAS} pods) rolled out; operator RSS ${atHalf.rss.toFixed(1)} → ${atFull.rss.toFixed(1)} MiB, JS heap after GC ${atHalf.heapAfterGc.toFixed(2)} → ${atFull.heapAfterGc.toFixed(2)} MiB`);
     say(`fleet: memory slope ${half} → ${size.deployments} Deployments: ${figures.heap_bytes_per_deployment} B of heap a Deployment (${figures.rss_bytes_per_deployment} B of RSS)`);
+    say(`fleet: memory at ${half} Deployments: ${describeParts(atHalf.parts)}`);
+    say(`fleet: memory at ${size.deployments} Deployments: ${describeParts(atFull.parts)}`);
 
     const targets = policyTargets(deployments, size.policies);
-    const readyMs = await applyPolicies(target, targets, 600_000);
-    figures.ready_p50_ms = Math.round(percentile(readyMs, 50));
-    figures.ready_p99_ms = Math.round(percentile(readyMs, 99));
-    say(`fleet: ${size.policies} policies Ready: p50 ${figures.ready_p50_ms} ms, p99 ${figures.ready_p99_ms} ms`);
+    phase('memory');
+    const reconciled = async (): Promise<number> => sum(await operator.metrics(), 'badgateway_operator_reconciles_total');
+    const reconcilesBeforeBatch = await reconciled();
+    const batch = await applyBatch(target, targets, 600_000);
+    // Reconciles it took until the last one was Ready: one a policy when Ready is written in the pass that stamps its target.
+    figures.batch_reconciles_to_ready = await reconciled() - reconcilesBeforeBatch;
+    phase('policies_at_once');
+    figures.batch_first_status_p50_ms = Math.round(percentile(batch.firstStatusMs, 50));
+    figures.batch_first_status_p99_ms = Math.round(percentile(batch.firstStatusMs, 99));
+    figures.batch_ready_p50_ms = Math.round(percentile(batch.readyMs, 50));
+    figures.batch_ready_p99_ms = Math.round(percentile(batch.readyMs, 99));
+    figures.batch_policies_per_s = Number(batch.policiesPerSecond.toFixed(2));
+    say(`fleet: ${size.policies} policies applied at once: first status p50 ${figures.batch_first_status_p50_ms} ms, p99 ${figures.batch_first_status_p99_ms} ms; `
+      + `Ready p50 ${figures.batch_ready_p50_ms} ms, p99 ${figures.batch_ready_p99_ms} ms; ${figures.batch_policies_per_s} policies Ready a second; `
+      + `${figures.batch_reconciles_to_ready} reconciles until the last was Ready`);
     await waitRolledOut(target, size.deployments, rolloutTimeout);
     await operatorSettled(operator, 300_000);
+
+    const singles = singleTargets(deployments, size.policies, size.singleSamples);
+    const settle = async (): Promise<void> => {
+      await waitRolledOut(target, size.deployments, rolloutTimeout);
+      await operatorSettled(operator, 300_000);
+    };
+    phase('rollout_after_policies');
+    const singleMs = await applyOneByOne(target, singles, size.policies, 120_000, settle);
+    phase('policies_one_at_a_time');
+    const readyMs = singleMs.length > 0 ? singleMs : batch.readyMs;
+    figures.single_samples = singleMs.length;
+    figures.ready_p50_ms = Math.round(percentile(readyMs, 50));
+    figures.ready_p99_ms = Math.round(percentile(readyMs, 99));
+    figures.ready_max_ms = Math.round(Math.max(...readyMs));
+    say(singleMs.length > 0
+      ? `fleet: ${singleMs.length} policies applied one at a time into the steady fleet: Ready p50 ${figures.ready_p50_ms} ms, p99 ${figures.ready_p99_ms} ms, max ${figures.ready_max_ms} ms`
+      : 'fleet: no opted-in Deployment left for policies applied one at a time; ready_p99_ms is the batch\'s');
+    const policyCount = size.policies + singleMs.length;
 
     await sleep(10_000);
     const idleBefore = await scrape(target);
@@ -152,10 +186,14 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     figures.operator_rss_mib = Number(rssMiB(operator.pid).toFixed(1));
     figures.operator_rss_anon_mib = Number(rssMiB(operator.pid, 'RssAnon').toFixed(1));
     say(`fleet: idle ${size.idleSeconds} s: ${figures.idle_requests_per_min.toFixed(1)} requests/min (+ ${figures.idle_lease_requests_per_min.toFixed(1)} lease renewals/min), CPU ${figures.idle_cpu_percent} %, RSS ${figures.operator_rss_mib} MiB`);
+    const steady = await footprint(operator);
+    recordFootprint(figures, 'steady', steady);
+    say(`fleet: memory at steady state with ${policyCount} policies, after full collections: ${describeParts(steady.parts)}`);
+    phase('idle_and_memory');
 
     const webhookFilter = { name: 'deployments.badgateway.io', type: 'admit' };
     const rolloutBefore = await scrape(target);
-    const reconcilesBefore = sum(await operator.metrics(), 'badgateway_operator_reconciles_total');
+    const reconcilesBefore = await reconciled();
     const cpuRollout = cpuMicros(operator.pid);
     const rolloutStarted = performance.now();
     const optedIn = deployments.filter((deployment) => deployment.optedIn);
@@ -163,6 +201,7 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
       await mergePatch(target, `/apis/apps/v1/namespaces/${deployment.namespace}/deployments/${deployment.name}`, { spec: { template: { metadata: { annotations: { 'fleet.badgateway.io/rollout': String(Date.now()) } } } } });
     });
     const rolloutAfter = await scrape(target);
+    phase('rollout_writes');
     const admitted = bucketDelta(buckets(rolloutBefore, 'apiserver_admission_webhook_admission_duration_seconds', webhookFilter), buckets(rolloutAfter, 'apiserver_admission_webhook_admission_duration_seconds', webhookFilter));
     figures.webhook_admissions = admitted.get(Infinity) ?? 0;
     figures.webhook_p50_ms = Number(((histogramQuantile(0.5, admitted) ?? NaN) * 1000).toFixed(1));
@@ -172,21 +211,23 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     say(`fleet: rollout of ${optedIn.length} opted-in Deployments: ${figures.webhook_admissions} admissions, webhook p50 ${figures.webhook_p50_ms} ms, p99 ${figures.webhook_p99_ms} ms (apiserver histogram); operator sent ${figures.rollout_operator_requests} requests`);
     await waitRolledOut(target, size.deployments, rolloutTimeout);
     await operatorSettled(operator, 300_000);
-    figures.rollout_reconciles = sum(await operator.metrics(), 'badgateway_operator_reconciles_total') - reconcilesBefore;
+    figures.rollout_reconciles = await reconciled() - reconcilesBefore;
+    phase('rollout_wait');
 
     await operator.stop();
     const restarted = performance.now();
     operator = await startOperator(kubeconfig, webhookPort, directory, logFile);
     const deadline = Date.now() + 300_000;
-    while (sum(await operator.metrics(), 'badgateway_operator_reconciles_total') < size.policies || sum(await operator.metrics(), 'badgateway_operator_queue_depth') > 0) {
+    while (sum(await operator.metrics(), 'badgateway_operator_reconciles_total') < policyCount || sum(await operator.metrics(), 'badgateway_operator_queue_depth') > 0) {
       if (Date.now() > deadline) throw new Error('after the restart the operator did not reconcile every policy within 300 s');
       await sleep(100);
     }
     figures.resync_ms = Math.round(performance.now() - restarted);
     const policies = await getJson<PolicyList>(target, policiesPath);
     figures.ready_after_restart = policies.items.filter(isReady).length;
-    say(`fleet: operator restart: every policy reconciled in ${figures.resync_ms} ms; ${figures.ready_after_restart} of ${size.policies} Ready`);
-    if (figures.ready_after_restart !== size.policies) throw new Error(`only ${figures.ready_after_restart} of ${size.policies} policies Ready after the restart`);
+    say(`fleet: operator restart: every policy reconciled in ${figures.resync_ms} ms; ${figures.ready_after_restart} of ${policyCount} Ready`);
+    if (figures.ready_after_restart !== policyCount) throw new Error(`only ${figures.ready_after_restart} of ${policyCount} policies Ready after the restart`);
+    phase('operator_restart');
 
     const firstTarget = targets[0];
     if (cluster.restartApiserver === undefined || firstTarget === undefined) {
@@ -197,6 +238,7 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
       cluster: { ...cluster, restartApiserver: cluster.restartApiserver }, operator, webhook: { port: webhookPort, caPem: webhookCaPem },
       policy: { namespace: firstTarget.namespace, name: 'policy-0', target: firstTarget }, timeoutMs: 300_000,
     }, () => operatorSettled(operator, 300_000)));
+    phase('apiserver_restart');
     say(`fleet: apiserver restart: away ${figures.apiserver_down_ms} ms; webhook answered ${figures.webhook_answered_during_restart} of ${figures.webhook_reviews_during_restart} reviews meanwhile; `
       + `a policy changed on its return Ready in ${figures.status_truthful_ms} ms; operator since the restart: ${figures.relists_after_restart} lists, ${figures.requests_after_restart} requests; Lease ${figures.leader_lost_during_restart === 1 ? 'lost' : 'kept'}`);
     return figures;
@@ -216,6 +258,7 @@ const started = Date.now();
 // A worker node per 100 pods, as a kubelet's 110-pod limit needs, within the launcher's 100.
 const nodes = Math.min(100, Math.ceil((size.deployments * REPLICAS) / 100) + 1);
 const cluster = await connectCluster(size.kubeconfig, nodes, say);
+const clusterStartSeconds = Math.round((Date.now() - started) / 1000);
 // Interrupted: the control plane this run started goes with it (its processes run detached).
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void (cluster.stop?.() ?? Promise.resolve()).finally(() => process.exit(130)));
@@ -223,6 +266,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 let exitCode = 0;
 try {
   const figures = await run(cluster, size);
+  figures.phase_cluster_start_s = clusterStartSeconds;
+  const phases = Object.entries(figures).filter(([name]) => name.startsWith('phase_')).map(([name, seconds]) => `${name.slice('phase_'.length, -'_s'.length)} ${seconds}`);
+  say(`fleet: wall time ${Math.round((Date.now() - started) / 1000)} s, by phase (s): ${phases.join(', ')}`);
   const out = resolve(import.meta.dirname, '.run');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, `fleet-${size.deployments}-${size.policies}.json`), `${JSON.stringify({ ...size, nodes, seconds: Math.round((Date.now() - started) / 1000), figures }, null, 2)}\n`);

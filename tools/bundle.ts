@@ -10,7 +10,8 @@
  * each in dist/cli/chunks/lazy, so that a process which never uses them does not even parse them
  * (they were 0.7 MB of the 1.5 MB chunk every subcommand with express compiled at start).
  */
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
 /**
@@ -85,7 +86,9 @@ const main = await build({
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
   logLevel: 'warning',
-  external: ['@kubernetes/client-node', '@peculiar/x509', 'reflect-metadata'],
+  // client-node is bundled: the operator loads the few API groups it uses (6 MB) instead of every
+  // generated group's module (27 MB), each of which V8 keeps as source text in the heap.
+  external: ['@peculiar/x509', 'reflect-metadata'],
   // CommonJS dependencies call require(); give the ES module bundle one.
   banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
   plugins: [lazyStandIns],
@@ -108,6 +111,30 @@ await Promise.all(lazyNames.map((name) => build({
   logLevel: 'warning',
   plugins: [lazySiblings(name)],
 })));
+
+/** `\u` escapes of the character's UTF-16 units: two, a surrogate pair, for one outside the BMP. */
+function escapeUnits(character: string): string {
+  let escaped = '';
+  for (let index = 0; index < character.length; index += 1) escaped += `\\u${character.charCodeAt(index).toString(16).padStart(4, '0')}`;
+  return escaped;
+}
+
+/**
+ * esbuild escapes non-ASCII characters in strings but leaves them in comments it keeps (JSDoc) and in
+ * regular expressions. One of them anywhere makes V8 keep the whole file's source as a two-byte
+ * string: the chunk with client-node took 13.4 MiB of heap instead of 7. A `\u` escape means the
+ * same in a regular expression, a string or an identifier, and is inert in a comment.
+ */
+function asciiOnly(directory: string): void {
+  for (const entry of readdirSync(directory, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !/\.c?js$/.test(entry.name)) continue;
+    const path = join(entry.parentPath, entry.name);
+    const text = readFileSync(path, 'utf8');
+    const escaped = text.replace(/[^\p{ASCII}]/gu, escapeUnits);
+    if (escaped !== text) writeFileSync(path, escaped);
+  }
+}
+asciiOnly('dist/cli');
 
 // Executable, so a checkout can link it onto the PATH as `badgateway` or the kubectl plugin `kubectl-badgateway`.
 chmodSync('dist/cli/main.js', 0o755);

@@ -1,8 +1,10 @@
 /**
  * One reconcile of one BadGatewayPolicy: render its ConfigMap, mark its targets, write its status,
- * record Events for what changed. Reads come from the informer caches; writes go to the API server
- * and are skipped when unchanged, so a resync of a settled policy makes no request at all.
+ * record Events for what changed. Reads come from the informer caches, except a target it stamps,
+ * which it reads from the stamp's answer; writes go to the API server and are skipped when
+ * unchanged, so a resync of a settled policy makes no request at all.
  */
+import type { V1Deployment } from '@kubernetes/client-node';
 import { ANNOTATIONS, API_GROUP, API_GROUP_VERSION, API_VERSION, POLICY_KIND, POLICY_PLURAL, configMapNameFor } from '../../api/names.js';
 import { CONDITION_TYPES, type PolicyStatus } from '../../api/status.js';
 import { isConflict } from '../kube/errors.js';
@@ -53,8 +55,12 @@ export async function reconcilePolicy(context: ReconcileContext, namespace: stri
     conditions.push({ type: CONDITION_TYPES.accepted, status: 'False', reason: rendered.reason, message: rendered.message });
   }
 
-  const targets = resolveTargets(policy, context.caches.policies(namespace), context.caches.deployments(namespace));
-  if (rendered.ok) for (const deployment of targets.won) await markTarget(context, deployment, name);
+  const cached = resolveTargets(policy, context.caches.policies(namespace), context.caches.deployments(namespace));
+  // A target just stamped is judged as the API server admitted it (re-injected by the webhook), so
+  // this pass can already write Ready; the watch's copy of it comes later and re-queues a no-op.
+  const won: V1Deployment[] = [];
+  if (rendered.ok) for (const deployment of cached.won) won.push(await markTarget(context, deployment, name));
+  const targets = rendered.ok ? { ...cached, won } : cached;
   await releaseUnclaimedTargets(context, namespace);
   const conflicted = targets.lost.length > 0;
   conditions.push(conflicted

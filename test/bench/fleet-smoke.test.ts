@@ -13,6 +13,8 @@ import { repoRoot } from '../support/cli.js';
 
 const DEPLOYMENTS = 20;
 const POLICIES = 5;
+/** Policies applied one at a time into the steady fleet after the batch of POLICIES. */
+const SINGLES = 2;
 
 function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', join(repoRoot, 'bench', 'fleet-main.ts'), ...args], {
@@ -26,7 +28,7 @@ function runBench(args: string[]): Promise<{ code: number | null; output: string
 
 describe('bench:fleet at a small size', () => {
   it('brings every policy to Ready, survives an operator restart and ends with the summary line', async () => {
-    const { code, output } = await runBench(['--deployments', String(DEPLOYMENTS), '--policies', String(POLICIES), '--idle-seconds', '15']);
+    const { code, output } = await runBench(['--deployments', String(DEPLOYMENTS), '--policies', String(POLICIES), '--single-samples', String(SINGLES), '--idle-seconds', '15']);
     expect({ code, tail: output.slice(-3000) }).toEqual({ code: 0, tail: expect.any(String) });
 
     const lines = output.trimEnd().split('\n');
@@ -38,7 +40,11 @@ describe('bench:fleet at a small size', () => {
     expect(Number(figures[2])).toBeGreaterThan(0);
 
     expect(output).toContain(`fleet: ${DEPLOYMENTS} Deployments (${DEPLOYMENTS * 5} pods) rolled out`);
-    expect(output).toContain(`${POLICIES} of ${POLICIES} Ready`);
+    expect(output).toMatch(new RegExp(`${POLICIES} policies applied at once: first status p50 \\d+ ms, p99 \\d+ ms; Ready p50 \\d+ ms, p99 \\d+ ms`));
+    expect(output).toMatch(new RegExp(`${SINGLES} policies applied one at a time into the steady fleet: Ready p50 \\d+ ms`));
+    expect(output).toContain(`${POLICIES + SINGLES} of ${POLICIES + SINGLES} Ready`);
+    // What the RSS is made of, at both sizes of the memory slope.
+    expect(output).toMatch(new RegExp(`memory at ${DEPLOYMENTS} Deployments: RSS [\\d.]+ MiB = node binary [\\d.]+ \\+ other files [\\d.]+ \\+ anonymous [\\d.]+`));
     // Half the Deployments are opted in: each one's rollout went through the webhook at least once.
     const admissions = Number(/rollout of (\d+) opted-in Deployments: (\d+) admissions/.exec(output)?.[2]);
     expect(admissions).toBeGreaterThanOrEqual(DEPLOYMENTS / 2);
