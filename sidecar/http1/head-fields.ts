@@ -7,7 +7,7 @@
  * readers that want one (HTTP/2, interim and 101 heads). `FieldList` reads a flat list (an h2c
  * app's response, an HTTP/2 client's request) through the same interface.
  */
-import { writeLatin1 } from './head-text.js';
+import { writeLatin1 } from './latin1.js';
 
 export interface HeaderFields {
   /** Number of fields. */

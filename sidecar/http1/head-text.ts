@@ -1,16 +1,11 @@
 /**
- * Heads written byte by byte: into a caller's buffer (`writeLatin1`), or into one scratch buffer
- * shared by every head the process builds and read out as one flat string (`beginHead`, `put`,
- * `putField`, `headText`). Concatenating a head piece by piece made a string per piece and a copy
- * to flatten them when written: most of a kilobyte of heap per head.
+ * Heads written byte by byte into one scratch buffer shared by every head the process builds and
+ * read out as one flat string or bytes (`beginHead`, `put`, `putField`, `headText`, `headBytes`).
+ * Concatenating a head piece by piece made a string per piece and a copy to flatten them when
+ * written: most of a kilobyte of heap per head.
  */
 import type { HeaderFields } from './head-fields.js';
-
-/** Writes `text` (latin1: every code unit below 256) at `at`; returns where it ends. */
-export function writeLatin1(out: Uint8Array, at: number, text: string): number {
-  for (let index = 0; index < text.length; index += 1) out[at + index] = text.charCodeAt(index);
-  return at + text.length;
-}
+import { writeLatin1 } from './latin1.js';
 
 let scratch = Buffer.allocUnsafeSlow(8_192);
 let used = 0;

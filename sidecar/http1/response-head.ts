@@ -7,7 +7,7 @@
  * Connection are the sidecar's.
  */
 import { fieldsOf, isHopByHopField, joinedFieldValues, type HeaderFields } from './head-fields.js';
-import { writeLatin1 } from './head-text.js';
+import { writeLatin1 } from './latin1.js';
 import { connectionTokensOf, type ResponseFraming } from './heads.js';
 
 const CRLF = 0x0d0a;
