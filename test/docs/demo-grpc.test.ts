@@ -32,7 +32,8 @@ afterAll(() => {
 describe('README: the gRPC demo', () => {
   it('answers the documented gRPC call with grpc-status 0, then 14 from the failing app and from the open circuit', async () => {
     const [port, adminPort, controlPort] = [await closedPort(), await closedPort(), await closedPort()];
-    const demo = spawn('bash', ['-c', `${demoCommand} --port ${port} --admin-port ${adminPort} --control-port ${controlPort} --duration 60s`], {
+    // The demo ends itself after --duration; a slow start on a loaded machine must not use it up (afterAll ends it).
+    const demo = spawn('bash', ['-c', `${demoCommand} --port ${port} --admin-port ${adminPort} --control-port ${controlPort} --duration 600s`], {
       cwd: folder, env: userShellEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     });
     groups.push(demo.pid as number);
