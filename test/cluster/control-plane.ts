@@ -130,9 +130,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       `--service-account-private-key-file=${pki.serviceAccountKeyFile}`, `--root-ca-file=${pki.caFile}`,
       '--use-service-account-credentials=true', '--leader-elect=false', '--secure-port=0',
       '--controllers=*', '--v=1',
+      // At the default 20 requests a second per controller, the ReplicaSet controller alone needs
+      // 500 s to create a fleet's 10,000 pods; large clusters raise it as scale tests do.
+      '--kube-api-qps=500', '--kube-api-burst=1000',
     ]);
     processes.start('kube-scheduler', options.binaries.kubeScheduler, [
       `--kubeconfig=${kubeconfig('scheduler')}`, '--leader-elect=false', '--secure-port=0', '--v=1',
+      '--kube-api-qps=500', '--kube-api-burst=1000',
     ]);
     // Its own HOME: kwok also loads ~/.kwok/kwok.yaml when one exists.
     processes.start('kwok', options.binaries.kwok, kwokArgs(kubeconfig('kwok'), await closedPort()), { ...process.env, HOME: directory });
