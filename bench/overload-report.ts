@@ -28,6 +28,12 @@ function verdicts(results: OverloadResults, capacity: number, target: string): s
   return lines;
 }
 
+function machineLine(machine: OverloadResults['machine']): string {
+  const shared = 'Other work shares this machine, so absolute figures are noisy: compare rows of the same load, and p99 as a ratio to the unloaded p99 measured in this run.';
+  if (machine === undefined) return shared;
+  return `Machine: ${machine.cores} cores, 1-minute load average ${n(machine.loadBefore, 1)} at the start and ${n(machine.loadAfter, 1)} at the end. ${shared}`;
+}
+
 export function renderOverload(results: OverloadResults): string[] {
   const { model } = results;
   const capacity = Number.isFinite(results.capacityRps) ? results.capacityRps : (model.capacity * 1000) / model.serviceMs;
@@ -37,8 +43,7 @@ export function renderOverload(results: OverloadResults): string[] {
     `Closed loop: 32 × ${model.capacity} clients, each sending its next request as soon as the last is answered (a 503 included). ` +
     'Busy core: 2× open loop while another process spins on one of the machine\'s cores. ' +
     `Capacity, measured straight at the app with ${model.capacity} closed-loop clients: **${n(capacity)} 2xx/s**; "of capacity" is relative to that.`, '',
-    `Machine: ${results.machine.cores} cores, 1-minute load average ${n(results.machine.loadBefore, 1)} at the start and ${n(results.machine.loadAfter, 1)} at the end. ` +
-    'Other work shares this machine, so absolute figures are noisy: compare rows of the same load, and p99 as a ratio to the unloaded p99 measured in this run.', '',
+    machineLine(results.machine), '',
     '| load | target | goodput 2xx/s | of capacity | p50 ms (2xx) | p99 ms (2xx) | p99 / unloaded p99 | shed (503) | abandoned | other errors | recovery ms |', '|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const row of results.rows) {
     const unloaded = results.unloadedP99[row.target] ?? NaN;

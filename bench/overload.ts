@@ -55,8 +55,11 @@ export interface OverloadResults {
   unloadedP99: Record<string, number>;
   rows: OverloadRow[];
   configs: Record<string, string>;
-  /** The machine's 1-minute load average at the start and the end, and its cores: other work shares it. */
-  machine: { cores: number; loadBefore: number; loadAfter: number };
+  /**
+   * The machine's 1-minute load average at the start and the end, and its cores: other work shares
+   * it. Absent from results saved before it was recorded.
+   */
+  machine?: { cores: number; loadBefore: number; loadAfter: number };
 }
 
 export interface OverloadContext {
