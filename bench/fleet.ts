@@ -141,7 +141,11 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     phase('memory');
     const reconciled = async (): Promise<number> => sum(await operator.metrics(), 'badgateway_operator_reconciles_total');
     const reconcilesBeforeBatch = await reconciled();
-    const batch = await applyBatch(target, targets, 600_000);
+    // Two reconciles at a time, each three writes on an apiserver busy rolling the stamped
+    // Deployments out: 0.36 policies a second at 2,000 / 500 on this machine.
+    const batchTimeoutMs = Math.max(600_000, size.policies * 6_000);
+    const batchPollMs = size.policies > 100 ? 1_000 : 100;
+    const batch = await applyBatch(target, targets, batchTimeoutMs, batchPollMs);
     // Reconciles it took until the last one was Ready: one a policy when Ready is written in the pass that stamps its target.
     figures.batch_reconciles_to_ready = await reconciled() - reconcilesBeforeBatch;
     phase('policies_at_once');
@@ -150,7 +154,7 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     figures.batch_ready_p50_ms = Math.round(percentile(batch.readyMs, 50));
     figures.batch_ready_p99_ms = Math.round(percentile(batch.readyMs, 99));
     figures.batch_policies_per_s = Number(batch.policiesPerSecond.toFixed(2));
-    say(`fleet: ${size.policies} policies applied at once: first status p50 ${figures.batch_first_status_p50_ms} ms, p99 ${figures.batch_first_status_p99_ms} ms; `
+    say(`fleet: ${size.policies} policies applied at once (their statuses listed every ${batchPollMs} ms): first status p50 ${figures.batch_first_status_p50_ms} ms, p99 ${figures.batch_first_status_p99_ms} ms; `
       + `Ready p50 ${figures.batch_ready_p50_ms} ms, p99 ${figures.batch_ready_p99_ms} ms; ${figures.batch_policies_per_s} policies Ready a second; `
       + `${figures.batch_reconciles_to_ready} reconciles until the last was Ready`);
     await waitRolledOut(target, size.deployments, rolloutTimeout);
