@@ -7,7 +7,11 @@ import { FLOOR_LLHTTP, FLOOR_PIPE } from './floor.ts';
 interface TargetStats { rps: number; p50: number; p99: number; errors: number; non2xx: number; /** CPU µs per request of the target's process(es). */ cpu: number; /** Each round's p99, in round order (healthy proxying). */ p99Rounds?: number[] }
 
 /** Latency through a target at a fixed request rate, and what it adds to going direct (ms). */
-interface FixedRateStats { p50: number; p99: number; addedP50: number; addedP99: number; requests: number; errors: number }
+interface FixedRateStats {
+  p50: number; p99: number; addedP50: number; addedP99: number; requests: number; errors: number;
+  /** CPU µs per request of the target's process at this rate (at a low rate each request runs alone, on cold caches). */
+  cpu?: number;
+}
 
 interface AllocationFigures { requests: number; bytesPerRequest: number; cpuMicrosPerRequest: number; scavengesPer100k: number; markCompactsPer100k: number; gcMsPer100k: number }
 
@@ -30,7 +34,7 @@ export interface Results {
   /** The same for Node's floors (bench/floor-proxy.ts), by row name. */
   floorAllocation?: Record<string, AllocationFigures>;
   /** MiB. idleAnon: private memory only (no mapped node binary); nodeBaseline: a bare node:http server, idle. */
-  memory: { idle: number; idleAnon: number; loaded: number; nodeBaseline: number };
+  memory: { idle: number; idleAnon: number; loaded: number; nodeBaseline: number; /** Node's floor (net pipe) under the same 512 connections, sampled the same way. */ loadedFloor?: number };
   /** With the compile cache the image bakes in (tools/warm-compile-cache.ts). */
   readyMs: number;
   /** Without it (a sidecar running as a user other than the image's). */
@@ -90,10 +94,10 @@ export function renderResults(results: Results): string {
 
   lines.push('', '## Added latency at a fixed request rate (1 KiB, open loop)', '',
     'h2load `--h1` at a fixed rate (100 req/s per connection, so each request goes out at its scheduled time); latency from h2load\'s per-request log; "added" is the target minus `direct` in the same round.', '',
-    '| req/s | target | p50 ms | p99 ms | added p50 ms | added p99 ms | requests | non-200 |', '|---|---|---|---|---|---|---|---|');
+    '| req/s | target | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs per request | requests | non-200 |', '|---|---|---|---|---|---|---|---|---|');
   for (const row of results.fixedRate) {
     for (const [name, stats] of Object.entries(row.targets)) {
-      lines.push(`| ${row.rate} | ${name} | ${n(stats.p50, 3)} | ${n(stats.p99, 3)} | ${name === 'direct' ? '—' : n(stats.addedP50, 3)} | ${name === 'direct' ? '—' : n(stats.addedP99, 3)} | ${stats.requests} | ${stats.errors} |`);
+      lines.push(`| ${row.rate} | ${name} | ${n(stats.p50, 3)} | ${n(stats.p99, 3)} | ${name === 'direct' ? '—' : n(stats.addedP50, 3)} | ${name === 'direct' ? '—' : n(stats.addedP99, 3)} | ${n(stats.cpu ?? NaN)} | ${stats.requests} | ${stats.errors} |`);
     }
   }
   for (const row of results.fixedRate) {
@@ -145,6 +149,7 @@ export function renderResults(results: Results): string {
     `| RSS idle | ${n(results.memory.idle, 1)} MiB |`,
     `| of which private (RssAnon; the rest is the mapped node binary, shared and reclaimable) | ${n(results.memory.idleAnon, 1)} MiB |`,
     `| RSS under 512 connections | ${n(results.memory.loaded, 1)} MiB |`,
+    `| for scale: Node's floor (net pipe) under the same 512 connections | ${n(results.memory.loadedFloor ?? NaN, 1)} MiB |`,
     `| start to ready (/readyz), with the image's compile cache | ${n(results.readyMs)} ms |`,
     `| start to ready without it (a sidecar running as another user than the image's) | ${n(results.readyUncachedMs)} ms |`,
     `| for scale: a bare \`node:http\` server, RSS idle | ${n(results.memory.nodeBaseline, 1)} MiB |`,

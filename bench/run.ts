@@ -146,14 +146,18 @@ async function main(): Promise<void> {
     'sidecar (circuit open)': open.pid, 'nginx return 502': () => nginxProxy.pid as number,
     'node:http static 502': () => nodeStatic.pid as number, 'node:http, the sidecar\'s 502 bytes': () => nodeSame.pid as number,
   };
-  /** wrk against one target, with the CPU µs per request its process spent meanwhile. */
-  const measured = async (name: string, url: string, connections: number): Promise<WrkResult & { cpu: number }> => {
+  /** A load against one target, with the CPU µs per request its process spent meanwhile. */
+  const costed = async <T extends { requests: number }>(name: string, load: () => Promise<T>): Promise<T & { cpu: number }> => {
     const pid = pids[name]?.();
     const before = pid === undefined ? NaN : cpuMicros(pid);
-    const result = await wrk(url, connections, SECONDS, script);
+    const result = await load();
     const after = pid === undefined ? NaN : cpuMicros(pid);
     return { ...result, cpu: (after - before) / Math.max(1, result.requests) };
   };
+  /** wrk against one target, with the CPU µs per request its process spent meanwhile. */
+  const measured = (name: string, url: string, connections: number): Promise<WrkResult & { cpu: number }> => costed(name, () => wrk(url, connections, SECONDS, script));
+  /** Whose RSS is sampled halfway through each 512-connection run, and where it goes: the sidecar's, and Node's floor's under the same load. */
+  const rssSampled: Record<string, 'loaded' | 'loadedFloor'> = { sidecar: 'loaded', [FLOOR_PIPE]: 'loadedFloor' };
   // Warm-up (JIT, connection pools) before anything is measured.
   for (const port of [...Object.values(healthyTargets), open.port]) await wrk(`http://127.0.0.1:${port}/1k`, 64, 1, script);
   for (const connections of [64, 512]) {
@@ -162,11 +166,13 @@ async function main(): Promise<void> {
       for (let round = 0; round < ROUNDS; round += 1) {
         for (const [name, port] of Object.entries(healthyTargets)) {
           let rss = NaN;
-          const sampler = name === 'sidecar' && connections === 512 ? setTimeout(() => { rss = rssMiB(healthy.pid()); }, (SECONDS * 1000) / 2) : undefined;
+          const sampled = connections === 512 ? rssSampled[name] : undefined;
+          const sampler = sampled === undefined ? undefined : setTimeout(() => { rss = rssMiB(pids[name]!()); }, (SECONDS * 1000) / 2);
           const result = await measured(name, `http://127.0.0.1:${port}/${body}`, connections);
-          if (sampler !== undefined) {
+          if (sampler !== undefined && sampled !== undefined) {
             clearTimeout(sampler);
-            results.memory.loaded = Math.max(Number.isNaN(results.memory.loaded) ? 0 : results.memory.loaded, rss);
+            const highest = results.memory[sampled] ?? NaN;
+            results.memory[sampled] = Math.max(Number.isNaN(highest) ? 0 : highest, rss);
           }
           (runs[name] ??= []).push(result);
         }
@@ -177,10 +183,10 @@ async function main(): Promise<void> {
 
   // Added latency at fixed rates (how sidecars are compared): open loop, 1 KiB, alternating rounds.
   for (const rate of FIXED_RATES) {
-    const runs: Record<string, FixedRateResult[]> = {};
+    const runs: Record<string, (FixedRateResult & { cpu: number })[]> = {};
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const [name, port] of Object.entries(healthyTargets)) {
-        (runs[name] ??= []).push(await fixedRate(`http://127.0.0.1:${port}/1k`, rate, FIXED_RATE_SECONDS, join(dir, `h2load-${name.replace(/\W+/g, '-')}.log`)));
+        (runs[name] ??= []).push(await costed(name, () => fixedRate(`http://127.0.0.1:${port}/1k`, rate, FIXED_RATE_SECONDS, join(dir, `h2load-${name.replace(/\W+/g, '-')}.log`))));
       }
     }
     const direct = runs.direct ?? [];
@@ -191,6 +197,7 @@ async function main(): Promise<void> {
         p99: median(list.map((run) => run.p99)),
         addedP50: median(list.map((run, index) => run.p50 - (direct[index]?.p50 ?? NaN))),
         addedP99: median(list.map((run, index) => run.p99 - (direct[index]?.p99 ?? NaN))),
+        cpu: median(list.map((run) => run.cpu)),
         requests: list.reduce((sum, run) => sum + run.requests, 0),
         errors: list.reduce((sum, run) => sum + run.errors, 0),
       }])),

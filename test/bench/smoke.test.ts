@@ -52,13 +52,17 @@ describeIfTools('bench smoke run (checks the harness, never speed)', () => {
     // Added latency at a fixed rate, through each proxy minus direct.
     expect(text).toContain('## Added latency at a fixed request rate');
     expect(text).toMatch(/## Per proxied request, inside the sidecar[\s\S]*\| \d+ \| \d+\.\d \| \d+ \| \d+\.\d \| \d+ \|/);
-    expect(text).toMatch(/^\| \d+ \| sidecar \| [\d.]+ \| [\d.]+ \| -?[\d.]+ \| -?[\d.]+ \| \d+ \| 0 \|$/m);
+    // ...with the CPU each request cost the proxy's process at that rate.
+    for (const target of ['nginx', 'Node floor \\(net pipe\\)', 'sidecar']) expect(text).toMatch(new RegExp(`^\\| \\d+ \\| ${target} \\| [\\d.]+ \\| [\\d.]+ \\| -?[\\d.]+ \\| -?[\\d.]+ \\| \\d+ \\| \\d+ \\| 0 \\|$`, 'm'));
     // Healthy rows measure real 200s: every one ends with "| <socket errors> | 0 |" (no non-2xx).
     const healthyRows = text.split('## Fast failure')[0]!.split('\n').filter((line) => /^\| (64|512) \| (1k|100k) \| (direct|nginx|haproxy|node:http \+ undici|Node floor \(net pipe\)|Node floor \(net pipe \+ llhttp\)|sidecar) \|/.test(line));
     expect(healthyRows).toHaveLength(28);
     for (const row of healthyRows) expect(row).toMatch(/\| \d+ \| 0 \|$/);
     expect(text).toMatch(/Open circuit, one connection: p99 \*\*\d+\.\d{3} ms\*\*/);
     expect(text).toMatch(/\| of which private \(RssAnon.*\| \d+\.\d MiB \|/);
+    // RSS under 512 connections, the sidecar's and Node's floor's under the same load.
+    expect(text).toMatch(/^\| RSS under 512 connections \| \d+\.\d MiB \|$/m);
+    expect(text).toMatch(/^\| for scale: Node's floor \(net pipe\) under the same 512 connections \| \d+\.\d MiB \|$/m);
     // The overload scenario: every target at 4x in the smoke run, and the verdict lines.
     expect(text).toContain('## Overload');
     for (const target of ['direct', 'sidecar, overload enforce (adaptive, default queue)', 'sidecar, overload off', 'nginx']) expect(text).toContain(`| 4× | ${target} |`);
