@@ -6,12 +6,16 @@
  * which keeps the open-circuit path free of promises and allocations.
  *
  * A request admitted while the circuit is closed does not go through opossum's fire(), which
- * costs a promise, a closure and an arguments array per request (about 1.2 KB of heap): its
- * ticket emits on the circuit the events fire() would emit — 'fire', then 'success' or 'failure' —
- * which drive opossum's own rolling window, and on a failure applies opossum's trip rule (its
- * `fail()`: volumeThreshold, errorThresholdPercentage) through `circuit.open()`. The half-open
- * trial still goes through fire(): that is where opossum lets exactly one request through.
- * test/sidecar/breaker-equivalence.test.ts drives both ways with the same outcomes and compares.
+ * costs a promise, a closure and an arguments array per request (about 1.2 KB of heap): it counts
+ * in opossum's own rolling window (`circuit.status`) what fire()'s events would count there — a
+ * fire, then a success or a failure — and does what opossum does on them: a success closes a
+ * half-open circuit; a failure is emitted as fire() emits it, then opossum's trip rule (its
+ * `fail()`: volumeThreshold, errorThresholdPercentage) applies through `circuit.open()`. A success
+ * is counted without an event (an EventEmitter's emit, its arguments array and its listeners, about
+ * 250 bytes and a few µs a request with the ticket object; docs/performance.md); nothing else
+ * listens. The half-open trial still goes through fire(): that is where opossum lets exactly one
+ * request through. test/sidecar/breaker-equivalence.test.ts drives both ways with the same
+ * outcomes and compares the windows, states and transitions.
  */
 import { isDeepStrictEqual } from 'node:util';
 import CircuitBreaker from 'opossum';
@@ -61,27 +65,42 @@ class Deferred implements BreakerTicket {
 
 const ignore = (): void => undefined;
 
-/** A request admitted while closed: what fire() would do when its promise settles, without one. */
-class ClosedTicket implements BreakerTicket {
-  private settled = false;
-  private readonly startedAt = Date.now();
+/**
+ * opossum's rolling window, as its circuit counts an event in it (its listeners call this method,
+ * which its type declarations leave out; an upgrade that renames it fails breaker-equivalence.test.ts).
+ */
+interface RollingWindow {
+  increment(property: 'fires' | 'successes', latency?: number): void;
+}
+
+/**
+ * What fire() would do when its promise settles, for every request admitted while closed: one
+ * object per breaker, since ExchangeEnd settles each ticket exactly once. opossum's latencies are
+ * counted as 0: its percentiles are off, so nothing reads them.
+ */
+class ClosedTickets implements BreakerTicket {
+  private readonly window: RollingWindow;
 
   constructor(private readonly circuit: CircuitBreaker, private readonly errorThresholdPercentage: number) {
-    circuit.emit('fire', NO_ARGS);
+    this.window = circuit.status as unknown as RollingWindow;
+  }
+
+  /** fire()'s count of a request it lets through. */
+  admitOne(): BreakerTicket {
+    this.window.increment('fires');
+    return this;
   }
 
   settle(success: boolean): void {
-    if (this.settled) return;
-    this.settled = true;
     const circuit = this.circuit;
     if (circuit.isShutdown) return;
-    const latency = Date.now() - this.startedAt;
     if (success) {
-      circuit.emit('success', undefined, latency);
+      this.window.increment('successes', 0);
+      if (circuit.halfOpen) circuit.close(); // opossum's own listener on 'success'
       return;
     }
     // opossum's fail(): the same event, then its trip rule (no warm-up, no error filter, no fallback here).
-    circuit.emit('failure', FAILED, latency, NO_ARGS);
+    circuit.emit('failure', FAILED, 0, NO_ARGS);
     const stats = circuit.stats;
     if (stats.fires < circuit.volumeThreshold && !circuit.halfOpen) return;
     if ((stats.failures / stats.fires) * 100 > this.errorThresholdPercentage || circuit.halfOpen) circuit.open();
@@ -129,13 +148,14 @@ export function createBreaker(
     logger.info({ event: 'circuit-closed' }, 'circuit closed');
   });
   metrics.circuitState('closed');
+  const closedTickets = new ClosedTickets(circuit, settings.errorThresholdPercentage);
 
   return {
     settings,
     admit(): BreakerTicket | null {
       // opossum rejects when open, and in half-open once its single trial is under way.
       if (!circuit.closed && !circuit.pendingClose) return shadow ? NOOP_TICKET : null;
-      if (!circuit.pendingClose) return new ClosedTicket(circuit, settings.errorThresholdPercentage);
+      if (!circuit.pendingClose) return closedTickets.admitOne();
       const trial = new Deferred();
       circuit.fire(trial).catch(ignore);
       return trial;

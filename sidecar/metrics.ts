@@ -12,6 +12,7 @@ import collectDefaultMetrics from 'prom-client/lib/defaultMetrics.js';
 import Gauge from 'prom-client/lib/gauge.js';
 import Histogram from 'prom-client/lib/histogram.js';
 import Registry from 'prom-client/lib/registry.js';
+import { BucketHistogram } from './bucket-histogram.js';
 import { CLIENT_CONNECTION_ERROR_KINDS } from './core/failures.js';
 import { LabelCounts } from './label-counts.js';
 import type { CircuitState, ClientConnectionErrorKind, OverloadGauges, Reason, SidecarMetrics } from './contracts.js';
@@ -32,7 +33,8 @@ export class PrometheusSidecarMetrics implements SidecarMetrics {
   private readonly http2Requests: InstanceType<typeof Counter> = new Counter({ name: 'badgateway_http2_requests_total', help: 'HTTP/2 streams answered (also counted in badgateway_requests_total), by kind (grpc or http) and the grpc-status the client got ("" when none).', labelNames: ['kind', 'grpc_status'] as const, registers: [this.registry],
     collect: () => this.http2Counts.reportNew((kind, grpcStatus, increment) => this.http2Requests.inc({ kind, grpc_status: grpcStatus }, increment)),
   });
-  private readonly upstreamSeconds = new Histogram({ name: 'badgateway_upstream_duration_seconds', help: 'Time from sending a request upstream to its response head or failure.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [this.registry] });
+  /** Observed per request: counted in plain numbers (bucket-histogram.ts). */
+  private readonly upstreamSeconds = new BucketHistogram('badgateway_upstream_duration_seconds', 'Time from sending a request upstream to its response head or failure.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], this.registry);
   private readonly state = new Gauge({ name: 'badgateway_circuit_state', help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.', registers: [this.registry] });
   private readonly transitions = new Counter({ name: 'badgateway_circuit_transitions_total', help: 'Circuit breaker transitions, by the state entered.', labelNames: ['to'] as const, registers: [this.registry] });
   private readonly reloads = new Counter({ name: 'badgateway_config_reloads_total', help: 'Configuration reloads, by result.', labelNames: ['result'] as const, registers: [this.registry] });

@@ -172,7 +172,6 @@ export class ClientConnection implements HostedConnection, ClientSocketOwner, Re
 
   private startExchange(state: RouteState, request: ExchangeRequest, ticket: BreakerTicket, permit: Permit): void {
     permit.sending();
-    permit.sending();
     const exchange = new Exchange(this.host, this, state, request, ticket, permit);
     this.exchange = exchange;
     if (request.expectContinue) this.socket.write(CONTINUE, 'latin1');

@@ -21,6 +21,20 @@ export interface HeaderFields {
   /** Write the name or value as latin1 bytes at `at`; return where they end. */
   writeName(index: number, out: Uint8Array, at: number): number;
   writeValue(index: number, out: Uint8Array, at: number): number;
+  /** The value as a whole number when it is 1 to 15 ASCII digits, else -1 (read in place: no string). */
+  decimalValue(index: number): number;
+}
+
+/** `text` from `start` to `end` as a whole number when it is 1 to 15 ASCII digits, else -1. */
+function decimalIn(text: string, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let number = 0;
+  for (let offset = start; offset < end; offset += 1) {
+    const digit = text.charCodeAt(offset) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    number = number * 10 + digit;
+  }
+  return number;
 }
 
 /** Room for this many fields before the ranges grow (kept for the parser's life). */
@@ -141,6 +155,10 @@ export class HeadFields implements HeaderFields {
     return this.copy(this.ranges[index * 4 + 2] as number, this.ranges[index * 4 + 3] as number, out, at);
   }
 
+  decimalValue(index: number): number {
+    return decimalIn(this.text, this.ranges[index * 4 + 2] as number, this.ranges[index * 4 + 3] as number);
+  }
+
   private copy(start: number, end: number, out: Uint8Array, at: number): number {
     const text = this.text;
     for (let offset = start; offset < end; offset += 1) out[at++] = text.charCodeAt(offset);
@@ -191,6 +209,11 @@ export class FieldList implements HeaderFields {
 
   writeValue(index: number, out: Uint8Array, at: number): number {
     return writeLatin1(out, at, this.value(index));
+  }
+
+  decimalValue(index: number): number {
+    const value = this.value(index);
+    return decimalIn(value, 0, value.length);
   }
 }
 

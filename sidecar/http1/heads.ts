@@ -224,9 +224,8 @@ export function countableContentLength(fields: HeaderFields): number {
     if (fields.isNamed(index, 'transfer-encoding')) return -1;
     if (!fields.isNamed(index, 'content-length')) continue;
     if (length >= 0) return -1;
-    const value = fields.value(index);
-    if (!/^\d{1,15}$/.test(value)) return -1;
-    length = Number(value);
+    length = fields.decimalValue(index);
+    if (length < 0) return -1;
   }
   return length;
 }

@@ -73,21 +73,25 @@ export interface LimiterState {
 /** The permit of a request the limiter does not count (mode off, priority paths, tunnels). */
 export const NO_PERMIT: Permit = Object.freeze({ sending: () => undefined, responded: () => undefined, release: () => undefined });
 
+/**
+ * `timed`: the limiter samples round trips (an adaptive limit, mode not off). A permit that is not
+ * timed reads no clock: in the default mode (off) a request costs the limiter a count and this object.
+ */
 class CountedPermit implements Permit {
-  private startedAt: number;
+  private startedAt = 0;
   private done = false;
   private sampled = false;
 
-  constructor(private readonly limiter: ConcurrencyLimiter, private readonly inFlightAtStart: number) {
-    this.startedAt = limiter.now();
+  constructor(private readonly limiter: ConcurrencyLimiter, private readonly inFlightAtStart: number, private readonly timed: boolean) {
+    if (timed) this.startedAt = limiter.now();
   }
 
   sending(): void {
-    this.startedAt = this.limiter.now();
+    if (this.timed) this.startedAt = this.limiter.now();
   }
 
   responded(): void {
-    if (this.sampled || this.done) return;
+    if (!this.timed || this.sampled || this.done) return;
     this.sampled = true;
     this.limiter.sample(this.startedAt, this.inFlightAtStart);
   }
@@ -239,9 +243,10 @@ export class ConcurrencyLimiter {
   }
 
   private take(): Permit {
-    if (this.controller !== undefined && this.settings.mode !== 'off') this.schedulingDelay.start();
+    const timed = this.controller !== undefined && this.settings.mode !== 'off';
+    if (timed) this.schedulingDelay.start();
     this.inFlight += 1;
-    return new CountedPermit(this, this.inFlight);
+    return new CountedPermit(this, this.inFlight, timed);
   }
 
   private pump(): void {

@@ -184,3 +184,43 @@ describe('limiter: adaptive', () => {
     expect(limiter.acquire('/')).toBe('shed');
   });
 });
+
+describe('limiter: the clock per request', () => {
+  /** A simulated clock that counts its readings. */
+  function counting() {
+    const clock = { readings: 0, ms: 0, now: () => { clock.readings += 1; return clock.ms; } };
+    const events = { shed: () => undefined, queueWait: () => undefined };
+    return { clock, make: (settings: Partial<LimiterSettings>) => {
+      const limiter = new ConcurrencyLimiter({ ...base, ...settings }, events, { clock: clock.now, schedulingDelay: { estimateMs: () => 0, start: () => undefined, stop: () => undefined } });
+      limiters.push(limiter);
+      return limiter;
+    } };
+  }
+
+  it('reads no clock for a request when it takes no round-trip samples (mode off, or a fixed limit)', () => {
+    for (const settings of [{ mode: 'off' as const, limit: 'adaptive' as const }, { mode: 'enforce' as const, limit: 5, queueSize: 0 }]) {
+      const { clock, make } = counting();
+      const limiter = make(settings);
+      const granted = permit(limiter.acquire('/a'));
+      const before = clock.readings; // enforce's acquire() reads it once, for the queue's delay meter
+      granted.sending();
+      granted.responded();
+      granted.release();
+      expect(clock.readings - before).toBe(0);
+      expect(limiter.state().inFlight).toBe(0);
+    }
+  });
+
+  it('reads the clock at sending() and at responded() when the limit is adaptive', () => {
+    const { clock, make } = counting();
+    const limiter = make({ limit: 'adaptive', queueSize: 0 });
+    const granted = permit(limiter.acquire('/a'));
+    let before = clock.readings;
+    granted.sending();
+    expect(clock.readings - before).toBe(1);
+    before = clock.readings;
+    granted.responded();
+    expect(clock.readings - before).toBeGreaterThanOrEqual(1);
+    granted.release();
+  });
+});
