@@ -8,9 +8,10 @@
  * webhook's cost.
  */
 import { fork } from 'node:child_process';
+import { Agent, request } from 'node:https';
 import { join } from 'node:path';
 import type { ApiTarget } from '../test/cluster/api-request.js';
-import { must } from './fleet-cluster.ts';
+import { inParallel, must } from './fleet-cluster.ts';
 import { bucketDelta, buckets, histogramQuantile } from './fleet-metrics.ts';
 import type { NoopWindow } from './fleet-noop-webhook.ts';
 import { WEBHOOK_NAME, webhookConfiguration } from './fleet-operator.ts';
@@ -23,6 +24,7 @@ const APISERVER_HISTOGRAM = 'apiserver_admission_webhook_admission_duration_seco
 const OPERATOR_HISTOGRAM = 'badgateway_operator_webhook_duration_seconds';
 
 export interface WebhookFloor {
+  port: number;
   /** Starts the no-op's window: its reviews, handshakes and times from when it resolves. */
   reset(): Promise<void>;
   window(): Promise<NoopWindow>;
@@ -42,6 +44,7 @@ export async function startWebhookFloor(target: ApiTarget, certDir: string, caPe
   });
   await must(target, 'POST', CONFIGURATIONS, webhookConfiguration(NOOP_CONFIGURATION, NOOP_WEBHOOK, port, caPem), [201]);
   return {
+    port,
     reset: () => new Promise((resolveReset) => {
       child.once('message', () => resolveReset());
       child.send('reset');
@@ -107,4 +110,34 @@ export function describeWebhooks(figures: Record<string, number>): string {
     + `no-op floor ${f('noop_webhook_p50_ms')} / ${f('noop_webhook_p99_ms')} (${f('noop_webhook_within_5ms_pct')} % ≤ 5 ms, ${f('noop_webhook_within_25ms_pct')} % ≤ 25 ms; ${f('noop_webhook_count')} admissions); `
     + `inside the servers ours ${f('operator_review_p50_ms')} / ${f('operator_review_p99_ms')} (${f('operator_reviews')} reviews), no-op ${f('noop_review_p50_ms')} / ${f('noop_review_p99_ms')}; `
     + `the no-op's ${f('noop_reviews')} reviews came over ${f('noop_tls_handshakes')} new TLS connections`;
+}
+
+/**
+ * `count` reviews of `object` sent by the bench itself to the no-op, `concurrency` at a time over
+ * kept-alive HTTPS connections (as the apiserver's client keeps them): an HTTPS call between two
+ * processes on this machine at this moment, without the apiserver. Each one's round trip, ms.
+ */
+export async function directCalls(floor: WebhookFloor, caPem: string, object: unknown, count: number, concurrency: number): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca: caPem });
+  const review = (uid: string): string => JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+    request: { uid, kind: { group: 'apps', version: 'v1', kind: 'Deployment' }, resource: { group: 'apps', version: 'v1', resource: 'deployments' }, operation: 'UPDATE', object },
+  });
+  const call = (uid: string): Promise<number> => new Promise((resolveCall, reject) => {
+    const body = review(uid);
+    const started = performance.now();
+    const sent = request(`https://localhost:${floor.port}/mutate`, {
+      method: 'POST', agent, timeout: 30_000, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    }, (answer) => {
+      answer.resume();
+      answer.on('end', () => (answer.statusCode === 200 ? resolveCall(performance.now() - started) : reject(new Error(`the no-op answered ${answer.statusCode}`))));
+    });
+    sent.on('timeout', () => sent.destroy(new Error('the no-op did not answer within 30 s')));
+    sent.on('error', reject);
+    sent.end(body);
+  });
+  const durations: number[] = [];
+  await inParallel(Array.from({ length: count }, (_, index) => index), concurrency, async (index) => { durations.push(await call(`direct-${index}`)); });
+  agent.destroy();
+  return durations;
 }

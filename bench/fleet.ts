@@ -18,7 +18,7 @@ import { describeParts } from './fleet-memory-parts.ts';
 import { applyBatch, applyOneByOne, isReady, policiesPath, type PolicyList } from './fleet-policies.ts';
 import { benchDirectory, FLOW_SCHEMAS, installOperatorIdentity, installWebhook, operatorSettled, startOperator } from './fleet-operator.ts';
 import { restartUnderFleet } from './fleet-recovery.ts';
-import { describeWebhooks, startWebhookFloor, webhookFigures } from './fleet-webhook-floor.ts';
+import { describeWebhooks, directCalls, startWebhookFloor, webhookFigures } from './fleet-webhook-floor.ts';
 import { cpuMicros, freePort, percentile, rssMiB } from './processes.ts';
 import type { ApiTarget } from '../test/cluster/api-request.js';
 
@@ -214,6 +214,10 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     figures.rollout_cpu_percent = Number((((cpuMicros(operator.pid) - cpuRollout) / ((performance.now() - rolloutStarted) * 1000)) * 100).toFixed(1));
     say(`fleet: rollout of ${optedIn.length} opted-in Deployments: ${figures.webhook_admissions} admissions, webhook p50 ${figures.webhook_p50_ms} ms, p99 ${figures.webhook_p99_ms} ms (apiserver histogram); operator sent ${figures.rollout_operator_requests} requests`);
     say(`fleet: ${describeWebhooks(figures)}`);
+    const direct = await directCalls(floor, webhookCaPem, deploymentManifest(optedIn[0] as FleetDeployment), Math.max(optedIn.length, 50), PARALLEL_WRITES);
+    figures.direct_noop_p50_ms = Number(percentile(direct, 50).toFixed(2));
+    figures.direct_noop_p99_ms = Number(percentile(direct, 99).toFixed(2));
+    say(`fleet: the bench's own ${direct.length} reviews to the no-op right after, ${PARALLEL_WRITES} at a time over kept-alive HTTPS: p50 ${figures.direct_noop_p50_ms} ms, p99 ${figures.direct_noop_p99_ms} ms`);
     await waitRolledOut(target, size.deployments, rolloutTimeout);
     await operatorSettled(operator, 300_000);
     figures.rollout_reconciles = await reconciled() - reconcilesBefore;

@@ -58,6 +58,12 @@ describe('bench:fleet at a small size', () => {
     expect(noopAdmissions).toBeGreaterThanOrEqual(DEPLOYMENTS / 2);
     expect(noopReviews).toBeGreaterThanOrEqual(DEPLOYMENTS / 2);
     expect(operatorReviews).toBeGreaterThanOrEqual(DEPLOYMENTS / 2);
+    // And the machine's own floor: the bench's calls to the no-op without the apiserver between.
+    const direct = /the bench's own (\d+) reviews to the no-op right after, \d+ at a time over kept-alive HTTPS: p50 (\S+) ms, p99 (\S+) ms/.exec(output);
+    expect(direct).not.toBeNull();
+    const [directCalls, directP50, directP99] = (direct as RegExpExecArray).slice(1).map(Number);
+    expect(directCalls).toBeGreaterThanOrEqual(DEPLOYMENTS / 2);
+    expect([directP50, directP99].every((figure) => Number.isFinite(figure) && (figure as number) > 0)).toBe(true);
 
     // The apiserver restarted under the fleet: the webhook answered every review from its cache
     // meanwhile, and a policy changed on the apiserver's return was reconciled (the bench waits for it).
