@@ -27,8 +27,9 @@ let window: NoopWindow = { reviews: 0, handshakes: 0, durationsMs: [] };
 
 const server = createServer({
   key: readFileSync(join(certDir, 'tls.key')), cert: readFileSync(join(certDir, 'tls.crt')), minVersion: 'TLSv1.2',
-  // As the operator's webhook server: an idle connection is kept 30 s for the apiserver to reuse.
-  keepAliveTimeout: 30_000,
+  // As the operator's webhook server (KEEP_ALIVE_TIMEOUT_MS): longer than the apiserver keeps an
+  // idle connection (90 s), so it closes first and no review is written into a closing socket.
+  keepAliveTimeout: 120_000,
 }, (request, response) => {
   const started = performance.now();
   const chunks: Buffer[] = [];
