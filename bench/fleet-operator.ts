@@ -29,23 +29,30 @@ const root = resolve(import.meta.dirname, '..');
 const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 /** Another build of the CLI (another commit's dist/cli/main.js), for before/after figures. */
 const operatorMain = process.env['FLEET_OPERATOR_MAIN'] ?? join(root, 'dist', 'cli', 'main.js');
+interface ChartOperatorValues { nodeOptions?: string; mallocArenaMax?: number }
+const chartOperatorValues = (): ChartOperatorValues =>
+  (parse(readFileSync(join(root, 'charts', 'badgateway', 'values.yaml'), 'utf8')) as { operator?: ChartOperatorValues }).operator ?? {};
+
 /**
  * The operator's NODE_OPTIONS as the chart sets them (values.yaml, operator.nodeOptions);
  * FLEET_OPERATOR_NODE_OPTIONS overrides them ("" for none), for A/B figures of V8's settings.
  */
 function operatorNodeOptions(): string {
-  const chosen = process.env['FLEET_OPERATOR_NODE_OPTIONS'];
-  if (chosen !== undefined) return chosen;
-  const values = parse(readFileSync(join(root, 'charts', 'badgateway', 'values.yaml'), 'utf8')) as { operator?: { nodeOptions?: string } };
-  return values.operator?.nodeOptions ?? '';
+  return process.env['FLEET_OPERATOR_NODE_OPTIONS'] ?? chartOperatorValues().nodeOptions ?? '';
 }
+
 /**
- * More environment for the operator, space-separated NAME=VALUE pairs (e.g. `MALLOC_ARENA_MAX=2`),
- * for A/B figures of a setting; each pair is checked here, so a typo fails the run instead of
+ * The rest of the operator's environment as the chart sets it (operator.mallocArenaMax; 0 leaves it
+ * out). FLEET_OPERATOR_ENV replaces it ("" for none), space-separated NAME=VALUE pairs such as
+ * `MALLOC_ARENA_MAX=8`, for A/B figures; each pair is checked, so a typo fails the run instead of
  * measuring the default.
  */
-export function operatorEnvironment(text: string): Record<string, string> {
-  return Object.fromEntries(text.split(' ').filter((pair) => pair !== '').map((pair) => {
+export function operatorEnvironment(chosen = process.env['FLEET_OPERATOR_ENV']): Record<string, string> {
+  if (chosen === undefined) {
+    const arenas = chartOperatorValues().mallocArenaMax ?? 0;
+    return arenas > 0 ? { MALLOC_ARENA_MAX: String(arenas) } : {};
+  }
+  return Object.fromEntries(chosen.split(' ').filter((pair) => pair !== '').map((pair) => {
     const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(pair);
     if (match === null) throw new Error(`FLEET_OPERATOR_ENV: expected NAME=VALUE pairs separated by spaces, got "${pair}"`);
     return [match[1] as string, match[2] as string];
@@ -146,7 +153,7 @@ export async function startOperator(kubeconfig: string, webhookPort: number, cer
     `--webhook-port=${webhookPort}`, '--cert-mode=external', `--cert-dir=${certDir}`, `--metrics-port=${metricsPort}`,
     // Leader-elected as the chart runs it; its Lease traffic is counted under a flow schema of its own.
     `--lease-namespace=${OPERATOR_NAMESPACE}`, '--log-level=warn', ...operatorFlags,
-  ], { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: operatorNodeOptions(), ...operatorEnvironment(process.env['FLEET_OPERATOR_ENV'] ?? ''), FLEET_MEMORY_FILE: memoryFile } });
+  ], { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: operatorNodeOptions(), ...operatorEnvironment(), FLEET_MEMORY_FILE: memoryFile } });
   closeSync(fd);
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
