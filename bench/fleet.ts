@@ -18,7 +18,7 @@ import { describeParts } from './fleet-memory-parts.ts';
 import { applyBatch, applyOneByOne, isReady, policiesPath, type PolicyList } from './fleet-policies.ts';
 import { benchDirectory, FLOW_SCHEMAS, installOperatorIdentity, installWebhook, operatorSettled, startOperator } from './fleet-operator.ts';
 import { restartUnderFleet } from './fleet-recovery.ts';
-import { describeWebhooks, directCalls, startWebhookFloor, webhookFigures } from './fleet-webhook-floor.ts';
+import { describeWebhooks, directCalls, startWebhookFloor, webhookFigures, type WebhookFloor } from './fleet-webhook-floor.ts';
 import { cpuMicros, freePort, percentile, rssMiB } from './processes.ts';
 import type { ApiTarget } from '../test/cluster/api-request.js';
 
@@ -104,12 +104,13 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
   const kubeconfig = await installOperatorIdentity(target, directory);
   const webhookPort = await freePort();
   const webhookCaPem = await installWebhook(target, directory, webhookPort);
-  const floor = await startWebhookFloor(target, directory, webhookCaPem);
   const logFile = join(directory, 'operator.log');
   let operator = await startOperator(kubeconfig, webhookPort, directory, logFile);
   const figures: Record<string, number> = {};
   const phase = phaseClock(figures);
+  let floor: WebhookFloor | undefined;
   try {
+    floor = await startWebhookFloor(target, directory, webhookCaPem);
     recordFootprint(figures, 'empty', await footprint(operator));
     phase('operator_start');
     const half = Math.floor(size.deployments / 2);
@@ -256,7 +257,7 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     return figures;
   } finally {
     await operator.stop();
-    await floor.stop();
+    await floor?.stop();
   }
 }
 
