@@ -23,21 +23,40 @@ export const OPERATOR_NAMESPACE = 'badgateway-system';
 const ACCOUNT = 'badgateway-operator';
 /** Priority-and-fairness flow schemas: the operator's lease renewals, its lists (relists), and everything else it sends. */
 export const FLOW_SCHEMAS = { lease: 'badgateway-operator-lease', list: 'badgateway-operator-list', other: 'badgateway-operator' } as const;
-const WEBHOOK_NAME = 'deployments.badgateway.io';
+export const WEBHOOK_NAME = 'deployments.badgateway.io';
 
 const root = resolve(import.meta.dirname, '..');
 const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 /** Another build of the CLI (another commit's dist/cli/main.js), for before/after figures. */
 const operatorMain = process.env['FLEET_OPERATOR_MAIN'] ?? join(root, 'dist', 'cli', 'main.js');
+interface ChartOperatorValues { nodeOptions?: string; mallocArenaMax?: number }
+const chartOperatorValues = (): ChartOperatorValues =>
+  (parse(readFileSync(join(root, 'charts', 'badgateway', 'values.yaml'), 'utf8')) as { operator?: ChartOperatorValues }).operator ?? {};
+
 /**
  * The operator's NODE_OPTIONS as the chart sets them (values.yaml, operator.nodeOptions);
  * FLEET_OPERATOR_NODE_OPTIONS overrides them ("" for none), for A/B figures of V8's settings.
  */
 function operatorNodeOptions(): string {
-  const chosen = process.env['FLEET_OPERATOR_NODE_OPTIONS'];
-  if (chosen !== undefined) return chosen;
-  const values = parse(readFileSync(join(root, 'charts', 'badgateway', 'values.yaml'), 'utf8')) as { operator?: { nodeOptions?: string } };
-  return values.operator?.nodeOptions ?? '';
+  return process.env['FLEET_OPERATOR_NODE_OPTIONS'] ?? chartOperatorValues().nodeOptions ?? '';
+}
+
+/**
+ * The rest of the operator's environment as the chart sets it (operator.mallocArenaMax; 0 leaves it
+ * out). FLEET_OPERATOR_ENV replaces it ("" for none), space-separated NAME=VALUE pairs such as
+ * `MALLOC_ARENA_MAX=8`, for A/B figures; each pair is checked, so a typo fails the run instead of
+ * measuring the default.
+ */
+export function operatorEnvironment(chosen = process.env['FLEET_OPERATOR_ENV']): Record<string, string> {
+  if (chosen === undefined) {
+    const arenas = chartOperatorValues().mallocArenaMax ?? 0;
+    return arenas > 0 ? { MALLOC_ARENA_MAX: String(arenas) } : {};
+  }
+  return Object.fromEntries(chosen.split(' ').filter((pair) => pair !== '').map((pair) => {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(pair);
+    if (match === null) throw new Error(`FLEET_OPERATOR_ENV: expected NAME=VALUE pairs separated by spaces, got "${pair}"`);
+    return [match[1] as string, match[2] as string];
+  }));
 }
 /** More operator flags, space-separated (e.g. `--max-concurrent-reconciles=8`), for A/B figures of a setting. */
 const operatorFlags = (process.env['FLEET_OPERATOR_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
@@ -80,17 +99,17 @@ export async function installOperatorIdentity(target: ApiTarget, directory: stri
   return path;
 }
 
-/** A serving certificate for localhost in `certDir`, and the webhook configuration that calls it by url; returns the CA (PEM). */
-export async function installWebhook(target: ApiTarget, certDir: string, port: number): Promise<string> {
-  const ca = await generateCa('fleet-bench-webhook-ca');
-  const serving = await generateServingCert(ca, ['localhost']);
-  writeFileSync(join(certDir, 'tls.crt'), serving.certPem);
-  writeFileSync(join(certDir, 'tls.key'), serving.keyPem, { mode: 0o600 });
-  const configuration = {
-    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'badgateway' },
+/**
+ * A MutatingWebhookConfiguration of one webhook called by url on localhost, as the bench registers
+ * the operator's (and the no-op floor beside it, fleet-webhook-floor.ts, with the same rules,
+ * selectors and failurePolicy).
+ */
+export function webhookConfiguration(configurationName: string, webhookName: string, port: number, caPem: string): object {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: configurationName },
     webhooks: [{
-      name: WEBHOOK_NAME, admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail', timeoutSeconds: 10, reinvocationPolicy: 'Never',
-      clientConfig: { url: `https://localhost:${port}/mutate`, caBundle: Buffer.from(ca.certPem).toString('base64') },
+      name: webhookName, admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail', timeoutSeconds: 10, reinvocationPolicy: 'Never',
+      clientConfig: { url: `https://localhost:${port}/mutate`, caBundle: Buffer.from(caPem).toString('base64') },
       rules: [{ apiGroups: ['apps'], apiVersions: ['v1'], resources: ['deployments'], operations: ['CREATE', 'UPDATE'], scope: 'Namespaced' }],
       namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [OPERATOR_NAMESPACE] }] },
       // As the chart's matchConditions: only Deployments that ask for injection or carry it reach the webhook.
@@ -100,6 +119,15 @@ export async function installWebhook(target: ApiTarget, certDir: string, port: n
       }],
     }],
   };
+}
+
+/** A serving certificate for localhost in `certDir`, and the webhook configuration that calls it by url; returns the CA (PEM). */
+export async function installWebhook(target: ApiTarget, certDir: string, port: number): Promise<string> {
+  const ca = await generateCa('fleet-bench-webhook-ca');
+  const serving = await generateServingCert(ca, ['localhost']);
+  writeFileSync(join(certDir, 'tls.crt'), serving.certPem);
+  writeFileSync(join(certDir, 'tls.key'), serving.keyPem, { mode: 0o600 });
+  const configuration = webhookConfiguration('badgateway', WEBHOOK_NAME, port, ca.certPem);
   await must(target, 'POST', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', configuration, [201]);
   return ca.certPem;
 }
@@ -125,7 +153,7 @@ export async function startOperator(kubeconfig: string, webhookPort: number, cer
     `--webhook-port=${webhookPort}`, '--cert-mode=external', `--cert-dir=${certDir}`, `--metrics-port=${metricsPort}`,
     // Leader-elected as the chart runs it; its Lease traffic is counted under a flow schema of its own.
     `--lease-namespace=${OPERATOR_NAMESPACE}`, '--log-level=warn', ...operatorFlags,
-  ], { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: operatorNodeOptions(), FLEET_MEMORY_FILE: memoryFile } });
+  ], { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: operatorNodeOptions(), ...operatorEnvironment(), FLEET_MEMORY_FILE: memoryFile } });
   closeSync(fd);
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const metrics = async (): Promise<string> => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();

@@ -11,13 +11,14 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectCluster, getJson, inParallel, mergePatch, must, type FleetCluster } from './fleet-cluster.ts';
-import { bucketDelta, buckets, histogramQuantile, sum } from './fleet-metrics.ts';
+import { sum } from './fleet-metrics.ts';
 import { deploymentManifest, fleetDeployments, namespaceManifest, policyTargets, REPLICAS, singleTargets, type FleetDeployment } from './fleet-objects.ts';
 import { bytesPerDeployment, footprint, recordFootprint } from './fleet-memory.ts';
 import { describeParts } from './fleet-memory-parts.ts';
 import { applyBatch, applyOneByOne, isReady, policiesPath, type PolicyList } from './fleet-policies.ts';
 import { benchDirectory, FLOW_SCHEMAS, installOperatorIdentity, installWebhook, operatorSettled, startOperator } from './fleet-operator.ts';
 import { restartUnderFleet } from './fleet-recovery.ts';
+import { describeWebhooks, directCalls, startWebhookFloor, webhookFigures, type WebhookFloor } from './fleet-webhook-floor.ts';
 import { cpuMicros, freePort, percentile, rssMiB } from './processes.ts';
 import type { ApiTarget } from '../test/cluster/api-request.js';
 
@@ -107,7 +108,9 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
   let operator = await startOperator(kubeconfig, webhookPort, directory, logFile);
   const figures: Record<string, number> = {};
   const phase = phaseClock(figures);
+  let floor: WebhookFloor | undefined;
   try {
+    floor = await startWebhookFloor(target, directory, webhookCaPem);
     recordFootprint(figures, 'empty', await footprint(operator));
     phase('operator_start');
     const half = Math.floor(size.deployments / 2);
@@ -195,8 +198,9 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     say(`fleet: memory at steady state with ${policyCount} policies, after full collections: ${describeParts(steady.parts)}`);
     phase('idle_and_memory');
 
-    const webhookFilter = { name: 'deployments.badgateway.io', type: 'admit' };
     const rolloutBefore = await scrape(target);
+    const operatorBefore = await operator.metrics();
+    await floor.reset();
     const reconcilesBefore = await reconciled();
     const cpuRollout = cpuMicros(operator.pid);
     const rolloutStarted = performance.now();
@@ -206,16 +210,21 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     });
     const rolloutAfter = await scrape(target);
     phase('rollout_writes');
-    const admitted = bucketDelta(buckets(rolloutBefore, 'apiserver_admission_webhook_admission_duration_seconds', webhookFilter), buckets(rolloutAfter, 'apiserver_admission_webhook_admission_duration_seconds', webhookFilter));
-    figures.webhook_admissions = admitted.get(Infinity) ?? 0;
-    figures.webhook_p50_ms = Number(((histogramQuantile(0.5, admitted) ?? NaN) * 1000).toFixed(1));
-    figures.webhook_p99_ms = Number(((histogramQuantile(0.99, admitted) ?? NaN) * 1000).toFixed(1));
+    Object.assign(figures, webhookFigures({ apiserver: rolloutBefore, operator: operatorBefore }, { apiserver: rolloutAfter, operator: await operator.metrics() }, await floor.window()));
     figures.rollout_operator_requests = operatorRequests(rolloutAfter) - operatorRequests(rolloutBefore);
     figures.rollout_cpu_percent = Number((((cpuMicros(operator.pid) - cpuRollout) / ((performance.now() - rolloutStarted) * 1000)) * 100).toFixed(1));
     say(`fleet: rollout of ${optedIn.length} opted-in Deployments: ${figures.webhook_admissions} admissions, webhook p50 ${figures.webhook_p50_ms} ms, p99 ${figures.webhook_p99_ms} ms (apiserver histogram); operator sent ${figures.rollout_operator_requests} requests`);
+    say(`fleet: ${describeWebhooks(figures)}`);
+    const direct = await directCalls(floor, webhookCaPem, deploymentManifest(optedIn[0] as FleetDeployment), Math.max(optedIn.length, 50), PARALLEL_WRITES);
+    figures.direct_noop_p50_ms = Number(percentile(direct, 50).toFixed(2));
+    figures.direct_noop_p99_ms = Number(percentile(direct, 99).toFixed(2));
+    say(`fleet: the bench's own ${direct.length} reviews to the no-op right after, ${PARALLEL_WRITES} at a time over kept-alive HTTPS: p50 ${figures.direct_noop_p50_ms} ms, p99 ${figures.direct_noop_p99_ms} ms`);
     await waitRolledOut(target, size.deployments, rolloutTimeout);
     await operatorSettled(operator, 300_000);
     figures.rollout_reconciles = await reconciled() - reconcilesBefore;
+    const afterRollout = await footprint(operator);
+    recordFootprint(figures, 'after_rollout', afterRollout);
+    say(`fleet: memory after the rollout, after full collections: ${describeParts(afterRollout.parts)}`);
     phase('rollout_wait');
 
     await operator.stop();
@@ -248,6 +257,7 @@ async function run(cluster: FleetCluster, size: ReturnType<typeof options>): Pro
     return figures;
   } finally {
     await operator.stop();
+    await floor?.stop();
   }
 }
 

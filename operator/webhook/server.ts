@@ -19,6 +19,16 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const HANDSHAKE_TIMEOUT_MS = 5_000;
 /** The API server waits timeoutSeconds (5 s in the chart); answer well within it. */
 const CONTEXT_DEADLINE_MS = 700;
+/** The API server's webhook client closes a connection idle this long (client-go's transport: Go's IdleConnTimeout). */
+export const APISERVER_IDLE_CONNECTION_MS = 90_000;
+/**
+ * Longer than the API server keeps an idle connection, so it is always the one to close it. A
+ * server that closes first races the API server's next review on that connection: the review is
+ * written into a closing socket (`write: broken pipe`), the API server does not send it again, and
+ * the admission fails as failurePolicy says (bench:fleet met it at 30 s: a Deployment's write
+ * refused with 500 after its connection sat idle for 30 s).
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = APISERVER_IDLE_CONNECTION_MS + 30_000;
 
 export interface WebhookServerOptions {
   tls: { key: string; cert: string };
@@ -28,6 +38,8 @@ export interface WebhookServerOptions {
   logger: Logger;
   /** Told how each review on /mutate ended and how long it took (for metrics). */
   onReview?(outcome: { result: WebhookResult; durationMs: number }): void;
+  /** How long an idle keep-alive connection is kept; KEEP_ALIVE_TIMEOUT_MS unless a test needs it short. */
+  keepAliveTimeoutMs?: number;
 }
 
 export interface WebhookServer {
@@ -103,7 +115,7 @@ export function createWebhookServer(options: WebhookServerOptions): WebhookServe
     connectionsCheckingInterval: 1_000,
     headersTimeout: REQUEST_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
-    keepAliveTimeout: 30_000,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS,
   }, app);
   return {
     listen: (host, port) => new Promise((resolve, reject) => {

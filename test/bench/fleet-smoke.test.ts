@@ -48,6 +48,22 @@ describe('bench:fleet at a small size', () => {
     // Half the Deployments are opted in: each one's rollout went through the webhook at least once.
     const admissions = Number(/rollout of (\d+) opted-in Deployments: (\d+) admissions/.exec(output)?.[2]);
     expect(admissions).toBeGreaterThanOrEqual(DEPLOYMENTS / 2);
+    // The floor beside it: a no-op webhook with the same rules saw the same rollout, at the
+    // apiserver and inside its server, as the operator's webhook did inside its own.
+    const separated = /webhook during the rollout, p50 \/ p99 ms: at the apiserver ours (\S+) \/ (\S+) \((\d+) % ≤ 5 ms, (\d+) % ≤ 25 ms\), no-op floor (\S+) \/ (\S+) \((\d+) % ≤ 5 ms, (\d+) % ≤ 25 ms; (\d+) admissions\); inside the servers ours (\S+) \/ (\S+) \((\d+) reviews\), no-op (\S+) \/ (\S+); the no-op's (\d+) reviews came over (\d+) new TLS connections/.exec(output);
+    expect(separated).not.toBeNull();
+    const webhookFigures = (separated as RegExpExecArray).slice(1).map(Number);
+    for (const figure of webhookFigures) expect(Number.isFinite(figure)).toBe(true);
+    const [noopAdmissions, , , operatorReviews, , , noopReviews] = webhookFigures.slice(8);
+    expect(noopAdmissions).toBeGreaterThanOrEqual(DEPLOYMENTS / 2);
+    expect(noopReviews).toBeGreaterThanOrEqual(DEPLOYMENTS / 2);
+    expect(operatorReviews).toBeGreaterThanOrEqual(DEPLOYMENTS / 2);
+    // And the machine's own floor: the bench's calls to the no-op without the apiserver between.
+    const direct = /the bench's own (\d+) reviews to the no-op right after, \d+ at a time over kept-alive HTTPS: p50 (\S+) ms, p99 (\S+) ms/.exec(output);
+    expect(direct).not.toBeNull();
+    const [directCalls, directP50, directP99] = (direct as RegExpExecArray).slice(1).map(Number);
+    expect(directCalls).toBeGreaterThanOrEqual(DEPLOYMENTS / 2);
+    expect([directP50, directP99].every((figure) => Number.isFinite(figure) && (figure as number) > 0)).toBe(true);
 
     // The apiserver restarted under the fleet: the webhook answered every review from its cache
     // meanwhile, and a policy changed on the apiserver's return was reconciled (the bench waits for it).

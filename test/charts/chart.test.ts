@@ -120,6 +120,18 @@ describe('helm chart', () => {
     expect(find(objects, 'PodDisruptionBudget').spec.minAvailable).toBe(1);
   });
 
+  it('gives the operator its memory settings by default (V8 semi-spaces, two malloc arenas), each left out when emptied', () => {
+    const environment = (args: string[] = []): Record<string, unknown> => Object.fromEntries(
+      (find(renderChart(args), 'Deployment').spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>)
+        .filter((entry) => entry.value !== undefined).map((entry) => [entry.name, entry.value]),
+    );
+    expect(environment()).toEqual({ NODE_OPTIONS: '--max-semi-space-size=4', MALLOC_ARENA_MAX: '2' });
+    expect(environment(['--set', 'operator.mallocArenaMax=0', '--set', 'operator.nodeOptions='])).toEqual({});
+    expect(environment(['--set', 'operator.mallocArenaMax=4'])).toMatchObject({ MALLOC_ARENA_MAX: '4' });
+    const negative = helm(['template', 'bgw', chartDir, '--set', 'operator.mallocArenaMax=-1']);
+    expect({ status: negative.status, stderr: negative.stderr }).toEqual({ status: 1, stderr: expect.stringContaining('mallocArenaMax') });
+  });
+
   it('renders the PodDisruptionBudget only when it can be satisfied (more replicas than minAvailable)', () => {
     expect(find(renderChart(['--set', 'operator.replicas=1']), 'PodDisruptionBudget')).toBeUndefined();
     expect(find(renderChart(['--set', 'operator.replicas=2', '--set', 'operator.podDisruptionBudget.minAvailable=2']), 'PodDisruptionBudget')).toBeUndefined();

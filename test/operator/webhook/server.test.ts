@@ -6,7 +6,7 @@ import { silentLogger } from '../../../api/logger.js';
 import { generateCa, generateServingCert, serviceDnsNames, type ServingCertificate } from '../../../operator/certs/generate.js';
 import { applyPatch } from '../../../operator/inject/json-patch.js';
 import { DEFAULT_INJECTION_SETTINGS } from '../../../operator/inject/settings.js';
-import { createWebhookServer, type WebhookServer } from '../../../operator/webhook/server.js';
+import { APISERVER_IDLE_CONNECTION_MS, createWebhookServer, KEEP_ALIVE_TIMEOUT_MS, type WebhookServer } from '../../../operator/webhook/server.js';
 import { CASES } from '../../support/fixtures/deployments.js';
 
 let server: WebhookServer;
@@ -114,6 +114,35 @@ describe('webhook over real TLS', () => {
       clearInterval(trickle);
       silent.destroy();
       trickling.destroy();
+    }
+  }, 30_000);
+
+  it('keeps an idle connection longer than the API server does, so the API server closes it first', async () => {
+    // Closing first races the API server's next review on that connection (bench:fleet met it at
+    // 30 s: `write: broken pipe`, a Deployment's write refused).
+    expect(KEEP_ALIVE_TIMEOUT_MS).toBeGreaterThan(APISERVER_IDLE_CONNECTION_MS);
+    // The setting is the server's own: a real connection left idle after its review is closed by
+    // the server once it passes (short here, so the test need not wait 2 minutes).
+    const short = createWebhookServer({ tls: { key: cert.keyPem, cert: cert.certPem }, resolveContext: async () => context, fallbackContext: () => context, logger: silentLogger(), keepAliveTimeoutMs: 300 });
+    const { port } = await short.listen('127.0.0.1', 0);
+    const body = JSON.stringify(review(CASES['not-annotated']));
+    const socket = connect({ host: '127.0.0.1', port, ca: cert.caPem, servername: 'badgateway-webhook.badgateway-system.svc' }, () => {
+      socket.write(`POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    });
+    let answer = '';
+    socket.on('data', (data: Buffer) => { answer += data.toString('latin1'); });
+    socket.on('error', () => undefined);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the server did not close the idle connection within 20 s')), 20_000);
+        socket.on('close', () => { clearTimeout(timer); resolve(); });
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+      expect(answer).toMatch(/\r\nconnection: keep-alive\r\n/i);
+      expect(answer).toContain('"allowed":true');
+    } finally {
+      socket.destroy();
+      await short.close();
     }
   }, 30_000);
 
