@@ -21,8 +21,6 @@ export interface HeaderFields {
   /** Write the name or value as latin1 bytes at `at`; return where they end. */
   writeName(index: number, out: Uint8Array, at: number): number;
   writeValue(index: number, out: Uint8Array, at: number): number;
-  /** Write fields `from` to `to` (excluded) as `name: value` lines, each with its CRLF; return where they end. */
-  writeFields(from: number, to: number, out: Buffer, at: number): number;
   /** The value as a whole number when it is 1 to 15 ASCII digits, else -1 (read in place: no string). */
   decimalValue(index: number): number;
 }
@@ -157,42 +155,6 @@ export class HeadFields implements HeaderFields {
     return this.copy(this.ranges[index * 4 + 2] as number, this.ranges[index * 4 + 3] as number, out, at);
   }
 
-  /**
-   * Fields received as `name: value` lines one after the other sit in the text exactly as they go
-   * out, so each such run is one native copy: the loop that copies a character at a time took five
-   * times as long over a head's worth of text.
-   */
-  writeFields(from: number, to: number, out: Buffer, at: number): number {
-    const ranges = this.ranges;
-    let index = from;
-    while (index < to) {
-      if (!this.spelledAsSent(index)) {
-        at = writeField(this, index, out, at);
-        index += 1;
-        continue;
-      }
-      let last = index;
-      while (last + 1 < to && this.nextOnNextLine(last) && this.spelledAsSent(last + 1)) last += 1;
-      at += out.write(this.text.slice(ranges[index * 4], ranges[last * 4 + 3]), at, 'latin1');
-      out[at++] = 0x0d;
-      out[at++] = 0x0a;
-      index = last + 1;
-    }
-    return at;
-  }
-
-  /** Whether field `index` is its name, `: ` and its value in the text. */
-  private spelledAsSent(index: number): boolean {
-    const nameEnd = this.ranges[index * 4 + 1] as number;
-    return this.ranges[index * 4 + 2] === nameEnd + 2 && this.text.charCodeAt(nameEnd) === 0x3a && this.text.charCodeAt(nameEnd + 1) === 0x20;
-  }
-
-  /** Whether field `index + 1` starts right after field `index`'s value and a CRLF in the text. */
-  private nextOnNextLine(index: number): boolean {
-    const valueEnd = this.ranges[index * 4 + 3] as number;
-    return this.ranges[index * 4 + 4] === valueEnd + 2 && this.text.charCodeAt(valueEnd) === 0x0d && this.text.charCodeAt(valueEnd + 1) === 0x0a;
-  }
-
   decimalValue(index: number): number {
     return decimalIn(this.text, this.ranges[index * 4 + 2] as number, this.ranges[index * 4 + 3] as number);
   }
@@ -249,26 +211,10 @@ export class FieldList implements HeaderFields {
     return writeLatin1(out, at, this.value(index));
   }
 
-  writeFields(from: number, to: number, out: Buffer, at: number): number {
-    for (let index = from; index < to; index += 1) at = writeField(this, index, out, at);
-    return at;
-  }
-
   decimalValue(index: number): number {
     const value = this.value(index);
     return decimalIn(value, 0, value.length);
   }
-}
-
-/** Field `index` as `name: value` and its CRLF. */
-function writeField(fields: HeaderFields, index: number, out: Uint8Array, at: number): number {
-  at = fields.writeName(index, out, at);
-  out[at++] = 0x3a;
-  out[at++] = 0x20;
-  at = fields.writeValue(index, out, at);
-  out[at++] = 0x0d;
-  out[at++] = 0x0a;
-  return at;
 }
 
 /** Either kind as HeaderFields. */

@@ -6,7 +6,7 @@
  */
 import { newRequestId } from '../core/request-id.js';
 import { fieldIndex, fieldsOf, fieldValue, isHopByHopField, isNamed, joinedFieldValues, type HeaderFields } from './head-fields.js';
-import { beginHead, headBytes, headText, put, putField, putFieldsOf, putNamedValueOf } from './head-text.js';
+import { beginHead, headBytes, headText, put, putField, putFieldOf, putNamedValueOf } from './head-text.js';
 
 export { isNamed };
 
@@ -147,37 +147,28 @@ function writeUpstreamRequestHead(input: RequestHeadInput): void {
   /** The client's Host field, when it is the one sent on. */
   let hostField = -1;
   if (input.authority !== undefined) putField('host', input.authority);
-  // Fields sent on as received go out a run at a time (the run from `kept` to `index`).
-  let kept = 0;
   for (let index = 0; index < fields.count; index += 1) {
     if (isHopByHopField(fields, index) || (named !== undefined && named.has(fields.name(index).toLowerCase()))) {
-      putFieldsOf(fields, kept, index);
-      kept = index + 1;
-      if (input.upgrade && fields.isNamed(index, 'upgrade')) putFieldsOf(fields, index, index + 1);
+      if (input.upgrade && fields.isNamed(index, 'upgrade')) putFieldOf(fields, index);
       continue;
     }
-    let sentOn = true;
-    if (fields.isNamed(index, 'x-request-id') || fields.isNamed(index, 'expect') || fields.isNamed(index, 'content-length')) {
-      sentOn = false;
-    } else if (fields.isNamed(index, 'host')) {
-      if (input.authority !== undefined) sentOn = false;
-      else hostField = index;
+    if (fields.isNamed(index, 'x-request-id') || fields.isNamed(index, 'expect') || fields.isNamed(index, 'content-length')) continue;
+    if (fields.isNamed(index, 'host')) {
+      if (input.authority !== undefined) continue;
+      hostField = index;
     } else if (fields.isNamed(index, 'x-forwarded-for')) {
       const value = fields.value(index);
       forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
-      sentOn = false;
+      continue;
     } else if (fields.isNamed(index, 'x-forwarded-proto')) {
-      if (input.trustForwarded) forwardedProto = true;
-      else sentOn = false;
+      if (!input.trustForwarded) continue;
+      forwardedProto = true;
     } else if (fields.isNamed(index, 'x-forwarded-host')) {
-      if (input.trustForwarded) forwardedHost = true;
-      else sentOn = false;
+      if (!input.trustForwarded) continue;
+      forwardedHost = true;
     }
-    if (sentOn) continue;
-    putFieldsOf(fields, kept, index);
-    kept = index + 1;
+    putFieldOf(fields, index);
   }
-  putFieldsOf(fields, kept, fields.count);
   put('x-forwarded-for: ');
   if (forwardedFor !== undefined) {
     put(forwardedFor);

@@ -67,14 +67,16 @@ export class ClientResponseHead {
     out[at++] = 0x30 + (status % 10);
     out[at++] = 0x20;
     at = line(out, at, this.statusText);
-    // The app's fields sent on go out a run at a time (the run from `kept` to `index`).
-    let kept = 0;
+    const fields = this.fields;
     for (let index = 0; index < this.count; index += 1) {
-      if (this.kept(index)) continue;
-      at = this.fields.writeFields(kept, index, out, at);
-      kept = index + 1;
+      if (!this.kept(index)) continue;
+      at = fields.writeName(index, out, at);
+      out[at++] = 0x3a;
+      out[at++] = 0x20;
+      at = fields.writeValue(index, out, at);
+      out.writeUInt16BE(CRLF, at);
+      at += 2;
     }
-    at = this.fields.writeFields(kept, this.count, out, at);
     at = field(out, at, 'x-request-id', this.requestId);
     if (this.framing === 'chunked') at = field(out, at, 'transfer-encoding', 'chunked');
     if (this.connection !== '') at = field(out, at, 'connection', this.connection);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { FieldList, type HeaderFields } from '../../../sidecar/http1/head-fields.js';
 import { countableContentLength } from '../../../sidecar/http1/heads.js';
-import { withParsedResponseFields } from './parsed-response-fields.js';
+import { HEAD_NO_BODY, HttpParser, RESPONSE } from '../../../sidecar/http1/llhttp.js';
 
 const CASES: [string, number][] = [
   ['0', 0], ['7', 7], ['1024', 1024], ['000123', 123], ['123456789012345', 123456789012345],
@@ -15,10 +15,18 @@ const CASES: [string, number][] = [
 
 /** The parser's own fields for a response head with these fields, fed in pieces of `step` bytes. */
 function parsedFields(fields: [string, string][], step: number): number[] {
+  const head = Buffer.from(`HTTP/1.1 200 OK\r\n${fields.map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`, 'latin1');
   let numbers: number[] = [];
-  withParsedResponseFields(fields.map(([name, value]) => `${name}: ${value}\r\n`).join(''), step, (parsed) => {
-    numbers = fields.map((_, index) => parsed.decimalValue(index));
-  });
+  const parser = new HttpParser(RESPONSE, {
+    onHead: (parsed) => {
+      numbers = fields.map((_, index) => parsed.fields.decimalValue(index));
+      return HEAD_NO_BODY;
+    },
+    onBody: () => undefined,
+    onMessageComplete: () => 0,
+  }, 16_384);
+  for (let at = 0; at < head.length; at += step) parser.execute(head.subarray(at, at + step));
+  parser.close();
   return numbers;
 }
 
