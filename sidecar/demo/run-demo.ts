@@ -85,7 +85,7 @@ function circuitNote(mode: AppMode, circuit: string): string {
 
 /** A gRPC call as curl makes it: the empty message's 5-byte prefix in, the answer's headers and trailers out. */
 function grpcCurl(proxyUrl: string): string {
-  return `printf '\\0\\0\\0\\0\\0' | curl -s --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' --data-binary @- -o /dev/null -D - ${proxyUrl}${DEMO_GRPC_METHOD}`;
+  return `printf '\\0\\0\\0\\0\\0' | curl -s -m 10 --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' --data-binary @- -o /dev/null -D - ${proxyUrl}${DEMO_GRPC_METHOD}`;
 }
 
 export async function runDemo(options: DemoOptions): Promise<void> {

@@ -41,19 +41,31 @@ describe('README: the gRPC demo', () => {
     demo.stdout.on('data', (data) => { output += String(data); });
     demo.stderr.on('data', (data) => { output += String(data); });
     const call = grpcCall.replace('127.0.0.1:8502', `127.0.0.1:${port}`);
-    const callOnce = async () => (await runInUserShell(call, { cwd: folder })).stdout;
+    // curl gives up after 10 s (-m 10, exit 28): a call the sidecar leaves hanging is recorded with
+    // its step and fails the test at the end, instead of using up the test's time unexplained.
+    let step = 'first call';
+    const hung: string[] = [];
+    const callOnce = async (): Promise<string> => {
+      const result = await runInUserShell(call, { cwd: folder });
+      if (result.code === 28) hung.push(step);
+      return result.stdout;
+    };
 
-    await eventually(() => output.includes(call), 30_000, () => `the demo printing the README's call; it printed:\n${output}`);
+    await eventually(() => output.includes(call), 60_000, () => `the demo printing the README's call; it printed:\n${output}`);
     expect(await callOnce()).toMatch(/^HTTP\/2 200 \r?$[\s\S]*^grpc-status: 0\r?$/m);
 
+    step = 'the app failing';
     const switched = await runInUserShell(switchCall.replace('8504', String(controlPort)).replace('set=down', 'set=failing'), { cwd: folder });
     expect(switched.stdout).toContain('{"mode":"failing"}');
     await eventually(async () => /^grpc-status: 14\r?$/m.test(await callOnce()), 15_000, 'grpc-status 14 from the failing app');
+    step = 'the circuit opening';
     let last = '';
     await eventually(async () => /^x-badgateway-reason: circuit-open\r?$/m.test(last = await callOnce()), 20_000, () => `the sidecar's own answer; last:\n${last}`);
     expect(last).toMatch(/^HTTP\/2 200 \r?$/m);
     expect(last).toMatch(/^content-type: application\/grpc\r?$/m);
     expect(last).toMatch(/^grpc-status: 14\r?$/m);
     expect(last).toMatch(/^grpc-retry-pushback-ms: \d+\r?$/m);
-  }, 90_000);
+    expect(hung).toEqual([]);
+    // The budgets above, plus each call's own 10 s (curl -m 10): a slow step fails with its message.
+  }, 180_000);
 });
