@@ -36,7 +36,8 @@ async function runOnce(kubeconfig: string): Promise<void> {
   const line = /^npm run cluster -- --kubeconfig (\S+)/m.exec(README);
   if (line === null) throw new Error('README: no `npm run cluster -- --kubeconfig FILE` line');
   const run = launch(['--kubeconfig', kubeconfig]);
-  await eventually(() => existsSync(kubeconfig), 170_000, () => `the kubeconfig (${run.output().slice(-2000)})`);
+  // The launcher writes the kubeconfig, then says it is ready: wait for the line, not the file.
+  await eventually(() => existsSync(kubeconfig) && /cluster: ready in/.test(run.output()), 170_000, () => `the kubeconfig and "ready" (${run.output().slice(-2000)})`);
   expect(run.output()).toMatch(/cluster: starting etcd…[\s\S]*cluster: ready in [\d.]+ s/);
   const dataDir = /data and logs in (\S+)/.exec(run.output())?.[1];
   expect(dataDir !== undefined && existsSync(dataDir)).toBe(true);
