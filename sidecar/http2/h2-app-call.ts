@@ -143,6 +143,9 @@ export class H2AppCall implements AppCall, TimerOwner {
     if (this.done || !this.responded) return;
     this.done = true;
     this.timer.cancel();
+    // The app answered before the whole request reached it (RFC 9113 §8.1): the rest is not sent,
+    // and the stream is closed now, not left open on the shared session until the client's end.
+    if (this.request.hasBody && !this.requestEnded) this.stream?.close(constants.NGHTTP2_NO_ERROR);
     this.owner.appEnd(this.trailers);
   };
 
