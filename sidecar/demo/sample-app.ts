@@ -58,8 +58,18 @@ export class SampleApp {
     res.end(`hello from the app: ${req.method} ${req.url}\n`);
   }
 
+  /**
+   * A unary call is answered once its request has arrived in full, as a gRPC server runs its
+   * handler. An answer before the request's end is valid HTTP/2, but curl 7.88 (the README's
+   * call) then stalls its own upload and never completes, even against a bare node:http2 server.
+   */
   private answerGrpc(stream: ServerHttp2Stream): void {
     stream.on('error', () => undefined); // a reset by the sidecar ends the call, nothing to answer
+    stream.resume();
+    stream.once('end', () => this.answerGrpcCall(stream));
+  }
+
+  private answerGrpcCall(stream: ServerHttp2Stream): void {
     if (this.mode === 'stuck') return;
     if (this.mode === 'failing') answerGrpcStatus(stream, 14, 'app: database unavailable');
     else if (this.mode === 'overload') this.afterLoadLatency(stream, () => answerGrpcOk(stream));

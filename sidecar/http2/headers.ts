@@ -95,3 +95,10 @@ export function rawListOf(headers: IncomingHttpHeaders): string[] {
   }
   return raw;
 }
+
+/** The app's trailers for the client: pseudo-headers never appear in trailers. */
+export function trailersFor(trailers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const name of Object.keys(trailers)) if (!name.startsWith(':')) out[name] = trailers[name];
+  return out;
+}

@@ -14,9 +14,11 @@ import { isIdempotent, requestIdOf } from '../http1/heads.js';
 import { overloadRetryAfter, retryAfterFor, type RouteState } from '../http1/route-state.js';
 import { traceIdOf } from '../http1/trace-context.js';
 import type { Permit, Waiter } from '../overload/limiter.js';
+import { afterSmallRequestBody } from './after-request-body.js';
 import { answerStream, grpcStatusFields, type StreamAnswer } from './answers.js';
 import type { AppCall, AppCallOwner } from './app-call.js';
 import { grpcStatusOf, grpcTimeoutMs, isGrpc } from './grpc.js';
+import { trailersFor } from './headers.js';
 import type { StreamHost } from './stream-host.js';
 
 function one(value: string | string[] | undefined): string | undefined {
@@ -246,7 +248,8 @@ export class StreamExchange implements AppCallOwner, Waiter {
       if (byApp && error.kind === 'response-timeout') end.permit.responded(); // a slow app is what the limiter must see
       this.host.metrics.upstreamDuration(end.elapsedMs() / 1000);
       const status = statusFor(error.kind, this.state.config);
-      answerStream(this.stream, this.state.pages, this.answerFor(error.kind, status), this.grpc, this.method === 'HEAD');
+      const answer = this.answerFor(error.kind, status);
+      afterSmallRequestBody(this.stream, one(this.headers['content-length']), () => answerStream(this.stream, this.state.pages, answer, this.grpc, this.method === 'HEAD'));
       return this.finish({ status, reason: error.reason, appFailed: byApp && error.failure.countsAgainstApp, error, grpcStatus: this.grpcStatusFor(error.kind) });
     }
     const kind = afterResponseHead(error.kind);
@@ -274,7 +277,8 @@ export class StreamExchange implements AppCallOwner, Waiter {
     const retryAfterSeconds = kind === 'circuit-open' ? retryAfterFor(state) : overloadRetryAfter(state);
     // In milliseconds where Retry-After has whole seconds: exactly until the breaker's next trial.
     const pushbackMs = kind === 'circuit-open' && state.retryAfterSeconds === undefined ? state.breaker.msUntilTrial() : retryAfterSeconds * 1000;
-    answerStream(this.stream, state.pages, { ...this.answerFor(kind, status), retryAfterSeconds, pushbackMs }, this.grpc, this.method === 'HEAD');
+    const answer = { ...this.answerFor(kind, status), retryAfterSeconds, pushbackMs };
+    afterSmallRequestBody(this.stream, one(this.headers['content-length']), () => answerStream(this.stream, state.pages, answer, this.grpc, this.method === 'HEAD'));
     this.stream.resume(); // a body nobody will read is discarded, not left in the window
     this.count(status, kind, this.grpcStatusFor(kind));
     if (this.host.accessLog) this.host.fastFailureLog.log(this.host.logger, { method: this.method, path: this.target, status, reason: kind, requestId: this.requestId, traceId: this.traceId });
@@ -305,13 +309,6 @@ export class StreamExchange implements AppCallOwner, Waiter {
   private countHttp2(grpcStatus: number | undefined): void {
     this.host.metrics.http2Request?.(this.grpc ? 'grpc' : 'http', grpcStatus === undefined ? '' : String(grpcStatus));
   }
-}
-
-/** The app's trailers for the client: pseudo-headers never appear in trailers. */
-function trailersFor(trailers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const name of Object.keys(trailers)) if (!name.startsWith(':')) out[name] = trailers[name];
-  return out;
 }
 
 const ignore = (): void => undefined;
