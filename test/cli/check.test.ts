@@ -22,11 +22,12 @@ import { cliEntry, eventually, runCli } from '../support/cli.js';
 import { kubectlPath } from '../support/tools.js';
 import { runReleasedOperator, type ReleasedOperator } from '../support/chart-release.js';
 import { startToolRunner, type ToolRunner } from '../support/client-session.js';
-import { CLUSTER_START_TIMEOUT_MS, clusterRequest, privateCluster } from '../support/cluster.js';
+import { CLUSTER_START_TIMEOUT_MS, clusterRequest, privateCluster, type Cluster, type PrivateCluster } from '../support/cluster.js';
 import { chartDir, renderChart, type K8sObject } from '../support/helm.js';
 
 const NAMESPACE = 'badgateway-system';
-let cluster: Awaited<ReturnType<typeof privateCluster>>;
+let controlPlane: PrivateCluster | undefined;
+let cluster: Cluster;
 let tools: ToolRunner;
 let clients: KubeClients;
 let release: ReleasedOperator | undefined;
@@ -34,14 +35,15 @@ let release: ReleasedOperator | undefined;
 const rendered = renderChart();
 
 beforeAll(async () => {
-  cluster = await privateCluster();
+  controlPlane = privateCluster();
+  cluster = await controlPlane.ready;
   tools = startToolRunner(cluster.kubeconfigPath);
   clients = createKubeClients(loadKubeConfig(cluster.kubeconfigPath));
 }, CLUSTER_START_TIMEOUT_MS);
 afterAll(async () => {
   await release?.close();
   await tools?.close();
-  await cluster?.stop();
+  await controlPlane?.stop();
 }, 60_000);
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
