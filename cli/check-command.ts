@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { createKubeClients, loadKubeConfig } from '../operator/kube/clients.js';
+import { retryAfterTooManyRequests } from '../operator/kube/retry-after.js';
 import { formatReport, runChecks } from '../operator/check/run-checks.js';
 import { UsageError } from './usage-error.js';
 
@@ -29,7 +30,8 @@ export function registerCheckCommand(program: Command): void {
     .action(async (flags: CheckFlags) => {
       if (flags.output !== 'text' && flags.output !== 'json') throw new UsageError(`--output: ${JSON.stringify(flags.output)} is not text or json`);
       if (flags.kubeconfig !== undefined && !existsSync(flags.kubeconfig)) throw new UsageError(`--kubeconfig: ${flags.kubeconfig} does not exist`);
-      const clients = createKubeClients(kubeConfig(flags.kubeconfig));
+      // Right after a CRD update (an upgrade), kube-apiserver refuses lists of its objects for a moment (429).
+      const clients = retryAfterTooManyRequests(createKubeClients(kubeConfig(flags.kubeconfig)));
       const report = await runChecks({ clients, now: () => new Date() });
       process.stdout.write(flags.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       process.exitCode = report.ok ? 0 : 1;

@@ -226,12 +226,15 @@ export class ConcurrencyLimiter {
   sample(startedAt: number, inFlightAtStart: number): void {
     if (this.controller === undefined || this.settings.mode === 'off') return;
     const before = this.controller.limit();
-    // The sidecar's own delay in reading the answer is not the app's latency; an estimate, so never
-    // taken below the app's unloaded latency (an over-estimate must not read as an idle app).
     const now = this.now();
+    const minRtt = this.controller.snapshot().minRttMs;
+    // The sidecar's own delay in reading the answer is not the app's latency; an estimate, so never
+    // taken below the app's unloaded latency (an over-estimate must not read as an idle app). Before
+    // the first minRTT there is no such floor: a sidecar busy while it measures would take the app
+    // for instant (minRTT 0, and every later sample for overload, the limit at minLimit until the
+    // next measurement), so those samples are taken as read: minRTT may come out high, never low.
     const rtt = now - startedAt;
-    const minRtt = this.controller.snapshot().minRttMs ?? 0;
-    const answeredAt = startedAt + Math.max(Math.min(rtt, minRtt), rtt - this.schedulingDelay.estimateMs());
+    const answeredAt = minRtt === undefined ? now : startedAt + Math.max(Math.min(rtt, minRtt), rtt - this.schedulingDelay.estimateMs());
     this.controller.sample(startedAt, answeredAt, inFlightAtStart);
     if (this.controller.limit() > before) this.pump();
   }

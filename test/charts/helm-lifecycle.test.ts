@@ -17,23 +17,25 @@ import { chartDir } from '../support/helm.js';
 import { eventually } from '../support/cli.js';
 import { runReleasedOperator, type ReleasedOperator } from '../support/chart-release.js';
 import { startToolRunner, type ToolRunner } from '../support/client-session.js';
-import { CLUSTER_START_TIMEOUT_MS, privateCluster } from '../support/cluster.js';
+import { CLUSTER_START_TIMEOUT_MS, privateCluster, type Cluster, type PrivateCluster } from '../support/cluster.js';
 
 const NAMESPACE = 'badgateway-system';
-let cluster: Awaited<ReturnType<typeof privateCluster>>;
+let controlPlane: PrivateCluster | undefined;
+let cluster: Cluster;
 let tools: ToolRunner;
 let release: ReleasedOperator | undefined;
 let workDir: string | undefined;
 
 beforeAll(async () => {
-  cluster = await privateCluster();
+  controlPlane = privateCluster();
+  cluster = await controlPlane.ready;
   tools = startToolRunner(cluster.kubeconfigPath);
 }, CLUSTER_START_TIMEOUT_MS);
 
 afterAll(async () => {
   await release?.close();
   await tools?.close();
-  await cluster?.stop();
+  await controlPlane?.stop();
   if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
 }, 60_000);
 

@@ -37,10 +37,20 @@ export function apiRequest(target: ApiTarget, method: string, path: string, body
   });
 }
 
-/** Polls `check` until it returns a value, or throws `describe()` after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, describe: () => string): Promise<T> {
+/**
+ * Polls `check` until it returns a value, or throws `describe()` after `timeoutMs`; throws at once
+ * with the reason `stopped()` gives, if it gives one (a check's own errors only mean "not yet").
+ */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  describe: () => string,
+  stopped: () => string | undefined = () => undefined,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    const reason = stopped();
+    if (reason !== undefined) throw new Error(reason);
     try {
       const value = await check();
       if (value !== undefined) return value;

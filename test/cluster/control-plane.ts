@@ -39,6 +39,8 @@ export interface ControlPlaneOptions {
   nodes?: number;
   /** Called when a process of the running control plane exits on its own. */
   onFailure?: (message: string) => void;
+  /** Aborted while starting: what was started is stopped and its data removed, and the start rejects. */
+  signal?: AbortSignal;
 }
 
 export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -58,7 +60,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     await processes.stopAll();
     rmSync(directory, { recursive: true, force: true });
   };
-  const failed = (): boolean => failure !== undefined;
+  // Why the start must end now: a process exited, or the caller stopped it.
+  const stopReason = (): string | undefined => failure ?? (options.signal?.aborted === true ? 'stopped while starting' : undefined);
   try {
     const pki = await writePki(directory);
     const [etcdClientPort, etcdPeerPort, apiPort] = [await closedPort(), await closedPort(), await closedPort()];
@@ -104,16 +107,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     ]);
     const admin: ApiTarget = { url, caPem: pki.caPem, token: pki.tokens.admin };
     const apiserverReady = async (): Promise<void> => {
-      try {
-        await waitFor(async () => {
-          if (failed()) throw new Error(failure);
-          const answer = await apiRequest(admin, 'GET', '/readyz');
-          return answer.status === 200 ? true : undefined;
-        }, 120_000, () => failure ?? `kube-apiserver not ready in 120 s:\n${processes.tail('kube-apiserver')}`);
-      } catch (error) {
-        if (failed()) throw new Error(failure);
-        throw error;
-      }
+      await waitFor(async () => {
+        const answer = await apiRequest(admin, 'GET', '/readyz');
+        return answer.status === 200 ? true : undefined;
+      }, 120_000, () => `kube-apiserver not ready in 120 s:\n${processes.tail('kube-apiserver')}`, stopReason);
     };
     await apiserverReady();
     log('kube-apiserver /readyz answers');
@@ -146,12 +143,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }
 
     await waitFor(async () => {
-      if (failed()) throw new Error(failure);
       const account = await apiRequest(admin, 'GET', '/api/v1/namespaces/default/serviceaccounts/default');
       const nodes = JSON.parse((await apiRequest(admin, 'GET', '/api/v1/nodes')).body) as { items: Array<{ status?: { conditions?: Array<{ type: string; status: string }> } }> };
       const readyNodes = nodes.items.filter((node) => node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'));
       return account.status === 200 && readyNodes.length === (options.nodes ?? 2) ? true : undefined;
-    }, 120_000, () => failure ?? `the default ServiceAccount or the kwok nodes not ready in 120 s:\n${processes.tail('kube-controller-manager')}\n${processes.tail('kwok')}`);
+    }, 120_000, () => `the default ServiceAccount or the kwok nodes not ready in 120 s:\n${processes.tail('kube-controller-manager')}\n${processes.tail('kwok')}`, stopReason);
 
     const kubeconfigText = kubeconfigYaml(url, pki.caPem, pki.tokens.admin, identities.admin.user);
     const kubeconfigPath = join(directory, 'admin.kubeconfig');

@@ -8,7 +8,7 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBinaries } from './binaries.js';
-import { startControlPlane } from './control-plane.js';
+import { startControlPlane, type ControlPlane } from './control-plane.js';
 
 function fail(message: string, code: number): never {
   process.stderr.write(`cluster: ${message}\n`);
@@ -49,40 +49,61 @@ if (buildOnly || kubeconfig === undefined) {
   process.exit(0);
 }
 
-let stopping = false;
-const controlPlane = await startControlPlane({
-  binaries,
-  nodes,
-  log: say,
-  onFailure: (message) => {
-    if (stopping) return;
-    process.stderr.write(`cluster: ${message}\n`);
-    void shutdown(1);
-  },
-}).catch((error: unknown) => fail((error as Error).message, 1));
+// Handled from here on, also while the control plane starts: a stop then ends the start, which
+// stops what it had started (its processes are detached, so nothing else would).
+const state: { stopCode?: number; running?: ControlPlane } = {};
+const starting = new AbortController();
 
-async function shutdown(code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  say('stopping…');
+async function stopRunning(controlPlane: ControlPlane, code: number): Promise<never> {
   await controlPlane.stop();
   rmSync(kubeconfig as string, { force: true });
   say('stopped, data removed');
   process.exit(code);
 }
 
-process.on('SIGTERM', () => void shutdown(0));
-process.on('SIGINT', () => void shutdown(0));
+function requestStop(code: number): void {
+  if (state.stopCode !== undefined) return;
+  state.stopCode = code;
+  say('stopping…');
+  if (state.running === undefined) starting.abort();
+  else void stopRunning(state.running, code);
+}
+
+process.on('SIGTERM', () => requestStop(0));
+process.on('SIGINT', () => requestStop(0));
 if (parentPid !== undefined) {
   // Started for a test run (test/support/cluster.ts): never outlive it, even when it is killed.
   setInterval(() => {
     try {
       process.kill(parentPid, 0);
     } catch {
-      void shutdown(0);
+      requestStop(0);
     }
   }, 1000).unref();
 }
+
+let controlPlane: ControlPlane;
+try {
+  controlPlane = await startControlPlane({
+    binaries,
+    nodes,
+    log: say,
+    signal: starting.signal,
+    // While it starts, the start itself fails with the message.
+    onFailure: (message) => {
+      if (state.running === undefined || state.stopCode !== undefined) return;
+      process.stderr.write(`cluster: ${message}\n`);
+      requestStop(1);
+    },
+  });
+} catch (error) {
+  if (state.stopCode === undefined) fail((error as Error).message, 1);
+  say('stopped, data removed');
+  process.exit(state.stopCode);
+}
+state.running = controlPlane;
+if (state.stopCode !== undefined) await stopRunning(controlPlane, state.stopCode); // asked while the start was finishing
+
 // Written whole under another name first: a reader polling for FILE never sees half of it.
 writeFileSync(`${kubeconfig}.partial`, controlPlane.kubeconfigText, { mode: 0o600 });
 renameSync(`${kubeconfig}.partial`, kubeconfig);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { eventually, repoRoot } from '../support/cli.js';
 import { startToolRunner, type Run, type ToolRunner } from '../support/client-session.js';
 import { startOperatorFromChart, type RunningOperator } from '../support/cluster-stand-in.js';
-import { privateCluster, type Cluster } from '../support/cluster.js';
+import { privateCluster, type Cluster, type PrivateCluster } from '../support/cluster.js';
 import { serviceAccountKubeconfig } from '../support/cluster-objects.js';
 import type { K8sObject } from '../support/helm.js';
 import { proxyService, type ServiceProxy } from '../support/service-proxy.js';
@@ -52,7 +52,7 @@ export function shellWords(command: string): string[] {
 }
 
 const NAMESPACE = 'badgateway-system';
-let cluster: Awaited<ReturnType<typeof privateCluster>> | undefined;
+let controlPlane: PrivateCluster | undefined;
 let session: ToolRunner | undefined;
 let operator: RunningOperator | undefined;
 let proxy: ServiceProxy | undefined;
@@ -61,7 +61,7 @@ afterAll(async () => {
   operator?.stop();
   await proxy?.close();
   await session?.close();
-  await cluster?.stop();
+  await controlPlane?.stop();
 }, 60_000);
 
 /** After `helm install`: what kwok cannot do — run the operator's process, and play kube-proxy for its webhook Service. */
@@ -100,9 +100,9 @@ describe('docs/install.md quickstart', () => {
   });
 
   it('runs as written against a real control plane with the operator running', async () => {
-    cluster = await privateCluster();
-    const live = cluster;
-    session = startToolRunner(cluster.kubeconfigPath);
+    controlPlane = privateCluster();
+    const live = await controlPlane.ready;
+    session = startToolRunner(live.kubeconfigPath);
     const current = session;
     const outputs: Array<{ command: string; run: Run }> = [];
     for (const command of commands) {

@@ -65,13 +65,29 @@ function requireBinaries(): ClusterBinaries {
   return binaries;
 }
 
+export interface PrivateCluster {
+  ready: Promise<Cluster>;
+  /** Stops the control plane and removes its data, at any point: also while it is still starting. */
+  stop(): Promise<void>;
+}
+
 /**
  * A control plane of the test's own, for a suite that changes what every test would see (the
- * CRD itself, cluster-wide webhooks under fixed names): started in this process, `stop()` ends it.
+ * CRD itself, cluster-wide webhooks under fixed names), started in this process. Keep the handle
+ * before awaiting `ready`, and `stop()` it in an afterAll: a hook that timed out while the cluster
+ * started would otherwise leave its etcd and kube-apiserver running (they are detached).
  */
-export async function privateCluster(): Promise<Cluster & { stop(): Promise<void> }> {
-  const controlPlane = await startControlPlane({ binaries: requireBinaries() });
-  return { ...fromKubeconfig(controlPlane.kubeconfigPath), stop: controlPlane.stop };
+export function privateCluster(): PrivateCluster {
+  const starting = new AbortController();
+  const started = startControlPlane({ binaries: requireBinaries(), signal: starting.signal });
+  started.catch(() => undefined); // a failed start rejects `ready`; stop() has nothing to stop then
+  return {
+    ready: started.then((controlPlane) => fromKubeconfig(controlPlane.kubeconfigPath)),
+    stop: async () => {
+      starting.abort();
+      await (await started.catch(() => undefined))?.stop();
+    },
+  };
 }
 
 function launcherAlive(runDir: string): boolean {

@@ -224,3 +224,38 @@ describe('limiter: the clock per request', () => {
     granted.release();
   });
 });
+
+describe('limiter: its own scheduling delay', () => {
+  /** An adaptive limiter on a simulated clock whose own scheduling delay is estimated at `delayMs`. */
+  function busy(delayMs: number) {
+    const clock = { ms: 0, now: () => clock.ms };
+    const limiter = new ConcurrencyLimiter({ ...base, limit: 'adaptive', queueSize: 0 }, { shed: () => undefined, queueWait: () => undefined }, {
+      clock: clock.now, schedulingDelay: { estimateMs: () => delayMs, start: () => undefined, stop: () => undefined },
+    });
+    limiters.push(limiter);
+    /** One request at a time, answered `rttMs` after it was sent, as the sidecar reads it. */
+    const roundTrip = (rttMs: number): void => {
+      const granted = permit(limiter.acquire('/a'));
+      granted.sending();
+      clock.ms += rttMs;
+      granted.responded();
+      granted.release();
+    };
+    return { limiter, roundTrip };
+  }
+
+  it('takes the first minRTT as the round trips read, never as 0, when its own delay is estimated above them', () => {
+    const { limiter, roundTrip } = busy(20);
+    for (let index = 0; index < DEFAULT_GRADIENT_SETTINGS.minRttSamples; index += 1) roundTrip(6);
+    expect(limiter.state().adaptive).toMatchObject({ phase: 'steady', minRttMs: 6 });
+  });
+
+  it('then leaves its own delay out of each sample, down to minRTT: a round trip late by that delay does not lower the limit', () => {
+    const { limiter, roundTrip } = busy(20);
+    for (let index = 0; index < DEFAULT_GRADIENT_SETTINGS.minRttSamples; index += 1) roundTrip(6);
+    const limitBefore = limiter.state().limit;
+    for (let index = 0; index < 40; index += 1) roundTrip(26);
+    expect(limiter.state().adaptive?.sampleRttMs).toBe(6);
+    expect(limiter.state().limit).toBeGreaterThanOrEqual(limitBefore);
+  });
+});
