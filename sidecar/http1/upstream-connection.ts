@@ -186,19 +186,24 @@ export class UpstreamConnection implements AppLink, ResponseOwner, TimerOwner {
   };
 
   private readonly onRead = (length: number, buffer: Uint8Array): boolean => {
-    this.onData((buffer as Buffer).subarray(0, length), !isSharedReadBuffer(buffer));
+    this.receive(buffer as Buffer, length, !isSharedReadBuffer(buffer));
     return true; // go on reading: pause() stops it when the client is slow
   };
 
-  /** `owned`: the chunk lies in a buffer read for it alone (not the shared read buffer). */
-  private readonly onData = (chunk: Buffer, owned = true): void => {
+  /** A connection that may become a tunnel reads as a stream. */
+  private readonly onData = (chunk: Buffer): void => {
+    this.receive(chunk, chunk.length, true);
+  };
+
+  /** The first `length` bytes of `chunk`; `owned`: it is a buffer read for it alone (not the shared read buffer). */
+  private receive(chunk: Buffer, length: number, owned: boolean): void {
     if (this.user === null) {
       // Bytes nobody asked for: the connection's framing can no longer be trusted.
       this.destroy();
       return;
     }
-    this.response.read(chunk, owned);
-  };
+    this.response.read(chunk, length, owned);
+  }
 
   // ResponseOwner
 

@@ -52,15 +52,18 @@ export class UpstreamResponse implements ParserSink {
     this.interim = false;
   }
 
-  /** `owned`: the chunk lies in a buffer read for it alone (not the shared read buffer). */
-  read(chunk: Buffer, owned: boolean): void {
-    this.received += chunk.length;
+  /**
+   * The first `length` bytes of `chunk` were read. `owned`: the chunk is a buffer read for it alone
+   * (not the shared read buffer).
+   */
+  read(chunk: Buffer, length: number, owned: boolean): void {
+    this.received += length;
     if (this.bodyLeft > 0) {
-      this.countBody(chunk, owned);
+      this.countBody(length === chunk.length ? chunk : chunk.subarray(0, length), owned);
       return;
     }
     const parser = this.parser;
-    const result = parser.execute(chunk);
+    const result = parser.execute(chunk, length);
     const user = this.owner.user;
     if (user === null) return;
     if (result === ERROR_OK) {
@@ -68,15 +71,15 @@ export class UpstreamResponse implements ParserSink {
       return;
     }
     if (result === ERROR_PAUSED && this.bodyLeft > 0) {
-      this.countBody(chunk.subarray(parser.consumed), owned);
+      this.countBody(chunk.subarray(parser.consumed, length), owned);
       return;
     }
     if (result === ERROR_PAUSED && this.done) {
-      this.owner.finishResponse(parser.consumed === chunk.length && parser.keepAlive);
+      this.owner.finishResponse(parser.consumed === length && parser.keepAlive);
       return;
     }
     if (result === ERROR_PAUSED_UPGRADE && this.upgrading) {
-      this.owner.handOver(Buffer.from(chunk.subarray(parser.consumed)));
+      this.owner.handOver(Buffer.from(chunk.subarray(parser.consumed, length)));
       return;
     }
     this.owner.fail(new BadGatewayError('invalid-response', `${parser.errorCode}: ${parser.errorReason}`));
