@@ -22,8 +22,6 @@ export interface HeaderFields {
   /** Write the name or value as latin1 bytes at `at`; return where they end. */
   writeName(index: number, out: Uint8Array, at: number): number;
   writeValue(index: number, out: Uint8Array, at: number): number;
-  /** Write fields `from` to `to` (excluded) as `name: value` lines at `at`; return where they end. */
-  writeFields(from: number, to: number, out: Uint8Array, at: number): number;
   /** The value as a whole number when it is 1 to 15 ASCII digits, else -1 (read in place: no string). */
   decimalValue(index: number): number;
 }
@@ -76,16 +74,11 @@ export class HeadFields implements HeaderFields {
     this.listed = null;
   }
 
-  /**
-   * Copies bytes `from` to `to` of one read's chunk after the head's, and the two that follow when
-   * they end a line (so the last field too can be sent as received); returns what to add to that
-   * read's offsets.
-   */
+  /** Copies bytes `from` to `to` of one read's chunk after the head's; returns what to add to that read's offsets. */
   appendBytes(chunk: Buffer, from: number, to: number): number {
     const base = this.used - from;
-    const end = to + 2 <= chunk.length && chunk[to] === 0x0d && chunk[to + 1] === 0x0a ? to + 2 : to;
-    this.reserve(end - from);
-    this.used += chunk.copy(this.bytes, this.used, from, end);
+    this.reserve(to - from);
+    this.used += chunk.copy(this.bytes, this.used, from, to);
     return base;
   }
 
@@ -196,40 +189,6 @@ export class HeadFields implements HeaderFields {
     return decimalIn(this.bytes, this.ranges[index * 4 + 2] as number, this.ranges[index * 4 + 3] as number);
   }
 
-  /**
-   * Fields received as `name: value` lines one after the other go out as one native copy of their
-   * bytes; any other spelling (no space or a tab after the colon, blanks after the value, a field
-   * split across reads) field by field: the same bytes either way.
-   */
-  writeFields(from: number, to: number, out: Uint8Array, at: number): number {
-    const ranges = this.ranges;
-    let index = from;
-    while (index < to) {
-      const start = ranges[index * 4] as number;
-      let end = start;
-      while (index < to && ranges[index * 4] === end && this.asReceived(index)) {
-        end = (ranges[index * 4 + 3] as number) + 2;
-        index += 1;
-      }
-      if (end > start) {
-        at += this.bytes.copy(out, at, start, end);
-        continue;
-      }
-      at = writeLine(this, index, out, at);
-      index += 1;
-    }
-    return at;
-  }
-
-  /** Whether field `index` lies in the bytes exactly as it is sent: `name: value` and CRLF. */
-  private asReceived(index: number): boolean {
-    const ranges = this.ranges;
-    const bytes = this.bytes;
-    const nameEnd = ranges[index * 4 + 1] as number;
-    const valueEnd = ranges[index * 4 + 3] as number;
-    return ranges[index * 4 + 2] === nameEnd + 2 && bytes[nameEnd] === 0x3a && bytes[nameEnd + 1] === 0x20
-      && valueEnd + 2 <= this.used && bytes[valueEnd] === 0x0d && bytes[valueEnd + 1] === 0x0a;
-  }
 
   private copy(start: number, end: number, out: Uint8Array, at: number): number {
     return at + this.bytes.copy(out, at, start, end);
@@ -284,22 +243,6 @@ export class FieldList implements HeaderFields {
   decimalValue(index: number): number {
     return decimalOf(this.value(index));
   }
-
-  writeFields(from: number, to: number, out: Uint8Array, at: number): number {
-    for (let index = from; index < to; index += 1) at = writeLine(this, index, out, at);
-    return at;
-  }
-}
-
-/** Field `index` as `name: value` and CRLF at `at`; returns where it ends. */
-function writeLine(fields: HeaderFields, index: number, out: Uint8Array, at: number): number {
-  at = fields.writeName(index, out, at);
-  out[at++] = 0x3a;
-  out[at++] = 0x20;
-  at = fields.writeValue(index, out, at);
-  out[at++] = 0x0d;
-  out[at++] = 0x0a;
-  return at;
 }
 
 /** Either kind as HeaderFields. */

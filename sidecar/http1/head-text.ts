@@ -28,12 +28,15 @@ export function put(text: string): void {
   used = writeLatin1(scratch, used, text);
 }
 
-/** Fields `from` to `to` (excluded) of `fields` as received: `name: value` and its CRLF each. */
-export function putFieldsOf(fields: HeaderFields, from: number, to: number): void {
-  let length = 0;
-  for (let index = from; index < to; index += 1) length += fields.nameLength(index) + fields.valueLength(index) + 4;
-  reserve(length);
-  used = fields.writeFields(from, to, scratch, used);
+/** Field `index` of `fields` as received: `name: value` and its CRLF. */
+export function putFieldOf(fields: HeaderFields, index: number): void {
+  reserve(fields.nameLength(index) + fields.valueLength(index) + 4);
+  used = fields.writeName(index, scratch, used);
+  scratch[used++] = 0x3a;
+  scratch[used++] = 0x20;
+  used = fields.writeValue(index, scratch, used);
+  scratch[used++] = 0x0d;
+  scratch[used++] = 0x0a;
 }
 
 /** `name: ` and the value of field `index`, with its CRLF. */

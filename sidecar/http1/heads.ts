@@ -6,7 +6,7 @@
  */
 import { newRequestId } from '../core/request-id.js';
 import { fieldIndex, fieldsOf, fieldValue, isHopByHopField, isNamed, joinedFieldValues, type HeaderFields } from './head-fields.js';
-import { beginHead, headBytes, headText, put, putField, putFieldsOf, putNamedValueOf } from './head-text.js';
+import { beginHead, headBytes, headText, put, putField, putFieldOf, putNamedValueOf } from './head-text.js';
 
 export { isNamed };
 
@@ -147,25 +147,28 @@ function writeUpstreamRequestHead(input: RequestHeadInput): void {
   /** The client's Host field, when it is the one sent on. */
   let hostField = -1;
   if (input.authority !== undefined) putField('host', input.authority);
-  /** The kept fields since this one go out together, as received (head-fields.ts's writeFields). */
-  let keptFrom = 0;
   for (let index = 0; index < fields.count; index += 1) {
-    if (keptField(fields, index, named, input)) {
-      if (fields.isNamed(index, 'host')) hostField = index;
-      else if (fields.isNamed(index, 'x-forwarded-proto')) forwardedProto = true;
-      else if (fields.isNamed(index, 'x-forwarded-host')) forwardedHost = true;
+    if (isHopByHopField(fields, index) || (named !== undefined && named.has(fields.name(index).toLowerCase()))) {
+      if (input.upgrade && fields.isNamed(index, 'upgrade')) putFieldOf(fields, index);
       continue;
     }
-    putFieldsOf(fields, keptFrom, index);
-    keptFrom = index + 1;
-    if (isHopByHopField(fields, index) || (named !== undefined && named.has(fields.name(index).toLowerCase()))) {
-      if (input.upgrade && fields.isNamed(index, 'upgrade')) putFieldsOf(fields, index, index + 1);
+    if (fields.isNamed(index, 'x-request-id') || fields.isNamed(index, 'expect') || fields.isNamed(index, 'content-length')) continue;
+    if (fields.isNamed(index, 'host')) {
+      if (input.authority !== undefined) continue;
+      hostField = index;
     } else if (fields.isNamed(index, 'x-forwarded-for')) {
       const value = fields.value(index);
       forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+      continue;
+    } else if (fields.isNamed(index, 'x-forwarded-proto')) {
+      if (!input.trustForwarded) continue;
+      forwardedProto = true;
+    } else if (fields.isNamed(index, 'x-forwarded-host')) {
+      if (!input.trustForwarded) continue;
+      forwardedHost = true;
     }
+    putFieldOf(fields, index);
   }
-  putFieldsOf(fields, keptFrom, fields.count);
   put('x-forwarded-for: ');
   if (forwardedFor !== undefined) {
     put(forwardedFor);
@@ -183,16 +186,6 @@ function writeUpstreamRequestHead(input: RequestHeadInput): void {
   if (input.bodyFraming === BODY_CHUNKED) put('transfer-encoding: chunked\r\n');
   else if (input.bodyFraming === BODY_LENGTH) putNamedValueOf('content-length', fields, fieldIndex(fields, 'content-length'));
   put('\r\n');
-}
-
-/** Whether field `index` goes to the app as the client sent it. */
-function keptField(fields: HeaderFields, index: number, named: Set<string> | undefined, input: RequestHeadInput): boolean {
-  if (isHopByHopField(fields, index) || (named !== undefined && named.has(fields.name(index).toLowerCase()))) return false;
-  if (fields.isNamed(index, 'x-request-id') || fields.isNamed(index, 'expect') || fields.isNamed(index, 'content-length')) return false;
-  if (fields.isNamed(index, 'host')) return input.authority === undefined;
-  if (fields.isNamed(index, 'x-forwarded-for')) return false;
-  if (fields.isNamed(index, 'x-forwarded-proto') || fields.isNamed(index, 'x-forwarded-host')) return input.trustForwarded;
-  return true;
 }
 
 export type ResponseFraming = 'length' | 'chunked' | 'none' | 'eof';

@@ -21,8 +21,6 @@ export class ClientResponseHead {
   private readonly count: number;
   /** Bytes of the head, final CRLF included. */
   readonly length: number;
-  /** Bit `index` set: field `index` is not passed on (for the first 31 fields; later ones are asked again). */
-  private readonly dropped: number;
 
   constructor(
     private readonly statusCode: number,
@@ -38,12 +36,9 @@ export class ClientResponseHead {
     this.count = fields.count;
     this.named = connectionTokensOf(joinedFieldValues(fields, 'connection'));
     let length = 13 + statusText.length + 2; // "HTTP/1.1 NNN " text CRLF
-    let dropped = 0;
     for (let index = 0; index < this.count; index += 1) {
       if (this.kept(index)) length += fields.nameLength(index) + fields.valueLength(index) + 4;
-      else if (index < 31) dropped |= 1 << index;
     }
-    this.dropped = dropped;
     length += 16 + requestId.length; // "x-request-id: " id CRLF
     if (framing === 'chunked') length += 28; // "transfer-encoding: chunked" CRLF
     if (connection !== '') length += 14 + connection.length;
@@ -74,14 +69,15 @@ export class ClientResponseHead {
     out[at++] = 0x20;
     at = line(out, at, this.statusText);
     const fields = this.fields;
-    // Runs of kept fields go out together, as received (head-fields.ts's writeFields).
-    let keptFrom = 0;
     for (let index = 0; index < this.count; index += 1) {
-      if (index < 31 ? (this.dropped & (1 << index)) === 0 : this.kept(index)) continue;
-      at = fields.writeFields(keptFrom, index, out, at);
-      keptFrom = index + 1;
+      if (!this.kept(index)) continue;
+      at = fields.writeName(index, out, at);
+      out[at++] = 0x3a;
+      out[at++] = 0x20;
+      at = fields.writeValue(index, out, at);
+      out.writeUInt16BE(CRLF, at);
+      at += 2;
     }
-    at = fields.writeFields(keptFrom, this.count, out, at);
     at = field(out, at, 'x-request-id', this.requestId);
     if (this.framing === 'chunked') at = field(out, at, 'transfer-encoding', 'chunked');
     if (this.connection !== '') at = field(out, at, 'connection', this.connection);
