@@ -4,6 +4,7 @@
  * once. Every exit of an exchange (answered, failed, tunnelled, truncated, client gone) calls it;
  * a second call is a no-op, so no exit can settle twice or leak a limiter slot.
  */
+import { performance } from 'node:perf_hooks';
 import type { BreakerTicket } from '../breaker.js';
 import type { Logger, Reason, SidecarMetrics } from '../contracts.js';
 import type { Permit } from '../overload/limiter.js';

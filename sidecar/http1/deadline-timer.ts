@@ -4,6 +4,7 @@
  * deadline comes before the one it is scheduled for. A Timeout that fires before the deadline is
  * scheduled again for the rest, so a keep-alive connection costs no timer work per request.
  */
+import { performance } from 'node:perf_hooks';
 
 export const TIMER_NONE = 0;
 

@@ -4,6 +4,7 @@
  * body, nothing received, on a fresh connection), and turns failures before the response head into
  * the design's error responses; after the head, the client connection is aborted instead.
  */
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { BreakerTicket } from '../breaker.js';
 import type { Reason } from '../contracts.js';

@@ -1,9 +1,15 @@
 /** A checked request head turned into what an exchange forwards to the app. */
 import type { ExchangeRequest } from './exchange.js';
 import { fieldValue } from './head-fields.js';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, isIdempotent, upstreamRequestHeadBytes } from './heads.js';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, isIdempotent, upstreamRequestHeadBytes, type RequestHeadInput } from './heads.js';
 import type { HttpParser } from './llhttp.js';
 import type { CheckedRequest } from './request-checks.js';
+
+const NO_HEADERS: readonly string[] = [];
+/** What each request's head is written from: filled for it and read at once, not an object a request. */
+const headInput: RequestHeadInput = {
+  method: '', target: '', headers: NO_HEADERS, authority: undefined, requestId: '', clientAddress: '', bodyFraming: BODY_NONE, upgrade: false, trustForwarded: false,
+};
 
 /**
  * `defaultAuthority` is the app's host[:port], the Host given to an HTTP/1.0 request that came
@@ -44,17 +50,18 @@ class ForwardedRequest implements ExchangeRequest {
     const fields = parser.fields;
     const host = fieldValue(fields, 'host');
     const contentLength = fieldValue(fields, 'content-length');
-    this.head = upstreamRequestHeadBytes({
-      method: parser.method,
-      target: checked.target,
-      headers: fields,
-      authority: checked.authority ?? (http10 && host === undefined ? defaultAuthority : undefined),
-      requestId,
-      clientAddress,
-      bodyFraming: checked.chunked ? BODY_CHUNKED : contentLength === undefined ? BODY_NONE : BODY_LENGTH,
-      upgrade,
-      trustForwarded,
-    });
+    const input = headInput;
+    input.method = parser.method;
+    input.target = checked.target;
+    input.headers = fields;
+    input.authority = checked.authority ?? (http10 && host === undefined ? defaultAuthority : undefined);
+    input.requestId = requestId;
+    input.clientAddress = clientAddress;
+    input.bodyFraming = checked.chunked ? BODY_CHUNKED : contentLength === undefined ? BODY_NONE : BODY_LENGTH;
+    input.upgrade = upgrade;
+    input.trustForwarded = trustForwarded;
+    this.head = upstreamRequestHeadBytes(input);
+    input.headers = NO_HEADERS; // not keeping a parser reachable
     this.method = parser.method;
     this.target = parser.target;
     this.accept = fieldValue(fields, 'accept');

@@ -1,9 +1,10 @@
 /**
  * A message head's header fields read without a string per name and value. `HeadFields` (what the
- * parser fills) keeps the head's bytes decoded once as one string and each field as a name range
- * and a value range in it: the usual request and response are checked (a few names looked up) and
- * copied into the head sent on without making the ~16 small strings and the array of a flat list,
- * about half a kilobyte of heap per exchange. `list()` makes that flat list, once per head, for the
+ * parser fills) keeps a copy of the head's bytes as received, in a buffer the parser keeps, and
+ * each field as a name range and a value range in it: the usual request and response are checked (a
+ * few names looked up) and copied into the head sent on by native copies, without the ~16 small
+ * strings and the array of a flat list, nor a string of the whole head (about 300 bytes of heap
+ * per exchange for both heads). `list()` makes that flat list, once per head, for the
  * readers that want one (HTTP/2, interim and 101 heads). `FieldList` reads a flat list (an h2c
  * app's response, an HTTP/2 client's request) through the same interface.
  */
@@ -25,11 +26,23 @@ export interface HeaderFields {
   decimalValue(index: number): number;
 }
 
-/** `text` from `start` to `end` as a whole number when it is 1 to 15 ASCII digits, else -1. */
-function decimalIn(text: string, start: number, end: number): number {
+/** Bytes `start` to `end` of `bytes` as a whole number when they are 1 to 15 ASCII digits, else -1. */
+function decimalIn(bytes: Uint8Array, start: number, end: number): number {
   if (end <= start || end - start > 15) return -1;
   let number = 0;
   for (let offset = start; offset < end; offset += 1) {
+    const digit = (bytes[offset] as number) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    number = number * 10 + digit;
+  }
+  return number;
+}
+
+/** `text` as a whole number when it is 1 to 15 ASCII digits, else -1. */
+function decimalOf(text: string): number {
+  if (text.length === 0 || text.length > 15) return -1;
+  let number = 0;
+  for (let offset = 0; offset < text.length; offset += 1) {
     const digit = text.charCodeAt(offset) - 0x30;
     if (digit < 0 || digit > 9) return -1;
     number = number * 10 + digit;
@@ -39,11 +52,15 @@ function decimalIn(text: string, start: number, end: number): number {
 
 /** Room for this many fields before the ranges grow (kept for the parser's life). */
 const INITIAL_FIELDS = 24;
+/** The head's bytes start in a buffer of this size, grown (and kept) when a head needs more. */
+const INITIAL_BYTES = 512;
+const NO_BYTES = Buffer.alloc(0);
 
 export class HeadFields implements HeaderFields {
-  /** The head's pieces as decoded, read after read; ranges point into it. */
-  private text = '';
-  /** [nameStart, nameEnd, valueStart, valueEnd] per field, offsets into `text`. */
+  /** The head's bytes as received (from its first piece to its last), read after read; ranges point into them. */
+  private bytes: Buffer = NO_BYTES;
+  private used = 0;
+  /** [nameStart, nameEnd, valueStart, valueEnd] per field, offsets into `bytes`. */
   private ranges = new Int32Array(INITIAL_FIELDS * 4);
   count = 0;
   /** The last piece was a value, so a name piece starts a new field (else it continues a name). */
@@ -51,20 +68,29 @@ export class HeadFields implements HeaderFields {
   private listed: string[] | null = null;
 
   reset(): void {
-    this.text = '';
+    this.used = 0;
     this.count = 0;
     this.inValue = false;
     this.listed = null;
   }
 
-  /** Appends the decoded text of one read's pieces; returns what to add to that read's offsets. */
-  appendText(decoded: string, from: number): number {
-    const base = this.text.length - from;
-    this.text += decoded;
+  /** Copies bytes `from` to `to` of one read's chunk after the head's; returns what to add to that read's offsets. */
+  appendBytes(chunk: Buffer, from: number, to: number): number {
+    const base = this.used - from;
+    this.reserve(to - from);
+    this.used += chunk.copy(this.bytes, this.used, from, to);
     return base;
   }
 
-  /** A name piece at [start, end) of the text: a new field, or the rest of a name split across reads. */
+  private reserve(length: number): void {
+    const needed = this.used + length;
+    if (needed <= this.bytes.length) return;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(INITIAL_BYTES, this.bytes.length * 2, needed));
+    this.bytes.copy(bigger, 0, 0, this.used);
+    this.bytes = bigger;
+  }
+
+  /** A name piece at [start, end) of the bytes: a new field, or the rest of a name split across reads. */
   addName(start: number, end: number): void {
     this.listed = null;
     const ranges = this.ranges;
@@ -111,21 +137,25 @@ export class HeadFields implements HeaderFields {
     }
   }
 
-  /** Range `at` continued by text that does not follow it: both copied to the end of the text, joined. */
+  /** Range `at` continued by bytes that do not follow it: both copied to the end of the bytes, joined. */
   private joinInto(at: number, start: number, end: number): void {
     const ranges = this.ranges;
-    const joined = this.text.slice(ranges[at], ranges[at + 1]) + this.text.slice(start, end);
-    ranges[at] = this.text.length;
-    this.text += joined;
-    ranges[at + 1] = this.text.length;
+    const first = ranges[at] as number;
+    const firstEnd = ranges[at + 1] as number;
+    this.reserve(firstEnd - first + end - start);
+    const bytes = this.bytes;
+    ranges[at] = this.used;
+    this.used += bytes.copy(bytes, this.used, first, firstEnd);
+    this.used += bytes.copy(bytes, this.used, start, end);
+    ranges[at + 1] = this.used;
   }
 
   name(index: number): string {
-    return this.text.slice(this.ranges[index * 4], this.ranges[index * 4 + 1]);
+    return this.bytes.toString('latin1', this.ranges[index * 4], this.ranges[index * 4 + 1]);
   }
 
   value(index: number): string {
-    return this.text.slice(this.ranges[index * 4 + 2], this.ranges[index * 4 + 3]);
+    return this.bytes.toString('latin1', this.ranges[index * 4 + 2], this.ranges[index * 4 + 3]);
   }
 
   nameLength(index: number): number {
@@ -139,9 +169,9 @@ export class HeadFields implements HeaderFields {
   isNamed(index: number, lowerName: string): boolean {
     const start = this.ranges[index * 4] as number;
     if ((this.ranges[index * 4 + 1] as number) - start !== lowerName.length) return false;
-    const text = this.text;
+    const bytes = this.bytes;
     for (let offset = 0; offset < lowerName.length; offset += 1) {
-      const code = text.charCodeAt(start + offset);
+      const code = bytes[start + offset] as number;
       if ((code >= 0x41 && code <= 0x5a ? code | 0x20 : code) !== lowerName.charCodeAt(offset)) return false;
     }
     return true;
@@ -156,13 +186,12 @@ export class HeadFields implements HeaderFields {
   }
 
   decimalValue(index: number): number {
-    return decimalIn(this.text, this.ranges[index * 4 + 2] as number, this.ranges[index * 4 + 3] as number);
+    return decimalIn(this.bytes, this.ranges[index * 4 + 2] as number, this.ranges[index * 4 + 3] as number);
   }
 
+
   private copy(start: number, end: number, out: Uint8Array, at: number): number {
-    const text = this.text;
-    for (let offset = start; offset < end; offset += 1) out[at++] = text.charCodeAt(offset);
-    return at;
+    return at + this.bytes.copy(out, at, start, end);
   }
 
   /** The fields as a flat [name, value, ...] list, made once per head (do not change it). */
@@ -212,8 +241,7 @@ export class FieldList implements HeaderFields {
   }
 
   decimalValue(index: number): number {
-    const value = this.value(index);
-    return decimalIn(value, 0, value.length);
+    return decimalOf(this.value(index));
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * The pieces of a message head (target, status text, field names and values) recorded as offsets
- * into the chunk being parsed, and decoded with one call into Node per head (or per read of a head
- * split across reads) instead of one per piece: the target and status text become strings, the
- * fields ranges into the decoded text (head-fields.ts).
+ * into the chunk being parsed, and taken with one copy per head (or per read of a head split across
+ * reads) instead of one per piece: the target and status text become strings, the fields ranges
+ * into the head's copied bytes (head-fields.ts).
  */
 import type { HeadFields } from './head-fields.js';
 
@@ -48,19 +48,17 @@ export class HeadSpans {
   flushInto(head: HeadText, chunk: Buffer): void {
     const spans = this.spans;
     const used = this.used;
-    const from = spans[1] as number;
-    const text = chunk.toString('latin1', from, (spans[used - 2] as number) + (spans[used - 1] as number));
     const fields = head.fields;
-    const base = fields.appendText(text, from);
+    const base = fields.appendBytes(chunk, spans[1] as number, (spans[used - 2] as number) + (spans[used - 1] as number));
     for (let index = 0; index < used; index += 3) {
       const start = spans[index + 1] as number;
       const end = start + (spans[index + 2] as number);
       switch (spans[index]) {
         case SPAN_TARGET:
-          head.target += text.slice(start - from, end - from);
+          head.target += chunk.toString('latin1', start, end);
           break;
         case SPAN_STATUS:
-          head.statusText += text.slice(start - from, end - from);
+          head.statusText += statusText(chunk, start, end);
           break;
         case SPAN_FIELD:
           fields.addName(base + start, base + end);
@@ -71,4 +69,10 @@ export class HeadSpans {
     }
     this.used = 0;
   }
+}
+
+/** A response's status text; the usual `OK` without making a string. */
+function statusText(chunk: Buffer, start: number, end: number): string {
+  if (end - start === 2 && chunk[start] === 0x4f && chunk[start + 1] === 0x4b) return 'OK';
+  return chunk.toString('latin1', start, end);
 }

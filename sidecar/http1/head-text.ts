@@ -4,6 +4,7 @@
  * Concatenating a head piece by piece made a string per piece and a copy to flatten them when
  * written: most of a kilobyte of heap per head.
  */
+import { Buffer } from 'node:buffer';
 import type { HeaderFields } from './head-fields.js';
 import { writeLatin1 } from './latin1.js';
 

@@ -120,15 +120,16 @@ let inputPtr = 0;
 let inputSize = 0;
 let inputView: Uint8Array | null = null;
 
-function copyIn(chunk: Buffer): void {
-  if (chunk.length > inputSize) {
+/** The first `length` bytes of `chunk` into the input buffer. */
+function copyIn(chunk: Buffer, length: number): void {
+  if (length > inputSize) {
     if (inputPtr !== 0) llhttp.free(inputPtr);
-    inputSize = Math.ceil(chunk.length / 65_536) * 65_536;
+    inputSize = Math.ceil(length / 65_536) * 65_536;
     inputPtr = llhttp.malloc(inputSize);
     inputView = null;
   }
   if (inputView === null || inputView.buffer !== llhttp.memory.buffer) inputView = new Uint8Array(llhttp.memory.buffer, inputPtr, inputSize);
-  inputView.set(chunk);
+  chunk.copy(inputView, 0, 0, length);
 }
 
 export class HttpParser implements HeadText {
@@ -165,24 +166,27 @@ export class HttpParser implements HeadText {
     this.ptr = llhttp.llhttp_alloc(kind);
   }
 
-  /** Parses `chunk`; returns an llhttp errno (ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE or an error). */
-  execute(chunk: Buffer): number {
+  /**
+   * Parses the first `length` bytes of `chunk` (a read into a reused buffer needs no view of its
+   * own); returns an llhttp errno (ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE or an error).
+   */
+  execute(chunk: Buffer, length = chunk.length): number {
     if (current !== null) throw new Error('llhttp: re-entrant execute');
-    copyIn(chunk);
+    copyIn(chunk, length);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- WebAssembly callbacks reach the parser through this slot
     current = this;
     currentChunk = chunk;
     currentPtr = inputPtr;
     let result: number;
     try {
-      result = llhttp.llhttp_execute(this.ptr, inputPtr, chunk.length);
+      result = llhttp.llhttp_execute(this.ptr, inputPtr, length);
       // A head not complete at the end of this read: its pieces so far become strings now.
       if (this.spans.pending) this.spans.flushInto(this, chunk);
     } finally {
       current = null;
       currentChunk = null;
     }
-    this.consumed = result === ERROR_OK ? chunk.length : llhttp.llhttp_get_error_pos(this.ptr) - inputPtr;
+    this.consumed = result === ERROR_OK ? length : llhttp.llhttp_get_error_pos(this.ptr) - inputPtr;
     if (result !== ERROR_OK && result !== ERROR_PAUSED && result !== ERROR_PAUSED_UPGRADE) this.readError(result);
     return result;
   }

@@ -6,6 +6,7 @@
  * app's Connection names) and the app's X-Request-Id are dropped; X-Request-Id, the framing and
  * Connection are the sidecar's.
  */
+import { Buffer } from 'node:buffer';
 import { fieldsOf, isHopByHopField, joinedFieldValues, type HeaderFields } from './head-fields.js';
 import { writeLatin1 } from './latin1.js';
 import { connectionTokensOf, type ResponseFraming } from './heads.js';

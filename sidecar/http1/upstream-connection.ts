@@ -1,17 +1,17 @@
 /**
- * One TCP connection to the app with its response parser: one request in flight at a time, handed
- * back to the pool only after a response that ended cleanly (complete, keep-alive, request fully
- * sent, not a byte more). Any framing anomaly destroys it instead.
+ * One TCP connection to the app: one request in flight at a time, its response read by
+ * upstream-response.ts; handed back to the pool only after a response that ended cleanly (complete,
+ * keep-alive, request fully sent, not a byte more). Any framing anomaly destroys it instead. Its one
+ * timer runs the connect, response, body-idle and pool-idle timeouts.
  */
 import { connect, type Socket } from 'node:net';
 import type { Deadlines } from '../core/deadlines.js';
 import { BadGatewayError, socketFailure } from '../core/failures.js';
-import { countableContentLength, keepAliveHintMs } from './heads.js';
 import { DeadlineTimer, type TimerOwner } from './deadline-timer.js';
 import { attach, detach, type SocketHandlers } from './socket-handlers.js';
-import { ERROR_OK, ERROR_PAUSED, ERROR_PAUSED_UPGRADE, HEAD_BODY, HEAD_NO_BODY, HttpParser, RESPONSE, type ParserSink } from './llhttp.js';
 import type { AppLink } from './app-link.js';
 import { isSharedReadBuffer, readBufferFor } from './read-buffers.js';
+import { UpstreamResponse, type ResponseOwner } from './upstream-response.js';
 import type { UpstreamUser } from './upstream-user.js';
 
 export type { UpstreamUser };
@@ -30,32 +30,22 @@ const TIMER_RESPONSE = 2;
 const TIMER_BODY = 3;
 const TIMER_IDLE = 4;
 
-export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
+export class UpstreamConnection implements AppLink, ResponseOwner, TimerOwner {
   readonly socket: Socket;
-  private readonly parser: HttpParser;
-  private user: UpstreamUser | null = null;
+  private readonly response: UpstreamResponse;
+  /** The exchange the connection serves; null between requests. */
+  user: UpstreamUser | null = null;
   connected = false;
   /** Requests this connection has completed; above 0 it is a reused connection. */
   served = 0;
-  private received = 0;
   /** The request (head and body) was written completely. */
   private requestSent = false;
-  /** The final response head arrived. */
-  private responding = false;
-  private interim = false;
-  private upgrading = false;
-  private done = false;
   private readonly timer = new DeadlineTimer(this);
   private readonly handlers: SocketHandlers;
   private responseMs = 0;
   private bodyIdleMs = 0;
   private lastError: Error | null = null;
   private bodyPaused = false;
-  /**
-   * Bytes of a Content-Length body still to come. They are counted here, not by the parser: no
-   * copy into WebAssembly memory, and large ones are read into buffers of their own.
-   */
-  private bodyLeft = 0;
 
   /**
    * `reuseReads`: the socket reads into the process's one reused read buffer (nothing read is kept
@@ -63,7 +53,7 @@ export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
    * tunnel (an upgrade request) reads as a plain stream, since piping needs 'data' events.
    */
   constructor(private readonly owner: ConnectionOwner, host: string, port: number, reuseReads: boolean) {
-    this.parser = new HttpParser(RESPONSE, this, owner.maxHeaderSize);
+    this.response = new UpstreamResponse(this, owner.maxHeaderSize);
     this.socket = connect({ host, port, noDelay: true, onread: reuseReads ? { buffer: this.nextReadBuffer, callback: this.onRead } : undefined });
     this.handlers = { connect: this.onConnect, ...(reuseReads ? {} : { data: this.onData }), end: this.onEnd, error: this.onError, close: this.onClose, drain: this.onDrain };
     attach(this.socket, this.handlers);
@@ -75,13 +65,9 @@ export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
    */
   start(user: UpstreamUser, head: string | Buffer, withBody: boolean, deadlines: Pick<Deadlines, 'connectMs' | 'responseMs' | 'responseBodyIdleMs'>): void {
     this.user = user;
-    this.received = 0;
+    this.response.expect();
     this.requestSent = !withBody;
-    this.responding = false;
     this.bodyPaused = false;
-    this.done = false;
-    this.bodyLeft = 0;
-    this.interim = false;
     this.responseMs = deadlines.responseMs;
     this.bodyIdleMs = deadlines.responseBodyIdleMs;
     if (!this.connected) this.timer.arm(TIMER_CONNECT, deadlines.connectMs);
@@ -103,7 +89,7 @@ export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
   private readonly onRequestFlushed = (error?: Error | null): void => {
     if (error !== undefined && error !== null) return;
     this.requestSent = true;
-    if (this.connected && !this.responding && this.user !== null) this.timer.arm(TIMER_RESPONSE, this.responseMs);
+    if (this.connected && !this.response.responding && this.user !== null) this.timer.arm(TIMER_RESPONSE, this.responseMs);
   };
 
   write(data: Buffer | string): boolean {
@@ -180,11 +166,11 @@ export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
     }
   }
 
-  private fail(error: BadGatewayError): void {
+  fail(error: BadGatewayError): void {
     const user = this.user;
     this.user = null;
     this.destroy();
-    if (user !== null) user.onUpstreamError(error, this.received > 0);
+    if (user !== null) user.onUpstreamError(error, this.response.received > 0);
   }
 
   private readonly onConnect = (): void => {
@@ -196,98 +182,70 @@ export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
 
   /** Called by Node after each read: where the next read goes. */
   private readonly nextReadBuffer = (): Uint8Array => {
-    return readBufferFor(this.bodyLeft);
+    return readBufferFor(this.response.bodyLeft);
   };
 
   private readonly onRead = (length: number, buffer: Uint8Array): boolean => {
-    this.onData((buffer as Buffer).subarray(0, length), !isSharedReadBuffer(buffer));
+    this.receive(buffer as Buffer, length, !isSharedReadBuffer(buffer));
     return true; // go on reading: pause() stops it when the client is slow
   };
 
-  /** `owned`: the chunk lies in a buffer read for it alone (not the shared read buffer). */
-  private readonly onData = (chunk: Buffer, owned = true): void => {
+  /** A connection that may become a tunnel reads as a stream. */
+  private readonly onData = (chunk: Buffer): void => {
+    this.receive(chunk, chunk.length, true);
+  };
+
+  /** The first `length` bytes of `chunk`; `owned`: it is a buffer read for it alone (not the shared read buffer). */
+  private receive(chunk: Buffer, length: number, owned: boolean): void {
     if (this.user === null) {
       // Bytes nobody asked for: the connection's framing can no longer be trusted.
       this.destroy();
       return;
     }
-    this.received += chunk.length;
-    if (this.bodyLeft > 0) {
-      this.countBody(chunk, owned);
-      return;
-    }
-    const result = this.parser.execute(chunk);
-    if (this.user === null) return;
-    if (result === ERROR_OK) {
-      this.user.onChunkParsed();
-      return;
-    }
-    if (result === ERROR_PAUSED && this.bodyLeft > 0) {
-      this.countBody(chunk.subarray(this.parser.consumed), owned);
-      return;
-    }
-    if (result === ERROR_PAUSED && this.done) {
-      this.finishResponse(this.parser.consumed === chunk.length && this.parser.keepAlive);
-      return;
-    }
-    if (result === ERROR_PAUSED_UPGRADE && this.upgrading) {
-      this.handOver(Buffer.from(chunk.subarray(this.parser.consumed)));
-      return;
-    }
-    this.fail(new BadGatewayError('invalid-response', `${this.parser.errorCode}: ${this.parser.errorReason}`));
-  };
-
-  /** Body bytes of a counted Content-Length body; any byte beyond it means the app is not to be trusted. */
-  private countBody(bytes: Buffer, owned: boolean): void {
-    const user = this.user as UpstreamUser;
-    if (bytes.length === 0) {
-      user.onChunkParsed();
-      return;
-    }
-    const left = this.bodyLeft;
-    const piece = bytes.length <= left ? bytes : bytes.subarray(0, left);
-    this.bodyLeft = left - piece.length;
-    this.timer.restart();
-    user.onResponseBody(piece, owned);
-    if (this.user === null || this.bodyLeft > 0) return;
-    this.done = true;
-    this.finishResponse(piece.length === bytes.length && this.parser.keepAlive);
+    this.response.read(chunk, length, owned);
   }
 
-  private finishResponse(reusable: boolean): void {
+  // ResponseOwner
+
+  responseStarted(): void {
+    if (this.bodyIdleMs > 0) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
+    else this.timer.disarm();
+  }
+
+  bodyArrived(): void {
+    this.timer.restart();
+  }
+
+  finishResponse(reusable: boolean): void {
     const user = this.user as UpstreamUser;
     this.user = null;
     this.timer.disarm();
     this.served += 1;
     if (reusable && this.requestSent) {
-      this.parser.resume();
-      this.owner.release(this, keepAliveHintMs(this.parser.fields));
+      this.owner.release(this, this.response.next());
     } else {
       this.destroy();
     }
     user.onResponseEnd();
   }
 
-  private handOver(rest: Buffer): void {
+  handOver(rest: Buffer): void {
     const user = this.user as UpstreamUser;
     this.user = null;
     this.timer.disarm();
     detach(this.socket, this.handlers);
-    this.parser.close();
+    this.response.close();
     this.owner.forget(this);
     user.onUpgrade(this.socket, rest);
   }
 
   private readonly onEnd = (): void => {
     if (this.user === null) return;
-    if (this.received > 0 && !this.done && this.bodyLeft === 0) {
-      const result = this.parser.finish();
-      if ((result === ERROR_OK || result === ERROR_PAUSED) && this.done) {
-        this.finishResponse(false);
-        return;
-      }
+    if (this.response.completesAtEnd()) {
+      this.finishResponse(false);
+      return;
     }
-    this.fail(new BadGatewayError('reset', this.received > 0 ? 'closed mid-response' : 'closed before responding'));
+    this.fail(new BadGatewayError('reset', this.response.received > 0 ? 'closed mid-response' : 'closed before responding'));
   };
 
   private readonly onError = (error: Error): void => {
@@ -296,7 +254,7 @@ export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
 
   private readonly onClose = (): void => {
     this.timer.cancel();
-    this.parser.close();
+    this.response.close();
     this.owner.forget(this);
     if (this.user !== null) {
       this.fail(this.lastError === null
@@ -308,50 +266,4 @@ export class UpstreamConnection implements AppLink, ParserSink, TimerOwner {
   private readonly onDrain = (): void => {
     this.user?.onUpstreamDrain();
   };
-
-  // ParserSink: called from inside parser.execute.
-
-  onHead(parser: HttpParser): number {
-    const user = this.user;
-    if (user === null) return -1;
-    // llhttp also frames `HTTP/2.0 200` and `HTTP/0.9 200`: not an HTTP/1.x app's answer.
-    if (parser.versionMajor !== 1) return -1;
-    const status = parser.statusCode;
-    if (status >= 100 && status < 200 && status !== 101) {
-      this.interim = true;
-      return user.onInterim(parser) ? 0 : -1;
-    }
-    const answer = user.onResponseHead(parser);
-    if (answer < 0) return -1;
-    this.upgrading = status === 101;
-    this.responding = true;
-    if (this.bodyIdleMs > 0) this.timer.arm(TIMER_BODY, this.bodyIdleMs);
-    else this.timer.disarm();
-    // A Content-Length body is counted by us (the parser is told there is none and pauses at its
-    // end); 204 and 304 have no body whatever their Content-Length says.
-    if (answer === HEAD_BODY && status !== 101 && status !== 204 && status !== 304) {
-      const length = countableContentLength(parser.fields);
-      if (length > 0) {
-        this.bodyLeft = length;
-        return HEAD_NO_BODY;
-      }
-    }
-    return answer;
-  }
-
-  onBody(piece: Buffer): void {
-    this.timer.restart();
-    this.user?.onResponseBody(piece, false);
-  }
-
-  onMessageComplete(): number {
-    if (this.interim) {
-      this.interim = false;
-      return 0;
-    }
-    if (this.upgrading) return 0;
-    if (this.bodyLeft > 0) return ERROR_PAUSED; // the counted body follows
-    this.done = true;
-    return ERROR_PAUSED;
-  }
 }
