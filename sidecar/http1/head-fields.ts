@@ -189,7 +189,6 @@ export class HeadFields implements HeaderFields {
     return decimalIn(this.bytes, this.ranges[index * 4 + 2] as number, this.ranges[index * 4 + 3] as number);
   }
 
-
   private copy(start: number, end: number, out: Uint8Array, at: number): number {
     return at + this.bytes.copy(out, at, start, end);
   }

@@ -249,7 +249,7 @@ export class StreamExchange implements AppCallOwner, Waiter {
       this.host.metrics.upstreamDuration(end.elapsedMs() / 1000);
       const status = statusFor(error.kind, this.state.config);
       const answer = this.answerFor(error.kind, status);
-      afterSmallRequestBody(this.stream, one(this.headers['content-length']), () => answerStream(this.stream, this.state.pages, answer, this.grpc, this.method === 'HEAD'));
+      this.answerItself(answer);
       return this.finish({ status, reason: error.reason, appFailed: byApp && error.failure.countsAgainstApp, error, grpcStatus: this.grpcStatusFor(error.kind) });
     }
     const kind = afterResponseHead(error.kind);
@@ -270,6 +270,11 @@ export class StreamExchange implements AppCallOwner, Waiter {
     return { kind, status, requestId: this.requestId, traceId: this.traceId, accept: one(this.headers.accept) };
   }
 
+  /** The sidecar's own answer, once a small declared request body has ended (after-request-body.ts). */
+  private answerItself(answer: StreamAnswer): void {
+    afterSmallRequestBody(this.stream, one(this.headers['content-length']), () => answerStream(this.stream, this.state.pages, answer, this.grpc, this.method === 'HEAD'));
+  }
+
   /** The open circuit's or the limiter's answer: the app never sees the stream. */
   private answerWithoutApp(kind: AnswerWithoutAppKind): void {
     const state = this.state;
@@ -278,7 +283,7 @@ export class StreamExchange implements AppCallOwner, Waiter {
     // In milliseconds where Retry-After has whole seconds: exactly until the breaker's next trial.
     const pushbackMs = kind === 'circuit-open' && state.retryAfterSeconds === undefined ? state.breaker.msUntilTrial() : retryAfterSeconds * 1000;
     const answer = { ...this.answerFor(kind, status), retryAfterSeconds, pushbackMs };
-    afterSmallRequestBody(this.stream, one(this.headers['content-length']), () => answerStream(this.stream, state.pages, answer, this.grpc, this.method === 'HEAD'));
+    this.answerItself(answer);
     this.stream.resume(); // a body nobody will read is discarded, not left in the window
     this.count(status, kind, this.grpcStatusFor(kind));
     if (this.host.accessLog) this.host.fastFailureLog.log(this.host.logger, { method: this.method, path: this.target, status, reason: kind, requestId: this.requestId, traceId: this.traceId });
